@@ -1,0 +1,1 @@
+"""CUDA sources of tinytorch (installed as the ``tinytorch._kernels`` package)."""

@@ -1,0 +1,299 @@
+"""The backward engine: an iterative topological walk over the graph (no recursion).
+
+Kahn's algorithm: count, for every node reachable from the roots, how many edges point at
+it; a node runs once all of them have delivered their gradient. Gradients for the same
+node output are summed in a buffer, reshaped to the input's shape when an op broadcast
+(``sum_to_size``), and cast to the input's dtype, so ops' backwards return gradients in
+the output's shape and never repeat that bookkeeping.
+"""
+from __future__ import annotations
+
+import math
+
+from . import grad_mode
+from . import anomaly as _anomaly
+from .function import AccumulateGrad, _accumulator
+
+
+def _root_edge(t, i):
+    if t._grad_fn is not None:
+        return (t._grad_fn, t._output_nr)
+    if t._requires_grad:
+        return (_accumulator(t), 0)
+    raise RuntimeError(
+        f"element {i} of tensors does not require grad and does not have a grad_fn"
+    )
+
+
+def _num_outputs(node):
+    return 1 if isinstance(node, AccumulateGrad) else len(node._out_meta)
+
+
+def _children(node):
+    if isinstance(node, AccumulateGrad):
+        return ()
+    edges = getattr(node, "_edges", None)
+    if edges is None:
+        return ()
+    return edges
+
+
+def _input_meta(edge):
+    node, nr = edge
+    if isinstance(node, AccumulateGrad):
+        v = node.variable._data
+        return v.shape, v.dtype
+    return node._out_meta[nr]
+
+
+def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inputs=None,
+                 allow_unused=False, accumulate=True):
+    """Backpropagate ``grad_roots`` from ``roots``.
+
+    With ``inputs`` (``autograd.grad``) the gradients of those tensors are returned instead of
+    being accumulated into leaves' ``.grad``; otherwise leaves accumulate and None is returned.
+    """
+    from ..tensor import Tensor
+    from .. import ops as _ops
+
+    root_edges = [_root_edge(t, i) for i, t in enumerate(roots)]
+
+    # 1. dependency counts over everything reachable from the roots
+    deps = {}
+    seen = set()
+    stack = [e[0] for e in root_edges]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for e in _children(node):
+            if e is None:
+                continue
+            child = e[0]
+            deps[child] = deps.get(child, 0) + 1
+            if child not in seen:
+                stack.append(child)
+
+    # 2. what to capture for autograd.grad, and which nodes must run to reach it
+    capture = None
+    needed = None
+    results = None
+    if inputs is not None:
+        accumulate = False
+        capture = {}
+        results = [None] * len(inputs)
+        for i, t in enumerate(inputs):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"autograd.grad: inputs must be tensors, got {type(t).__name__} at position {i}")
+            if t._grad_fn is not None:
+                key = (t._grad_fn, t._output_nr)
+            elif t._requires_grad:
+                key = (_accumulator(t), 0)
+            else:
+                raise RuntimeError(f"autograd.grad: input {i} does not require grad")
+            capture.setdefault(key, []).append(i)
+        targets = {k[0] for k in capture}
+        needed = _nodes_leading_to(seen, targets)
+
+    # 3. seed the buffers with the root gradients
+    buffers = {}
+    for (node, nr), g in zip(root_edges, grad_roots):
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * _num_outputs(node)
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+    ready = [n for n in buffers if deps.get(n, 0) == 0]
+    user_grads = {id(g) for g in grad_roots}
+
+    with grad_mode.set_grad_enabled(create_graph):
+        while ready:
+            node = ready.pop()
+            buf = buffers.pop(node, None)
+            if isinstance(node, AccumulateGrad):
+                _accumulate_leaf(node, buf, capture, results, accumulate, create_graph, user_grads)
+                continue
+            if buf is None:
+                buf = [None] * _num_outputs(node)
+            buf = _run_tensor_hooks(node, buf, create_graph)
+            if capture is not None:
+                for nr, g in enumerate(buf):
+                    for i in capture.get((node, nr), ()):
+                        results[i] = g
+            run = any(g is not None for g in buf) and (needed is None or node in needed)
+            edges = node._edges
+            if run:
+                grads_in = _call_backward(node, buf, create_graph)
+                if not retain_graph:
+                    node._saved = None
+                    node._released = True
+                for e, g in zip(edges, grads_in):
+                    if e is None or g is None:
+                        continue
+                    g = _fit(node, e, g, _ops)
+                    child, nr = e
+                    cbuf = buffers.get(child)
+                    if cbuf is None:
+                        cbuf = buffers[child] = [None] * _num_outputs(child)
+                    cbuf[nr] = g if cbuf[nr] is None else cbuf[nr] + g
+            for e in edges:
+                if e is None:
+                    continue
+                child = e[0]
+                d = deps[child] - 1
+                deps[child] = d
+                if d == 0:
+                    ready.append(child)
+
+    if results is not None:
+        for i, r in enumerate(results):
+            if r is None and not allow_unused:
+                raise RuntimeError(
+                    f"autograd.grad: one of the differentiated tensors (input {i}) appears to not "
+                    "have been used in the graph. Set allow_unused=True if this is the desired behavior."
+                )
+        return results
+    return None
+
+
+def _nodes_leading_to(nodes, targets):
+    """Nodes (among ``nodes``) with a path to a target, the targets themselves excluded unless
+    they lead on to another target."""
+    leads = {}
+    for start in nodes:
+        if start in leads:
+            continue
+        stack = [(start, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if node in leads:
+                continue
+            kids = [e[0] for e in _children(node) if e is not None]
+            if expanded:
+                leads[node] = any(k in targets or leads.get(k, False) for k in kids)
+            else:
+                stack.append((node, True))
+                for k in kids:
+                    if k not in leads:
+                        stack.append((k, False))
+    return {n for n, v in leads.items() if v}
+
+
+def _call_backward(node, buf, create_graph):
+    from ..tensor import Tensor
+
+    if node._materialize and any(g is None for g in buf):
+        xp = node.xp
+        buf = [
+            g if g is not None else Tensor._make(xp.zeros(shape, dtype=dt))
+            for g, (shape, dt) in zip(buf, node._out_meta)
+        ]
+    fast = node.backward_arrays
+    if fast is not None and not create_graph:
+        arrays = fast(node, *[None if g is None else g._data for g in buf])
+        if not isinstance(arrays, tuple):
+            arrays = (arrays,)
+        out = tuple(None if a is None else Tensor._make(a) for a in arrays)
+    else:
+        out = type(node).backward(node, *buf)
+        if not isinstance(out, tuple):
+            out = (out,)
+    n = len(node._edges)
+    if len(out) != n:
+        if len(out) > n and all(g is None for g in out[n:]):
+            out = out[:n]
+        elif len(out) < n and all(e is None for e in node._edges[len(out):]):
+            out = out + (None,) * (n - len(out))  # trailing non-tensor arguments need no None
+        else:
+            raise RuntimeError(
+                f"function {node.name()} returned an incorrect number of gradients (expected {n}, got {len(out)})"
+            )
+    if _anomaly.enabled():
+        for i, g in enumerate(out):
+            if g is not None and g._data.dtype.kind == "f" and not bool(node.xp.isfinite(g._data).all()):
+                where = f"\nThe op was called here in the forward pass:\n{node._trace}" if node._trace else ""
+                raise RuntimeError(f"Function '{node.name()}' returned nan or inf values in its {i}th output.{where}")
+    return out
+
+
+def _fit(node, edge, g, _ops):
+    """Bring a gradient to the shape and dtype of the input it is for."""
+    from ..tensor import Tensor
+
+    if not isinstance(g, Tensor):
+        raise TypeError(f"{node.name()}: backward must return tensors or None, got {type(g).__name__}")
+    shape, dt = _input_meta(edge)
+    if g._data.shape != shape:
+        try:
+            g = _ops.sum_to_size(g, shape)
+        except (RuntimeError, ValueError) as exc:
+            raise RuntimeError(
+                f"{node.name()}: returned a gradient of shape {tuple(g._data.shape)} for an input of shape {tuple(shape)}"
+            ) from exc
+    if g._data.dtype != dt:
+        g = _ops.to_dtype(g, dt)
+    return g
+
+
+def _run_tensor_hooks(node, buf, create_graph):
+    hooks = node._hooks
+    if hooks:
+        for nr, fns in hooks.items():
+            g = buf[nr]
+            if g is None:
+                continue
+            for fn in fns:
+                r = fn(g)
+                if r is not None:
+                    g = r
+            buf[nr] = g
+    retained = node._retained
+    if retained:
+        from ..tensor import Tensor
+
+        for nr, ref in retained.items():
+            t = ref()
+            g = buf[nr]
+            if t is None or g is None:
+                continue
+            g = g if create_graph else Tensor._make(g._data)
+            if t._grad is None:
+                t._grad = g
+            else:
+                t._grad = t._grad + g
+    return buf
+
+
+def _accumulate_leaf(node, buf, capture, results, accumulate, create_graph, user_grads):
+    from ..tensor import Tensor
+
+    g = buf[0] if buf else None
+    if g is None:
+        return
+    var = node.variable
+    for fn in var._hooks or ():
+        r = fn(g)
+        if r is not None:
+            g = r
+    if capture is not None:
+        for i in capture.get((node, 0), ()):
+            results[i] = g
+    if not accumulate:
+        return
+    if not create_graph:
+        data = g._data
+        if id(g) in user_grads:
+            data = data.copy()  # never alias a gradient the user passed in
+        if var._grad is None:
+            var._grad = Tensor._make(data)
+        else:
+            var._grad = Tensor._make(var._grad._data + data)
+    else:
+        var._grad = g if var._grad is None else var._grad + g
+    for fn in var._post_accumulate_hooks or ():
+        fn(var)
+
+
+def _is_scalar_shape(shape):
+    return math.prod(shape) == 1

@@ -1,0 +1,311 @@
+"""``Function``: one differentiable op — its forward, its backward, and the graph node it leaves.
+
+A ``Function`` subclass declares ``forward(ctx, *args)`` and ``backward(ctx, *grads)`` as
+static methods. ``Function.apply`` runs ``forward`` without recording, wraps the result in
+new tensors, and — when an input requires grad — keeps the ``ctx`` (an instance of the
+subclass) as the outputs' ``grad_fn``.
+
+Two kinds of forward share this one class:
+
+* tinytorch's own ops return backend arrays (``ctx.xp.exp(x.data_array)``) — cheap, no
+  intermediate tensors;
+* users' ops (``torch.autograd.Function`` style) return tensors built from tensor ops.
+
+``backward`` always receives and returns tensors and is written with tensor ops, so when
+the engine runs it with ``create_graph=True`` it is itself recorded and can be
+differentiated again. An op may also define ``backward_arrays(ctx, *grad_arrays)``: a
+first-order fast path on raw arrays (where the CUDA kernels plug in); the engine uses it
+only when no graph of the backward is wanted.
+"""
+from __future__ import annotations
+
+import traceback
+
+from .. import backend
+from . import grad_mode
+from . import anomaly as _anomaly
+
+
+class _OutputRef:
+    __slots__ = ("index",)
+
+    def __init__(self, index: int):
+        self.index = index
+
+
+def output_ref(i: int = 0) -> _OutputRef:
+    """A placeholder for ``ctx.save_for_backward`` that stands for the op's i-th output."""
+    return _OutputRef(i)
+
+
+OUTPUT = _OutputRef(0)
+
+_FREED_MSG = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time."
+)
+
+
+class SavedTensor:
+    """What a node keeps of a tensor: enough to rebuild it in backward, and its version."""
+
+    __slots__ = ("data", "grad_fn", "output_nr", "requires_grad", "leaf", "vc", "version", "is_output")
+
+    def unpack(self, node):
+        if self.vc[0] != self.version:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: a tensor of shape {tuple(self.data.shape)} saved by "
+                f"{node.name()} is at version {self.vc[0]}; expected version {self.version} instead."
+            )
+        if self.leaf is not None:
+            return self.leaf
+        from ..tensor import Tensor
+
+        if self.is_output:
+            return Tensor._make(self.data, self.requires_grad, node, self.output_nr, self.vc)
+        return Tensor._make(self.data, self.requires_grad, self.grad_fn, self.output_nr, self.vc)
+
+
+def _pack(t, node, outputs):
+    if t is None:
+        return None
+    s = SavedTensor()
+    if isinstance(t, _OutputRef):
+        out = outputs[t.index]
+        s.data, s.grad_fn, s.output_nr, s.requires_grad = out._data, None, t.index, out._requires_grad
+        s.leaf, s.vc, s.version, s.is_output = None, out._vc, out._vc[0], True
+        return s
+    for i, out in enumerate(outputs):
+        if t is out:  # a user Function saved its own output tensor
+            return _pack(_OutputRef(i), node, outputs)
+    s.data, s.vc, s.version, s.is_output = t._data, t._vc, t._vc[0], False
+    if t._grad_fn is None:
+        s.leaf, s.grad_fn, s.output_nr, s.requires_grad = t, None, 0, t._requires_grad
+    else:
+        s.leaf, s.grad_fn, s.output_nr, s.requires_grad = None, t._grad_fn, t._output_nr, t._requires_grad
+    return s
+
+
+class AccumulateGrad:
+    """The graph node of a leaf tensor: the engine adds the incoming gradient to ``.grad``."""
+
+    __slots__ = ("variable", "__weakref__")
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+    @property
+    def next_functions(self):
+        return ()
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+def _accumulator(t):
+    ref = t._accum_ref
+    acc = ref() if ref is not None else None
+    if acc is None:
+        import weakref
+
+        acc = AccumulateGrad(t)
+        t._accum_ref = weakref.ref(acc)
+    return acc
+
+
+class FunctionMeta(type):
+    """Gives every Function subclass its graph-node name (``MulBackward0``, ``MyFnBackward``)."""
+
+    def __init__(cls, name, bases, ns):
+        super().__init__(name, bases, ns)
+        internal = cls.__module__.startswith("tinytorch.")
+        cls._node_name = f"{name}Backward0" if internal else f"{name}Backward"
+
+
+class Function(metaclass=FunctionMeta):
+    """Base class of differentiable ops; the instance is both ``ctx`` and the graph node."""
+
+    # set per node by apply
+    # _edges: tuple of (node, output_nr) or None, one per forward argument
+    # _saved: tuple of SavedTensor (None after release)
+
+    is_view = False  # outputs share the first tensor input's version counter
+
+    def __init__(self):
+        self._to_save = ()
+        self._non_diff = ()
+        self._materialize = True
+        self._saved = None
+        self._released = False
+        self._hooks = None  # {output_nr: [fn]} gradient hooks of non-leaf outputs
+        self._retained = None
+        self._trace = None
+        self.xp = None
+
+    # ---- the ctx API -------------------------------------------------------------------------
+    def save_for_backward(self, *tensors):
+        self._to_save = tensors
+
+    @property
+    def saved_tensors(self):
+        if self._saved is None:
+            if self._released:
+                raise RuntimeError(_FREED_MSG)
+            return ()
+        return tuple(None if s is None else s.unpack(self) for s in self._saved)
+
+    def mark_non_differentiable(self, *tensors):
+        self._non_diff = tensors
+
+    def set_materialize_grads(self, value: bool):
+        self._materialize = bool(value)
+
+    def mark_dirty(self, *tensors):  # accepted for API compatibility; tinytorch rebinds instead
+        pass
+
+    # ---- graph inspection ---------------------------------------------------------------------
+    def name(self):
+        return self._node_name
+
+    @property
+    def next_functions(self):
+        return tuple((e[0], e[1]) if e is not None else (None, 0) for e in self._edges)
+
+    def register_hook(self, hook):
+        raise NotImplementedError("grad_fn.register_hook is not supported; use Tensor.register_hook")
+
+    def __repr__(self):
+        return f"<{self._node_name} object at {hex(id(self))}>"
+
+    # ---- to be overridden -------------------------------------------------------------------
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("Function subclasses must implement forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError("this Function does not implement backward")
+
+    backward_arrays = None  # optional first-order fast path: (ctx, *grad_arrays) -> arrays
+
+    # ---- apply -------------------------------------------------------------------------------
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from ..tensor import Tensor
+
+        ctx = cls()
+        needs = []
+        any_grad = False
+        arrays = []
+        first = None
+        grad_on = grad_mode.is_grad_enabled()
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a._data)
+                if first is None:
+                    first = a
+                r = grad_on and a._requires_grad
+                needs.append(r)
+                any_grad |= r
+            elif type(a) in (list, tuple) and a and isinstance(a[0], Tensor):
+                # sequence-of-tensors argument (cat, stack): flattened into the edges
+                for t in a:
+                    if not isinstance(t, Tensor):
+                        raise TypeError(f"{cls.__name__.lower()}: expected a sequence of tensors, got {type(t).__name__} inside")
+                    arrays.append(t._data)
+                    r = grad_on and t._requires_grad
+                    needs.append(r)
+                    any_grad |= r
+            else:
+                needs.append(False)
+        if arrays:
+            xp = backend.array_module(*arrays)
+            if xp is not backend.np:  # all-NumPy inputs are all on the CPU by construction
+                _check_same_device(cls, arrays)
+        else:
+            xp = backend.np
+        ctx.xp = xp
+        ctx.needs_input_grad = tuple(needs)
+        with grad_mode.no_grad():
+            raw = cls.forward(ctx, *args, **kwargs)
+        multi = isinstance(raw, tuple)
+        outs_raw = raw if multi else (raw,)
+        outputs = []
+        vc = first._vc if (ctx.is_view and first is not None) else None  # forward may set ctx.is_view
+        non_diff_ids = {id(t) for t in ctx._non_diff}
+        for i, o in enumerate(outs_raw):
+            if isinstance(o, Tensor):
+                nd = id(o) in non_diff_ids
+                o_data = o._data
+            else:
+                nd = False
+                o_data = o
+                if not hasattr(o_data, "dtype"):
+                    o_data = xp.asarray(o_data)
+            diff = any_grad and not nd and o_data.dtype.kind in "fV"  # V: ml_dtypes bfloat16
+            if isinstance(o, Tensor) and o._grad_fn is None and not o._requires_grad:
+                t = o  # reuse the user's tensor object so saved references resolve to outputs
+                if diff:
+                    t._requires_grad = True
+                    t._grad_fn = ctx
+                    t._output_nr = i
+            else:
+                t = Tensor._make(o_data, diff, ctx if diff else None, i, vc)
+            outputs.append(t)
+        if any_grad:
+            ctx._edges = _edges_of(args, needs)
+            ctx._out_meta = tuple((o._data.shape, o._data.dtype) for o in outputs)
+            ctx._saved = tuple(_pack(t, ctx, outputs) for t in ctx._to_save)
+            ctx._to_save = ()
+            if _anomaly.enabled():
+                ctx._trace = "".join(traceback.format_stack()[:-2])
+        else:
+            ctx._to_save = ()
+        return tuple(outputs) if multi else outputs[0]
+
+
+def _edges_of(args, needs):
+    from ..tensor import Tensor
+
+    edges = []
+    k = 0
+    for a in args:
+        if isinstance(a, Tensor):
+            edges.append(_edge(a) if needs[k] else None)
+            k += 1
+        elif type(a) in (list, tuple) and a and isinstance(a[0], Tensor):
+            for t in a:
+                edges.append(_edge(t) if needs[k] else None)
+                k += 1
+        else:
+            edges.append(None)
+            k += 1
+    return tuple(edges)
+
+
+def _edge(t):
+    if t._grad_fn is not None:
+        return (t._grad_fn, t._output_nr)
+    return (_accumulator(t), 0)
+
+
+def _check_same_device(cls, arrays):
+    devs = {str(backend.device_of(a)) for a in arrays}
+    if len(devs) > 1:
+        raise RuntimeError(
+            f"{cls.__name__.lower()}: expected all tensors to be on the same device, but found at "
+            f"least two devices, {' and '.join(sorted(devs))}"
+        )
+
+
+class once_differentiable:  # noqa: N801 - torch's name
+    """Decorator accepted for API compatibility (tinytorch backward functions are plain calls)."""
+
+    def __new__(cls, fn):
+        return fn

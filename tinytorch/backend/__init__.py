@@ -1,0 +1,104 @@
+"""Backend layer: the only place that knows about NumPy versus CuPy.
+
+Everything above this layer asks ``array_module(...)`` for ``xp`` and never
+branches on the backend itself. CuPy is imported lazily, once; the reason it is
+unusable (not installed, no driver, no device) is remembered and reported when a
+user asks for CUDA.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .device import device, parse_device, CPU
+from . import _cuda
+
+__all__ = [
+    "np", "device", "parse_device", "CPU", "array_module", "module_for_device",
+    "device_of", "to_device", "cuda_available", "cuda_device_count", "cuda_unavailable_reason",
+    "is_cupy_array", "scatter_add", "as_numpy", "cupy_module",
+]
+
+
+def cuda_available() -> bool:
+    return _cuda.get_cupy() is not None
+
+
+def cuda_device_count() -> int:
+    cp = _cuda.get_cupy()
+    return 0 if cp is None else _cuda.device_count()
+
+
+def cuda_unavailable_reason() -> str | None:
+    _cuda.get_cupy()
+    return _cuda.failure_reason()
+
+
+def cupy_module():
+    """CuPy, or a RuntimeError that says why CUDA cannot be used."""
+    return _cuda.require_cupy()
+
+
+def is_cupy_array(a) -> bool:
+    cp = _cuda.loaded_cupy()
+    return cp is not None and isinstance(a, cp.ndarray)
+
+
+def array_module(*arrays):
+    """Return the array module (numpy or cupy) for the given arrays.
+
+    Any CuPy array among them selects CuPy; plain Python scalars and NumPy arrays
+    select NumPy. This is the single answer to "which xp?" in tinytorch.
+    """
+    cp = _cuda.loaded_cupy()
+    if cp is not None:
+        for a in arrays:
+            if isinstance(a, cp.ndarray):
+                return cp
+    return np
+
+
+def module_for_device(dev) -> object:
+    dev = parse_device(dev)
+    if dev.type == "cpu":
+        return np
+    return _cuda.require_cupy()
+
+
+def device_of(a) -> device:
+    if is_cupy_array(a):
+        return device("cuda", int(a.device.id))
+    return CPU
+
+
+def to_device(a, dev):
+    """Copy an array to ``dev`` (a no-op when it already lives there)."""
+    dev = parse_device(dev)
+    if dev.type == "cpu":
+        if is_cupy_array(a):
+            return a.get()
+        return a
+    cp = _cuda.require_cupy()
+    index = 0 if dev.index is None else dev.index
+    n = _cuda.device_count()
+    if index >= n:
+        raise RuntimeError(f"to: CUDA device {index} requested but only {n} device(s) are visible")
+    if isinstance(a, cp.ndarray) and a.device.id == index:
+        return a
+    with cp.cuda.Device(index):
+        return cp.asarray(a)
+
+
+def as_numpy(a):
+    """Host copy of an array from either backend."""
+    return a.get() if is_cupy_array(a) else np.asarray(a)
+
+
+def scatter_add(xp, target, index, values):
+    """Unbuffered ``target[index] += values`` (repeated indices accumulate) on either backend."""
+    if xp is np:
+        np.add.at(target, index, values)
+    else:
+        import cupyx  # noqa: PLC0415 - only reachable when CuPy is loaded
+
+        cupyx.scatter_add(target, index, values)
+    return target

@@ -1,0 +1,2 @@
+"""``tinytorch.nn.functional`` (filled by the nn issue)."""
+from __future__ import annotations

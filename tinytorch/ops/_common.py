@@ -1,0 +1,148 @@
+"""Small helpers every op family shares: argument coercion, promotion, dims, in-place rebinding."""
+from __future__ import annotations
+
+import builtins
+import numbers
+
+import numpy as np
+
+from .. import backend
+from .. import _dtype as dtypes
+from ..autograd import grad_mode
+from ..tensor import Tensor
+
+_SCALARS = (builtins.int, builtins.float, builtins.bool, np.number, np.bool_)
+
+
+def is_scalar(x) -> bool:
+    return isinstance(x, _SCALARS) or (isinstance(x, numbers.Number) and not isinstance(x, complex))
+
+
+def ensure_tensor(x, op: str, like: Tensor | None = None) -> Tensor:
+    """A Tensor for ``x``; Python scalars become 0-d tensors on ``like``'s device."""
+    if isinstance(x, Tensor):
+        return x
+    if is_scalar(x):
+        dt = dtypes.result_type(x)
+        xp = backend.array_module(like._data) if like is not None else np
+        return Tensor._make(xp.asarray(x, dtype=dt.np))
+    if isinstance(x, (list, tuple, np.ndarray)):
+        arr = np.asarray(x)
+        if arr.dtype.kind == "f":
+            arr = arr.astype(dtypes.get_default_dtype().np)
+        if like is not None:
+            arr = backend.to_device(arr, like.device)
+        return Tensor._make(arr)
+    raise TypeError(f"{op}: expected a Tensor or a number, got {type(x).__name__}")
+
+
+def binary_operands(a, b, op: str, *, float_result: bool = False):
+    """Promote two operands (Tensor or scalar) to PyTorch's result dtype.
+
+    Returns ``(ta, tb, dtype)``: both as Tensors of the common dtype (casts are recorded ops,
+    so gradients flow back in the original dtypes). ``float_result`` turns integer results into
+    the default float dtype (true division).
+    """
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
+    dt = dtypes.result_type(a, b)
+    if float_result and not dt.is_floating_point:
+        dt = dtypes.get_default_dtype()
+    like = a if isinstance(a, Tensor) else b
+    ta = _as(a, dt, like, op)
+    tb = _as(b, dt, like, op)
+    return ta, tb, dt
+
+
+def _as(x, dt, like, op):
+    from .convert import to_dtype
+
+    if isinstance(x, Tensor):
+        return x if x._data.dtype == dt.np else to_dtype(x, dt)
+    if not is_scalar(x):
+        x = ensure_tensor(x, op, like)
+        return x if x._data.dtype == dt.np else to_dtype(x, dt)
+    xp = backend.array_module(like._data)
+    return Tensor._make(xp.asarray(x, dtype=dt.np))
+
+
+def wrap_dim(dim, ndim: int, op: str) -> int:
+    n = builtins.max(ndim, 1)
+    if isinstance(dim, Tensor):
+        dim = builtins.int(dim.item())
+    if not isinstance(dim, (builtins.int, np.integer)) or isinstance(dim, builtins.bool):
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__} ({dim!r})")
+    if dim < -n or dim >= n:
+        raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return builtins.int(dim) % n
+
+
+def normalize_dims(dim, ndim: int, op: str) -> tuple[int, ...]:
+    """``dim`` as a sorted tuple of non-negative axes; None means all axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (list, tuple)):
+        axes = tuple(wrap_dim(d, ndim, op) for d in dim)
+        if len(set(axes)) != len(axes):
+            raise RuntimeError(f"{op}: dim {tuple(dim)} appears multiple times in the list of dims")
+        return tuple(sorted(axes))
+    return (wrap_dim(dim, ndim, op),)
+
+
+def check_float(t: Tensor, op: str):
+    if t._data.dtype.kind not in "fV":
+        raise TypeError(f"{op}: expected a floating point tensor, got {t.dtype}")
+
+
+def inplace(t: Tensor, compute, op: str) -> Tensor:
+    """Run the out-of-place ``compute()`` and make its result ``t``'s new value.
+
+    Without recording (no_grad, or nothing requires grad) the result is written into ``t``'s
+    existing memory, so views and NumPy arrays that share it see the change. When the op is
+    recorded, ``t`` is rebound to the result's storage and graph node. Either way ``t``'s
+    version counter is bumped first, so a node that saved ``t`` earlier refuses to use the
+    stale value at backward, as PyTorch does.
+    """
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(t).__name__}")
+    recording = grad_mode.is_grad_enabled()
+    if recording and t._requires_grad and t._grad_fn is None:
+        raise RuntimeError(
+            f"{op}: a leaf Variable that requires grad is being used in an in-place operation."
+        )
+    t._vc[0] += 1
+    out = compute()
+    if tuple(out._data.shape) != tuple(t._data.shape):
+        raise RuntimeError(
+            f"{op}: output with shape {tuple(t._data.shape)} doesn't match the broadcast shape {tuple(out._data.shape)}"
+        )
+    src_dt = dtypes.from_numpy_dtype(out._data.dtype)
+    dst_dt = dtypes.from_numpy_dtype(t._data.dtype)
+    if src_dt._kind > dst_dt._kind:
+        raise RuntimeError(f"{op}: result type {src_dt} can't be cast to the desired output type {dst_dt}")
+    if out._grad_fn is None:
+        if not t._data.flags.writeable:
+            raise RuntimeError(
+                f"{op}: unsupported operation: the tensor being written to is an expanded/read-only view "
+                f"(shape {tuple(t._data.shape)}); call .clone() first"
+            )
+        xp = backend.array_module(t._data)
+        if out._data is not t._data:
+            xp.copyto(t._data, out._data, casting="unsafe")
+        return t
+    if t._is_view:
+        raise RuntimeError(
+            f"{op}: in-place operation on a view of a tensor that is part of the autograd graph is not "
+            "supported in tinytorch; use the out-of-place op, or .clone() the view first"
+        )
+    if out._data.dtype != t._data.dtype:
+        from .convert import to_dtype
+
+        out = to_dtype(out, t._data.dtype)
+    t._data = out._data
+    t._grad_fn = out._grad_fn
+    t._output_nr = out._output_nr
+    t._requires_grad = True
+    t._vc = out._vc
+    t._is_view = False
+    return t

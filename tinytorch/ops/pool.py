@@ -1,0 +1,4 @@
+"""pool ops (to be filled)."""
+from __future__ import annotations
+
+TENSOR_METHODS = ()

@@ -1,0 +1,4 @@
+"""``tinytorch.utils``."""
+from __future__ import annotations
+
+from . import data  # noqa: F401
