@@ -9,7 +9,21 @@ from ..tensor import Tensor
 from ._common import wrap_dim
 from .registry import OpInfo, SampleInput, TensorList, register, randn
 
-TENSOR_METHODS = ("reshape", "view", "expand", "permute", "transpose", "unbind")
+__all__ = [
+    "reshape", "view", "view_as", "reshape_as", "flatten", "unflatten", "squeeze", "unsqueeze", "permute",
+    "transpose", "swapaxes", "swapdims", "t", "movedim", "moveaxis", "expand", "expand_as", "broadcast_to",
+    "broadcast_shapes", "broadcast_tensors", "repeat", "tile", "cat", "concat", "concatenate", "stack",
+    "hstack", "vstack", "row_stack", "dstack", "column_stack", "split", "chunk", "unbind", "narrow", "flip",
+    "fliplr", "flipud", "roll", "diagonal", "diag_embed", "diag", "trace", "tril", "triu", "tril_", "triu_",
+    "meshgrid", "atleast_1d", "atleast_2d", "atleast_3d",
+]
+
+TENSOR_METHODS = (
+    "reshape", "view", "view_as", "reshape_as", "flatten", "unflatten", "squeeze", "unsqueeze", "permute",
+    "transpose", "swapaxes", "swapdims", "t", "movedim", "moveaxis", "expand", "expand_as", "broadcast_to",
+    "repeat", "tile", "split", "chunk", "unbind", "narrow", "flip", "fliplr", "flipud", "roll", "diagonal",
+    "diag_embed", "diag", "trace", "tril", "triu", "tril_", "triu_",
+)
 
 
 def _shape_arg(shape, op):
@@ -204,6 +218,569 @@ def stack(tensors, dim=0):
     return Stack.apply(tensors, dim)
 
 
+
+# ---- reshaping conveniences (compositions of reshape/permute/expand) ------------------------------
+
+def view_as(input, other):
+    """``input.view(other.shape)``."""
+    return view(input, tuple(other.shape))
+
+
+def reshape_as(input, other):
+    """``input.reshape(other.shape)``."""
+    return reshape(input, tuple(other.shape))
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    """Merge dims ``start_dim..end_dim`` into one (a 0-d input becomes 1-d)."""
+    n = input._data.ndim
+    if n == 0:
+        return reshape(input, (1,))
+    s = wrap_dim(start_dim, n, "flatten")
+    e = wrap_dim(end_dim, n, "flatten")
+    if s > e:
+        raise RuntimeError(f"flatten: start_dim ({start_dim}) cannot come after end_dim ({end_dim}) for shape {tuple(input.shape)}")
+    shp = tuple(input._data.shape)
+    return reshape(input, shp[:s] + (math.prod(shp[s:e + 1]),) + shp[e + 1:])
+
+
+def unflatten(input, dim, sizes):
+    """Split dim ``dim`` into ``sizes`` (one entry may be -1)."""
+    n = input._data.ndim
+    d = wrap_dim(dim, n, "unflatten")
+    sizes = tuple(builtins.int(s) for s in sizes)
+    shp = tuple(input._data.shape)
+    try:
+        inner = _infer_shape(sizes, shp[d], "unflatten", shp)
+    except RuntimeError:
+        raise RuntimeError(
+            f"unflatten: provided sizes {list(sizes)} don't multiply up to the size of dim {dim} ({shp[d]}) in the input tensor of shape {shp}"
+        ) from None
+    return reshape(input, shp[:d] + inner + shp[d + 1:])
+
+
+def squeeze(input, dim=None):
+    """Remove dims of size 1 (all of them, or those among ``dim``: int or tuple)."""
+    shp = tuple(input._data.shape)
+    if dim is None:
+        axes = {i for i, s in enumerate(shp) if s == 1}
+    else:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        axes = {wrap_dim(d, len(shp), "squeeze") for d in dims}
+        axes = {a for a in axes if len(shp) and shp[a] == 1}
+    if not axes:
+        return Reshape.apply(input, shp)  # torch returns a new view even when nothing changes
+    return Reshape.apply(input, tuple(s for i, s in enumerate(shp) if i not in axes))
+
+
+def unsqueeze(input, dim):
+    """Insert a dim of size 1 at position ``dim`` (-ndim-1 <= dim <= ndim)."""
+    shp = tuple(input._data.shape)
+    d = wrap_dim(dim, len(shp) + 1, "unsqueeze")
+    return Reshape.apply(input, shp[:d] + (1,) + shp[d:])
+
+
+def swapaxes(input, axis0, axis1):
+    """Alias of ``transpose``."""
+    return transpose(input, axis0, axis1)
+
+
+def swapdims(input, dim0, dim1):
+    """Alias of ``transpose``."""
+    return transpose(input, dim0, dim1)
+
+
+def t(input):
+    """Transpose a 2-D tensor (0-D and 1-D are returned as they are)."""
+    if input._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D (shape {tuple(input.shape)})")
+    if input._data.ndim < 2:
+        return Reshape.apply(input, tuple(input._data.shape))
+    return transpose(input, 0, 1)
+
+
+def movedim(input, source, destination):
+    """Move dim(s) ``source`` to position(s) ``destination``, keeping the others in order."""
+    n = input._data.ndim
+    src = tuple(source) if isinstance(source, (tuple, list)) else (source,)
+    dst = tuple(destination) if isinstance(destination, (tuple, list)) else (destination,)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} dims) should contain the same number of dims as destination ({list(dst)} dims)")
+    src = tuple(wrap_dim(d, n, "movedim") for d in src)
+    dst = tuple(wrap_dim(d, n, "movedim") for d in dst)
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise RuntimeError(f"movedim: repeated dim in source {list(src)} or destination {list(dst)}")
+    order = [None] * n
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter(i for i in range(n) if i not in src)
+    order = tuple(o if o is not None else next(rest) for o in order)
+    return Permute.apply(input, order)
+
+
+moveaxis = movedim
+
+
+def expand_as(input, other):
+    """``input.expand(other.shape)``."""
+    return expand(input, tuple(other.shape))
+
+
+def broadcast_to(input, size):
+    """Broadcast ``input`` to ``size`` (a view, like ``expand``)."""
+    return expand(input, tuple(size))
+
+
+def broadcast_shapes(*shapes):
+    """The shape that all ``shapes`` broadcast to (RuntimeError naming them when they don't)."""
+    out = []
+    for shp in shapes:
+        shp = (shp,) if isinstance(shp, builtins.int) else tuple(shp)
+        for i in range(1, len(shp) + 1):
+            s = shp[-i]
+            if i > len(out):
+                out.insert(0, s)
+            elif out[-i] == 1:
+                out[-i] = s
+            elif s != 1 and s != out[-i]:
+                raise RuntimeError(f"shape mismatch: objects cannot be broadcast to a single shape: {[tuple(s) if not isinstance(s, builtins.int) else (s,) for s in shapes]}")
+    return tuple(out)
+
+
+def broadcast_tensors(*tensors):
+    """Expand every tensor to their common broadcast shape."""
+    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+        tensors = tuple(tensors[0])
+    shape = broadcast_shapes(*(tuple(t.shape) for t in tensors))
+    return tuple(expand(t, shape) for t in tensors)
+
+
+def repeat(input, *sizes):
+    """Tile ``input`` ``sizes[i]`` times along each dim (``len(sizes) >= input.ndim``; copies)."""
+    sizes = _shape_arg(sizes, "repeat")
+    shp = tuple(input._data.shape)
+    if len(sizes) < len(shp):
+        raise RuntimeError(
+            f"repeat: Number of dimensions of repeat dims ({len(sizes)}) can not be smaller than number of dimensions of tensor ({len(shp)})"
+        )
+    if builtins.any(s < 0 for s in sizes):
+        raise RuntimeError(f"repeat: repeats can not be negative, got {list(sizes)}")
+    shp = (1,) * (len(sizes) - len(shp)) + shp
+    # (.., 1, s_i, ..) expanded to (.., r_i, s_i, ..) then merged: each dim repeated r_i times
+    inter = tuple(v for s in shp for v in (1, s))
+    big = tuple(v for r, s in zip(sizes, shp) for v in (r, s))
+    x = reshape(input, inter) if inter != tuple(input._data.shape) else input
+    from .convert import clone
+
+    out = clone(expand(x, big))
+    return reshape(out, tuple(r * s for r, s in zip(sizes, shp)))
+
+
+def tile(input, dims):
+    """Like ``repeat``, but ``dims`` shorter than ``input.ndim`` is padded with leading 1s."""
+    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    dims = (1,) * (input._data.ndim - len(dims)) + dims
+    return repeat(input, dims)
+
+
+# ---- cat / split ----------------------------------------------------------------------------------
+
+class Cat(Function):
+    @staticmethod
+    def forward(ctx, tensors, dim):
+        ctx.dim = dim
+        ctx.sizes = [t._data.shape[dim] for t in tensors]
+        return ctx.xp.concatenate([t._data for t in tensors], axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (*split(grad, ctx.sizes, ctx.dim), None)
+
+
+def cat(tensors, dim=0):
+    """Join tensors along an existing dim (type promotion; 1-D empty tensors are skipped like torch)."""
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"cat: expected a sequence of Tensors, got {type(tensors).__name__}")
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("cat: expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"cat: expected a sequence of Tensors, got {type(t).__name__} at position {i}")
+    from .. import _dtype as dtypes
+    from .convert import to_dtype
+
+    dt = tensors[0].dtype
+    for t in tensors[1:]:
+        dt = dtypes.promote_types(dt, t.dtype)
+    # legacy rule: 1-D tensors of size 0 may be concatenated with anything
+    kept = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)]
+    if not kept:
+        return to_dtype(tensors[0], dt)
+    ref = kept[0]
+    if ref._data.ndim == 0:
+        raise RuntimeError("cat: zero-dimensional tensor (at position 0) cannot be concatenated")
+    d = wrap_dim(dim, ref._data.ndim, "cat")
+    for i, t in enumerate(kept):
+        if t._data.ndim != ref._data.ndim:
+            raise RuntimeError(
+                f"cat: Tensors must have same number of dimensions: got {ref._data.ndim} (shape {tuple(ref.shape)}) and {t._data.ndim} (shape {tuple(t.shape)})"
+            )
+        for k in range(ref._data.ndim):
+            if k != d and t._data.shape[k] != ref._data.shape[k]:
+                raise RuntimeError(
+                    f"cat: Sizes of tensors must match except in dimension {d}. Expected size {ref._data.shape[k]} but got size {t._data.shape[k]} for tensor number {i} in the list (shapes {tuple(ref.shape)} and {tuple(t.shape)})"
+                )
+    kept = [to_dtype(t, dt) for t in kept]
+    if len(kept) == 1:
+        from .convert import clone
+
+        return clone(kept[0])
+    return Cat.apply(kept, d)
+
+
+concat = cat
+concatenate = cat
+
+
+class Split(Function):
+    @staticmethod
+    def forward(ctx, x, sizes, dim):
+        ctx.dim = dim
+        ctx.is_view = True
+        outs = []
+        start = 0
+        pre = (slice(None),) * dim
+        for s in sizes:
+            outs.append(x._data[pre + (slice(start, start + s),)])
+            start += s
+        return tuple(outs)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return Cat.apply(list(grads), ctx.dim)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """Split into chunks of ``split_size`` (the last may be smaller) or of the listed sizes."""
+    n = tensor._data.ndim
+    d = wrap_dim(dim, n, "split")
+    size = tensor._data.shape[d]
+    if isinstance(split_size_or_sections, (list, tuple)):
+        sizes = [builtins.int(s) for s in split_size_or_sections]
+        if builtins.sum(sizes) != size or builtins.any(s < 0 for s in sizes):
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size at dimension {d}), but got split_sizes={sizes}"
+            )
+    else:
+        step = builtins.int(split_size_or_sections)
+        if step <= 0 and not (step == 0 and size == 0):
+            raise RuntimeError(f"split: split_size can only be 0 if dimension size is 0, got split_size={step} for size {size}")
+        if size == 0:
+            sizes = [0]
+        else:
+            sizes = [builtins.min(step, size - i) for i in range(0, size, step)]
+    return Split.apply(tensor, tuple(sizes), d)
+
+
+def chunk(input, chunks, dim=0):
+    """Split into ``chunks`` pieces of ``ceil(size / chunks)`` (possibly fewer pieces)."""
+    chunks = builtins.int(chunks)
+    if chunks <= 0:
+        raise RuntimeError(f"chunk: chunk expects `chunks` to be greater than 0, got: {chunks}")
+    d = wrap_dim(dim, input._data.ndim, "chunk")
+    size = input._data.shape[d]
+    step = builtins.max(-(-size // chunks), 1) if size else 1
+    if size == 0:
+        return Split.apply(input, (0,) * chunks, d) if chunks > 1 else (Split.apply(input, (0,), d)[0],)
+    return split(input, step, d)
+
+
+def narrow(input, dim, start, length):
+    """The slice ``start:start+length`` of dim ``dim`` (a view)."""
+    d = wrap_dim(dim, input._data.ndim, "narrow")
+    size = input._data.shape[d]
+    start = builtins.int(start)
+    if start < 0:
+        start += size
+    length = builtins.int(length)
+    if start < 0 or start > size or length < 0 or start + length > size:
+        raise RuntimeError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({size}) of dim {d} (shape {tuple(input.shape)})")
+    from .index import getitem
+
+    return getitem(input, (slice(None),) * d + (slice(start, start + length),))
+
+
+def hstack(tensors):
+    """Concatenate column-wise (along dim 1; along dim 0 for 1-D tensors)."""
+    tensors = atleast_1d(*tensors) if len(tensors) != 1 else (atleast_1d(tensors[0]),)
+    return cat(list(tensors), 0 if tensors[0]._data.ndim == 1 else 1)
+
+
+def vstack(tensors):
+    """Concatenate row-wise after making every tensor at least 2-D."""
+    tensors = [atleast_2d(t) for t in tensors]
+    return cat(tensors, 0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors):
+    """Concatenate along dim 2 after making every tensor at least 3-D."""
+    return cat([atleast_3d(t) for t in tensors], 2)
+
+
+def column_stack(tensors):
+    """Stack 1-D tensors as columns (2-D ones are concatenated along dim 1)."""
+    cols = [reshape(t, (-1, 1)) if t._data.ndim <= 1 else t for t in tensors]
+    return cat(cols, 1)
+
+
+def _atleast(nd, shape_of, tensors):
+    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+        return tuple(_atleast(nd, shape_of, tuple(tensors[0])))
+    outs = tuple(t if t._data.ndim >= nd else reshape(t, shape_of(tuple(t._data.shape))) for t in tensors)
+    return outs[0] if len(outs) == 1 else outs
+
+
+def atleast_1d(*tensors):
+    """Tensors with at least one dim (0-d become shape (1,))."""
+    return _atleast(1, lambda s: (1,), tensors)
+
+
+def atleast_2d(*tensors):
+    """Tensors with at least two dims (a 1-D (n,) becomes (1, n))."""
+    return _atleast(2, lambda s: (1,) * (2 - len(s)) + s, tensors)
+
+
+def atleast_3d(*tensors):
+    """Tensors with at least three dims ((n,) -> (1, n, 1); (m, n) -> (m, n, 1))."""
+    return _atleast(3, lambda s: {0: (1, 1, 1), 1: (1,) + s + (1,), 2: s + (1,)}[len(s)], tensors)
+
+
+# ---- flip / roll --------------------------------------------------------------------------------
+
+class Flip(Function):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return ctx.xp.flip(x._data, dims).copy()  # torch's flip copies
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Flip.apply(grad, ctx.dims)
+
+
+def flip(input, dims):
+    """Reverse the order of elements along ``dims`` (int or tuple; a copy)."""
+    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    axes = tuple(wrap_dim(d, input._data.ndim, "flip") for d in dims)
+    if len(set(axes)) != len(axes):
+        raise RuntimeError(f"flip: dim {list(dims)} appears multiple times in the list of dims")
+    if input._data.ndim == 0:
+        from .convert import clone
+
+        return clone(input)
+    return Flip.apply(input, axes)
+
+
+def fliplr(input):
+    """Flip dim 1 (needs at least 2 dims)."""
+    if input._data.ndim < 2:
+        raise RuntimeError(f"fliplr: Input must be >= 2-d, got shape {tuple(input.shape)}")
+    return flip(input, (1,))
+
+
+def flipud(input):
+    """Flip dim 0 (needs at least 1 dim)."""
+    if input._data.ndim < 1:
+        raise RuntimeError(f"flipud: Input must be >= 1-d, got shape {tuple(input.shape)}")
+    return flip(input, (0,))
+
+
+class Roll(Function):
+    @staticmethod
+    def forward(ctx, x, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        return ctx.xp.roll(x._data, shifts, dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Roll.apply(grad, tuple(-s for s in ctx.shifts), ctx.dims)
+
+
+def roll(input, shifts, dims=None):
+    """Shift elements circularly along ``dims`` (the flattened tensor when ``dims`` is None)."""
+    shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+    shifts = tuple(builtins.int(s) for s in shifts)
+    if dims is None:
+        if len(shifts) != 1:
+            raise RuntimeError(f"roll: shifts {list(shifts)} need matching dims when dims is None")
+        flat = reshape(input, (-1,))
+        return reshape(Roll.apply(flat, shifts, (0,)), tuple(input._data.shape))
+    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    if len(dims) != len(shifts):
+        raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {len(shifts)}, dims: {len(dims)}")
+    dims = tuple(wrap_dim(d, input._data.ndim, "roll") for d in dims)
+    return Roll.apply(input, shifts, dims)
+
+
+# ---- diagonals and triangles -----------------------------------------------------------------
+
+class Diagonal(Function):
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, offset, dim1, dim2):
+        ctx.args = (offset, dim1, dim2)
+        ctx.in_shape = x._data.shape
+        return x._data.diagonal(offset, dim1, dim2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return DiagScatter.apply(grad, ctx.in_shape, *ctx.args)
+
+
+class DiagScatter(Function):
+    """zeros(shape) with ``g`` written on the (offset, dim1, dim2) diagonal: diagonal's backward."""
+
+    @staticmethod
+    def forward(ctx, g, shape, offset, dim1, dim2):
+        ctx.args = (offset, dim1, dim2)
+        out = ctx.xp.zeros(shape, dtype=g._data.dtype)
+        # NumPy/CuPy diagonals are read-only views; write through an index instead
+        idx = _diag_index(ctx.xp, shape, offset, dim1, dim2)
+        # advanced indices at dim1/dim2 put the diagonal dim in place when they are adjacent, first otherwise
+        adjacent = builtins.abs(dim1 - dim2) == 1
+        out[idx] = ctx.xp.moveaxis(g._data, -1, builtins.min(dim1, dim2) if adjacent else 0)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Diagonal.apply(grad, *ctx.args)
+
+
+def _diag_index(xp, shape, offset, dim1, dim2):
+    n = builtins.max(0, builtins.min(shape[dim1] - builtins.max(0, -offset), shape[dim2] - builtins.max(0, offset)))
+    r = xp.arange(n)
+    idx = [slice(None)] * len(shape)
+    idx[dim1] = r + builtins.max(0, -offset)
+    idx[dim2] = r + builtins.max(0, offset)
+    return tuple(idx)
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The diagonal of the (dim1, dim2) planes, appended as the last dim (a view)."""
+    n = input._data.ndim
+    if n < 2:
+        raise RuntimeError(f"diagonal: expected a tensor with at least 2 dimensions, got shape {tuple(input.shape)}")
+    d1, d2 = wrap_dim(dim1, n, "diagonal"), wrap_dim(dim2, n, "diagonal")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal: diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return Diagonal.apply(input, builtins.int(offset), d1, d2)
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """Matrices whose (dim1, dim2) diagonals are the last dim of ``input`` (zeros elsewhere)."""
+    n = input._data.ndim + 1
+    d1, d2 = wrap_dim(dim1, n, "diag_embed"), wrap_dim(dim2, n, "diag_embed")
+    if d1 == d2:
+        raise RuntimeError(f"diag_embed: diagonal dimensions cannot be identical {dim1}, {dim2}")
+    m = input._data.shape[-1] + builtins.abs(builtins.int(offset))
+    batch = list(input._data.shape[:-1])
+    shape = []
+    for i in range(n):
+        shape.append(m if i in (d1, d2) else batch.pop(0))
+    g = input
+    # DiagScatter writes the diagonal's last dim; the batch dims of g are in order already
+    return DiagScatter.apply(g, tuple(shape), builtins.int(offset), d1, d2)
+
+
+def diag(input, diagonal=0):
+    """1-D input: the square matrix with it on the ``diagonal``-th diagonal; 2-D input: that diagonal."""
+    if input._data.ndim == 1:
+        return diag_embed(input, diagonal, 0, 1)
+    if input._data.ndim == 2:
+        from .convert import clone
+
+        return clone(Diagonal.apply(input, builtins.int(diagonal), 0, 1))
+    raise RuntimeError(f"diag: expected a 1-D or 2-D tensor, got shape {tuple(input.shape)}")
+
+
+def trace(input):
+    """Sum of the main diagonal of a 2-D tensor."""
+    if input._data.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix (2-D tensor), got shape {tuple(input.shape)}")
+    from .reduce import sum as _sum
+
+    return _sum(Diagonal.apply(input, 0, 0, 1))
+
+
+class Tri(Function):
+    @staticmethod
+    def forward(ctx, x, k, lower):
+        ctx.k, ctx.lower = k, lower
+        return ctx.xp.where(_tri_mask(ctx.xp, x._data.shape, k, lower), x._data, x._data.dtype.type(0))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Tri.apply(grad, ctx.k, ctx.lower)
+
+
+def _tri_mask(xp, shape, k, lower):
+    m, n = shape[-2], shape[-1]
+    below = xp.tri(m, n, k, dtype=bool)  # j <= i + k
+    return below if lower else ~xp.tri(m, n, k - 1, dtype=bool)
+
+
+def tril(input, diagonal=0):
+    """Keep the lower triangle (``j <= i + diagonal``) of the last two dims, zero the rest."""
+    if input._data.ndim < 2:
+        raise RuntimeError(f"tril: input tensor must have at least 2 dimensions, got shape {tuple(input.shape)}")
+    return Tri.apply(input, builtins.int(diagonal), True)
+
+
+def triu(input, diagonal=0):
+    """Keep the upper triangle (``j >= i + diagonal``) of the last two dims, zero the rest."""
+    if input._data.ndim < 2:
+        raise RuntimeError(f"triu: input tensor must have at least 2 dimensions, got shape {tuple(input.shape)}")
+    return Tri.apply(input, builtins.int(diagonal), False)
+
+
+def tril_(input, diagonal=0):
+    from ._common import inplace
+
+    return inplace(input, lambda: tril(input, diagonal), "tril_")
+
+
+def triu_(input, diagonal=0):
+    from ._common import inplace
+
+    return inplace(input, lambda: triu(input, diagonal), "triu_")
+
+
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids from 1-D tensors: ``indexing='ij'`` (matrix) or ``'xy'`` (Cartesian)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    for i, t in enumerate(tensors):
+        if t._data.ndim > 1:
+            raise RuntimeError(f"meshgrid: Expected 0D or 1D tensor in the tensor list but got shape {tuple(t.shape)} at position {i}")
+    ts = [reshape(t, (-1,)) for t in tensors]
+    swap = indexing == "xy" and len(ts) >= 2
+    if swap:
+        ts[0], ts[1] = ts[1], ts[0]
+    shape = tuple(t._data.shape[0] for t in ts)
+    n = len(ts)
+    outs = [expand(reshape(t, tuple(-1 if k == i else 1 for k in range(n))), shape) for i, t in enumerate(ts)]
+    if swap:
+        outs[0], outs[1] = outs[1], outs[0]
+    return tuple(outs)
+
+
 register(OpInfo("reshape", reshape, lambda rng: [SampleInput((randn(rng, 3, 4), (2, 6))), SampleInput((randn(rng, 3, 4), (-1,)))],
                 ref=lambda x, s: x.reshape(s), torch_fn=lambda torch, x, s: x.reshape(s)))
 register(OpInfo("expand", expand, lambda rng: [SampleInput((randn(rng, 3, 1), (2, 3, 4)))],
@@ -216,3 +793,74 @@ register(OpInfo("stack", stack, lambda rng: [SampleInput((TensorList([randn(rng,
                 ref=lambda ts, d: __import__("numpy").stack(ts, d), torch_fn=lambda torch, ts, d: torch.stack(ts, d)))
 register(OpInfo("unbind", unbind, lambda rng: [SampleInput((randn(rng, 3, 4), 1))],
                 ref=lambda x, d: tuple(__import__("numpy").moveaxis(x, d, 0)), torch_fn=lambda torch, x, d: torch.unbind(x, d)))
+
+
+# ---- registry ------------------------------------------------------------------------------------
+
+def _np():
+    import numpy
+
+    return numpy
+
+
+def _reg(name, fn, samples, ref, torch_fn, **kw):
+    register(OpInfo(name, fn, samples, ref=ref, torch_fn=torch_fn, **kw))
+
+
+_reg("flatten", flatten, lambda rng: [SampleInput((randn(rng, 2, 3, 4),)), SampleInput((randn(rng, 2, 3, 4), 1, 2))],
+     lambda x, s=0, e=-1: x.reshape(x.shape[:s] + (-1,) + x.shape[e % x.ndim + 1:]),
+     lambda torch, x, s=0, e=-1: torch.flatten(x, s, e))
+_reg("unflatten", unflatten, lambda rng: [SampleInput((randn(rng, 2, 12), 1, (3, -1)))],
+     lambda x, d, s: x.reshape(2, 3, 4), lambda torch, x, d, s: torch.unflatten(x, d, s))
+_reg("squeeze", squeeze, lambda rng: [SampleInput((randn(rng, 2, 1, 3, 1),)), SampleInput((randn(rng, 2, 1, 3, 1), (1, 3))),
+                                      SampleInput((randn(rng, 2, 1, 3, 1), 0))],
+     lambda x, d=None: _np().squeeze(x, axis=tuple(a for a in ((d,) if isinstance(d, int) else d) if x.shape[a] == 1)) if d is not None else _np().squeeze(x),
+     lambda torch, x, d=None: torch.squeeze(x) if d is None else torch.squeeze(x, d))
+_reg("unsqueeze", unsqueeze, lambda rng: [SampleInput((randn(rng, 2, 3), -1)), SampleInput((randn(rng, 2, 3), 1))],
+     lambda x, d: _np().expand_dims(x, d), lambda torch, x, d: torch.unsqueeze(x, d))
+_reg("t", t, lambda rng: [SampleInput((randn(rng, 2, 3),)), SampleInput((randn(rng, 3),))],
+     lambda x: x.T, lambda torch, x: torch.t(x))
+_reg("movedim", movedim, lambda rng: [SampleInput((randn(rng, 2, 3, 4), 0, -1)), SampleInput((randn(rng, 2, 3, 4), (0, 1), (2, 0)))],
+     lambda x, s, d: _np().moveaxis(x, s, d), lambda torch, x, s, d: torch.movedim(x, s, d))
+_reg("broadcast_tensors", broadcast_tensors, lambda rng: [SampleInput((randn(rng, 3, 1), randn(rng, 4)))],
+     lambda a, b: _np().broadcast_arrays(a, b), lambda torch, a, b: torch.broadcast_tensors(a, b))
+_reg("repeat", repeat, lambda rng: [SampleInput((randn(rng, 2, 3), 2, 1, 2)), SampleInput((randn(rng, 3), (2, 2)))],
+     lambda x, *r: _np().tile(x, r[0] if isinstance(r[0], tuple) else r),
+     lambda torch, x, *r: x.repeat(*r))
+_reg("tile", tile, lambda rng: [SampleInput((randn(rng, 2, 3), (2,)))],
+     lambda x, r: _np().tile(x, r), lambda torch, x, r: torch.tile(x, r))
+_reg("cat", cat, lambda rng: [SampleInput((TensorList([randn(rng, 2, 3), randn(rng, 1, 3), randn(rng, 2, 3)]),)),
+                              SampleInput((TensorList([randn(rng, 2, 3), randn(rng, 2, 2)]), -1))],
+     lambda ts, d=0: _np().concatenate(ts, d), lambda torch, ts, d=0: torch.cat(ts, d))
+_reg("hstack", hstack, lambda rng: [SampleInput((TensorList([randn(rng, 2, 3), randn(rng, 2, 1)]),)),
+                                    SampleInput((TensorList([randn(rng, 3), randn(rng, 2)]),))],
+     lambda ts: _np().hstack(ts), lambda torch, ts: torch.hstack(ts))
+_reg("vstack", vstack, lambda rng: [SampleInput((TensorList([randn(rng, 3), randn(rng, 2, 3)]),))],
+     lambda ts: _np().vstack(ts), lambda torch, ts: torch.vstack(ts))
+_reg("split", split, lambda rng: [SampleInput((randn(rng, 5, 3), 2)), SampleInput((randn(rng, 3, 5), [1, 4], 1))],
+     lambda x, s, d=0: _np().split(x, list(range(s, x.shape[d], s)) if isinstance(s, int) else _np().cumsum(s)[:-1], d),
+     lambda torch, x, s, d=0: torch.split(x, s, d))
+_reg("chunk", chunk, lambda rng: [SampleInput((randn(rng, 5, 3), 3)), SampleInput((randn(rng, 3, 4), 2, 1))],
+     lambda x, c, d=0: _np().split(x, list(range(-(-x.shape[d] // c), x.shape[d], -(-x.shape[d] // c))), d),
+     lambda torch, x, c, d=0: torch.chunk(x, c, d))
+_reg("narrow", narrow, lambda rng: [SampleInput((randn(rng, 4, 5), 1, 1, 3)), SampleInput((randn(rng, 4, 5), 0, -2, 2))],
+     lambda x, d, s, n: _np().take(x, range(s % x.shape[d], s % x.shape[d] + n), axis=d),
+     lambda torch, x, d, s, n: torch.narrow(x, d, s, n))
+_reg("flip", flip, lambda rng: [SampleInput((randn(rng, 2, 3, 4), (0, 2))), SampleInput((randn(rng, 3, 4), -1))],
+     lambda x, d: _np().flip(x, d), lambda torch, x, d: torch.flip(x, d if isinstance(d, tuple) else (d,)))
+_reg("roll", roll, lambda rng: [SampleInput((randn(rng, 3, 4), 2)), SampleInput((randn(rng, 3, 4), (1, -1), (0, 1)))],
+     lambda x, s, d=None: _np().roll(x, s, d), lambda torch, x, s, d=None: torch.roll(x, s, d))
+_reg("diagonal", diagonal, lambda rng: [SampleInput((randn(rng, 3, 4),)), SampleInput((randn(rng, 2, 3, 4), 1, -1, 0))],
+     lambda x, o=0, a=0, b=1: _np().diagonal(x, o, a, b), lambda torch, x, o=0, a=0, b=1: torch.diagonal(x, o, a, b))
+_reg("diag_embed", diag_embed, lambda rng: [SampleInput((randn(rng, 2, 3),)), SampleInput((randn(rng, 2, 3), 1, 0, 2))],
+     None, lambda torch, x, o=0, a=-2, b=-1: torch.diag_embed(x, o, a, b))
+_reg("diag", diag, lambda rng: [SampleInput((randn(rng, 3),)), SampleInput((randn(rng, 3), -1)), SampleInput((randn(rng, 3, 4), 1))],
+     lambda x, k=0: _np().diag(x, k), lambda torch, x, k=0: torch.diag(x, k))
+_reg("trace", trace, lambda rng: [SampleInput((randn(rng, 3, 4),))], lambda x: _np().trace(x), lambda torch, x: torch.trace(x))
+_reg("tril", tril, lambda rng: [SampleInput((randn(rng, 3, 4),)), SampleInput((randn(rng, 2, 3, 4), -1))],
+     lambda x, k=0: _np().tril(x, k), lambda torch, x, k=0: torch.tril(x, k))
+_reg("triu", triu, lambda rng: [SampleInput((randn(rng, 3, 4),)), SampleInput((randn(rng, 2, 3, 4), 1))],
+     lambda x, k=0: _np().triu(x, k), lambda torch, x, k=0: torch.triu(x, k))
+_reg("meshgrid", meshgrid, lambda rng: [SampleInput((randn(rng, 3), randn(rng, 2))), SampleInput((randn(rng, 3), randn(rng, 2)), {"indexing": "xy"})],
+     lambda a, b, indexing="ij": _np().meshgrid(a, b, indexing=indexing),
+     lambda torch, a, b, indexing="ij": torch.meshgrid(a, b, indexing=indexing))
