@@ -1,4 +1,699 @@
-"""activation ops (to be filled)."""
+"""Activation functions, dropout and scaled dot-product attention (``tinytorch.nn.functional``).
+
+Pointwise activations compute their forward on raw arrays; their backward multiplies the
+incoming gradient by the derivative written with tinytorch ops, so higher-order gradients
+work. Piecewise-linear ones (hardtanh, leaky_relu, shrinks ...) keep only the slope array:
+their second derivative is zero. relu/sigmoid/tanh and softmax/log_softmax live in the
+elementwise and reduce families; relu, sigmoid and tanh are re-exported here for ``F``.
+"""
 from __future__ import annotations
 
+import math
+
+from .. import backend
+from .. import random as _random
+from ..autograd.function import Function
+from ..tensor import Tensor
+from ._common import check_float, inplace, wrap_dim
+from .elementwise import add, mul, div, neg, exp, sub
+from .registry import OpInfo, SampleInput, Const, register, randn, away_from
+from .. import ops  # the package namespace: ops of other families are looked up at call time
+
+__all__ = [
+    "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "selu_", "celu", "celu_", "gelu", "silu",
+    "mish", "softplus", "softsign", "hardtanh", "hardtanh_", "hardsigmoid", "hardswish", "logsigmoid", "glu",
+    "prelu", "threshold", "threshold_", "tanhshrink", "softshrink", "hardshrink", "softmin",
+    "dropout", "alpha_dropout", "dropout1d", "dropout2d", "dropout3d", "scaled_dot_product_attention",
+]
+
 TENSOR_METHODS = ()
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _const(arr) -> Tensor:
+    """A tensor that never requires grad (masks, slopes, targets)."""
+    return Tensor._make(arr)
+
+
+def _maybe_inplace(input, inplace_flag, compute, op):
+    if inplace_flag:
+        return inplace(input, compute, op + "_")
+    return compute()
+
+
+# ---- piecewise-linear activations: forward and slope on arrays ------------------------------------
+
+class PiecewiseLinear(Function):
+    """``y = f(x)`` with a piecewise-constant slope; ``rule(xp, x) -> (y, slope)`` on arrays."""
+
+    @staticmethod
+    def forward(ctx, x, rule):
+        y, slope = rule(ctx.xp, x._data)
+        ctx.slope = slope
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return mul(grad, _const(ctx.slope.astype(grad._data.dtype, copy=False))), None
+
+
+def _float_input(input, op):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: expected a Tensor as input, got {type(input).__name__}")
+    check_float(input, op)
+
+
+def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+    """Clamp to ``[min_val, max_val]``; gradient 1 strictly inside, 0 outside."""
+    _float_input(input, "hardtanh")
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+    lo, hi = float(min_val), float(max_val)
+
+    def rule(xp, x):
+        y = xp.clip(x, lo, hi).astype(x.dtype, copy=False)
+        return y, ((x > lo) & (x < hi)).astype(x.dtype)
+
+    return _maybe_inplace(input, inplace, lambda: PiecewiseLinear.apply(input, rule), "hardtanh")
+
+
+def hardtanh_(input, min_val: float = -1.0, max_val: float = 1.0):
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input, inplace: bool = False):
+    """``min(max(input, 0), 6)``."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
+    """``input`` where positive, ``negative_slope * input`` elsewhere."""
+    _float_input(input, "leaky_relu")
+    s = float(negative_slope)
+
+    def rule(xp, x):
+        pos = x > 0
+        slope = xp.where(pos, 1.0, s).astype(x.dtype)
+        return x * slope, slope
+
+    return _maybe_inplace(input, inplace, lambda: PiecewiseLinear.apply(input, rule), "leaky_relu")
+
+
+def leaky_relu_(input, negative_slope: float = 0.01):
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def threshold(input, threshold: float, value: float, inplace: bool = False):  # noqa: A002 - torch's names
+    """``input`` where ``input > threshold``, ``value`` elsewhere."""
+    _float_input(input, "threshold")
+    th, val = float(threshold), float(value)
+
+    def rule(xp, x):
+        keep = x > th
+        return xp.where(keep, x, val).astype(x.dtype, copy=False), keep.astype(x.dtype)
+
+    return _maybe_inplace(input, inplace, lambda: PiecewiseLinear.apply(input, rule), "threshold")
+
+
+def threshold_(input, threshold: float, value: float):  # noqa: A002
+    return globals()["threshold"](input, threshold, value, inplace=True)
+
+
+def _check_lambd(lambd, op):
+    if lambd < 0:
+        raise RuntimeError(f"{op}: lambda must be greater or equal to 0, but found to be {lambd}.")
+    return float(lambd)
+
+
+def softshrink(input, lambd: float = 0.5):
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 in between."""
+    _float_input(input, "softshrink")
+    lam = _check_lambd(lambd, "softshrink")
+
+    def rule(xp, x):
+        out = (xp.abs(x) > lam)
+        y = xp.where(out, x - xp.sign(x) * lam, 0.0).astype(x.dtype, copy=False)
+        return y, out.astype(x.dtype)
+
+    return PiecewiseLinear.apply(input, rule)
+
+
+def hardshrink(input, lambd: float = 0.5):
+    """``x`` where ``|x| > lambd``, 0 elsewhere."""
+    _float_input(input, "hardshrink")
+    lam = float(lambd)
+
+    def rule(xp, x):
+        out = (x > lam) | (x < -lam)
+        return xp.where(out, x, 0.0).astype(x.dtype, copy=False), out.astype(x.dtype)
+
+    return PiecewiseLinear.apply(input, rule)
+
+
+def hardsigmoid(input, inplace: bool = False):
+    """``relu6(x + 3) / 6``; gradient 1/6 strictly inside (-3, 3)."""
+    _float_input(input, "hardsigmoid")
+
+    def rule(xp, x):
+        y = (xp.clip(x + 3.0, 0.0, 6.0) / 6.0).astype(x.dtype, copy=False)
+        return y, (((x > -3.0) & (x < 3.0)) / 6.0).astype(x.dtype)
+
+    return _maybe_inplace(input, inplace, lambda: PiecewiseLinear.apply(input, rule), "hardsigmoid")
+
+
+# ---- smooth activations -----------------------------------------------------------------------------
+
+class EluFamily(Function):
+    """``scale * x`` for x > 0, ``scale * alpha * (exp(input_scale * x) - 1)`` otherwise (elu, selu, celu)."""
+
+    @staticmethod
+    def forward(ctx, x, alpha, scale, input_scale):
+        ctx.save_for_backward(x)
+        ctx.consts = (alpha, scale, input_scale)
+        xp = ctx.xp
+        a = x._data
+        neg_part = xp.expm1(xp.minimum(a, 0) * input_scale) * (alpha * scale)
+        return xp.where(a > 0, a * scale, neg_part).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        alpha, scale, input_scale = ctx.consts
+        xp = ctx.xp
+        pos = x._data > 0
+        # exp of x with the positive side zeroed: no overflow there, and d/dx stays right on the negative side
+        negmask = _const((~pos).astype(x._data.dtype))
+        e = exp(mul(mul(x, negmask), input_scale))
+        slope = add(mul(mul(e, negmask), alpha * scale * input_scale), _const(xp.where(pos, scale, 0.0).astype(x._data.dtype)))
+        return mul(grad, slope), None, None, None
+
+
+def elu(input, alpha: float = 1.0, inplace: bool = False):
+    """``x`` for x > 0, ``alpha * (exp(x) - 1)`` otherwise."""
+    _float_input(input, "elu")
+    return _maybe_inplace(input, inplace, lambda: EluFamily.apply(input, float(alpha), 1.0, 1.0), "elu")
+
+
+def elu_(input, alpha: float = 1.0):
+    return elu(input, alpha, inplace=True)
+
+
+def selu(input, inplace: bool = False):
+    """``scale * elu(x, alpha)`` with the self-normalizing constants (alpha≈1.6733, scale≈1.0507)."""
+    _float_input(input, "selu")
+    return _maybe_inplace(input, inplace, lambda: EluFamily.apply(input, _SELU_ALPHA, _SELU_SCALE, 1.0), "selu")
+
+
+def selu_(input):
+    return selu(input, inplace=True)
+
+
+def celu(input, alpha: float = 1.0, inplace: bool = False):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    _float_input(input, "celu")
+    if alpha == 0:
+        raise RuntimeError("celu: ZeroDivisionError: alpha must not be 0")
+    return _maybe_inplace(input, inplace, lambda: EluFamily.apply(input, float(alpha), 1.0, 1.0 / float(alpha)), "celu")
+
+
+def celu_(input, alpha: float = 1.0):
+    return celu(input, alpha, inplace=True)
+
+
+def _erf_array(a):
+    from ..backend import special
+
+    return special.erf(a)
+
+
+class NormalCdf(Function):
+    """``Phi(x) = (1 + erf(x / sqrt(2))) / 2``, the standard normal CDF (gelu's gate)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        a = x._data
+        return (0.5 * (1.0 + _erf_array(a * (1.0 / math.sqrt(2.0))))).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return mul(grad, _normal_pdf(x))
+
+
+def _normal_pdf(x):
+    return mul(exp(mul(mul(x, x), -0.5)), 1.0 / math.sqrt(2.0 * math.pi))
+
+
+class Gelu(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        a = x._data
+        return (a * 0.5 * (1.0 + _erf_array(a * (1.0 / math.sqrt(2.0))))).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        # d/dx x*Phi(x) = Phi(x) + x*phi(x)
+        return mul(grad, add(NormalCdf.apply(x), mul(x, _normal_pdf(x))))
+
+
+def gelu(input, approximate: str = "none"):
+    """``x * Phi(x)`` (``approximate='none'``) or its tanh approximation (``'tanh'``)."""
+    _float_input(input, "gelu")
+    if approximate == "none":
+        return Gelu.apply(input)
+    if approximate == "tanh":
+        # 0.5 * (1 + tanh(u)) == sigmoid(2u), u = sqrt(2/pi) * (x + 0.044715 x^3)
+        k = 2.0 * math.sqrt(2.0 / math.pi)
+        u = mul(add(input, mul(mul(mul(input, input), input), 0.044715)), k)
+        return mul(input, ops.sigmoid(u))
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(input, inplace: bool = False):
+    """``x * sigmoid(x)`` (swish)."""
+    _float_input(input, "silu")
+    return _maybe_inplace(input, inplace, lambda: mul(input, ops.sigmoid(input)), "silu")
+
+
+class Softplus(Function):
+    @staticmethod
+    def forward(ctx, x, beta, threshold):
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.threshold = beta, threshold
+        xp = ctx.xp
+        a = x._data
+        bx = a * beta
+        linear = bx > threshold
+        # log(1 + e^z) = max(z, 0) + log1p(e^-|z|): finite for any z
+        soft = (xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))) / beta
+        return xp.where(linear, a, soft).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        linear = (x._data * ctx.beta) > ctx.threshold
+        soft = _const((~linear).astype(x._data.dtype))
+        slope = add(mul(ops.sigmoid(mul(x, ctx.beta)), soft), _const(linear.astype(x._data.dtype)))
+        return mul(grad, slope), None, None
+
+
+def softplus(input, beta: float = 1.0, threshold: float = 20.0):  # noqa: A002
+    """``log(1 + exp(beta * x)) / beta``, linear where ``beta * x > threshold``."""
+    _float_input(input, "softplus")
+    if beta == 0:
+        raise ValueError("softplus: beta must be non-zero")
+    return Softplus.apply(input, float(beta), float(threshold))
+
+
+class LogSigmoid(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        xp = ctx.xp
+        a = x._data
+        return (xp.minimum(a, 0) - xp.log1p(xp.exp(-xp.abs(a)))).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return mul(grad, ops.sigmoid(neg(x)))
+
+
+def logsigmoid(input):
+    """``log(sigmoid(x))``, finite for any x."""
+    _float_input(input, "logsigmoid")
+    return LogSigmoid.apply(input)
+
+
+def mish(input, inplace: bool = False):
+    """``x * tanh(softplus(x))``."""
+    _float_input(input, "mish")
+    return _maybe_inplace(input, inplace, lambda: mul(input, ops.tanh(softplus(input))), "mish")
+
+
+def softsign(input):
+    """``x / (1 + |x|)``."""
+    _float_input(input, "softsign")
+    return div(input, add(ops.abs(input), 1.0))
+
+
+def tanhshrink(input):
+    """``x - tanh(x)``."""
+    _float_input(input, "tanhshrink")
+    return sub(input, ops.tanh(input))
+
+
+class HardSwish(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        a = x._data
+        return (a * ctx.xp.clip(a + 3.0, 0.0, 6.0) / 6.0).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        a = x._data
+        # torch's convention at the kinks: slope 0 for x < -3, x/3 + 1/2 up to 3 included, 1 beyond
+        mid = _const(((a >= -3.0) & (a <= 3.0)).astype(a.dtype))
+        hi = _const((a > 3.0).astype(a.dtype))
+        slope = add(mul(add(mul(x, 1.0 / 3.0), 0.5), mid), hi)
+        return mul(grad, slope)
+
+
+def hardswish(input, inplace: bool = False):
+    """``x * relu6(x + 3) / 6``."""
+    _float_input(input, "hardswish")
+    return _maybe_inplace(input, inplace, lambda: HardSwish.apply(input), "hardswish")
+
+
+def glu(input, dim: int = -1):
+    """Gated linear unit: split ``input`` in halves ``a, b`` along ``dim``; ``a * sigmoid(b)``."""
+    _float_input(input, "glu")
+    if input.ndim == 0:
+        raise RuntimeError("glu: does not support scalars because halving size must be even")
+    d = wrap_dim(dim, input.ndim, "glu")
+    n = input.shape[d]
+    if n % 2:
+        raise RuntimeError(f"glu: Halving dimension must be even, but dimension {d} is size {n} (input shape {tuple(input.shape)})")
+    lead = (slice(None),) * d
+    a = ops.getitem(input, lead + (slice(0, n // 2),))
+    b = ops.getitem(input, lead + (slice(n // 2, n),))
+    return mul(a, ops.sigmoid(b))
+
+
+def prelu(input, weight):
+    """``x`` where positive, ``weight * x`` elsewhere; ``weight`` has 1 or C (= input.shape[1]) elements."""
+    _float_input(input, "prelu")
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"prelu: expected weight to be a Tensor, got {type(weight).__name__}")
+    nw = weight.numel()
+    if weight.ndim > 1:
+        raise RuntimeError(f"prelu: weight must be 0-D or 1-D, got shape {tuple(weight.shape)}")
+    if nw != 1:
+        channels = input.shape[1] if input.ndim >= 2 else (input.shape[0] if input.ndim == 1 else 1)
+        if input.ndim == 0 or nw != channels:
+            raise RuntimeError(
+                f"prelu: mismatch in parameter numbers: weight has {nw} elements, input of shape "
+                f"{tuple(input.shape)} has {channels} channels (dim 1)"
+            )
+        cdim = 1 if input.ndim >= 2 else 0
+        shape = [1] * input.ndim
+        shape[cdim] = nw
+        w = ops.reshape(weight, tuple(shape))
+    else:
+        w = weight
+    a = input._data
+    pos = _const((a > 0).astype(a.dtype))
+    negm = _const((a <= 0).astype(a.dtype))
+    return add(mul(input, pos), mul(mul(input, negm), w))
+
+
+def softmin(input, dim=None, _stacklevel: int = 3, dtype=None):
+    """``softmax(-input, dim)``."""
+    if dim is None:
+        # torch's legacy implicit choice: dim 0 for 0-D, 1-D and 3-D inputs, else dim 1
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+    x = neg(input)
+    return ops.softmax(x, dim, dtype=dtype) if dtype is not None else ops.softmax(x, dim)
+
+
+# ---- dropout -------------------------------------------------------------------------------------------
+
+def _check_p(p, op):
+    if not isinstance(p, (int, float)) or p < 0.0 or p > 1.0:
+        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
+    return float(p)
+
+
+def _keep_mask(input, shape, p):
+    """Bernoulli(1 - p) keep mask of ``shape`` in input's dtype, drawn from the default generator on its device."""
+    gen = _random.default_generator.for_device(input.device)
+    u = gen.uniform(0.0, 1.0, size=tuple(shape))
+    xp = backend.array_module(input._data)
+    return xp.asarray(u >= p).astype(input._data.dtype)
+
+
+class ScaleByMask(Function):
+    """``x * m`` for a fixed array ``m`` (broadcastable to x): dropout's op."""
+
+    @staticmethod
+    def forward(ctx, x, m):
+        ctx.m = m
+        return (x._data * m).astype(x._data.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return mul(grad, _const(ctx.m.astype(grad._data.dtype, copy=False))), None
+
+
+def _dropout_impl(input, p, training, inplace_flag, op, mask_shape):
+    _float_input(input, op)
+    p = _check_p(p, op)
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        m = backend.array_module(input._data).zeros(mask_shape, dtype=input._data.dtype)
+    else:
+        m = _keep_mask(input, mask_shape, p) * (1.0 / (1.0 - p))
+        m = m.astype(input._data.dtype, copy=False)
+    return _maybe_inplace(input, inplace_flag, lambda: ScaleByMask.apply(input, m), op)
+
+
+def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``; identity when not training."""
+    return _dropout_impl(input, p, training, inplace, "dropout", tuple(input.shape))
+
+
+def _feature_dropout(input, p, training, inplace_flag, op, spatial):
+    """Zero whole channels: input (N, C, *spatial) or unbatched (C, *spatial)."""
+    if input.ndim not in (spatial + 1, spatial + 2):
+        raise RuntimeError(
+            f"{op}: Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input, but received "
+            f"input of shape {tuple(input.shape)}"
+        )
+    lead = input.ndim - spatial
+    mask_shape = tuple(input.shape[:lead]) + (1,) * spatial
+    return _dropout_impl(input, p, training, inplace_flag, op, mask_shape)
+
+
+def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Channel dropout for (N, C, L) or (C, L) inputs."""
+    return _feature_dropout(input, p, training, inplace, "dropout1d", 1)
+
+
+def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Channel dropout for (N, C, H, W) or (C, H, W) inputs."""
+    return _feature_dropout(input, p, training, inplace, "dropout2d", 2)
+
+
+def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Channel dropout for (N, C, D, H, W) or (C, D, H, W) inputs."""
+    return _feature_dropout(input, p, training, inplace, "dropout3d", 3)
+
+
+def alpha_dropout(input, p: float = 0.5, training: bool = False, inplace: bool = False):
+    """Dropout that keeps SELU's zero mean and unit variance: dropped units go to selu's negative saturation."""
+    _float_input(input, "alpha_dropout")
+    p = _check_p(p, "alpha_dropout")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return _maybe_inplace(input, inplace, lambda: mul(input, 0.0), "alpha_dropout")
+    alpha = _SELU_ALPHA * _SELU_SCALE
+    a = 1.0 / math.sqrt((alpha * alpha * p + 1.0) * (1.0 - p))
+    keep = _keep_mask(input, tuple(input.shape), p)
+    b = ((keep - 1.0) * (alpha * a) + alpha * a * p).astype(input._data.dtype, copy=False)
+    m = (keep * a).astype(input._data.dtype, copy=False)
+    return _maybe_inplace(input, inplace, lambda: add(ScaleByMask.apply(input, m), _const(b)), "alpha_dropout")
+
+
+# ---- attention ---------------------------------------------------------------------------------------------
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0, is_causal: bool = False,
+                                 scale=None, enable_gqa: bool = False):
+    """``softmax(Q K^T * scale + mask) V`` over the last two dims.
+
+    query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev). ``attn_mask``
+    broadcastable to (..., L, S): bool (True = may attend) or float (added to the scores).
+    ``is_causal`` masks position j > i. ``scale`` defaults to 1/sqrt(E).
+    """
+    op = "scaled_dot_product_attention"
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: expected {name} to be a Tensor, got {type(t).__name__}")
+        if t.ndim < 2:
+            raise RuntimeError(f"{op}: expected {name} with at least 2 dims (..., L, E), got shape {tuple(t.shape)}")
+        check_float(t, op)
+    if query.shape[-1] != key.shape[-1]:
+        raise RuntimeError(
+            f"{op}: query and key must share the embedding size, got query {tuple(query.shape)} and key {tuple(key.shape)}"
+        )
+    if key.shape[-2] != value.shape[-2]:
+        raise RuntimeError(
+            f"{op}: key and value must have the same sequence length, got key {tuple(key.shape)} and value {tuple(value.shape)}"
+        )
+    if is_causal and attn_mask is not None:
+        raise RuntimeError(f"{op}: Explicit attn_mask should not be set when is_causal=True")
+    if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        key, value = _repeat_kv(key, query.shape[-3], op), _repeat_kv(value, query.shape[-3], op)
+    L, S = query.shape[-2], key.shape[-2]
+    s = (1.0 / math.sqrt(query.shape[-1])) if scale is None else float(scale)
+    scores = mul(ops.matmul(query, ops.transpose(key, -2, -1)), s)
+    xp = backend.array_module(query._data)
+    dt = scores._data.dtype
+    if is_causal:
+        allowed = xp.tril(xp.ones((L, S), dtype=bool))
+        scores = add(scores, _const(xp.where(allowed, 0.0, -math.inf).astype(dt)))
+    elif attn_mask is not None:
+        if not isinstance(attn_mask, Tensor):
+            raise TypeError(f"{op}: attn_mask must be a Tensor or None, got {type(attn_mask).__name__}")
+        if attn_mask._data.dtype.kind == "b":
+            scores = add(scores, _const(xp.where(attn_mask._data, 0.0, -math.inf).astype(dt)))
+        else:
+            scores = add(scores, attn_mask)
+    attn = ops.softmax(scores, -1)
+    if dropout_p > 0.0:
+        attn = dropout(attn, dropout_p, training=True)
+    return ops.matmul(attn, value)
+
+
+def _repeat_kv(t, heads, op):
+    """(..., Hkv, S, E) -> (..., heads, S, E), each kv head shared by heads // Hkv query heads."""
+    hkv = t.shape[-3]
+    if heads % hkv:
+        raise RuntimeError(f"{op}: number of query heads ({heads}) must be divisible by key/value heads ({hkv})")
+    lead = tuple(t.shape[:-3])
+    g = heads // hkv
+    e = ops.expand(ops.reshape(t, lead + (hkv, 1) + tuple(t.shape[-2:])), lead + (hkv, g) + tuple(t.shape[-2:]))
+    return ops.reshape(e, lead + (heads,) + tuple(t.shape[-2:]))
+
+
+# ---- registry -------------------------------------------------------------------------------------------------
+
+def _F(name):
+    return lambda torch, *a, **k: getattr(torch.nn.functional, name)(*a, **k)
+
+
+def _pointwise_samples(points=(0.0,), margin=0.1, **kwargs_list):
+    def samples(rng):
+        out = [SampleInput((away_from(rng, (3, 4), points, margin) * 2.0,), name="default")]
+        for name, kw in kwargs_list.items():
+            out.append(SampleInput((away_from(rng, (2, 5), points, margin) * 2.0,), kw, name=name))
+        return out
+    return samples
+
+
+def _np_elu(x, alpha=1.0, scale=1.0, input_scale=1.0):
+    import numpy as np
+
+    return np.where(x > 0, scale * x, scale * alpha * np.expm1(np.minimum(x, 0) * input_scale))
+
+
+def _np_softplus(x, beta=1.0, threshold=20.0):
+    import numpy as np
+
+    return np.where(beta * x > threshold, x, np.log1p(np.exp(beta * x)) / beta)
+
+
+def _np_sigmoid(x):
+    import numpy as np
+
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _np_gelu(x, approximate="none"):
+    import numpy as np
+
+    if approximate == "tanh":
+        return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+    erf = np.vectorize(math.erf)
+    return 0.5 * x * (1 + erf(x / math.sqrt(2)))
+
+
+def _reg(name, fn, samples, ref, smooth=True, **kw):
+    register(OpInfo(name, fn, samples, ref=ref, torch_fn=_F(name), gradgradcheck=smooth, **kw))
+
+
+def _register_all():
+    import numpy as np
+
+    _reg("hardtanh", hardtanh, _pointwise_samples((-1.0, 1.0, -0.5, 2.0), range_={"min_val": -0.5, "max_val": 2.0}),
+         lambda x, min_val=-1.0, max_val=1.0: np.clip(x, min_val, max_val))
+    _reg("relu6", relu6, _pointwise_samples((0.0, 6.0)), lambda x: np.clip(x, 0, 6))
+    _reg("leaky_relu", leaky_relu, _pointwise_samples(slope={"negative_slope": 0.2}),
+         lambda x, negative_slope=0.01: np.where(x > 0, x, negative_slope * x))
+    _reg("threshold", threshold,
+         lambda rng: [SampleInput((away_from(rng, (3, 4), (0.5,)), 0.5, -2.0))],
+         lambda x, t, v: np.where(x > t, x, v))
+    _reg("softshrink", softshrink, _pointwise_samples((-0.5, 0.5, -1.0, 1.0), lam={"lambd": 1.0}),
+         lambda x, lambd=0.5: np.where(np.abs(x) > lambd, x - np.sign(x) * lambd, 0.0))
+    _reg("hardshrink", hardshrink, _pointwise_samples((-0.5, 0.5, -1.0, 1.0), lam={"lambd": 1.0}),
+         lambda x, lambd=0.5: np.where(np.abs(x) > lambd, x, 0.0))
+    _reg("hardsigmoid", hardsigmoid, _pointwise_samples((-3.0, 3.0)), lambda x: np.clip(x + 3, 0, 6) / 6)
+    _reg("hardswish", hardswish, _pointwise_samples((-3.0, 3.0)), lambda x: x * np.clip(x + 3, 0, 6) / 6,
+         smooth=False)
+    _reg("elu", elu, _pointwise_samples(alpha={"alpha": 0.7}), lambda x, alpha=1.0: _np_elu(x, alpha))
+    _reg("selu", selu, _pointwise_samples(), lambda x: _np_elu(x, _SELU_ALPHA, _SELU_SCALE))
+    _reg("celu", celu, _pointwise_samples(alpha={"alpha": 2.0}),
+         lambda x, alpha=1.0: _np_elu(x, alpha, 1.0, 1.0 / alpha))
+    _reg("gelu", gelu, _pointwise_samples(tanh={"approximate": "tanh"}), _np_gelu)
+    _reg("silu", silu, _pointwise_samples(), lambda x: x * _np_sigmoid(x))
+    _reg("mish", mish, _pointwise_samples(), lambda x: x * np.tanh(np.log1p(np.exp(x))))
+    _reg("softplus", softplus,
+         lambda rng: [SampleInput((randn(rng, 3, 4) * 3,)),
+                      SampleInput((away_from(rng, (2, 5), (1.5,), 0.2) * 2,), {"beta": 2.0, "threshold": 3.0},
+                                  name="beta_threshold")],
+         _np_softplus)
+    _reg("logsigmoid", logsigmoid, lambda rng: [SampleInput((randn(rng, 3, 4) * 3,))],
+         lambda x: np.log(_np_sigmoid(x)))
+    _reg("softsign", softsign, _pointwise_samples(), lambda x: x / (1 + np.abs(x)))
+    _reg("tanhshrink", tanhshrink, _pointwise_samples(), lambda x: x - np.tanh(x))
+    _reg("glu", glu, lambda rng: [SampleInput((randn(rng, 3, 4),)), SampleInput((randn(rng, 4, 3), 0), name="dim0")],
+         lambda x, dim=-1: np.split(x, 2, axis=dim)[0] * _np_sigmoid(np.split(x, 2, axis=dim)[1]))
+    _reg("prelu", prelu,
+         lambda rng: [SampleInput((away_from(rng, (2, 3, 4), (0.0,)), np.array([0.25, -0.5, 1.5])), name="per_channel"),
+                      SampleInput((away_from(rng, (3, 4), (0.0,)), np.array([0.3])), name="shared")],
+         lambda x, w: np.where(x > 0, x, x * (w.reshape((1, -1) + (1,) * (x.ndim - 2)) if w.size > 1 else w)),
+         smooth=False)
+    _reg("softmin", softmin, lambda rng: [SampleInput((randn(rng, 3, 4), 1)), SampleInput((randn(rng, 3, 4), 0))],
+         lambda x, d: np.exp(-x) / np.exp(-x).sum(axis=d, keepdims=True))
+    register(OpInfo("dropout", dropout,
+                    lambda rng: [SampleInput((randn(rng, 4, 5),), {"p": 0.3}), SampleInput((randn(rng, 4, 5),), {"p": 0.0})],
+                    nondeterministic=True))
+    register(OpInfo("dropout2d", dropout2d, lambda rng: [SampleInput((randn(rng, 2, 3, 2, 2),), {"p": 0.5})],
+                    nondeterministic=True))
+    register(OpInfo("alpha_dropout", alpha_dropout,
+                    lambda rng: [SampleInput((randn(rng, 4, 5),), {"p": 0.2, "training": True})], nondeterministic=True))
+    register(OpInfo(
+        "scaled_dot_product_attention", scaled_dot_product_attention,
+        lambda rng: [
+            SampleInput((randn(rng, 1, 2, 3, 4), randn(rng, 1, 2, 3, 4), randn(rng, 1, 2, 3, 2)), name="plain"),
+            SampleInput((randn(rng, 2, 3, 4), randn(rng, 2, 3, 4), randn(rng, 2, 3, 2)), {"is_causal": True}, name="causal"),
+            SampleInput((randn(rng, 2, 3, 4), randn(rng, 2, 4, 4), randn(rng, 2, 4, 2)),
+                        {"attn_mask": np.array([[True, False, True, True], [True, True, False, False], [False, True, True, True]])},
+                        name="bool_mask"),
+            SampleInput((randn(rng, 2, 3, 4), randn(rng, 2, 4, 4), randn(rng, 2, 4, 2)),
+                        {"attn_mask": Const(randn(rng, 3, 4)), "scale": 0.3}, name="float_mask_scale"),
+        ],
+        ref=_np_sdpa, torch_fn=lambda torch, q, k, v, **kw: torch.nn.functional.scaled_dot_product_attention(q, k, v, **kw)))
+
+
+def _np_sdpa(q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
+    import numpy as np
+
+    s = q @ np.swapaxes(k, -1, -2) * (1 / math.sqrt(q.shape[-1]) if scale is None else scale)
+    if is_causal:
+        s = np.where(np.tril(np.ones((q.shape[-2], k.shape[-2]), bool)), s, -np.inf)
+    elif attn_mask is not None:
+        s = np.where(attn_mask, s, -np.inf) if attn_mask.dtype == bool else s + attn_mask
+    e = np.exp(s - s.max(-1, keepdims=True))
+    return (e / e.sum(-1, keepdims=True)) @ v
+
+
+_register_all()
