@@ -19,6 +19,7 @@ only when no graph of the backward is wanted.
 """
 from __future__ import annotations
 
+import os
 import traceback
 
 from .. import backend
@@ -44,7 +45,8 @@ _FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
     "after they have already been freed). Saved intermediate values of the graph are freed "
     "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
-    "backward through the graph a second time."
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
 )
 
 
@@ -55,10 +57,15 @@ class SavedTensor:
 
     def unpack(self, node):
         if self.vc[0] != self.version:
+            dt = str(self.data.dtype)
+            where = f"output {self.output_nr} of {self.grad_fn.name()}" if self.grad_fn is not None else (
+                f"output {self.output_nr} of {node.name()}" if self.is_output else "a leaf")
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: a tensor of shape {tuple(self.data.shape)} saved by "
-                f"{node.name()} is at version {self.vc[0]}; expected version {self.version} instead."
+                f"inplace operation: [tinytorch.{dt} {list(self.data.shape)}], which is {where} and "
+                f"was saved by {node.name()}, is at version {self.vc[0]}; expected version "
+                f"{self.version} instead. Hint: enable anomaly detection to find the operation that "
+                "failed to compute its gradient, with tinytorch.autograd.set_detect_anomaly(True)."
             )
         if self.leaf is not None:
             return self.leaf
@@ -264,10 +271,21 @@ class Function(metaclass=FunctionMeta):
             ctx._saved = tuple(_pack(t, ctx, outputs) for t in ctx._to_save)
             ctx._to_save = ()
             if _anomaly.enabled():
-                ctx._trace = "".join(traceback.format_stack()[:-2])
+                ctx._trace = _user_stack()
         else:
             ctx._to_save = ()
         return tuple(outputs) if multi else outputs[0]
+
+
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _user_stack():
+    """The forward call stack up to the user's line (tinytorch's own trailing frames dropped)."""
+    frames = traceback.extract_stack()
+    while frames and os.path.abspath(frames[-1].filename).startswith(_PKG_DIR + os.sep):
+        frames.pop()
+    return "".join(traceback.format_list(frames))
 
 
 def _edges_of(args, needs):

@@ -9,6 +9,7 @@ import numpy as np
 from .. import backend
 from .. import _dtype as dtypes
 from ..autograd import grad_mode
+from ..autograd.function import Function
 from ..tensor import Tensor
 
 _SCALARS = (builtins.int, builtins.float, builtins.bool, np.number, np.bool_)
@@ -94,14 +95,26 @@ def check_float(t: Tensor, op: str):
         raise TypeError(f"{op}: expected a floating point tensor, got {t.dtype}")
 
 
+class _Overwrite(Function):
+    """``t``'s storage overwritten by a value that does not depend on it (fill_, zero_, copy_)."""
+
+    @staticmethod
+    def forward(ctx, t, value):
+        return value._data
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 0, None
+
+
 def inplace(t: Tensor, compute, op: str) -> Tensor:
     """Run the out-of-place ``compute()`` and make its result ``t``'s new value.
 
     Without recording (no_grad, or nothing requires grad) the result is written into ``t``'s
     existing memory, so views and NumPy arrays that share it see the change. When the op is
     recorded, ``t`` is rebound to the result's storage and graph node. Either way ``t``'s
-    version counter is bumped first, so a node that saved ``t`` earlier refuses to use the
-    stale value at backward, as PyTorch does.
+    version counter is bumped, so a node that saved ``t`` earlier refuses to use the stale
+    value at backward, as PyTorch does.
     """
     if not isinstance(t, Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(t).__name__}")
@@ -110,8 +123,9 @@ def inplace(t: Tensor, compute, op: str) -> Tensor:
         raise RuntimeError(
             f"{op}: a leaf Variable that requires grad is being used in an in-place operation."
         )
-    t._vc[0] += 1
     out = compute()
+    if recording and t._requires_grad and out._grad_fn is None:
+        out = _Overwrite.apply(t, out)  # t stays in the graph; its old value gets a zero gradient
     if tuple(out._data.shape) != tuple(t._data.shape):
         raise RuntimeError(
             f"{op}: output with shape {tuple(t._data.shape)} doesn't match the broadcast shape {tuple(out._data.shape)}"
@@ -120,6 +134,7 @@ def inplace(t: Tensor, compute, op: str) -> Tensor:
     dst_dt = dtypes.from_numpy_dtype(t._data.dtype)
     if src_dt._kind > dst_dt._kind:
         raise RuntimeError(f"{op}: result type {src_dt} can't be cast to the desired output type {dst_dt}")
+    t._vc[0] += 1  # after compute: an op that saved t itself (y.mul_(y)) sees a stale value, like torch
     if out._grad_fn is None:
         if not t._data.flags.writeable:
             raise RuntimeError(
