@@ -1,2 +1,14 @@
-"""``tinytorch.optim`` (filled by the nn issue)."""
+"""``tinytorch.optim``: optimizers and learning-rate schedulers, with torch's names and update rules."""
 from __future__ import annotations
+
+from .optimizer import Optimizer
+from .sgd import SGD
+from .adam import Adam, AdamW
+from .rmsprop import RMSprop
+from .adagrad import Adagrad
+from .adamax import Adamax
+from .nadam import NAdam
+from .radam import RAdam
+from . import lr_scheduler
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam", "lr_scheduler"]

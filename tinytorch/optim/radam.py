@@ -1,0 +1,68 @@
+"""RAdam: Adam with a rectified adaptive learning rate (Liu et al.)."""
+from __future__ import annotations
+
+import math
+
+from .. import backend
+from .optimizer import Optimizer, check_nonneg, check_betas, scalar_state, zeros_state
+
+__all__ = ["RAdam"]
+
+
+class RAdam(Optimizer):
+    """``torch.optim.RAdam``.
+
+    Per step t, with ``g`` the gradient (negated when ``maximize``)::
+
+        g = g + weight_decay * p        (or p = p * (1 - lr * weight_decay) when decoupled)
+        m = beta1 * m + (1 - beta1) * g; v = beta2 * v + (1 - beta2) * g * g
+        m_hat = m / (1 - beta1**t)
+        rho_inf = 2 / (1 - beta2) - 1; rho_t = rho_inf - 2 t beta2**t / (1 - beta2**t)
+        rho_t > 5:  r = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t))
+                    p = p - lr * m_hat * r * sqrt(1 - beta2**t) / (sqrt(v) + eps)
+        otherwise:  p = p - lr * m_hat
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None):
+        check_nonneg(lr, "learning rate")
+        check_nonneg(eps, "epsilon value")
+        check_betas(betas)
+        check_nonneg(weight_decay, "weight_decay value")
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, maximize=maximize,
+                        foreach=foreach, capturable=capturable, decoupled_weight_decay=decoupled_weight_decay,
+                        differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def _init_state(self, p, group, state):
+        state["step"] = scalar_state(0.0)
+        state["exp_avg"] = zeros_state(p)
+        state["exp_avg_sq"] = zeros_state(p)
+
+    def _update(self, p, grad, state, group):
+        xp = backend.array_module(p._data)
+        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        g = -grad if group["maximize"] else grad
+        state["step"]._data += 1
+        step = float(state["step"]._data)
+        if wd != 0:
+            if group["decoupled_weight_decay"]:
+                p._data *= 1 - lr * wd
+            else:
+                g = g + wd * p._data
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        m += (1 - beta1) * (g - m)
+        v *= beta2
+        v += (1 - beta2) * (g * g)
+        bias_correction1 = 1 - beta1**step
+        bias_correction2 = 1 - beta2**step
+        m_hat = m / bias_correction1
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
+        if rho_t > 5.0:
+            rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+            adaptive_lr = math.sqrt(bias_correction2) / (xp.sqrt(v) + eps)
+            p._data -= m_hat * lr * adaptive_lr * rect
+        else:
+            p._data -= m_hat * lr
