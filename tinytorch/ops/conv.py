@@ -1,4 +1,683 @@
-"""conv ops (to be filled)."""
+"""Convolutions: conv1d/conv2d, their transposes, and unfold/fold (im2col / col2im).
+
+The CPU path is im2col: a strided view of the padded input is copied once into a column
+matrix laid out (C, KH, KW, N, OH, OW), so a single GEMM with the weight reshaped to
+(O, C*KH*KW) gives the output already channel-major; the input gradient is a GEMM followed
+by a col2im that adds one strided slice per kernel offset. Three ops close under
+differentiation and are each other's backward, so create_graph works to any order:
+
+* ``Conv2d``          y  = conv(x, w)
+* ``ConvTranspose2d`` x' = conv^T(g, w)  (the input gradient of a conv)
+* ``Conv2dWeight``    w' = the weight gradient of a conv, bilinear in (x, g)
+
+1-D convolutions run as 2-D ones over a height of 1.
+"""
 from __future__ import annotations
 
+import builtins
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..backend import kernels
+from ..backend.strides import kernel_offsets, sliding_windows, window_slices
+from ..tensor import Tensor
+from .registry import OpInfo, SampleInput, register, randn
+
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
+
 TENSOR_METHODS = ()
+
+
+# ---- argument helpers --------------------------------------------------------------------------
+
+def _ntuple(v, n, name, op, minimum=None):
+    """An int or a length-n sequence of ints as an n-tuple, checked against ``minimum``."""
+    if isinstance(v, (list, tuple)):
+        if len(v) == 1 and n > 1:
+            v = tuple(v) * n
+        if len(v) != n:
+            raise ValueError(f"{op}: expected {name} to be a single int or a tuple of {n} ints, got {v!r}")
+        vals = tuple(v)
+    else:
+        vals = (v,) * n
+    out = []
+    for e in vals:
+        if isinstance(e, Tensor):
+            e = e.item()
+        if isinstance(e, builtins.bool) or not isinstance(e, (builtins.int, np.integer)):
+            raise TypeError(f"{op}: {name} must be an int or a tuple of ints, got {v!r}")
+        out.append(builtins.int(e))
+    if minimum is not None and builtins.any(e < minimum for e in out):
+        what = "positive" if minimum == 1 else "non-negative"
+        raise ValueError(f"{op}: {name} must be {what}, got {v!r}")
+    return tuple(out)
+
+
+def _out_size(size, k, s, p, d):
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def pad_array(xp, x, pads, value=0.0):
+    """``x`` padded on its last ``len(pads)`` dims by ``pads[i] = (before, after)`` (>= 0)."""
+    if not builtins.any(lo or hi for lo, hi in pads):
+        return x
+    lead = x.ndim - len(pads)
+    shape = tuple(x.shape[:lead]) + tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[lead:], pads))
+    out = xp.full(shape, value, dtype=x.dtype)
+    inner = tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[lead:], pads))
+    out[(Ellipsis,) + inner] = x
+    return out
+
+
+# ---- array kernels (CPU/CuPy through xp) ---------------------------------------------------------
+
+def _im2col(xp, x, kernel, stride, padding, dilation, out_size):
+    """(N, C, H, W) -> contiguous columns (C, KH, KW, N, OH, OW)."""
+    xpad = pad_array(xp, x, [(p, p) for p in padding])
+    win = sliding_windows(xp, xpad, kernel, stride, dilation, out_size)  # (N, C, OH, OW, KH, KW)
+    return xp.ascontiguousarray(win.transpose(1, 4, 5, 0, 2, 3))
+
+
+def _conv_forward(xp, x, w, b, stride, padding, dilation, groups, out_size):
+    """conv2d on arrays: x (N, C, H, W), w (O, C/g, KH, KW) -> (N, O, OH, OW)."""
+    n = x.shape[0]
+    o, cg, kh, kw = w.shape
+    oh, ow = out_size
+    cols = _im2col(xp, x, (kh, kw), stride, padding, dilation, out_size)
+    cols = cols.reshape(groups, cg * kh * kw, n * oh * ow)
+    w2 = w.reshape(groups, o // groups, cg * kh * kw)
+    if groups == 1:
+        y = xp.matmul(w2[0], cols[0])
+    else:
+        y = xp.matmul(w2, cols)
+    y = y.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
+    out = xp.empty((n, o, oh, ow), dtype=y.dtype)
+    if b is not None:
+        xp.add(y, b.reshape(1, o, 1, 1), out=out)
+    else:
+        out[...] = y
+    return out
+
+
+def _conv_input_grad(xp, g, w, in_size, stride, padding, dilation, groups):
+    """The adjoint of conv2d in x: g (N, O, OH, OW), w (O, C/g, KH, KW) -> (N, C, H, W)."""
+    n, o, oh, ow = g.shape
+    _, cg, kh, kw = w.shape
+    og = o // groups
+    g2 = xp.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(groups, og, n * oh * ow)
+    # weight reordered so the column gradient comes out (G, KH, KW, Cg, N*OH*OW): each kernel
+    # offset is then one contiguous block for col2im
+    wt = w.reshape(groups, og, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(groups, kh * kw * cg, og)
+    gcols = xp.matmul(wt, g2).reshape(groups, kh, kw, cg, n, oh, ow)
+    hp, wp = in_size[0] + 2 * padding[0], in_size[1] + 2 * padding[1]
+    gxp = xp.zeros((groups, cg, n, hp, wp), dtype=gcols.dtype)
+    for a, c in kernel_offsets((kh, kw)):
+        sl = window_slices((a, c), stride, dilation, (oh, ow))
+        gxp[(Ellipsis,) + sl] += gcols[:, a, c]
+    gxp = gxp.reshape(groups * cg, n, hp, wp)[:, :, padding[0]:padding[0] + in_size[0], padding[1]:padding[1] + in_size[1]]
+    return xp.ascontiguousarray(gxp.transpose(1, 0, 2, 3))
+
+
+def _conv_weight_grad(xp, x, g, kernel, stride, padding, dilation, groups):
+    """The adjoint of conv2d in w: x (N, C, H, W), g (N, O, OH, OW) -> (O, C/g, KH, KW)."""
+    n, c, _, _ = x.shape
+    o, oh, ow = g.shape[1], g.shape[2], g.shape[3]
+    kh, kw = kernel
+    cg = c // groups
+    cols = _im2col(xp, x, kernel, stride, padding, dilation, (oh, ow)).reshape(groups, cg * kh * kw, n * oh * ow)
+    g2 = xp.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(groups, o // groups, n * oh * ow)
+    gw = xp.matmul(g2, cols.transpose(0, 2, 1))
+    return gw.reshape(o, cg, kh, kw)
+
+
+def _bias_grad(grad):
+    from .reduce import sum as _sum
+
+    return _sum(grad, (0, 2, 3))
+
+
+# ---- the three mutually-adjoint ops ------------------------------------------------------------
+
+class Conv2d(Function):
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, dilation, groups, out_size):
+        ctx.geom = (stride, padding, dilation, groups)
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
+        ctx.x_size = x._data.shape[2:]
+        ctx.w_shape = w._data.shape
+        bd = None if b is None else b._data
+        y = kernels.conv2d_forward(x._data, w._data, bd, stride, padding, dilation, groups)
+        if y is not None:
+            return y
+        return _conv_forward(ctx.xp, x._data, w._data, bd, stride, padding, dilation, groups, out_size)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        stride, padding, dilation, groups = ctx.geom
+        need = ctx.needs_input_grad
+        gx = ConvTranspose2d.apply(grad, w, None, stride, padding, dilation, groups, ctx.x_size) if need[0] else None
+        gw = Conv2dWeight.apply(x, grad, ctx.w_shape[2:], stride, padding, dilation, groups) if need[1] else None
+        gb = _bias_grad(grad) if need[2] else None
+        return gx, gw, gb
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        x, w = ctx.saved_tensors
+        xd = None if x is None else x._data
+        wd = None if w is None else w._data
+        stride, padding, dilation, groups = ctx.geom
+        need = ctx.needs_input_grad
+        got = None
+        if xd is not None and wd is not None:
+            got = kernels.conv2d_backward(xd, wd, grad, stride, padding, dilation, groups, need[0], need[1], need[2])
+        if got is not None:
+            return got
+        xp = ctx.xp
+        gx = _conv_input_grad(xp, grad, wd, ctx.x_size, stride, padding, dilation, groups) if need[0] else None
+        gw = _conv_weight_grad(xp, xd, grad, ctx.w_shape[2:], stride, padding, dilation, groups) if need[1] else None
+        gb = grad.sum(axis=(0, 2, 3)) if need[2] else None
+        return gx, gw, gb
+
+
+class ConvTranspose2d(Function):
+    """y = conv^T(g, w) + b: g (N, O, H, W), w (O, C/g, KH, KW) -> (N, C, *out_size)."""
+
+    @staticmethod
+    def forward(ctx, g, w, b, stride, padding, dilation, groups, out_size):
+        ctx.geom = (stride, padding, dilation, groups)
+        ctx.save_for_backward(g if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
+        ctx.g_size = g._data.shape[2:]
+        ctx.w_shape = w._data.shape
+        y = _conv_input_grad(ctx.xp, g._data, w._data, out_size, stride, padding, dilation, groups)
+        if b is not None:
+            y += b._data.reshape(1, -1, 1, 1)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        g, w = ctx.saved_tensors
+        stride, padding, dilation, groups = ctx.geom
+        need = ctx.needs_input_grad
+        gg = Conv2d.apply(grad, w, None, stride, padding, dilation, groups, ctx.g_size) if need[0] else None
+        gw = Conv2dWeight.apply(grad, g, ctx.w_shape[2:], stride, padding, dilation, groups) if need[1] else None
+        gb = _bias_grad(grad) if need[2] else None
+        return gg, gw, gb
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        g, w = ctx.saved_tensors
+        stride, padding, dilation, groups = ctx.geom
+        need = ctx.needs_input_grad
+        xp = ctx.xp
+        gg = _conv_forward(xp, grad, w._data, None, stride, padding, dilation, groups, ctx.g_size) if need[0] else None
+        gw = _conv_weight_grad(xp, grad, g._data, ctx.w_shape[2:], stride, padding, dilation, groups) if need[1] else None
+        gb = grad.sum(axis=(0, 2, 3)) if need[2] else None
+        return gg, gw, gb
+
+
+class Conv2dWeight(Function):
+    """The weight gradient of conv2d: bilinear in the input x and the output gradient g."""
+
+    @staticmethod
+    def forward(ctx, x, g, kernel, stride, padding, dilation, groups):
+        ctx.geom = (stride, padding, dilation, groups)
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, g if ctx.needs_input_grad[0] else None)
+        ctx.x_size = x._data.shape[2:]
+        ctx.g_size = g._data.shape[2:]
+        return _conv_weight_grad(ctx.xp, x._data, g._data, kernel, stride, padding, dilation, groups)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, g = ctx.saved_tensors
+        stride, padding, dilation, groups = ctx.geom
+        need = ctx.needs_input_grad
+        gx = ConvTranspose2d.apply(g, grad, None, stride, padding, dilation, groups, ctx.x_size) if need[0] else None
+        gg = Conv2d.apply(x, grad, None, stride, padding, dilation, groups, ctx.g_size) if need[1] else None
+        return gx, gg
+
+
+# ---- validation and the public functions ----------------------------------------------------------
+
+def _check_tensor(t, name, op):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}: expected {name} to be a Tensor, got {type(t).__name__}")
+    if t._data.dtype.kind not in "fV":
+        raise RuntimeError(f"{op}: expected a floating point {name}, got {t.dtype}")
+
+
+def _batched(input, nd, op, layout):
+    """(input as a batched tensor, whether a batch dim was added)."""
+    if input.ndim == nd + 2:
+        return input, False
+    if input.ndim == nd + 1:
+        from .shape import reshape
+
+        return reshape(input, (1,) + tuple(input.shape)), True
+    raise RuntimeError(
+        f"{op}: expected {nd + 1}-D (unbatched) or {nd + 2}-D (batched) input {layout}, got shape {tuple(input.shape)}"
+    )
+
+
+def _check_same_dtype(op, input, weight, bias):
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t._data.dtype != input._data.dtype:
+            raise RuntimeError(f"{op}: input type ({input.dtype}) and {name} type ({t.dtype}) should be the same")
+
+
+def _to_4d(t, nd):
+    """A 1-D-conv tensor (N, C, L) viewed as (N, C, 1, L)."""
+    if nd == 2:
+        return t
+    from .shape import reshape
+
+    s = tuple(t.shape)
+    return reshape(t, s[:2] + (1,) + s[2:])
+
+
+def _lift(v, nd, fill):
+    """A 1-D hyper-parameter lifted to 2-D (height 1 takes ``fill``)."""
+    return v if nd == 2 else (fill,) + v
+
+
+def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
+    layout = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
+    _check_tensor(input, "input", op)
+    _check_tensor(weight, "weight", op)
+    if bias is not None:
+        _check_tensor(bias, "bias", op)
+    _check_same_dtype(op, input, weight, bias)
+    x, unbatched = _batched(input, nd, op, layout)
+    if weight.ndim != nd + 2:
+        wl = "(out_channels, in_channels/groups, kL)" if nd == 1 else "(out_channels, in_channels/groups, kH, kW)"
+        raise RuntimeError(f"{op}: expected {nd + 2}-D weight {wl}, got shape {tuple(weight.shape)}")
+    if isinstance(groups, builtins.bool) or not isinstance(groups, (builtins.int, np.integer)) or groups < 1:
+        raise RuntimeError(f"{op}: groups must be a positive integer, got {groups!r}")
+    groups = builtins.int(groups)
+    o, cg = weight.shape[0], weight.shape[1]
+    c = x.shape[1]
+    if o % groups:
+        raise RuntimeError(f"{op}: out_channels (weight {tuple(weight.shape)}) must be divisible by groups={groups}")
+    if cg * groups != c:
+        raise RuntimeError(
+            f"{op}: expected input with {cg * groups} channels (weight {tuple(weight.shape)}, groups={groups}), "
+            f"got {c} channels (input {tuple(input.shape)})"
+        )
+    if bias is not None and tuple(bias.shape) != (o,):
+        raise RuntimeError(f"{op}: expected bias of shape ({o},), got {tuple(bias.shape)}")
+    stride = _ntuple(stride, nd, "stride", op, minimum=1)
+    dilation = _ntuple(dilation, nd, "dilation", op, minimum=1)
+    kernel = tuple(weight.shape[2:])
+    extra = None  # asymmetric 'same' padding: (per-dim extra zeros after)
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = (0,) * nd
+        elif padding == "same":
+            if builtins.any(s != 1 for s in stride):
+                raise ValueError(f"{op}: padding='same' is not supported for strided convolutions (stride={stride})")
+            totals = [d * (k - 1) for d, k in zip(dilation, kernel)]
+            padding = tuple(t // 2 for t in totals)
+            extra = tuple(t - 2 * (t // 2) for t in totals)
+            if not builtins.any(extra):
+                extra = None
+        else:
+            raise ValueError(f"{op}: invalid padding string {padding!r}, should be one of 'valid', 'same'")
+    else:
+        padding = _ntuple(padding, nd, "padding", op, minimum=0)
+    spatial = tuple(x.shape[2:])
+    if extra is not None:
+        x = _zero_pad_after(x, extra)
+        spatial = tuple(x.shape[2:])
+    for n, k, p, d in zip(spatial, kernel, padding, dilation):
+        if n + 2 * p < d * (k - 1) + 1:
+            raise RuntimeError(
+                f"{op}: calculated padded input size per channel {tuple(n + 2 * p for n, p in zip(spatial, padding))} "
+                f"is smaller than the (dilated) kernel size {tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))} "
+                f"(input {tuple(input.shape)}, weight {tuple(weight.shape)}, padding={padding}, dilation={dilation})"
+            )
+    out_size = tuple(_out_size(n, k, s, p, d) for n, k, s, p, d in zip(spatial, kernel, stride, padding, dilation))
+    y = Conv2d.apply(_to_4d(x, nd), _to_4d(weight, nd), bias, _lift(stride, nd, 1), _lift(padding, nd, 0),
+                     _lift(dilation, nd, 1), groups, _lift(out_size, nd, 1))
+    return _finish(y, nd, unbatched)
+
+
+def _zero_pad_after(x, extra):
+    from .pool import pad
+
+    pads = []
+    for e in reversed(extra):
+        pads.extend((0, e))
+    return pad(x, tuple(pads))
+
+
+def _finish(y, nd, unbatched):
+    from .shape import reshape
+
+    if nd == 1:
+        s = tuple(y.shape)
+        y = reshape(y, s[:2] + s[3:])
+    if unbatched:
+        y = reshape(y, tuple(y.shape)[1:])
+    return y
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation) over an (N, C, H, W) or (C, H, W) input.
+
+    weight: (out_channels, in_channels/groups, kH, kW); bias: (out_channels,) or None.
+    padding: int, pair, ``'valid'`` or ``'same'`` (stride 1 only; even kernels pad one more
+    element after than before, like PyTorch). Returns (N, out_channels, OH, OW) with
+    ``OH = (H + 2*pH - dH*(kH-1) - 1) // sH + 1``.
+    """
+    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution over an (N, C, L) or (C, L) input; weight (out_channels, in_channels/groups, kL)."""
+    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    layout = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
+    _check_tensor(input, "input", op)
+    _check_tensor(weight, "weight", op)
+    if bias is not None:
+        _check_tensor(bias, "bias", op)
+    _check_same_dtype(op, input, weight, bias)
+    x, unbatched = _batched(input, nd, op, layout)
+    if weight.ndim != nd + 2:
+        raise RuntimeError(
+            f"{op}: expected {nd + 2}-D weight (in_channels, out_channels/groups, *kernel), got shape {tuple(weight.shape)}"
+        )
+    if isinstance(groups, builtins.bool) or not isinstance(groups, (builtins.int, np.integer)) or groups < 1:
+        raise RuntimeError(f"{op}: groups must be a positive integer, got {groups!r}")
+    groups = builtins.int(groups)
+    cin, cout_g = weight.shape[0], weight.shape[1]
+    if cin % groups:
+        raise RuntimeError(f"{op}: in_channels (weight {tuple(weight.shape)}) must be divisible by groups={groups}")
+    if x.shape[1] != cin:
+        raise RuntimeError(
+            f"{op}: expected input with {cin} channels (weight {tuple(weight.shape)}, groups={groups}), "
+            f"got {x.shape[1]} channels (input {tuple(input.shape)})"
+        )
+    cout = cout_g * groups
+    if bias is not None and tuple(bias.shape) != (cout,):
+        raise RuntimeError(f"{op}: expected bias of shape ({cout},), got {tuple(bias.shape)}")
+    if isinstance(padding, str):
+        raise ValueError(f"{op}: padding must be an int or a tuple of ints, got {padding!r}")
+    stride = _ntuple(stride, nd, "stride", op, minimum=1)
+    padding = _ntuple(padding, nd, "padding", op, minimum=0)
+    output_padding = _ntuple(output_padding, nd, "output_padding", op, minimum=0)
+    dilation = _ntuple(dilation, nd, "dilation", op, minimum=1)
+    for op_, s, d in zip(output_padding, stride, dilation):
+        if op_ >= s and op_ >= d:
+            raise ValueError(
+                f"{op}: output padding must be smaller than either stride or dilation, got output_padding="
+                f"{output_padding}, stride={stride}, dilation={dilation}"
+            )
+    kernel = tuple(weight.shape[2:])
+    out_size = tuple((n - 1) * s - 2 * p + d * (k - 1) + op_ + 1
+                     for n, s, p, d, k, op_ in zip(x.shape[2:], stride, padding, dilation, kernel, output_padding))
+    if builtins.any(n <= 0 for n in out_size):
+        raise RuntimeError(
+            f"{op}: output size {out_size} is too small (input {tuple(input.shape)}, weight {tuple(weight.shape)}, "
+            f"stride={stride}, padding={padding}, dilation={dilation}, output_padding={output_padding})"
+        )
+    y = ConvTranspose2d.apply(_to_4d(x, nd), _to_4d(weight, nd), bias, _lift(stride, nd, 1), _lift(padding, nd, 0),
+                              _lift(dilation, nd, 1), groups, _lift(out_size, nd, 1))
+    return _finish(y, nd, unbatched)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """2-D transposed convolution ("deconvolution") over an (N, C_in, H, W) or (C_in, H, W) input.
+
+    weight: (in_channels, out_channels/groups, kH, kW). Output height
+    ``(H - 1)*sH - 2*pH + dH*(kH - 1) + output_padding_H + 1`` (width likewise).
+    """
+    return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """1-D transposed convolution over an (N, C_in, L) or (C_in, L) input; weight (in_channels, out_channels/groups, kL)."""
+    return _conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+# ---- unfold / fold ------------------------------------------------------------------------------
+
+class Unfold(Function):
+    @staticmethod
+    def forward(ctx, x, kernel, dilation, padding, stride, out_size):
+        ctx.args = (kernel, dilation, padding, stride, out_size, x._data.shape[2:])
+        n, c = x._data.shape[:2]
+        xpad = pad_array(ctx.xp, x._data, [(p, p) for p in padding])
+        win = sliding_windows(ctx.xp, xpad, kernel, stride, dilation, out_size)  # (N, C, OH, OW, KH, KW)
+        cols = ctx.xp.ascontiguousarray(win.transpose(0, 1, 4, 5, 2, 3))
+        return cols.reshape(n, c * kernel[0] * kernel[1], out_size[0] * out_size[1])
+
+    @staticmethod
+    def backward(ctx, grad):
+        kernel, dilation, padding, stride, out_size, in_size = ctx.args
+        return Fold.apply(grad, in_size, kernel, dilation, padding, stride, out_size)
+
+
+class Fold(Function):
+    @staticmethod
+    def forward(ctx, cols, output_size, kernel, dilation, padding, stride, blocks):
+        ctx.args = (kernel, dilation, padding, stride, blocks)
+        xp = ctx.xp
+        n = cols._data.shape[0]
+        c = cols._data.shape[1] // (kernel[0] * kernel[1])
+        g = cols._data.reshape(n, c, kernel[0], kernel[1], blocks[0], blocks[1])
+        hp, wp = output_size[0] + 2 * padding[0], output_size[1] + 2 * padding[1]
+        out = xp.zeros((n, c, hp, wp), dtype=cols._data.dtype)
+        for a, b in kernel_offsets(kernel):
+            out[(Ellipsis,) + window_slices((a, b), stride, dilation, blocks)] += g[:, :, a, b]
+        return xp.ascontiguousarray(out[:, :, padding[0]:padding[0] + output_size[0], padding[1]:padding[1] + output_size[1]])
+
+    @staticmethod
+    def backward(ctx, grad):
+        kernel, dilation, padding, stride, blocks = ctx.args
+        return Unfold.apply(grad, kernel, dilation, padding, stride, blocks)
+
+
+def _fold_args(op, kernel_size, dilation, padding, stride):
+    return (_ntuple(kernel_size, 2, "kernel_size", op, minimum=1), _ntuple(dilation, 2, "dilation", op, minimum=1),
+            _ntuple(padding, 2, "padding", op, minimum=0), _ntuple(stride, 2, "stride", op, minimum=1))
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Extract sliding blocks (im2col): (N, C, H, W) -> (N, C*kH*kW, L), L the number of blocks.
+
+    Also accepts an unbatched (C, H, W) input, giving (C*kH*kW, L).
+    """
+    _check_tensor(input, "input", "unfold")
+    kernel, dilation, padding, stride = _fold_args("unfold", kernel_size, dilation, padding, stride)
+    x, unbatched = _batched(input, 2, "unfold", "(N, C, H, W)")
+    out_size = tuple(_out_size(n, k, s, p, d) for n, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation))
+    if builtins.any(n <= 0 for n in out_size):
+        raise RuntimeError(
+            f"unfold: the kernel {kernel} (dilation {dilation}) does not fit the padded input: input {tuple(input.shape)}, "
+            f"padding={padding}, stride={stride} give {out_size} blocks"
+        )
+    y = Unfold.apply(x, kernel, dilation, padding, stride, out_size)
+    if unbatched:
+        from .shape import reshape
+
+        y = reshape(y, tuple(y.shape)[1:])
+    return y
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Combine sliding blocks (col2im, summing overlaps): (N, C*kH*kW, L) -> (N, C, *output_size).
+
+    The adjoint of ``unfold``; also accepts an unbatched (C*kH*kW, L) input.
+    """
+    _check_tensor(input, "input", "fold")
+    output_size = _ntuple(output_size, 2, "output_size", "fold", minimum=1)
+    kernel, dilation, padding, stride = _fold_args("fold", kernel_size, dilation, padding, stride)
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"fold: expected 2-D (unbatched) or 3-D (batched) input (N, C*kH*kW, L), got shape {tuple(input.shape)}")
+    x = input
+    unbatched = input.ndim == 2
+    if unbatched:
+        from .shape import reshape
+
+        x = reshape(input, (1,) + tuple(input.shape))
+    kk = kernel[0] * kernel[1]
+    if x.shape[1] % kk:
+        raise RuntimeError(
+            f"fold: expected size of input's dimension 1 to be divisible by the product of kernel_size {kernel}, "
+            f"but got input of shape {tuple(input.shape)}"
+        )
+    blocks = tuple(_out_size(n, k, s, p, d) for n, k, s, p, d in zip(output_size, kernel, stride, padding, dilation))
+    if builtins.any(b <= 0 for b in blocks) or blocks[0] * blocks[1] != x.shape[2]:
+        raise RuntimeError(
+            f"fold: given output_size={output_size}, kernel_size={kernel}, dilation={dilation}, padding={padding}, "
+            f"stride={stride}, expected size of input's dimension 2 to match the calculated number of sliding blocks "
+            f"{blocks[0]} * {blocks[1]} = {blocks[0] * blocks[1]}, but got input of shape {tuple(input.shape)}"
+        )
+    y = Fold.apply(x, output_size, kernel, dilation, padding, stride, blocks)
+    if unbatched:
+        from .shape import reshape
+
+        y = reshape(y, tuple(y.shape)[1:])
+    return y
+
+
+# ---- NumPy references (direct sums over the kernel, independent of the im2col path) -----------
+
+def _ref_conv_nd(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    nd = w.ndim - 2
+    if x.ndim == nd + 1:
+        return _ref_conv_nd(x[None], w, b, stride, padding, dilation, groups)[0]
+    stride, dilation = _ntuple(stride, nd, "s", "ref"), _ntuple(dilation, nd, "d", "ref")
+    kernel = w.shape[2:]
+    if isinstance(padding, str):
+        tot = [d * (k - 1) for d, k in zip(dilation, kernel)] if padding == "same" else [0] * nd
+        pads = [(t // 2, t - t // 2) for t in tot]
+    else:
+        pads = [(p, p) for p in _ntuple(padding, nd, "p", "ref")]
+    xp_ = np.pad(x, [(0, 0), (0, 0)] + pads)
+    out_size = [(n - d * (k - 1) - 1) // s + 1 for n, k, s, d in zip(xp_.shape[2:], kernel, stride, dilation)]
+    n, c = x.shape[:2]
+    o = w.shape[0]
+    cg, og = c // groups, o // groups
+    y = np.zeros((n, o, *out_size))
+    for off in np.ndindex(*kernel):
+        sl = tuple(slice(k * d, k * d + s * (m - 1) + 1, s) for k, s, d, m in zip(off, stride, dilation, out_size))
+        patch = xp_[(slice(None), slice(None)) + sl]
+        for gi in range(groups):
+            wk = w[(slice(gi * og, (gi + 1) * og), slice(None)) + off]  # (og, cg)
+            y[:, gi * og:(gi + 1) * og] += np.einsum("oc,nc...->no...", wk, patch[:, gi * cg:(gi + 1) * cg])
+    if b is not None:
+        y += b.reshape((1, o) + (1,) * nd)
+    return y
+
+
+def _ref_conv_transpose_nd(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    nd = w.ndim - 2
+    if x.ndim == nd + 1:
+        return _ref_conv_transpose_nd(x[None], w, b, stride, padding, output_padding, groups, dilation)[0]
+    stride, dilation = _ntuple(stride, nd, "s", "ref"), _ntuple(dilation, nd, "d", "ref")
+    padding, output_padding = _ntuple(padding, nd, "p", "ref"), _ntuple(output_padding, nd, "op", "ref")
+    kernel = w.shape[2:]
+    n, cin = x.shape[:2]
+    cout_g = w.shape[1]
+    cin_g = cin // groups
+    full = [(m - 1) * s + d * (k - 1) + 1 + op for m, s, d, k, op in zip(x.shape[2:], stride, dilation, kernel, output_padding)]
+    y = np.zeros((n, cout_g * groups, *full))
+    for off in np.ndindex(*kernel):
+        sl = tuple(slice(k * d, k * d + s * (m - 1) + 1, s) for k, s, d, m in zip(off, stride, dilation, x.shape[2:]))
+        for gi in range(groups):
+            wk = w[(slice(gi * cin_g, (gi + 1) * cin_g), slice(None)) + off]  # (cin_g, cout_g)
+            y[(slice(None), slice(gi * cout_g, (gi + 1) * cout_g)) + sl] += np.einsum(
+                "io,ni...->no...", wk, x[:, gi * cin_g:(gi + 1) * cin_g])
+    crop = tuple(slice(p, f - p) for p, f in zip(padding, full))
+    y = y[(slice(None), slice(None)) + crop]
+    if b is not None:
+        y = y + b.reshape((1, -1) + (1,) * nd)
+    return y
+
+
+def _ref_unfold(x, kernel_size, dilation=1, padding=0, stride=1):
+    k, d, p, s = _fold_args("ref", kernel_size, dilation, padding, stride)
+    xp_ = np.pad(x, [(0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])])
+    oh, ow = [(n - dd * (kk - 1) - 1) // ss + 1 for n, kk, ss, dd in zip(xp_.shape[2:], k, s, d)]
+    blocks = []
+    for i in range(oh):
+        for j in range(ow):
+            blk = xp_[:, :, i * s[0]:i * s[0] + d[0] * (k[0] - 1) + 1:d[0], j * s[1]:j * s[1] + d[1] * (k[1] - 1) + 1:d[1]]
+            blocks.append(blk.reshape(x.shape[0], -1))
+    return np.stack(blocks, axis=-1)
+
+
+def _ref_fold(cols, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    k, d, p, s = _fold_args("ref", kernel_size, dilation, padding, stride)
+    h, w = _ntuple(output_size, 2, "o", "ref")
+    n = cols.shape[0]
+    c = cols.shape[1] // (k[0] * k[1])
+    out = np.zeros((n, c, h + 2 * p[0], w + 2 * p[1]))
+    oh = (h + 2 * p[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1
+    ow = (w + 2 * p[1] - d[1] * (k[1] - 1) - 1) // s[1] + 1
+    for i in range(oh):
+        for j in range(ow):
+            blk = cols[:, :, i * ow + j].reshape(n, c, k[0], k[1])
+            out[:, :, i * s[0]:i * s[0] + d[0] * (k[0] - 1) + 1:d[0], j * s[1]:j * s[1] + d[1] * (k[1] - 1) + 1:d[1]] += blk
+    return out[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
+
+
+# ---- registry -----------------------------------------------------------------------------------
+
+def _conv2d_samples(rng):
+    return [
+        SampleInput((randn(rng, 2, 2, 5, 5), randn(rng, 3, 2, 3, 3), randn(rng, 3)), name="basic"),
+        SampleInput((randn(rng, 2, 2, 6, 5), randn(rng, 2, 2, 2, 3)), dict(stride=2, padding=1), name="stride_pad_rect"),
+        SampleInput((randn(rng, 1, 2, 7, 6), randn(rng, 2, 2, 2, 2), None, 1, 1, 2), name="dilation"),
+        SampleInput((randn(rng, 2, 4, 5, 5), randn(rng, 4, 2, 2, 3), randn(rng, 4)), dict(groups=2, padding=(1, 0)), name="groups"),
+        SampleInput((randn(rng, 1, 3, 5, 4), randn(rng, 3, 1, 3, 3)), dict(groups=3, padding="same"), name="depthwise_same"),
+        SampleInput((randn(rng, 1, 2, 5, 5), randn(rng, 2, 2, 2, 2)), dict(padding="same", dilation=(1, 2)), name="same_even"),
+        SampleInput((randn(rng, 2, 5, 5), randn(rng, 2, 2, 3, 3)), dict(padding="valid", stride=(2, 1)), name="unbatched"),
+    ]
+
+
+def _conv1d_samples(rng):
+    return [
+        SampleInput((randn(rng, 2, 2, 7), randn(rng, 3, 2, 3), randn(rng, 3)), name="basic"),
+        SampleInput((randn(rng, 2, 4, 8), randn(rng, 4, 2, 2)), dict(stride=2, padding=1, dilation=2, groups=2), name="options"),
+        SampleInput((randn(rng, 2, 6), randn(rng, 2, 2, 4)), dict(padding="same"), name="same_unbatched"),
+    ]
+
+
+def _conv_transpose2d_samples(rng):
+    return [
+        SampleInput((randn(rng, 2, 3, 3, 3), randn(rng, 3, 2, 3, 3), randn(rng, 2)), name="basic"),
+        SampleInput((randn(rng, 1, 2, 3, 4), randn(rng, 2, 2, 3, 2)), dict(stride=2, padding=1, output_padding=1), name="stride_outpad"),
+        SampleInput((randn(rng, 2, 4, 3, 3), randn(rng, 4, 1, 2, 2), randn(rng, 2)), dict(groups=2, dilation=2, padding=(0, 1)), name="groups_dilation"),
+        SampleInput((randn(rng, 2, 3, 3), randn(rng, 2, 2, 2, 2)), dict(stride=(1, 2)), name="unbatched"),
+    ]
+
+
+def _conv_transpose1d_samples(rng):
+    return [
+        SampleInput((randn(rng, 2, 3, 4), randn(rng, 3, 2, 3), randn(rng, 2)), dict(stride=2, output_padding=1), name="basic"),
+        SampleInput((randn(rng, 1, 4, 5), randn(rng, 4, 1, 2)), dict(groups=2, padding=1, dilation=2), name="groups"),
+    ]
+
+
+register(OpInfo("conv2d", conv2d, _conv2d_samples, ref=_ref_conv_nd,
+                torch_fn=lambda torch, *a, **k: torch.nn.functional.conv2d(*a, **k)))
+register(OpInfo("conv1d", conv1d, _conv1d_samples, ref=_ref_conv_nd,
+                torch_fn=lambda torch, *a, **k: torch.nn.functional.conv1d(*a, **k)))
+register(OpInfo("conv_transpose2d", conv_transpose2d, _conv_transpose2d_samples, ref=_ref_conv_transpose_nd,
+                torch_fn=lambda torch, *a, **k: torch.nn.functional.conv_transpose2d(*a, **k)))
+register(OpInfo("conv_transpose1d", conv_transpose1d, _conv_transpose1d_samples, ref=_ref_conv_transpose_nd,
+                torch_fn=lambda torch, *a, **k: torch.nn.functional.conv_transpose1d(*a, **k)))
+register(OpInfo("F.unfold", unfold,
+                lambda rng: [SampleInput((randn(rng, 2, 2, 4, 5), (2, 3)), name="basic"),
+                             SampleInput((randn(rng, 1, 2, 5, 5), 2), dict(dilation=2, padding=1, stride=(2, 1)), name="options")],
+                ref=_ref_unfold, torch_fn=lambda torch, *a, **k: torch.nn.functional.unfold(*a, **k)))
+register(OpInfo("F.fold", fold,
+                lambda rng: [SampleInput((randn(rng, 2, 6, 9), (4, 5), (2, 3)), name="basic"),
+                             SampleInput((randn(rng, 1, 4, 15), (5, 5), 2), dict(dilation=2, padding=1, stride=(2, 1)), name="options")],
+                ref=_ref_fold, torch_fn=lambda torch, *a, **k: torch.nn.functional.fold(*a, **k)))

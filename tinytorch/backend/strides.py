@@ -1,0 +1,55 @@
+"""Strided views for sliding windows, on NumPy and CuPy alike.
+
+``as_strided`` is the one place that picks ``numpy.lib.stride_tricks`` or
+``cupy.lib.stride_tricks``; the window helpers above it are backend-neutral and are what
+the convolution and pooling ops use for im2col-style views (no copy until a reshape asks
+for one) and for col2im-style accumulation (one strided add per kernel offset).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def as_strided(xp, array, shape, strides):
+    """A read-only view of ``array`` with the given shape and byte strides."""
+    if xp is np:
+        return np.lib.stride_tricks.as_strided(array, shape=shape, strides=strides, writeable=False)
+    return xp.lib.stride_tricks.as_strided(array, shape=shape, strides=strides)
+
+
+def sliding_windows(xp, x, kernel, stride, dilation, out_size, order="windows_last"):
+    """Windows over the last ``len(kernel)`` dims of ``x`` as a view (no copy).
+
+    For 2 spatial dims and ``x`` of shape (*B, H, W):
+    ``order="windows_last"``  -> (*B, OH, OW, KH, KW)
+    ``order="kernel_first"`` -> (KH, KW, *B, OH, OW)  (the im2col column layout)
+    Element ``[..., i, j, a, b]`` is ``x[..., i*sh + a*dh, j*sw + b*dw]``. The caller pads first
+    and guarantees every window fits.
+    """
+    k = len(kernel)
+    lead_shape = x.shape[: x.ndim - k]
+    lead_strides = x.strides[: x.ndim - k]
+    sp = x.strides[x.ndim - k:]
+    out_strides = tuple(s * st for s, st in zip(sp, stride))
+    ker_strides = tuple(s * d for s, d in zip(sp, dilation))
+    if order == "windows_last":
+        shape = tuple(lead_shape) + tuple(out_size) + tuple(kernel)
+        strides = tuple(lead_strides) + out_strides + ker_strides
+    elif order == "kernel_first":
+        shape = tuple(kernel) + tuple(lead_shape) + tuple(out_size)
+        strides = ker_strides + tuple(lead_strides) + out_strides
+    else:
+        raise ValueError(f"sliding_windows: unknown order {order!r}")
+    return as_strided(xp, x, shape, strides)
+
+
+def window_slices(offsets, stride, dilation, out_size):
+    """The strided slices of a padded input that kernel offset ``offsets`` touches, one per dim."""
+    return tuple(
+        slice(o * d, o * d + s * (n - 1) + 1, s) for o, s, d, n in zip(offsets, stride, dilation, out_size)
+    )
+
+
+def kernel_offsets(kernel):
+    """All kernel offsets (a, b, ...) in row-major order."""
+    return list(np.ndindex(*kernel))
