@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import builtins
+from collections import namedtuple
 
 import numpy as np
 
@@ -9,10 +10,25 @@ from .. import backend
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._common import ensure_tensor, inplace, is_scalar
+from ._common import ensure_tensor, inplace, is_scalar, wrap_dim
+from . import elementwise as _ew
 from .registry import OpInfo, SampleInput, register, randn
 
-TENSOR_METHODS = ("getitem",)
+__all__ = [
+    "getitem", "index_put", "setitem_", "gather", "scatter", "scatter_add", "index_select", "index_add",
+    "index_fill", "index_copy", "masked_fill", "masked_select", "masked_scatter", "take", "take_along_dim",
+    "nonzero", "argwhere", "scatter_", "scatter_add_", "index_add_", "index_fill_", "index_copy_",
+    "masked_fill_", "masked_scatter_", "argsort", "sort", "msort", "topk", "kthvalue", "median", "mode",
+    "unique", "unique_consecutive", "searchsorted", "bucketize", "bincount", "histc",
+]
+
+TENSOR_METHODS = (
+    "getitem", "index_put", "gather", "scatter", "scatter_add", "index_select", "index_add", "index_fill",
+    "index_copy", "masked_fill", "masked_select", "masked_scatter", "take", "take_along_dim", "nonzero",
+    "argwhere", "scatter_", "scatter_add_", "index_add_", "index_fill_", "index_copy_", "masked_fill_",
+    "masked_scatter_", "argsort", "sort", "msort", "topk", "kthvalue", "median", "mode", "unique",
+    "unique_consecutive", "bincount", "histc",
+)
 
 
 def _normalize_index(index, x, op="index"):
@@ -194,6 +210,665 @@ def setitem_(input, index, value):
     return inplace(input, lambda: index_put(input, index, value), "index_put_")
 
 
+
+# ---- helpers for dim-wise index ops ------------------------------------------------------------
+
+def _index_tensor(index, op, like):
+    if not isinstance(index, Tensor):
+        index = ensure_tensor(index, op, like=like)
+    if index._data.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}(): Expected dtype int64 for index, got {index.dtype}")
+    if index.device != like.device:
+        raise RuntimeError(f"{op}: index is on {index.device} but the input is on {like.device}")
+    return index
+
+
+def _check_index_range(idx_arr, size, op, dim):
+    if idx_arr.size:
+        hi, lo = builtins.int(idx_arr.max()), builtins.int(idx_arr.min())
+        if hi >= size or lo < -size:
+            bad = hi if hi >= size else lo
+            raise IndexError(f"{op}: index {bad} is out of bounds for dimension {dim} with size {size}")
+
+
+def _along_dim_index(xp, index, dim):
+    """The full fancy index that addresses ``x[..., index[i, j, ...], ...]`` along ``dim``."""
+    shape = index.shape
+    idx = []
+    for d in range(index.ndim):
+        if d == dim:
+            idx.append(index)
+        else:
+            idx.append(xp.arange(shape[d]).reshape(tuple(-1 if k == d else 1 for k in range(index.ndim))))
+    return tuple(idx)
+
+
+def _check_gather_shapes(op, input, index, dim, src=None):
+    n = builtins.max(input._data.ndim, 1)
+    if index._data.ndim != input._data.ndim and not (index._data.ndim <= 1 and input._data.ndim <= 1):
+        raise RuntimeError(
+            f"{op}: Index tensor must have the same number of dimensions as input tensor "
+            f"(index shape {tuple(index.shape)}, input shape {tuple(input.shape)})"
+        )
+    for d in range(index._data.ndim):
+        if d != dim and index._data.shape[d] > input._data.shape[d]:
+            raise RuntimeError(
+                f"{op}: Size does not match at dimension {d} expected index {tuple(index.shape)} to be smaller "
+                f"than self {tuple(input.shape)} apart from dimension {dim}"
+            )
+        if src is not None and index._data.shape[d] > src._data.shape[d]:
+            raise RuntimeError(
+                f"{op}: Expected index {tuple(index.shape)} to be smaller than src {tuple(src.shape)} in every dimension"
+            )
+    _check_index_range(index._data, input._data.shape[dim] if input._data.ndim else 1, op, dim)
+    return n
+
+
+class Gather(Function):
+    @staticmethod
+    def forward(ctx, x, index, dim):
+        ctx.dim = dim
+        ctx.in_shape = x._data.shape
+        ctx.save_for_backward(index)
+        # index may be smaller than x in the non-gathered dims: address x through the full index
+        return x._data[_along_dim_index(ctx.xp, index._data, dim)]
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        return ScatterAddInto.apply(grad, index, ctx.dim, ctx.in_shape), None, None
+
+
+class ScatterAddInto(Function):
+    """zeros(shape) plus ``src`` scatter-added along ``dim`` at ``index`` (gather's adjoint)."""
+
+    @staticmethod
+    def forward(ctx, src, index, dim, shape):
+        ctx.dim = dim
+        ctx.save_for_backward(index)
+        out = ctx.xp.zeros(shape, dtype=src._data.dtype)
+        sl = tuple(slice(0, s) for s in index._data.shape)
+        backend.scatter_add(ctx.xp, out, _along_dim_index(ctx.xp, index._data, dim), src._data[sl])
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        return Gather.apply(grad, index, ctx.dim), None, None, None
+
+
+def _src_slice(src, index):
+    """``src`` cut to ``index``'s shape (scatter reads only that corner of src)."""
+    if tuple(src._data.shape) == tuple(index._data.shape):
+        return src
+    return getitem(src, tuple(slice(0, s) for s in index._data.shape))
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    """``out[i][j][k] = input[index[i][j][k]][j][k]`` along ``dim`` (shape of ``index``)."""
+    index = _index_tensor(index, "gather", input)
+    d = wrap_dim(dim, input._data.ndim, "gather")
+    _check_gather_shapes("gather", input, index, d)
+    if input._data.ndim == 0:
+        return getitem(input, (None,))[index] if index._data.ndim else input
+    return Gather.apply(input, index, d)
+
+
+class ScatterSet(Function):
+    """``input`` with ``src`` written at ``index`` along ``dim`` (the last write wins on repeats)."""
+
+    @staticmethod
+    def forward(ctx, x, src, index, dim):
+        ctx.dim = dim
+        ctx.save_for_backward(index)
+        out = x._data.copy()
+        out[_along_dim_index(ctx.xp, index._data, dim)] = src._data
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        gx = gs = None
+        if ctx.needs_input_grad[0]:
+            zero = Tensor._make(ctx.xp.zeros(index._data.shape, dtype=grad._data.dtype))
+            gx = ScatterSet.apply(grad, zero, index, ctx.dim)
+        if ctx.needs_input_grad[1]:
+            gs = Gather.apply(grad, index, ctx.dim)
+        return gx, gs, None, None
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    """Out-of-place ``input.scatter_``: write ``src`` (tensor) or ``value`` (number) at ``index`` along ``dim``.
+
+    ``reduce='add'`` accumulates instead (``'multiply'`` is not supported).
+    """
+    if src is not None and value is not None:
+        raise TypeError("scatter: give either src or value, not both")
+    if src is None:
+        src = value
+    if src is None:
+        raise TypeError("scatter: missing src (a tensor) or value (a number)")
+    index = _index_tensor(index, "scatter", input)
+    d = wrap_dim(dim, input._data.ndim, "scatter")
+    is_value = not isinstance(src, Tensor)
+    s = ensure_tensor(src, "scatter", like=input)
+    if s._data.dtype != input._data.dtype:
+        from .convert import to_dtype
+
+        s = to_dtype(s, input._data.dtype)
+    if is_value or s._data.ndim == 0:
+        from .shape import expand
+
+        s = expand(s, tuple(index._data.shape))
+    _check_gather_shapes("scatter", input, index, d, None if is_value else s)
+    s = _src_slice(s, index)
+    if reduce is None:
+        return ScatterSet.apply(input, s, index, d)
+    if reduce == "add":
+        return _ew.add(input, ScatterAddInto.apply(s, index, d, tuple(input._data.shape)))
+    if reduce == "multiply":
+        raise NotImplementedError("scatter: reduce='multiply' is not supported in tinytorch")
+    raise RuntimeError(f"scatter: reduce argument must be either add or multiply, got {reduce!r}")
+
+
+def scatter_add(input, dim, index, src):
+    """``input`` plus ``src`` accumulated at ``index`` along ``dim`` (repeated indices add up)."""
+    index = _index_tensor(index, "scatter_add", input)
+    d = wrap_dim(dim, input._data.ndim, "scatter_add")
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_add: src must be a Tensor, got {type(src).__name__}")
+    _check_gather_shapes("scatter_add", input, index, d, src)
+    if src._data.dtype != input._data.dtype:
+        from .convert import to_dtype
+
+        src = to_dtype(src, input._data.dtype)
+    src = _src_slice(src, index)
+    return _ew.add(input, ScatterAddInto.apply(src, index, d, tuple(input._data.shape)))
+
+
+def _dim_index(input, dim, index, op):
+    """(dim, 1-D index tensor, the getitem tuple selecting ``index`` along ``dim``)."""
+    index = _index_tensor(index, op, input)
+    if index._data.ndim > 1:
+        raise IndexError(f"{op}(): Index is supposed to be a vector, got shape {tuple(index.shape)}")
+    d = wrap_dim(dim, input._data.ndim, op)
+    if input._data.ndim == 0:
+        raise IndexError(f"{op}: cannot index a 0-d tensor along a dim")
+    _check_index_range(index._data, input._data.shape[d], op, d)
+    idx = (slice(None),) * d + (index._data.reshape(-1).astype("int64", copy=False),)
+    return d, index, idx
+
+
+def index_select(input, dim, index):
+    """The entries of ``input`` at the positions ``index`` (1-D) along ``dim``."""
+    _, _, idx = _dim_index(input, dim, index, "index_select")
+    return GetItem.apply(input, idx)
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    """``input`` with ``alpha * source`` added at ``index`` along ``dim`` (repeats accumulate)."""
+    d, index, idx = _dim_index(input, dim, index, "index_add")
+    want = tuple(input._data.shape[:d]) + (index._data.size,) + tuple(input._data.shape[d + 1:])
+    if tuple(source._data.shape) != want and not (source._data.ndim == 0 and want == (1,)):
+        raise RuntimeError(f"index_add: source of shape {tuple(source.shape)} does not match {want} (input {tuple(input.shape)}, dim {d}, {index._data.size} indices)")
+    if source._data.dtype != input._data.dtype:
+        from .convert import to_dtype
+
+        source = to_dtype(source, input._data.dtype)
+    if alpha != 1:
+        source = _ew.mul(source, alpha)
+    from .shape import reshape
+
+    return _ew.add(input, IndexAccumulate.apply(reshape(source, want), idx, tuple(input._data.shape)))
+
+
+def index_fill(input, dim, index, value):
+    """``input`` with the slices at ``index`` along ``dim`` set to ``value`` (number or 0-d tensor)."""
+    _, _, idx = _dim_index(input, dim, index, "index_fill")
+    if isinstance(value, Tensor) and value._data.ndim != 0:
+        raise RuntimeError(f"index_fill: only supports a 0-dimensional value tensor, but got tensor with {value._data.ndim} dimension(s)")
+    return _index_put_raw(input, idx, value, "index_fill")
+
+
+def index_copy(input, dim, index, source):
+    """``input`` with the slices at ``index`` along ``dim`` replaced by those of ``source``."""
+    d, index, idx = _dim_index(input, dim, index, "index_copy")
+    want = tuple(input._data.shape[:d]) + (index._data.size,) + tuple(input._data.shape[d + 1:])
+    if tuple(source._data.shape) != want:
+        raise RuntimeError(f"index_copy: source of shape {tuple(source.shape)} does not match {want} (input {tuple(input.shape)}, dim {d})")
+    return _index_put_raw(input, idx, source, "index_copy")
+
+
+def _index_put_raw(input, idx, value, op):
+    v = ensure_tensor(value, op, like=input)
+    if v._data.dtype != input._data.dtype:
+        from .convert import to_dtype
+
+        v = to_dtype(v, input._data.dtype)
+    return IndexPut.apply(input, v, idx)
+
+
+class MaskedFill(Function):
+    @staticmethod
+    def forward(ctx, x, mask, v):
+        ctx.save_for_backward(mask)
+        return ctx.xp.where(mask._data, v._data, x._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        gx = gv = None
+        zero = Tensor._make(ctx.xp.zeros((), dtype=grad._data.dtype))
+        if ctx.needs_input_grad[0]:
+            gx = MaskedFill.apply(grad, mask, zero)
+        if ctx.needs_input_grad[2]:
+            gv = MaskedFill.apply(grad, Tensor._make(~mask._data), zero)
+        return gx, None, gv
+
+
+def _bool_mask(mask, op, like):
+    if not isinstance(mask, Tensor):
+        mask = ensure_tensor(mask, op, like=like)
+    if mask._data.dtype.kind != "b":
+        raise RuntimeError(f"{op}: expected mask to be a bool tensor, got {mask.dtype}")
+    if mask.device != like.device:
+        raise RuntimeError(f"{op}: mask is on {mask.device} but the input is on {like.device}")
+    return mask
+
+
+def _broadcast_shape(op, *shapes):
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise RuntimeError(f"{op}: shapes {' and '.join(str(tuple(s)) for s in shapes)} cannot be broadcast together") from None
+
+
+def masked_fill(input, mask, value):
+    """``input`` with ``value`` (number or 0-d tensor) where ``mask`` (broadcast) is True."""
+    mask = _bool_mask(mask, "masked_fill", input)
+    if isinstance(value, Tensor) and value._data.ndim != 0:
+        raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, but got tensor with {value._data.ndim} dimension(s)")
+    v = ensure_tensor(value, "masked_fill", like=input)
+    if v._data.dtype != input._data.dtype:
+        from .convert import to_dtype
+
+        v = to_dtype(v, input._data.dtype)
+    _broadcast_shape("masked_fill", tuple(input._data.shape), tuple(mask._data.shape))
+    return MaskedFill.apply(input, mask, v)
+
+
+def masked_select(input, mask):
+    """1-D tensor of the elements of ``input`` where ``mask`` is True (both broadcast)."""
+    from .shape import expand
+
+    mask = _bool_mask(mask, "masked_select", input)
+    shape = _broadcast_shape("masked_select", tuple(input._data.shape), tuple(mask._data.shape))
+    x = expand(input, shape)
+    m = backend.array_module(mask._data).broadcast_to(mask._data, shape)
+    return GetItem.apply(x, backend.array_module(m).nonzero(m))
+
+
+def masked_scatter(input, mask, source):
+    """``input`` with the True positions of ``mask`` filled, in order, by the elements of ``source``."""
+    from .shape import expand, reshape
+
+    mask = _bool_mask(mask, "masked_scatter", input)
+    shape = _broadcast_shape("masked_scatter", tuple(input._data.shape), tuple(mask._data.shape))
+    xp = backend.array_module(mask._data)
+    m = xp.broadcast_to(mask._data, shape)
+    count = builtins.int(m.sum())
+    if source._data.size < count:
+        raise RuntimeError(f"masked_scatter: Number of elements of source ({source._data.size}) < number of ones in mask ({count})")
+    src = getitem(reshape(source, (-1,)), slice(0, count))
+    if src._data.dtype != input._data.dtype:
+        from .convert import to_dtype
+
+        src = to_dtype(src, input._data.dtype)
+    x = expand(input, shape) if tuple(input._data.shape) != shape else input
+    return IndexPut.apply(x, src, xp.nonzero(m))
+
+
+def take(input, index):
+    """Elements of the flattened ``input`` at ``index`` (output has ``index``'s shape)."""
+    from .shape import reshape
+
+    index = _index_tensor(index, "take", input)
+    n = input._data.size
+    _check_index_range(index._data, n, "take", 0)
+    return GetItem.apply(reshape(input, (-1,)), (index._data.astype("int64", copy=False),))
+
+
+def take_along_dim(input, indices, dim=None):
+    """``gather`` with broadcasting of ``input`` and ``indices`` (flattened input when ``dim`` is None)."""
+    from .shape import expand, reshape
+
+    indices = _index_tensor(indices, "take_along_dim", input)
+    if dim is None:
+        return take(input, reshape(indices, (-1,)))
+    if input._data.ndim != indices._data.ndim:
+        raise RuntimeError(
+            f"take_along_dim: input and indices should have the same number of dimensions, but got {input._data.ndim} "
+            f"dimensions for input (shape {tuple(input.shape)}), and {indices._data.ndim} dimensions for indices (shape {tuple(indices.shape)})"
+        )
+    d = wrap_dim(dim, input._data.ndim, "take_along_dim")
+    a = list(input._data.shape)
+    b = list(indices._data.shape)
+    a[d] = b[d] = 1
+    bs = list(_broadcast_shape("take_along_dim", tuple(a), tuple(b)))
+    xs, is_ = list(bs), list(bs)
+    xs[d] = input._data.shape[d]
+    is_[d] = indices._data.shape[d]
+    return gather(expand(input, tuple(xs)), d, expand(indices, tuple(is_)))
+
+
+def nonzero(input, *, as_tuple=False):
+    """Indices of the non-zero elements: an (n, ndim) int64 tensor, or a tuple of 1-D ones."""
+    xp = backend.array_module(input._data)
+    a = input._data if input._data.ndim else input._data.reshape(1)
+    idx = xp.nonzero(a)
+    if as_tuple:
+        return tuple(Tensor._make(i.astype("int64")) for i in idx)
+    if not idx:
+        return Tensor._make(xp.zeros((builtins.int((a != 0).sum()), 0), dtype="int64"))
+    out = xp.stack(idx, axis=1).astype("int64")
+    if input._data.ndim == 0:
+        out = out[:, :0]
+    return Tensor._make(out)
+
+
+def argwhere(input):
+    """``nonzero(input)``: an (n, ndim) tensor of the indices of non-zero elements."""
+    return nonzero(input)
+
+
+# ---- in-place variants ----------------------------------------------------------------------------
+
+def scatter_(input, dim, index, src=None, *, value=None, reduce=None):
+    return inplace(input, lambda: scatter(input, dim, index, src, value=value, reduce=reduce), "scatter_")
+
+
+def scatter_add_(input, dim, index, src):
+    return inplace(input, lambda: scatter_add(input, dim, index, src), "scatter_add_")
+
+
+def index_add_(input, dim, index, source, *, alpha=1):
+    return inplace(input, lambda: index_add(input, dim, index, source, alpha=alpha), "index_add_")
+
+
+def index_fill_(input, dim, index, value):
+    return inplace(input, lambda: index_fill(input, dim, index, value), "index_fill_")
+
+
+def index_copy_(input, dim, index, source):
+    return inplace(input, lambda: index_copy(input, dim, index, source), "index_copy_")
+
+
+def masked_fill_(input, mask, value):
+    return inplace(input, lambda: masked_fill(input, mask, value), "masked_fill_")
+
+
+def masked_scatter_(input, mask, source):
+    return inplace(input, lambda: masked_scatter(input, mask, source), "masked_scatter_")
+
+
+# ---- sorting and selection --------------------------------------------------------------------
+
+sort_result = namedtuple("sort", ["values", "indices"])
+topk_result = namedtuple("topk", ["values", "indices"])
+kthvalue_result = namedtuple("kthvalue", ["values", "indices"])
+median_result = namedtuple("median", ["values", "indices"])
+mode_result = namedtuple("mode", ["values", "indices"])
+
+
+def _stable_argsort(xp, a, axis):
+    try:
+        return xp.argsort(a, axis=axis, kind="stable")
+    except (NotImplementedError, ValueError, TypeError):  # CuPy sorts stably and accepts no kind
+        return xp.argsort(a, axis=axis)
+
+
+def _argsort_array(xp, a, axis, descending):
+    if a.dtype.kind == "b":
+        a = a.astype("int8")
+    if not descending:
+        return _stable_argsort(xp, a, axis)
+    # stable descending: sort the reversed array, reverse back, and map positions (NaN comes first, like torch)
+    n = a.shape[axis]
+    r = _stable_argsort(xp, xp.flip(a, axis), axis)
+    return (n - 1) - xp.flip(r, axis)
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    """Indices that sort ``input`` along ``dim`` (ties keep their order: always stable)."""
+    xp = backend.array_module(input._data)
+    if input._data.ndim == 0:
+        return Tensor._make(xp.zeros((), dtype="int64"))
+    d = wrap_dim(dim, input._data.ndim, "argsort")
+    return Tensor._make(_argsort_array(xp, input._data, d, descending).astype("int64", copy=False))
+
+
+def sort(input, dim=-1, descending=False, stable=False):
+    """``(values, indices)`` of ``input`` sorted along ``dim``; values are differentiable."""
+    idx = argsort(input, dim, descending)
+    if input._data.ndim == 0:
+        from .convert import clone
+
+        return sort_result(clone(input), idx)
+    return sort_result(Gather.apply(input, idx, wrap_dim(dim, input._data.ndim, "sort")), idx)
+
+
+def msort(input):
+    """``sort(input, dim=0).values``."""
+    return sort(input, 0).values
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - torch's name
+    """The ``k`` largest (or smallest) entries along ``dim`` and their indices."""
+    if input._data.ndim == 0:
+        if k not in (0, 1):
+            raise RuntimeError(f"topk: selected index k out of range (k={k}, input is 0-d)")
+        return topk_result(*sort(input))
+    d = wrap_dim(dim, input._data.ndim, "topk")
+    n = input._data.shape[d]
+    if not 0 <= k <= n:
+        raise RuntimeError(f"topk: selected index k={k} out of range for dimension {d} of size {n} (shape {tuple(input.shape)})")
+    idx = argsort(input, d, descending=largest)
+    idx = Tensor._make(idx._data[(slice(None),) * d + (slice(0, k),)])
+    return topk_result(Gather.apply(input, idx, d), idx)
+
+
+def _select_kth(input, k0, dim, keepdim, op):
+    """Entry of rank ``k0`` (0-based, ascending) along ``dim``: (values, indices)."""
+    d = wrap_dim(dim, input._data.ndim, op)
+    if input._data.ndim == 0:
+        from .convert import clone
+
+        return clone(input), Tensor._make(backend.array_module(input._data).zeros((), dtype="int64"))
+    idx = argsort(input, d)
+    sel = (slice(None),) * d + (slice(k0, k0 + 1),)
+    idx = Tensor._make(idx._data[sel])
+    vals = Gather.apply(input, idx, d)
+    if not keepdim:
+        from .shape import squeeze
+
+        vals = squeeze(vals, d)
+        idx = Tensor._make(idx._data.squeeze(d))
+    return vals, idx
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """The ``k``-th smallest entry (1-based) along ``dim`` and its index."""
+    n = input._data.shape[wrap_dim(dim, input._data.ndim, "kthvalue")] if input._data.ndim else 1
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue: selected number k={k} out of range for dimension of size {n} (shape {tuple(input.shape)})")
+    return kthvalue_result(*_select_kth(input, k - 1, dim, keepdim, "kthvalue"))
+
+
+def median(input, dim=None, keepdim=False):
+    """Lower median: of all elements (``dim=None``, a 0-d tensor) or ``(values, indices)`` along ``dim``."""
+    if dim is None:
+        from .shape import reshape
+
+        flat = reshape(input, (-1,))
+        n = flat._data.shape[0]
+        if n == 0:
+            raise RuntimeError("median: cannot compute the median of an empty tensor")
+        return _select_kth(flat, (n - 1) // 2, 0, False, "median")[0]
+    n = input._data.shape[wrap_dim(dim, input._data.ndim, "median")] if input._data.ndim else 1
+    if n == 0:
+        raise IndexError(f"median(): Expected reduction dim {dim} to have non-zero size (shape {tuple(input.shape)})")
+    return median_result(*_select_kth(input, (n - 1) // 2, dim, keepdim, "median"))
+
+
+def mode(input, dim=-1, keepdim=False):
+    """Most frequent value along ``dim`` (the smallest among ties) and the index of its last occurrence."""
+    xp = backend.array_module(input._data)
+    if input._data.ndim == 0:
+        from .convert import clone
+
+        return mode_result(clone(input), Tensor._make(xp.zeros((), dtype="int64")))
+    d = wrap_dim(dim, input._data.ndim, "mode")
+    a = xp.moveaxis(input._data, d, -1)
+    n = a.shape[-1]
+    order = _stable_argsort(xp, a, -1)
+    s = xp.take_along_axis(a, order, -1)
+    # run lengths over each sorted row: at position i, i - (start of i's run) + 1
+    new_run = xp.concatenate([xp.ones(s.shape[:-1] + (1,), dtype=bool), s[..., 1:] != s[..., :-1]], -1)
+    run_id = xp.cumsum(new_run, -1) - 1
+    run_starts = _stable_argsort(xp, ~new_run, -1)  # positions of run starts come first, in order
+    pos = xp.arange(n)
+    count = pos - xp.take_along_axis(run_starts, run_id, -1) + 1
+    # the first maximal count ends the smallest value among the most frequent ones
+    best = xp.argmax(count, -1)[..., None]
+    val = xp.take_along_axis(s, best, -1)
+    # last occurrence of val in the original row
+    hit = a == val
+    last = (n - 1) - xp.argmax(xp.flip(hit, -1), -1)
+    vals = val[..., 0]
+    if keepdim:
+        vals = xp.expand_dims(vals, d)
+        last = xp.expand_dims(last, d)
+    return mode_result(Tensor._make(vals), Tensor._make(last.astype("int64")))
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+    """Distinct elements (sorted), optionally with inverse indices and counts; ``dim`` for unique slices."""
+    xp = backend.array_module(input._data)
+    res = xp.unique(input._data, return_inverse=return_inverse or None, return_counts=return_counts or None, axis=dim) \
+        if dim is not None else xp.unique(input._data, return_inverse=True, return_counts=True)
+    if dim is None:
+        vals, inv, counts = res
+        inv = inv.reshape(input._data.shape)
+    else:
+        res = res if isinstance(res, tuple) else (res,)
+        vals = res[0]
+        k = 1
+        inv = counts = None
+        if return_inverse:
+            inv = res[k].reshape(-1)
+            k += 1
+        if return_counts:
+            counts = res[k]
+    out = [Tensor._make(vals)]
+    if return_inverse:
+        out.append(Tensor._make(inv.astype("int64")))
+    if return_counts:
+        out.append(Tensor._make(counts.astype("int64")))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """Collapse runs of equal consecutive elements of the flattened input (``dim=None`` only)."""
+    if dim is not None:
+        raise NotImplementedError("unique_consecutive: dim is not supported in tinytorch")
+    xp = backend.array_module(input._data)
+    a = input._data.reshape(-1)
+    if a.size == 0:
+        starts = xp.zeros(0, dtype=bool)
+    else:
+        starts = xp.concatenate([xp.ones(1, dtype=bool), a[1:] != a[:-1]])
+    out = [Tensor._make(a[starts])]
+    if return_inverse:
+        out.append(Tensor._make((xp.cumsum(starts) - 1).reshape(input._data.shape).astype("int64")))
+    if return_counts:
+        pos = xp.nonzero(starts)[0]
+        out.append(Tensor._make(xp.diff(xp.concatenate([pos, xp.asarray([a.size])])).astype("int64")))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
+    """Insertion points of ``input`` into the (last-dim) sorted ``sorted_sequence``."""
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"searchsorted: side can only be 'left' or 'right', got {side!r}")
+        if right and side == "left":
+            raise RuntimeError("searchsorted: side and right can't be set to opposites, got side of left while right was True")
+        right = side == "right"
+    seq = sorted_sequence
+    xp = backend.array_module(seq._data)
+    scalar = not isinstance(input, Tensor)
+    vals = xp.asarray(input) if scalar else input._data
+    s = seq._data
+    if sorter is not None:
+        s = xp.take_along_axis(s, sorter._data, -1)
+    how = "right" if right else "left"
+    if s.ndim == 1:
+        out = xp.searchsorted(s, vals, side=how)
+    else:
+        if vals.ndim != s.ndim or vals.shape[:-1] != s.shape[:-1]:
+            raise RuntimeError(
+                f"searchsorted: boundaries tensor should be 1 dimension or the first N-1 dimensions of boundaries tensor and "
+                f"input value tensor must match, but we got boundaries tensor {tuple(s.shape)} and input value tensor {tuple(vals.shape)}"
+            )
+        rows_s = s.reshape(-1, s.shape[-1])
+        rows_v = vals.reshape(-1, vals.shape[-1])
+        out = xp.stack([xp.searchsorted(rows_s[i], rows_v[i], side=how) for i in range(rows_s.shape[0])]).reshape(vals.shape)
+    return Tensor._make(xp.asarray(out).astype("int32" if out_int32 else "int64"))
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    """Index of the bucket (given by 1-D sorted ``boundaries``) each element of ``input`` falls in."""
+    if boundaries._data.ndim != 1:
+        raise RuntimeError(f"bucketize: boundaries tensor must be 1 dimension, but got shape {tuple(boundaries.shape)}")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def bincount(input, weights=None, minlength=0):
+    """Counts (or summed ``weights``) of each non-negative integer value of the 1-D ``input``."""
+    if input._data.ndim != 1 or input._data.dtype.kind not in "iu":
+        raise RuntimeError(f"bincount only supports 1-d non-negative integral inputs, got {input.dtype} of shape {tuple(input.shape)}")
+    xp = backend.array_module(input._data)
+    if input._data.size and builtins.int(input._data.min()) < 0:
+        raise RuntimeError("bincount: input must contain only non-negative integers")
+    if weights is not None:
+        if tuple(weights.shape) != tuple(input.shape):
+            raise RuntimeError(f"bincount: weights of shape {tuple(weights.shape)} should have the same shape as input {tuple(input.shape)}")
+        w = weights._data
+        out = xp.bincount(input._data, weights=w, minlength=minlength)
+        dt = w.dtype if w.dtype.kind == "f" else np.float64
+        return Tensor._make(out.astype(dt))
+    return Tensor._make(xp.bincount(input._data, minlength=minlength).astype("int64"))
+
+
+def histc(input, bins=100, min=0, max=0):  # noqa: A002 - torch's names
+    """Histogram of ``bins`` equal-width bins over [min, max] (the data's range when both are 0)."""
+    if input._data.dtype.kind not in "fV":
+        raise RuntimeError(f"histc: expected a floating point tensor, got {input.dtype}")
+    xp = backend.array_module(input._data)
+    a = input._data.reshape(-1)
+    lo, hi = builtins.float(min), builtins.float(max)
+    if lo == hi and a.size:
+        lo, hi = builtins.float(a.min()), builtins.float(a.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if lo > hi:
+        raise RuntimeError(f"histc: max must be larger than min, got min={min}, max={max}")
+    inside = a[(a >= lo) & (a <= hi)]
+    pos = ((inside - lo) * (bins / (hi - lo))).astype("int64")
+    pos = xp.minimum(pos, bins - 1)  # the right edge belongs to the last bin
+    return Tensor._make(xp.bincount(pos, minlength=bins).astype(input._data.dtype))
+
+
 register(OpInfo(
     "getitem", getitem,
     lambda rng: [
@@ -213,4 +888,129 @@ register(OpInfo(
 def _np_index_put(x, idx, v):
     out = x.copy()
     out[idx] = v
+    return out
+
+
+def _np_full_index(index, dim):
+    return tuple(index if d == dim else np.arange(index.shape[d]).reshape([-1 if k == d else 1 for k in range(index.ndim)])
+                 for d in range(index.ndim))
+
+
+def _np_scatter(x, dim, index, src=None, value=None, add=False):
+    out = x.copy()
+    idx = _np_full_index(index, dim)
+    s = np.broadcast_to(np.asarray(value if src is None else src), index.shape) if (src is None or np.ndim(src) == 0) \
+        else src[tuple(slice(0, k) for k in index.shape)]
+    if add:
+        np.add.at(out, idx, s)
+    else:
+        out[idx] = s
+    return out
+
+
+def _np_index_add(x, dim, index, src, alpha=1):
+    out = x.copy()
+    np.add.at(out, (slice(None),) * dim + (index,), alpha * src)
+    return out
+
+
+def _np_index_set(x, dim, index, v):
+    out = x.copy()
+    out[(slice(None),) * dim + (index,)] = v
+    return out
+
+
+def _ints(rng, high, *shape):
+    return rng.integers(0, high, size=shape)
+
+
+def _np_sort(x, dim=-1, descending=False):
+    idx = np.argsort(-x if descending else x, axis=dim, kind="stable")
+    return np.take_along_axis(x, idx, dim), idx
+
+
+def _np_kth(x, k, dim=-1, keepdim=False):
+    idx = np.argsort(x, axis=dim, kind="stable")
+    idx = np.take(idx, [k - 1], axis=dim)
+    v = np.take_along_axis(x, idx, dim)
+    return (v, idx) if keepdim else (v.squeeze(dim), idx.squeeze(dim))
+
+
+_MASK = np.array([[True, False, True, False], [False, False, True, True], [True, True, False, False]])
+
+register(OpInfo("gather", gather, lambda rng: [
+    SampleInput((randn(rng, 3, 4), 1, _ints(rng, 4, 3, 5)), name="repeats"),
+    SampleInput((randn(rng, 4, 5), 0, _ints(rng, 4, 2, 3)), name="smaller_index")],
+    ref=lambda x, d, i: np.take_along_axis(x[tuple(slice(0, k) if a != d else slice(None) for a, k in enumerate(i.shape))], i, d),
+    torch_fn=lambda torch, x, d, i: torch.gather(x, d, i)))
+register(OpInfo("scatter", scatter, lambda rng: [
+    SampleInput((randn(rng, 3, 5), 1, np.array([[0, 2], [4, 1], [3, 0]]), randn(rng, 3, 2)), name="src"),
+    SampleInput((randn(rng, 3, 5), 0, np.array([[2, 0, 1]]), 1.5), name="value"),
+    SampleInput((randn(rng, 3, 5), 1, np.array([[0, 2], [4, 4], [3, 3]]), randn(rng, 3, 2)), {"reduce": "add"}, name="reduce_add")],
+    ref=lambda x, d, i, s, reduce=None: _np_scatter(x, d, i, s, add=reduce == "add"),
+    torch_fn=lambda torch, x, d, i, s, reduce=None: torch.scatter(x, d, i, s, reduce=reduce)
+    if reduce else torch.scatter(x, d, i, s)))
+register(OpInfo("scatter_add", scatter_add, lambda rng: [
+    SampleInput((randn(rng, 3, 5), 1, _ints(rng, 5, 3, 6), randn(rng, 3, 6)), name="repeats"),
+    SampleInput((randn(rng, 4, 3), 0, _ints(rng, 4, 2, 2), randn(rng, 2, 2)), name="smaller")],
+    ref=lambda x, d, i, s: _np_scatter(x, d, i, s, add=True),
+    torch_fn=lambda torch, x, d, i, s: torch.scatter_add(x, d, i, s)))
+register(OpInfo("index_select", index_select, lambda rng: [
+    SampleInput((randn(rng, 3, 4), 1, np.array([3, 0, 3]))), SampleInput((randn(rng, 3, 4), 0, np.array([2])))],
+    ref=lambda x, d, i: np.take(x, i, axis=d),
+    torch_fn=lambda torch, x, d, i: torch.index_select(x, d, i)))
+register(OpInfo("index_add", index_add, lambda rng: [
+    SampleInput((randn(rng, 4, 3), 0, np.array([1, 3, 1]), randn(rng, 3, 3))),
+    SampleInput((randn(rng, 4, 3), 1, np.array([2, 0]), randn(rng, 4, 2)), {"alpha": -2.0})],
+    ref=lambda x, d, i, s, alpha=1: _np_index_add(x, d, i, s, alpha),
+    torch_fn=lambda torch, x, d, i, s, alpha=1: torch.index_add(x, d, i, s, alpha=alpha)))
+register(OpInfo("index_fill", index_fill, lambda rng: [
+    SampleInput((randn(rng, 4, 3), 0, np.array([1, 3]), -1.0)),
+    SampleInput((randn(rng, 4, 3), 1, np.array([2]), np.array(0.5)), name="tensor_value")],
+    ref=lambda x, d, i, v: _np_index_set(x, d, i, v),
+    torch_fn=lambda torch, x, d, i, v: torch.index_fill(x, d, i, v)))
+register(OpInfo("index_copy", index_copy, lambda rng: [
+    SampleInput((randn(rng, 4, 3), 0, np.array([3, 0]), randn(rng, 2, 3)))],
+    ref=lambda x, d, i, s: _np_index_set(x, d, i, s),
+    torch_fn=lambda torch, x, d, i, s: torch.index_copy(x, d, i, s)))
+register(OpInfo("masked_fill", masked_fill, lambda rng: [
+    SampleInput((randn(rng, 3, 4), _MASK, 2.0), name="scalar"),
+    SampleInput((randn(rng, 3, 4), _MASK[0], np.array(-1.5)), name="tensor_value_broadcast_mask")],
+    ref=lambda x, m, v: np.where(m, v, x),
+    torch_fn=lambda torch, x, m, v: torch.masked_fill(x, m, v)))
+register(OpInfo("masked_select", masked_select, lambda rng: [
+    SampleInput((randn(rng, 3, 4), _MASK)), SampleInput((randn(rng, 4), _MASK), name="broadcast_input")],
+    ref=lambda x, m: np.broadcast_to(x, np.broadcast_shapes(x.shape, m.shape))[np.broadcast_to(m, np.broadcast_shapes(x.shape, m.shape))],
+    torch_fn=lambda torch, x, m: torch.masked_select(x, m)))
+register(OpInfo("masked_scatter", masked_scatter, lambda rng: [
+    SampleInput((randn(rng, 3, 4), _MASK, randn(rng, 2, 4)))],
+    ref=lambda x, m, s: _np_masked_scatter(x, m, s),
+    torch_fn=lambda torch, x, m, s: torch.masked_scatter(x, m, s)))
+register(OpInfo("take", take, lambda rng: [SampleInput((randn(rng, 3, 4), np.array([[0, 11], [5, 5]])))],
+                ref=lambda x, i: np.take(x, i), torch_fn=lambda torch, x, i: torch.take(x, i)))
+register(OpInfo("take_along_dim", take_along_dim, lambda rng: [
+    SampleInput((randn(rng, 3, 4), np.array([[0, 3, 3]]), 1), name="broadcast"),
+    SampleInput((randn(rng, 3, 4), np.array([1, 7])), name="flat")],
+    ref=lambda x, i, d=None: np.take(x, i) if d is None else np.take_along_axis(x, np.broadcast_to(i, (3, 3)), d),
+    torch_fn=lambda torch, x, i, d=None: torch.take_along_dim(x, i, d)))
+register(OpInfo("sort", sort, lambda rng: [
+    SampleInput((randn(rng, 3, 4),)), SampleInput((randn(rng, 3, 4), 0, True), name="dim0_descending")],
+    ref=_np_sort, torch_fn=lambda torch, x, d=-1, desc=False: torch.sort(x, dim=d, descending=desc, stable=True)))
+register(OpInfo("topk", topk, lambda rng: [
+    SampleInput((randn(rng, 3, 5), 2)), SampleInput((randn(rng, 3, 5), 2, 0, False), name="smallest_dim0")],
+    ref=lambda x, k, d=-1, largest=True: tuple(np.take(a, range(k), axis=d) for a in _np_sort(x, d, largest)),
+    torch_fn=lambda torch, x, k, d=-1, largest=True: torch.topk(x, k, d, largest)))
+register(OpInfo("kthvalue", kthvalue, lambda rng: [
+    SampleInput((randn(rng, 3, 5), 2)), SampleInput((randn(rng, 3, 5), 3, 0, True), name="dim0_keepdim")],
+    ref=_np_kth, torch_fn=lambda torch, x, k, d=-1, keepdim=False: torch.kthvalue(x, k, d, keepdim)))
+register(OpInfo("median", median, lambda rng: [
+    SampleInput((randn(rng, 3, 4),), name="all"), SampleInput((randn(rng, 3, 4), 1), name="dim1_even"),
+    SampleInput((randn(rng, 3, 4), 0, True), name="dim0_keepdim")],
+    ref=lambda x, d=None, keepdim=False: np.sort(x.ravel())[(x.size - 1) // 2] if d is None else _np_kth(x, (x.shape[d] - 1) // 2 + 1, d, keepdim),
+    torch_fn=lambda torch, x, d=None, keepdim=False: torch.median(x) if d is None else torch.median(x, d, keepdim)))
+
+
+def _np_masked_scatter(x, m, s):
+    out = x.copy()
+    out[m] = s.ravel()[:m.sum()]
     return out
