@@ -1,4 +1,580 @@
-"""norm ops (to be filled)."""
+"""Normalization, vector distances and embedding lookups (``tinytorch.nn.functional``).
+
+batch_norm, layer_norm, instance_norm and group_norm share one ``Standardize`` op: a single
+forward over the reduced axes and an analytic backward — on arrays for plain training
+steps (``backward_arrays``), and in tinytorch ops (stats recomputed from x) when a graph of
+the backward is wanted. Running statistics are updated in place outside autograd, with the
+unbiased batch variance, as PyTorch does.
+"""
 from __future__ import annotations
 
+import builtins
+import math
+
+import numpy as np
+
+from .. import backend
+from ..autograd.function import Function
+from ..tensor import Tensor
+from ._common import check_float, wrap_dim
+from .elementwise import add, mul, div, sub
+from .registry import OpInfo, SampleInput, Const, register, randn, positive
+from .. import ops  # the package namespace: ops of other families are looked up at call time
+
+__all__ = [
+    "batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "local_response_norm",
+    "normalize", "cosine_similarity", "pairwise_distance", "embedding", "one_hot",
+]
+
 TENSOR_METHODS = ()
+
+
+def _const(arr) -> Tensor:
+    return Tensor._make(arr)
+
+
+def _mean(x, axes):
+    n = builtins.int(np.prod([x.shape[a] for a in axes]))
+    return div(ops.sum(x, axes, keepdim=True), n)
+
+
+# ---- the shared normalization op ---------------------------------------------------------------------------
+
+class Standardize(Function):
+    """``(x - mean) / sqrt(var + eps) * weight + bias`` with mean/var (biased) over ``axes``.
+
+    ``weight``/``bias`` are None or broadcastable to x. ``stats`` may pass the batch
+    ``(mean, var)`` arrays already computed (keepdims) by the caller.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, axes, eps, stats=None):
+        xp = ctx.xp
+        a = x._data
+        if stats is None:
+            mean = a.mean(axis=axes, keepdims=True)
+            var = a.var(axis=axes, keepdims=True)
+        else:
+            mean, var = stats
+        invstd = 1.0 / xp.sqrt(var + eps)
+        y = (a - mean) * invstd
+        if weight is not None:
+            y = y * weight._data
+        if bias is not None:
+            y = y + bias._data
+        ctx.axes, ctx.eps = axes, eps
+        ctx.mean, ctx.invstd = mean, invstd
+        ctx.save_for_backward(x, weight)
+        return y.astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        x, w = ctx.saved_tensors
+        axes = ctx.axes
+        xhat = (x._data - ctx.mean) * ctx.invstd
+        gxhat = grad if w is None else grad * w._data
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = ctx.invstd * (gxhat - gxhat.mean(axis=axes, keepdims=True)
+                               - xhat * (gxhat * xhat).mean(axis=axes, keepdims=True))
+        if ctx.needs_input_grad[1]:
+            gw = grad * xhat
+        if ctx.needs_input_grad[2]:
+            gb = grad
+        return gx, gw, gb
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        axes = ctx.axes
+        # statistics recomputed with tinytorch ops so that the backward is differentiable in x
+        xc = sub(x, _mean(x, axes))
+        invstd = ops.rsqrt(add(_mean(mul(xc, xc), axes), ctx.eps))
+        xhat = mul(xc, invstd)
+        gxhat = grad if w is None else mul(grad, w)
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = mul(invstd, sub(sub(gxhat, _mean(gxhat, axes)), mul(xhat, _mean(mul(gxhat, xhat), axes))))
+        if ctx.needs_input_grad[1]:
+            gw = mul(grad, xhat)
+        if ctx.needs_input_grad[2]:
+            gb = grad
+        return gx, gw, gb
+
+
+def _check_input(input, op, min_dim=1):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: expected input to be a Tensor, got {type(input).__name__}")
+    check_float(input, op)
+    if input.ndim < min_dim:
+        raise ValueError(f"{op}: expected at least {min_dim}-D input, got shape {tuple(input.shape)}")
+
+
+def _channel_param(t, name, c, ndim, op):
+    """A per-channel (C,) tensor viewed as (1, C, 1, ...) to broadcast against (N, C, *) input."""
+    if t is None:
+        return None
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}: expected {name} to be a Tensor or None, got {type(t).__name__}")
+    if t.numel() != c:
+        raise RuntimeError(f"{op}: expected {name} with {c} elements (one per channel), got shape {tuple(t.shape)}")
+    return ops.reshape(t, (1, c) + (1,) * (ndim - 2))
+
+
+def _update_running(running, new_value, momentum):
+    """``running = (1 - momentum) * running + momentum * new`` in place, outside autograd."""
+    r = running._data
+    r *= (1.0 - momentum)
+    r += (momentum * new_value).astype(r.dtype, copy=False)
+    running._vc[0] += 1
+
+
+def _affine_eval(input, mean, var, weight_b, bias_b, eps):
+    """Normalize with fixed (constant) statistics, then the affine map; all recorded ops."""
+    xp = backend.array_module(input._data)
+    invstd = (1.0 / xp.sqrt(var + eps)).astype(input._data.dtype, copy=False)
+    y = mul(sub(input, _const(mean.astype(input._data.dtype, copy=False))), _const(invstd))
+    if weight_b is not None:
+        y = mul(y, weight_b)
+    if bias_b is not None:
+        y = add(y, bias_b)
+    return y
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-05):
+    """Normalize each channel of (N, C), (N, C, L) or (N, C, H, W) input over the batch (and spatial dims).
+
+    Training: batch statistics, and ``running_mean``/``running_var`` (if given) updated in place with
+    ``momentum`` and the unbiased batch variance. Eval: the running statistics.
+    """
+    op = "batch_norm"
+    _check_input(input, op, 2)
+    c = input.shape[1]
+    nd = input.ndim
+    for name, r in (("running_mean", running_mean), ("running_var", running_var)):
+        if r is not None and (not isinstance(r, Tensor) or r.numel() != c):
+            raise RuntimeError(f"{op}: expected {name} of shape ({c},), got {getattr(r, 'shape', type(r).__name__)}")
+    w = _channel_param(weight, "weight", c, nd, op)
+    b = _channel_param(bias, "bias", c, nd, op)
+    axes = (0,) + tuple(range(2, nd))
+    bshape = (1, c) + (1,) * (nd - 2)
+    if not training:
+        if running_mean is None or running_var is None:
+            raise RuntimeError(f"{op}: running_mean and running_var must be defined in evaluation mode")
+        return _affine_eval(input, running_mean._data.reshape(bshape), running_var._data.reshape(bshape), w, b, eps)
+    count = input.numel() // c
+    if count <= 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {tuple(input.shape)}")
+    a = input._data
+    mean = a.mean(axis=axes, keepdims=True)
+    var = a.var(axis=axes, keepdims=True)
+    if momentum is None:
+        momentum = 0.0  # the module passes the cumulative-average factor explicitly; None leaves stats as they are
+    if running_mean is not None:
+        _update_running(running_mean, mean.reshape(c), momentum)
+    if running_var is not None:
+        _update_running(running_var, var.reshape(c) * (count / (count - 1)), momentum)
+    return Standardize.apply(input, w, b, axes, float(eps), (mean, var))
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-05):
+    """Normalize each (sample, channel) of (N, C, *spatial) input over its spatial dims."""
+    op = "instance_norm"
+    _check_input(input, op, 3)
+    c = input.shape[1]
+    nd = input.ndim
+    w = _channel_param(weight, "weight", c, nd, op)
+    b = _channel_param(bias, "bias", c, nd, op)
+    bshape = (1, c) + (1,) * (nd - 2)
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise RuntimeError(f"{op}: Expected running_mean and running_var to be defined when use_input_stats is false")
+        return _affine_eval(input, running_mean._data.reshape(bshape), running_var._data.reshape(bshape), w, b, eps)
+    axes = tuple(range(2, nd))
+    count = builtins.int(np.prod(input.shape[2:]))
+    if count <= 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {tuple(input.shape)}")
+    a = input._data
+    mean = a.mean(axis=axes, keepdims=True)
+    var = a.var(axis=axes, keepdims=True)
+    if running_mean is not None:
+        _update_running(running_mean, mean.reshape(input.shape[0], c).mean(axis=0), momentum)
+    if running_var is not None:
+        _update_running(running_var, var.reshape(input.shape[0], c).mean(axis=0) * (count / (count - 1)), momentum)
+    return Standardize.apply(input, w, b, axes, float(eps), (mean, var))
+
+
+def _normalized_shape(normalized_shape):
+    if isinstance(normalized_shape, (builtins.int, np.integer)):
+        return (builtins.int(normalized_shape),)
+    return tuple(builtins.int(s) for s in normalized_shape)
+
+
+def _check_trailing(input, shape, op):
+    k = len(shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
+        raise RuntimeError(
+            f"{op}: Given normalized_shape={list(shape)}, expected input with shape [*, {', '.join(map(str, shape))}], "
+            f"but got input of size {list(input.shape)}"
+        )
+
+
+def _check_param_shape(t, name, shape, op):
+    if t is None:
+        return
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}: expected {name} to be a Tensor or None, got {type(t).__name__}")
+    if tuple(t.shape) != shape:
+        raise RuntimeError(f"{op}: expected {name} of shape {list(shape)}, got {list(t.shape)}")
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-05):
+    """Normalize over the trailing ``normalized_shape`` dims; ``weight``/``bias`` have that shape."""
+    op = "layer_norm"
+    _check_input(input, op)
+    shape = _normalized_shape(normalized_shape)
+    _check_trailing(input, shape, op)
+    _check_param_shape(weight, "weight", shape, op)
+    _check_param_shape(bias, "bias", shape, op)
+    axes = tuple(range(input.ndim - len(shape), input.ndim))
+    return Standardize.apply(input, weight, bias, axes, float(eps))
+
+
+def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-05):
+    """Split the C channels of (N, C, *) input into ``num_groups`` groups and normalize each group per sample."""
+    op = "group_norm"
+    _check_input(input, op, 2)
+    n, c = input.shape[0], input.shape[1]
+    if num_groups <= 0 or c % num_groups:
+        raise RuntimeError(
+            f"{op}: Expected number of channels in input to be divisible by num_groups, but got input of shape "
+            f"{list(input.shape)} and num_groups={num_groups}"
+        )
+    w = _channel_param(weight, "weight", c, input.ndim, op)
+    b = _channel_param(bias, "bias", c, input.ndim, op)
+    grouped = ops.reshape(input, (n, num_groups, -1))
+    y = ops.reshape(Standardize.apply(grouped, None, None, (2,), float(eps)), tuple(input.shape))
+    if w is not None:
+        y = mul(y, w)
+    if b is not None:
+        y = add(y, b)
+    return y
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """``x / sqrt(mean(x^2) + eps) * weight`` over the trailing ``normalized_shape`` dims (eps: dtype's eps by default)."""
+    op = "rms_norm"
+    _check_input(input, op)
+    shape = _normalized_shape(normalized_shape)
+    _check_trailing(input, shape, op)
+    _check_param_shape(weight, "weight", shape, op)
+    if eps is None:
+        eps = builtins.float(np.finfo(input._data.dtype).eps) if input._data.dtype.kind == "f" else 1e-6
+    axes = tuple(range(input.ndim - len(shape), input.ndim))
+    y = mul(input, ops.rsqrt(add(_mean(mul(input, input), axes), builtins.float(eps))))
+    return y if weight is None else mul(y, weight)
+
+
+def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
+    """``x / (k + alpha / size * sum of x^2 over ``size`` neighbouring channels) ** beta`` for (N, C, *) input."""
+    op = "local_response_norm"
+    _check_input(input, op, 3)
+    if size <= 0:
+        raise ValueError(f"{op}: size must be positive, got {size}")
+    c = input.shape[1]
+    sq = mul(input, input)
+    # channel window [i - size//2, i + (size-1)//2], zero-padded like torch's avg_pool over padded channels
+    before, after = size // 2, (size - 1) // 2
+    xp = backend.array_module(input._data)
+    rest = tuple(input.shape[2:])
+    parts = []
+    if before:
+        parts.append(_const(xp.zeros((input.shape[0], before) + rest, dtype=input._data.dtype)))
+    parts.append(sq)
+    if after:
+        parts.append(_const(xp.zeros((input.shape[0], after) + rest, dtype=input._data.dtype)))
+    padded = ops.cat(parts, 1) if len(parts) > 1 else sq
+    window = None
+    for s in range(size):
+        piece = ops.getitem(padded, (slice(None), slice(s, s + c)))
+        window = piece if window is None else add(window, piece)
+    denom = ops.pow(add(mul(window, alpha / size), k), beta)
+    return div(input, denom)
+
+
+# ---- vector norms and distances ------------------------------------------------------------------------------
+
+def _vector_norm(x, p, dim, keepdim):
+    if p == 2:
+        return ops.sqrt(ops.sum(mul(x, x), dim, keepdim=keepdim))
+    if p == 1:
+        return ops.sum(ops.abs(x), dim, keepdim=keepdim)
+    if p == math.inf:
+        return ops.amax(ops.abs(x), dim, keepdim=keepdim)
+    if p == -math.inf:
+        return ops.amin(ops.abs(x), dim, keepdim=keepdim)
+    if p == 0:
+        return ops.sum(_const((x._data != 0).astype(x._data.dtype)), dim, keepdim=keepdim)
+    return ops.pow(ops.sum(ops.pow(ops.abs(x), p), dim, keepdim=keepdim), 1.0 / p)
+
+
+def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None):
+    """``input / max(||input||_p, eps)`` along ``dim``."""
+    op = "normalize"
+    _check_input(input, op, 0)
+    d = wrap_dim(dim, input.ndim, op)
+    norm = ops.clamp(_vector_norm(input, p, d, True), min=eps)
+    res = div(input, norm)
+    if out is not None:
+        out.copy_(res)
+        return out
+    return res
+
+
+def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
+    """Cosine of the angle between x1 and x2 (broadcast) along ``dim``; each norm is clamped to ``eps``."""
+    op = "cosine_similarity"
+    for t in (x1, x2):
+        _check_input(t, op, 0)
+    try:
+        shape = np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    except ValueError:
+        raise RuntimeError(f"{op}: x1 of shape {tuple(x1.shape)} and x2 of shape {tuple(x2.shape)} are not broadcastable") from None
+    x1, x2 = ops.expand(x1, shape), ops.expand(x2, shape)
+    d = wrap_dim(dim, len(shape), op)
+    n1 = ops.clamp(_vector_norm(x1, 2, d, True), min=eps)
+    n2 = ops.clamp(_vector_norm(x2, 2, d, True), min=eps)
+    return ops.sum(mul(div(x1, n1), div(x2, n2)), d)
+
+
+def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
+    """``||x1 - x2 + eps||_p`` over the last dim (inputs broadcast)."""
+    op = "pairwise_distance"
+    for t in (x1, x2):
+        _check_input(t, op, 0)
+    diff = add(sub(x1, x2), eps)
+    if diff.ndim == 0:
+        return ops.abs(diff)
+    return _vector_norm(diff, p, diff.ndim - 1, keepdim)
+
+
+# ---- embedding -----------------------------------------------------------------------------------------------------
+
+class EmbeddingLookup(Function):
+    """``weight[indices]``; gradient rows scatter-added, the ``padding_idx`` row left without gradient."""
+
+    @staticmethod
+    def forward(ctx, weight, indices, padding_idx):
+        ctx.indices, ctx.padding_idx = indices, padding_idx
+        ctx.num = weight._data.shape[0]
+        ctx.wshape = weight._data.shape
+        return weight._data[indices]
+
+    @staticmethod
+    def backward(ctx, grad):
+        from .index import IndexAccumulate
+
+        if ctx.padding_idx is not None:
+            keep = (ctx.indices != ctx.padding_idx).astype(grad._data.dtype)[..., None]
+            grad = mul(grad, _const(keep))
+        return IndexAccumulate.apply(grad, (ctx.indices,), ctx.wshape), None, None
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+              sparse: bool = False):
+    """Rows of ``weight`` (num_embeddings, D) picked by integer ``input`` (*) -> (*, D).
+
+    ``padding_idx``: that row gets no gradient. ``max_norm``: rows looked up whose ``norm_type``-norm
+    exceeds it are renormalized in place first.
+    """
+    op = "embedding"
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(f"{op}: expected input and weight to be Tensors, got {type(input).__name__} and {type(weight).__name__}")
+    if input._data.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}: Expected tensor for argument #1 'indices' to have an integer type (Long or Int), but got {input.dtype}")
+    if weight.ndim != 2:
+        raise RuntimeError(f"{op}: 'weight' must be 2-D (num_embeddings, embedding_dim), got shape {tuple(weight.shape)}")
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError(f"{op}: scale_grad_by_freq and sparse gradients are not supported")
+    num = weight.shape[0]
+    if padding_idx is not None:
+        if padding_idx >= num or padding_idx < -num:
+            raise ValueError(f"{op}: Padding_idx must be within num_embeddings ({num}), got {padding_idx}")
+        padding_idx = builtins.int(padding_idx) % num
+    idx = input._data
+    if idx.size:
+        lo, hi = builtins.int(idx.min()), builtins.int(idx.max())
+        if lo < 0 or hi >= num:
+            raise IndexError(f"{op}: index out of range in self (index {lo if lo < 0 else hi}, num_embeddings {num})")
+    if max_norm is not None:
+        _embedding_renorm(weight, idx, builtins.float(max_norm), builtins.float(norm_type))
+    return EmbeddingLookup.apply(weight, idx, padding_idx)
+
+
+def _embedding_renorm(weight, idx, max_norm, norm_type):
+    """Scale the referenced rows whose norm exceeds ``max_norm`` down to it, in place without autograd."""
+    xp = backend.array_module(weight._data)
+    rows = xp.unique(idx.reshape(-1))
+    w = weight._data
+    sel = w[rows]
+    norms = xp.linalg.norm(sel, ord=norm_type, axis=1) if norm_type not in (math.inf,) else xp.abs(sel).max(axis=1)
+    scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
+    w[rows] = sel * scale[:, None]
+    weight._vc[0] += 1
+
+
+def one_hot(tensor, num_classes: int = -1):
+    """int64 (*, num_classes) with a 1 at each index of the integer ``tensor`` (*); -1 infers max + 1."""
+    op = "one_hot"
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(tensor).__name__}")
+    if tensor._data.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}: one_hot is only applicable to index tensor of integer dtype, got {tensor.dtype}")
+    xp = backend.array_module(tensor._data)
+    idx = tensor._data.astype(np.int64)
+    if idx.size:
+        lo, hi = builtins.int(idx.min()), builtins.int(idx.max())
+        if lo < 0:
+            raise RuntimeError(f"{op}: Class values must be non-negative, got {lo}.")
+    else:
+        hi = -1
+        if num_classes == -1:
+            raise RuntimeError(f"{op}: Can not infer total number of classes from empty tensor.")
+    if num_classes == -1:
+        num_classes = hi + 1
+    elif hi >= num_classes:
+        raise RuntimeError(f"{op}: Class values must be smaller than num_classes ({num_classes}), got {hi}.")
+    out = (idx[..., None] == xp.arange(num_classes)).astype(np.int64)
+    return Tensor._make(out)
+
+
+# ---- registry ------------------------------------------------------------------------------------------------------
+
+def _F(name):
+    return lambda torch, *a, **k: getattr(torch.nn.functional, name)(*a, **k)
+
+
+def _np_standardize(x, axes, eps):
+    m = x.mean(axis=axes, keepdims=True)
+    v = x.var(axis=axes, keepdims=True)
+    return (x - m) / np.sqrt(v + eps)
+
+
+def _np_batch_norm(x, rm, rv, w=None, b=None, training=False, momentum=0.1, eps=1e-5):
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    if training:
+        y = _np_standardize(x, (0,) + tuple(range(2, x.ndim)), eps)
+    else:
+        y = (x - rm.reshape(shape)) / np.sqrt(rv.reshape(shape) + eps)
+    if w is not None:
+        y = y * w.reshape(shape)
+    if b is not None:
+        y = y + b.reshape(shape)
+    return y
+
+
+def _np_layer_norm(x, shape, w=None, b=None, eps=1e-5):
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    y = _np_standardize(x, tuple(range(x.ndim - len(shape), x.ndim)), eps)
+    return y * (1 if w is None else w) + (0 if b is None else b)
+
+
+def _np_group_norm(x, g, w=None, b=None, eps=1e-5):
+    n, c = x.shape[:2]
+    y = _np_standardize(x.reshape(n, g, -1), (2,), eps).reshape(x.shape)
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    return y * (1 if w is None else w.reshape(shape)) + (0 if b is None else b.reshape(shape))
+
+
+def _np_norm(x, p, axis, keepdims=False):
+    return np.linalg.norm(x, ord=p, axis=axis, keepdims=keepdims) if p != 2 else np.sqrt((x * x).sum(axis, keepdims=keepdims))
+
+
+def _bn_samples(rng):
+    c = 3
+    return [
+        SampleInput((randn(rng, 4, c), Const(randn(rng, c)), Const(positive(rng, c)), randn(rng, c), randn(rng, c)),
+                    {"training": True}, name="train_2d"),
+        SampleInput((randn(rng, 2, c, 5), None, None, randn(rng, c), None), {"training": True, "eps": 1e-3},
+                    name="train_3d_noaffine_bias"),
+        SampleInput((randn(rng, 2, c, 2, 3), None, None), {"training": True}, name="train_4d_plain"),
+        SampleInput((randn(rng, 2, c, 2, 2), Const(randn(rng, c)), Const(positive(rng, c)), randn(rng, c), randn(rng, c)),
+                    {"training": False}, name="eval_4d"),
+    ]
+
+
+def _register_all():
+    register(OpInfo("batch_norm", batch_norm, _bn_samples, ref=_np_batch_norm, torch_fn=_F("batch_norm"),
+                    gradcheck_atol=1e-4))
+    register(OpInfo(
+        "layer_norm", layer_norm,
+        lambda rng: [SampleInput((randn(rng, 3, 5), (5,), randn(rng, 5), randn(rng, 5)), name="affine"),
+                     SampleInput((randn(rng, 2, 3, 4), (3, 4)), {"eps": 1e-3}, name="two_dims_plain"),
+                     SampleInput((randn(rng, 2, 3, 4), 4, randn(rng, 4)), name="int_shape_weight_only")],
+        ref=_np_layer_norm, gradcheck_atol=1e-4,
+        torch_fn=lambda torch, x, shape, *a, **k: torch.nn.functional.layer_norm(
+            x, (shape,) if isinstance(shape, int) else shape, *a, **k)))
+    register(OpInfo(
+        "group_norm", group_norm,
+        lambda rng: [SampleInput((randn(rng, 2, 4, 3), 2, randn(rng, 4), randn(rng, 4)), name="affine"),
+                     SampleInput((randn(rng, 2, 6, 2, 2), 3), name="4d_plain")],
+        ref=_np_group_norm, torch_fn=_F("group_norm"), gradcheck_atol=1e-4))
+    register(OpInfo(
+        "instance_norm", instance_norm,
+        lambda rng: [SampleInput((randn(rng, 2, 3, 5),), {"weight": randn(rng, 3), "bias": randn(rng, 3)}, name="affine"),
+                     SampleInput((randn(rng, 2, 2, 2, 3),), name="4d_plain")],
+        ref=lambda x, weight=None, bias=None: _np_group_norm(x, x.shape[1], weight, bias),
+        torch_fn=_F("instance_norm"), gradcheck_atol=1e-4))
+    register(OpInfo(
+        "rms_norm", rms_norm,
+        lambda rng: [SampleInput((randn(rng, 3, 5), (5,), randn(rng, 5)), name="weight"),
+                     SampleInput((randn(rng, 2, 3, 4), [3, 4]), {"eps": 1e-3}, name="two_dims")],
+        ref=lambda x, shape, w=None, eps=None: x / np.sqrt(
+            (x * x).mean(axis=tuple(range(x.ndim - len(shape), x.ndim)), keepdims=True)
+            + (np.finfo(x.dtype).eps if eps is None else eps)) * (1 if w is None else w),
+        torch_fn=_F("rms_norm")))
+    register(OpInfo(
+        "local_response_norm", local_response_norm,
+        lambda rng: [SampleInput((randn(rng, 2, 5, 3), 3), {"alpha": 0.1, "k": 2.0}, name="size3"),
+                     SampleInput((randn(rng, 1, 4, 2, 2), 2), {"alpha": 0.5, "beta": 0.5}, name="size2")],
+        ref=_np_lrn, torch_fn=_F("local_response_norm")))
+    register(OpInfo(
+        "normalize", normalize,
+        lambda rng: [SampleInput((randn(rng, 3, 4),), name="default"),
+                     SampleInput((randn(rng, 3, 4),), {"p": 1.0, "dim": 0}, name="p1_dim0"),
+                     SampleInput((randn(rng, 2, 3, 2),), {"p": 3.0, "dim": -1}, name="p3")],
+        ref=lambda x, p=2.0, dim=1, eps=1e-12: x / np.maximum(_np_norm(x, p, dim, True), eps),
+        torch_fn=_F("normalize"), skip_noncontiguous=False))
+    register(OpInfo(
+        "cosine_similarity", cosine_similarity,
+        lambda rng: [SampleInput((randn(rng, 3, 4), randn(rng, 3, 4)), name="same"),
+                     SampleInput((randn(rng, 2, 3, 4), randn(rng, 3, 4)), {"dim": -1}, name="broadcast")],
+        ref=lambda a, b, dim=1, eps=1e-8: (a * b).sum(dim) / (
+            np.maximum(_np_norm(a, 2, dim), eps) * np.maximum(_np_norm(b, 2, dim), eps)),
+        torch_fn=_F("cosine_similarity")))
+    register(OpInfo(
+        "pairwise_distance", pairwise_distance,
+        lambda rng: [SampleInput((randn(rng, 3, 4), randn(rng, 3, 4)), name="p2"),
+                     SampleInput((randn(rng, 3, 4), randn(rng, 4)), {"p": 3.0, "keepdim": True}, name="p3_broadcast")],
+        ref=lambda a, b, p=2.0, eps=1e-6, keepdim=False: _np_norm(a - b + eps, p, -1, keepdim),
+        torch_fn=_F("pairwise_distance")))
+    register(OpInfo(
+        "embedding", embedding,
+        lambda rng: [SampleInput((np.array([[0, 2, 2], [3, 1, 0]]), randn(rng, 4, 3)), name="plain"),
+                     SampleInput((np.array(3), randn(rng, 4, 2)), name="scalar_index")],
+        ref=lambda idx, w, padding_idx=None: w[idx], torch_fn=_F("embedding")))
+
+
+def _np_lrn(x, size, alpha=1e-4, beta=0.75, k=1.0):
+    c = x.shape[1]
+    sq = x * x
+    pad = [(0, 0)] * x.ndim
+    pad[1] = (size // 2, (size - 1) // 2)
+    sq = np.pad(sq, pad)
+    win = sum(sq[:, s:s + c] for s in range(size))
+    return x / (k + alpha / size * win) ** beta
+
+
+_register_all()
