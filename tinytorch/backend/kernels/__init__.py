@@ -1,22 +1,59 @@
 """Fused CUDA kernels (sources in the top-level ``kernels/``), behind a backend-neutral API.
 
-Every function here returns ``None`` when it does not apply — CPU (NumPy) arrays, CuPy not
-loaded, kernels disabled with ``TINYTORCH_CUDA_KERNELS=0``, or an unsupported configuration —
-and the calling op then runs its plain ``xp`` path. Ops therefore never ask which backend
-they are on.
+Every function here returns ``None`` (``False`` for the optimizer step) when it does not apply —
+CPU (NumPy) arrays, CuPy not loaded, kernels disabled with ``TINYTORCH_CUDA_KERNELS=0``, or an
+unsupported configuration (dtype, string padding, sizes past int32...) — and the calling op then
+runs its plain ``xp`` path. Ops therefore never ask which backend they are on.
+
+Nothing is compiled or imported from CuPy until a kernel is first used on a CuPy array; each
+source is then compiled once per device (``_loader.CupyRuntime``). The launchers
+(``launchers.py``) validate dtype, contiguity and shapes; ``reference.py`` holds plain NumPy
+versions of every kernel, used by the tests.
 """
 from __future__ import annotations
 
 import os
+
+from .. import _cuda
+from . import launchers
+from ._loader import KERNELS, cupy_runtime, read_source  # noqa: F401 - re-exported for tests and tools
+
+__all__ = ["enabled", "conv2d_forward", "conv2d_backward", "linear_act_backward", "softmax_cross_entropy",
+           "fused_optimizer_step", "KERNELS", "read_source"]
 
 
 def enabled() -> bool:
     return os.environ.get("TINYTORCH_CUDA_KERNELS", "1") not in ("0", "false", "False")
 
 
+def _runtime(a):
+    """The CuPy runtime when ``a`` is a CuPy array and kernels are enabled, else None."""
+    if not enabled():
+        return None
+    cp = _cuda.loaded_cupy()
+    if cp is None or not isinstance(a, cp.ndarray):
+        return None
+    return cupy_runtime(cp)
+
+
+def _contiguous(rt, a):
+    return None if a is None else rt.xp.ascontiguousarray(a)
+
+
 def conv2d_forward(x, w, b, stride, padding, dilation, groups):
-    """y = conv2d(x, w, b) by implicit GEMM, or None."""
-    return None
+    """y = conv2d(x, w, b) by implicit GEMM, or None.
+
+    x (N, C, H, W), w (K, C/groups, R, S), b (K,) or None; stride/padding/dilation ints or pairs.
+    """
+    rt = _runtime(x)
+    if rt is None:
+        return None
+    try:
+        with rt.device_of(x):
+            return launchers.conv2d_forward(rt, _contiguous(rt, x), _contiguous(rt, w), _contiguous(rt, b),
+                                            stride, padding, dilation, groups)
+    except launchers.Unsupported:
+        return None
 
 
 def conv2d_backward(x, w, grad_out, stride, padding, dilation, groups, need_input, need_weight, need_bias,
@@ -24,21 +61,70 @@ def conv2d_backward(x, w, grad_out, stride, padding, dilation, groups, need_inpu
     """(gx, gw, gb) for conv2d (entries None where not needed), or None when not applicable.
 
     ``relu_out``: when given, the ReLU output that followed the conv; grad_out is masked by
-    ``relu_out > 0`` inside the kernel (fused activation-gradient prologue).
+    ``relu_out > 0`` inside the kernel (fused activation-gradient prologue). The weight and bias
+    gradients are reduced deterministically (bit-identical between runs).
     """
-    return None
+    rt = _runtime(x)
+    if rt is None:
+        return None
+    try:
+        with rt.device_of(x):
+            return launchers.conv2d_backward(
+                rt, _contiguous(rt, x), _contiguous(rt, w), _contiguous(rt, grad_out), stride, padding, dilation,
+                groups, need_input, need_weight, need_bias, relu_out=_contiguous(rt, relu_out))
+    except launchers.Unsupported:
+        return None
 
 
 def linear_act_backward(grad_out, act_input, activation, need_bias):
-    """(grad_pre_activation, grad_bias) for ``activation(x @ W.T + b)``, or None."""
-    return None
+    """(grad_pre_activation, grad_bias) for ``activation(x @ W.T + b)``, or None.
+
+    grad_out (..., F); act_input: the pre-activation z, same shape (may be None for "identity");
+    activation: None/"identity", "relu", "gelu" (erf form) or "gelu_tanh". grad_bias (F,) or None.
+    """
+    rt = _runtime(grad_out)
+    if rt is None:
+        return None
+    try:
+        with rt.device_of(grad_out):
+            return launchers.linear_act_backward(rt, _contiguous(rt, grad_out), _contiguous(rt, act_input),
+                                                 activation, need_bias)
+    except launchers.Unsupported:
+        return None
 
 
 def softmax_cross_entropy(logits, target, ignore_index, need_grad):
-    """(per-sample loss, grad_logits or None) in one pass, or None."""
-    return None
+    """(per-sample loss, grad_logits or None) in one pass, or None.
+
+    logits (N, C), target (N,) class indices. loss[i] = logsumexp(logits[i]) - logits[i, target[i]]
+    (0 where target == ignore_index); grad is d loss[i] / d logits[i] (softmax - one_hot, zero rows
+    where ignored). The caller validates target range and applies reduction/weights.
+    """
+    rt = _runtime(logits)
+    if rt is None:
+        return None
+    try:
+        with rt.device_of(logits):
+            return launchers.softmax_cross_entropy(rt, _contiguous(rt, logits),
+                                                   rt.xp.ascontiguousarray(target, dtype=rt.xp.int64),
+                                                   ignore_index, need_grad)
+    except launchers.Unsupported:
+        return None
 
 
 def fused_optimizer_step(kind, params, grads, states, hyper):
-    """One multi-tensor launch for SGD-momentum / Adam / AdamW over all params; False when not applicable."""
-    return False
+    """One multi-tensor launch for SGD-momentum / Adam / AdamW over all params; False when not applicable.
+
+    See ``launchers.fused_optimizer_step`` for the state layout. SGD's first step with momentum
+    (no momentum buffers yet) returns False, so the caller's path creates the buffers.
+    """
+    if not params:
+        return False
+    rt = _runtime(params[0])
+    if rt is None:
+        return False
+    try:
+        with rt.device_of(params[0]):
+            return launchers.fused_optimizer_step(rt, kind, list(params), list(grads), list(states), hyper)
+    except launchers.Unsupported:
+        return False
