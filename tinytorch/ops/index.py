@@ -948,7 +948,7 @@ register(OpInfo("scatter", scatter, lambda rng: [
     SampleInput((randn(rng, 3, 5), 0, np.array([[2, 0, 1]]), 1.5), name="value"),
     SampleInput((randn(rng, 3, 5), 1, np.array([[0, 2], [4, 4], [3, 3]]), randn(rng, 3, 2)), {"reduce": "add"}, name="reduce_add")],
     ref=lambda x, d, i, s, reduce=None: _np_scatter(x, d, i, s, add=reduce == "add"),
-    torch_fn=lambda torch, x, d, i, s, reduce=None: torch.scatter(x, d, i, s, reduce=reduce)
+    torch_fn=lambda torch, x, d, i, s, reduce=None: torch.scatter_add(x, d, i, s)
     if reduce else torch.scatter(x, d, i, s)))
 register(OpInfo("scatter_add", scatter_add, lambda rng: [
     SampleInput((randn(rng, 3, 5), 1, _ints(rng, 5, 3, 6), randn(rng, 3, 6)), name="repeats"),
