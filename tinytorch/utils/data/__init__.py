@@ -1,2 +1,15 @@
-"""``tinytorch.utils.data`` (filled by the nn issue)."""
+"""``tinytorch.utils.data``: datasets, samplers, ``DataLoader`` and collation, with torch's API."""
 from __future__ import annotations
+
+from .dataset import Dataset, IterableDataset, TensorDataset, Subset, ConcatDataset, ChainDataset, random_split
+from .sampler import (
+    Sampler, SequentialSampler, RandomSampler, SubsetRandomSampler, WeightedRandomSampler, BatchSampler,
+)
+from .dataloader import DataLoader, get_worker_info
+from ._utils.collate import default_collate, default_convert
+
+__all__ = [
+    "Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "ChainDataset", "random_split",
+    "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
+    "BatchSampler", "DataLoader", "get_worker_info", "default_collate", "default_convert",
+]
