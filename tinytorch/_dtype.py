@@ -1,6 +1,8 @@
 """dtypes (``tinytorch.float32`` ...) and PyTorch's type-promotion rules."""
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 try:  # bfloat16 on NumPy comes from ml_dtypes, an optional dependency
@@ -162,6 +164,10 @@ def result_type(*operands) -> dtype:
     (int64 for ints, the default float dtype for floats) unless a tensor of that
     category already fixes it.
     """
+    if len(operands) == 2:  # fast paths for the binary-op hot path; the general rule follows
+        fast = _result_type_fast(*operands)
+        if fast is not None:
+            return fast
     dim_t = None
     zero_t = None
     scalar_kind = -1
@@ -186,3 +192,20 @@ def result_type(*operands) -> dtype:
         if scalar_kind > result._kind:
             result = (bool_, int64, get_default_dtype())[scalar_kind]
     return result
+
+
+def _result_type_fast(a, b):
+    """Same dtypes, or a tensor with a Python scalar of a category it already covers; else None."""
+    da = getattr(a, "_data", None)
+    db = getattr(b, "_data", None)
+    if da is not None and db is not None:
+        return _FROM_NP.get(da.dtype) if da.dtype == db.dtype else None
+    if da is None:
+        da, b = db, a
+    if da is None:
+        return None
+    kind = da.dtype.kind
+    tb = type(b)
+    if (tb is builtins.float and kind in "fV") or (tb is builtins.int and kind in "iufV"):
+        return _FROM_NP.get(da.dtype)
+    return None

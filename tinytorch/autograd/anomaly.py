@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import threading
 
-_local = threading.local()
+class _State(threading.local):
+    on = False  # per thread, off by default
+
+
+_local = _State()
 
 
 def enabled() -> bool:
-    return getattr(_local, "on", False)
+    return _local.on
 
 
 class detect_anomaly:  # noqa: N801 - torch's name

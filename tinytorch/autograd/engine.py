@@ -14,6 +14,17 @@ from . import grad_mode
 from . import anomaly as _anomaly
 from .function import AccumulateGrad, _accumulator
 
+Tensor = None  # bound on the first backward (tinytorch.tensor imports this package first)
+_ops = None
+
+
+def _bind():
+    global Tensor, _ops
+    from ..tensor import Tensor as _T
+    from .. import ops
+
+    Tensor, _ops = _T, ops
+
 
 def _root_edge(t, i):
     if t._grad_fn is not None:
@@ -26,7 +37,7 @@ def _root_edge(t, i):
 
 
 def _num_outputs(node):
-    return 1 if isinstance(node, AccumulateGrad) else len(node._out_meta)
+    return 1 if type(node) is AccumulateGrad else len(node._out_meta)
 
 
 def _children(node):
@@ -53,9 +64,8 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
     With ``inputs`` (``autograd.grad``) the gradients of those tensors are returned instead of
     being accumulated into leaves' ``.grad``; otherwise leaves accumulate and None is returned.
     """
-    from ..tensor import Tensor
-    from .. import ops as _ops
-
+    if Tensor is None:
+        _bind()
     root_edges = [_root_edge(t, i) for i, t in enumerate(roots)]
 
     # 1. dependency counts over everything reachable from the roots
@@ -111,12 +121,13 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
         while ready:
             node = ready.pop()
             buf = buffers.pop(node, None)
-            if isinstance(node, AccumulateGrad):
+            if type(node) is AccumulateGrad:
                 _accumulate_leaf(node, buf, capture, results, accumulate, create_graph, user_grads)
                 continue
             if buf is None:
-                buf = [None] * _num_outputs(node)
-            buf = _run_tensor_hooks(node, buf, create_graph)
+                buf = [None] * len(node._out_meta)
+            if node._hooks or node._retained:
+                buf = _run_tensor_hooks(node, buf, create_graph)
             if capture is not None:
                 for nr, g in enumerate(buf):
                     for i in capture.get((node, nr), ()):
@@ -131,12 +142,16 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
                 for e, g in zip(edges, grads_in):
                     if e is None or g is None:
                         continue
-                    g = _fit(node, e, g, _ops)
+                    g = _fit(node, e, g)
                     child, nr = e
                     cbuf = buffers.get(child)
                     if cbuf is None:
                         cbuf = buffers[child] = [None] * _num_outputs(child)
-                    cbuf[nr] = g if cbuf[nr] is None else cbuf[nr] + g
+                        cbuf[nr] = g
+                    elif cbuf[nr] is None:
+                        cbuf[nr] = g
+                    else:
+                        cbuf[nr] = cbuf[nr] + g
             for e in edges:
                 if e is None:
                     continue
@@ -181,8 +196,6 @@ def _nodes_leading_to(nodes, targets):
 
 
 def _call_backward(node, buf, create_graph):
-    from ..tensor import Tensor
-
     if node._materialize and any(g is None for g in buf):
         xp = node.xp
         buf = [
@@ -209,7 +222,7 @@ def _call_backward(node, buf, create_graph):
             raise RuntimeError(
                 f"function {node.name()} returned an incorrect number of gradients (expected {n}, got {len(out)})"
             )
-    if _anomaly.enabled():
+    if _anomaly._local.on:
         for i, g in enumerate(out):
             if g is not None and g._data.dtype.kind == "f" and not bool(node.xp.isfinite(g._data).all()):
                 where = f"\nThe op was called here in the forward pass:\n{node._trace}" if node._trace else ""
@@ -217,13 +230,16 @@ def _call_backward(node, buf, create_graph):
     return out
 
 
-def _fit(node, edge, g, _ops):
+def _fit(node, edge, g):
     """Bring a gradient to the shape and dtype of the input it is for."""
-    from ..tensor import Tensor
-
     if not isinstance(g, Tensor):
         raise TypeError(f"{node.name()}: backward must return tensors or None, got {type(g).__name__}")
-    shape, dt = _input_meta(edge)
+    child, nr = edge
+    if type(child) is AccumulateGrad:
+        v = child.variable._data
+        shape, dt = v.shape, v.dtype
+    else:
+        shape, dt = child._out_meta[nr]
     if g._data.shape != shape:
         try:
             g = _ops.sum_to_size(g, shape)
@@ -250,8 +266,6 @@ def _run_tensor_hooks(node, buf, create_graph):
             buf[nr] = g
     retained = node._retained
     if retained:
-        from ..tensor import Tensor
-
         for nr, ref in retained.items():
             t = ref()
             g = buf[nr]
@@ -266,8 +280,6 @@ def _run_tensor_hooks(node, buf, create_graph):
 
 
 def _accumulate_leaf(node, buf, capture, results, accumulate, create_graph, user_grads):
-    from ..tensor import Tensor
-
     g = buf[0] if buf else None
     if g is None:
         return

@@ -21,10 +21,25 @@ from __future__ import annotations
 
 import os
 import traceback
+import weakref
+
+import numpy as _np
 
 from .. import backend
 from . import grad_mode
 from . import anomaly as _anomaly
+
+_grad_state = grad_mode._local  # read directly on the hot path (thread-local grad mode)
+_anomaly_state = _anomaly._local
+
+Tensor = None  # tinytorch.tensor imports this module before it defines Tensor: bound on first use
+
+
+def _bind_tensor():
+    global Tensor
+    from ..tensor import Tensor as _T
+
+    Tensor = _T
 
 
 class _OutputRef:
@@ -69,8 +84,6 @@ class SavedTensor:
             )
         if self.leaf is not None:
             return self.leaf
-        from ..tensor import Tensor
-
         if self.is_output:
             return Tensor._make(self.data, self.requires_grad, node, self.output_nr, self.vc)
         return Tensor._make(self.data, self.requires_grad, self.grad_fn, self.output_nr, self.vc)
@@ -119,8 +132,6 @@ def _accumulator(t):
     ref = t._accum_ref
     acc = ref() if ref is not None else None
     if acc is None:
-        import weakref
-
         acc = AccumulateGrad(t)
         t._accum_ref = weakref.ref(acc)
     return acc
@@ -144,16 +155,18 @@ class Function(metaclass=FunctionMeta):
 
     is_view = False  # outputs share the first tensor input's version counter
 
-    def __init__(self):
-        self._to_save = ()
-        self._non_diff = ()
-        self._materialize = True
-        self._saved = None
-        self._released = False
-        self._hooks = None  # {output_nr: [fn]} gradient hooks of non-leaf outputs
-        self._retained = None
-        self._trace = None
-        self.xp = None
+    # Per-node state, as class-level defaults so that creating a node (once per op call) costs
+    # no attribute writes; apply and the ctx methods set instance values only where needed.
+    _to_save = ()
+    _non_diff = ()
+    _materialize = True
+    _saved = None  # tuple of SavedTensor while the graph holds them
+    _released = False  # saved tensors freed by a backward without retain_graph
+    _hooks = None  # {output_nr: [fn]} gradient hooks of non-leaf outputs
+    _retained = None  # {output_nr: weakref to a tensor that called retain_grad()}
+    _trace = None  # forward call stack, recorded under detect_anomaly
+    _edges = ()  # one (node, output_nr) or None per forward argument (list args flattened)
+    xp = None
 
     # ---- the ctx API -------------------------------------------------------------------------
     def save_for_backward(self, *tensors):
@@ -204,77 +217,106 @@ class Function(metaclass=FunctionMeta):
     # ---- apply -------------------------------------------------------------------------------
     @classmethod
     def apply(cls, *args, **kwargs):
-        from ..tensor import Tensor
-
+        if Tensor is None:
+            _bind_tensor()
         ctx = cls()
-        needs = []
-        any_grad = False
+        grad_on = _grad_state.enabled
+        needs = []  # per edge: does this input need a gradient
+        edges = []
         arrays = []
         first = None
-        grad_on = grad_mode.is_grad_enabled()
+        any_grad = False
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a._data)
                 if first is None:
                     first = a
-                r = grad_on and a._requires_grad
-                needs.append(r)
-                any_grad |= r
+                if grad_on and a._requires_grad:
+                    needs.append(True)
+                    edges.append(_edge(a))
+                    any_grad = True
+                else:
+                    needs.append(False)
+                    edges.append(None)
             elif type(a) in (list, tuple) and a and isinstance(a[0], Tensor):
                 # sequence-of-tensors argument (cat, stack): flattened into the edges
                 for t in a:
                     if not isinstance(t, Tensor):
-                        raise TypeError(f"{cls.__name__.lower()}: expected a sequence of tensors, got {type(t).__name__} inside")
+                        raise TypeError(
+                            f"{cls.__name__.lower()}: expected a sequence of tensors, got {type(t).__name__} inside")
                     arrays.append(t._data)
-                    r = grad_on and t._requires_grad
-                    needs.append(r)
-                    any_grad |= r
+                    if grad_on and t._requires_grad:
+                        needs.append(True)
+                        edges.append(_edge(t))
+                        any_grad = True
+                    else:
+                        needs.append(False)
+                        edges.append(None)
             else:
                 needs.append(False)
+                edges.append(None)
         if arrays:
             xp = backend.array_module(*arrays)
-            if xp is not backend.np:  # all-NumPy inputs are all on the CPU by construction
+            if xp is not _np:  # all-NumPy inputs are all on the CPU by construction
                 _check_same_device(cls, arrays)
         else:
-            xp = backend.np
+            xp = _np
         ctx.xp = xp
         ctx.needs_input_grad = tuple(needs)
-        with grad_mode.no_grad():
+
+        _grad_state.enabled = False  # the forward itself is never recorded
+        try:
             raw = cls.forward(ctx, *args, **kwargs)
-        multi = isinstance(raw, tuple)
-        outs_raw = raw if multi else (raw,)
-        outputs = []
+        finally:
+            _grad_state.enabled = grad_on
+
         vc = first._vc if (ctx.is_view and first is not None) else None  # forward may set ctx.is_view
-        non_diff_ids = {id(t) for t in ctx._non_diff}
-        for i, o in enumerate(outs_raw):
-            if isinstance(o, Tensor):
-                nd = id(o) in non_diff_ids
-                o_data = o._data
-            else:
-                nd = False
-                o_data = o
-                if not hasattr(o_data, "dtype"):
-                    o_data = xp.asarray(o_data)
-            diff = any_grad and not nd and o_data.dtype.kind in "fV"  # V: ml_dtypes bfloat16
-            if isinstance(o, Tensor) and o._grad_fn is None and not o._requires_grad:
-                t = o  # reuse the user's tensor object so saved references resolve to outputs
-                if diff:
-                    t._requires_grad = True
-                    t._grad_fn = ctx
-                    t._output_nr = i
-            else:
-                t = Tensor._make(o_data, diff, ctx if diff else None, i, vc)
-            outputs.append(t)
-        if any_grad:
-            ctx._edges = _edges_of(args, needs)
-            ctx._out_meta = tuple((o._data.shape, o._data.dtype) for o in outputs)
-            ctx._saved = tuple(_pack(t, ctx, outputs) for t in ctx._to_save)
-            ctx._to_save = ()
-            if _anomaly.enabled():
-                ctx._trace = _user_stack()
+        if type(raw) is not tuple and not isinstance(raw, Tensor) and hasattr(raw, "dtype"):
+            # the common case: one of tinytorch's ops returned one array
+            diff = any_grad and raw.dtype.kind in "fV"  # V: ml_dtypes bfloat16
+            out = Tensor._make(raw, diff, ctx if diff else None, 0, vc)
+            outputs = (out,)
         else:
+            outputs = _wrap_outputs(ctx, raw, args, any_grad, xp, vc)
+            out = outputs if type(raw) is tuple else outputs[0]
+        if any_grad:
+            ctx._edges = tuple(edges)
+            ctx._out_meta = tuple((o._data.shape, o._data.dtype) for o in outputs)
+            if ctx._to_save:
+                ctx._saved = tuple(_pack(t, ctx, outputs) for t in ctx._to_save)
+                ctx._to_save = ()
+            if _anomaly_state.on:
+                ctx._trace = _user_stack()
+        elif ctx._to_save:
             ctx._to_save = ()
-        return tuple(outputs) if multi else outputs[0]
+        return out
+
+
+def _wrap_outputs(ctx, raw, args, any_grad, xp, vc):
+    """Output tensors for a multi-output forward, or a user forward that returned tensors."""
+    outs_raw = raw if type(raw) is tuple else (raw,)
+    non_diff_ids = {id(t) for t in ctx._non_diff}
+    input_ids = {id(a) for a in args if isinstance(a, Tensor)}
+    outputs = []
+    for i, o in enumerate(outs_raw):
+        if isinstance(o, Tensor):
+            nd = id(o) in non_diff_ids
+            o_data = o._data
+        else:
+            nd = False
+            o_data = o if hasattr(o, "dtype") else xp.asarray(o)
+        diff = any_grad and not nd and o_data.dtype.kind in "fV"
+        if (isinstance(o, Tensor) and o._grad_fn is None and not o._requires_grad
+                and id(o) not in input_ids):
+            t = o  # reuse the user's fresh tensor so references it saved resolve to this output
+            if diff:
+                t._requires_grad = True
+                t._grad_fn = ctx
+                t._output_nr = i
+        else:
+            t = Tensor._make(o_data, diff, ctx if diff else None, i, vc)
+        outputs.append(t)
+    return tuple(outputs)
 
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -286,25 +328,6 @@ def _user_stack():
     while frames and os.path.abspath(frames[-1].filename).startswith(_PKG_DIR + os.sep):
         frames.pop()
     return "".join(traceback.format_list(frames))
-
-
-def _edges_of(args, needs):
-    from ..tensor import Tensor
-
-    edges = []
-    k = 0
-    for a in args:
-        if isinstance(a, Tensor):
-            edges.append(_edge(a) if needs[k] else None)
-            k += 1
-        elif type(a) in (list, tuple) and a and isinstance(a[0], Tensor):
-            for t in a:
-                edges.append(_edge(t) if needs[k] else None)
-                k += 1
-        else:
-            edges.append(None)
-            k += 1
-    return tuple(edges)
 
 
 def _edge(t):

@@ -7,11 +7,15 @@ from __future__ import annotations
 import functools
 import threading
 
-_local = threading.local()
+class _State(threading.local):
+    enabled = True  # the class attribute is every new thread's starting value
+
+
+_local = _State()
 
 
 def is_grad_enabled() -> bool:
-    return getattr(_local, "enabled", True)
+    return _local.enabled
 
 
 def _set(flag: bool) -> None:

@@ -11,6 +11,7 @@ from .. import _dtype as dtypes
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..tensor import Tensor
+from .convert import to_dtype
 
 _SCALARS = (builtins.int, builtins.float, builtins.bool, np.number, np.bool_)
 
@@ -52,12 +53,24 @@ def binary_operands(a, b, op: str, *, float_result: bool = False):
     like = a if isinstance(a, Tensor) else b
     ta = _as(a, dt, like, op)
     tb = _as(b, dt, like, op)
+    sa, sb = ta._data.shape, tb._data.shape
+    if sa != sb:
+        check_broadcast(sa, sb, op)
     return ta, tb, dt
 
 
-def _as(x, dt, like, op):
-    from .convert import to_dtype
+def check_broadcast(sa, sb, op: str):
+    """Raise ``op: shapes (2, 3) and (4,) cannot be broadcast`` unless the shapes broadcast."""
+    for i, (x, y) in enumerate(zip(reversed(sa), reversed(sb))):
+        if x != y and x != 1 and y != 1:
+            dim = max(len(sa), len(sb)) - 1 - i
+            raise RuntimeError(
+                f"{op}: shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast: the size of tensor a ({x}) "
+                f"must match the size of tensor b ({y}) at non-singleton dimension {dim}"
+            )
 
+
+def _as(x, dt, like, op):
     if isinstance(x, Tensor):
         return x if x._data.dtype == dt.np else to_dtype(x, dt)
     if not is_scalar(x):
