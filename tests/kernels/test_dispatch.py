@@ -1,0 +1,36 @@
+"""The dispatch API: inert on NumPy arrays and at import time, switchable off by environment."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+
+from tinytorch.backend import kernels
+
+
+def test_dispatch_returns_none_for_numpy_arrays():
+    x, w = np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2))
+    assert kernels.conv2d_forward(x, w, None, 1, 0, 1, 1) is None
+    assert kernels.conv2d_backward(x, w, np.ones((1, 1, 2, 2)), 1, 0, 1, 1, True, True, True) is None
+    assert kernels.linear_act_backward(np.ones((2, 3)), np.ones((2, 3)), "relu", True) is None
+    assert kernels.softmax_cross_entropy(np.ones((2, 3)), np.zeros(2, np.int64), -100, True) is None
+    assert kernels.fused_optimizer_step("adam", [np.ones(3)], [np.ones(3)], [{}], {"lr": 0.1}) is False
+    assert kernels.fused_optimizer_step("adam", [], [], [], {"lr": 0.1}) is False
+
+
+def test_env_switch(monkeypatch):
+    monkeypatch.setenv("TINYTORCH_CUDA_KERNELS", "0")
+    assert not kernels.enabled()
+    monkeypatch.setenv("TINYTORCH_CUDA_KERNELS", "1")
+    assert kernels.enabled()
+
+
+def test_import_touches_neither_cupy_nor_the_sources():
+    code = ("import sys, tinytorch\n"
+            "from tinytorch.backend import kernels\n"
+            "from tinytorch.backend.kernels import launchers, reference\n"
+            "print('cupy' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
