@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from ... import creation
+from ... import ops
+from ...ops._common import inplace as _inplace
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -35,7 +37,10 @@ class ReLU(_Inplace):
     """max(0, x), elementwise."""
 
     def forward(self, input):
-        return F.relu(input, inplace=self.inplace)
+        # ops.relu is torch.relu (no inplace flag); the in-place form reuses the shared rebinding helper
+        if self.inplace:
+            return _inplace(input, lambda: ops.relu(input), "relu_")
+        return ops.relu(input)
 
 
 class SELU(_Inplace):
@@ -181,7 +186,7 @@ class _NoArg(Module):
     _fn = ""
 
     def forward(self, input):
-        return getattr(F, self._fn)(input)
+        return getattr(ops, self._fn)(input)
 
 
 class Softsign(_NoArg):

@@ -24,7 +24,7 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 def _rnn_step(mode, gi, h, w_hh, b_hh):
     """One step of a plain RNN: act(x W_ih^T + b_ih + h W_hh^T + b_hh); ``gi`` is the input part."""
     pre = gi + F.linear(h, w_hh, b_hh)
-    return ops.tanh(pre) if mode == "RNN_TANH" else F.relu(pre)
+    return ops.tanh(pre) if mode == "RNN_TANH" else ops.relu(pre)
 
 
 def _lstm_step(gi, h, c, w_hh, b_hh):

@@ -6,6 +6,7 @@ import math
 
 from ... import backend
 from ... import creation
+from ... import ops
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
@@ -22,7 +23,7 @@ __all__ = ["TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderL
 
 def _activation_fn(activation):
     if activation == "relu":
-        return F.relu
+        return ops.relu
     if activation == "gelu":
         return F.gelu
     if callable(activation):
