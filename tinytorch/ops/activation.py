@@ -8,6 +8,7 @@ elementwise and reduce families; relu, sigmoid and tanh are re-exported here for
 """
 from __future__ import annotations
 
+import builtins
 import math
 
 from .. import backend
@@ -547,17 +548,27 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     scores = mul(ops.matmul(query, ops.transpose(key, -2, -1)), s)
     xp = backend.array_module(query._data)
     dt = scores._data.dtype
+    bias = None
     if is_causal:
-        allowed = xp.tril(xp.ones((L, S), dtype=bool))
-        scores = add(scores, _const(xp.where(allowed, 0.0, -math.inf).astype(dt)))
+        bias = _const(xp.where(xp.tril(xp.ones((L, S), dtype=bool)), 0.0, -math.inf).astype(dt))
     elif attn_mask is not None:
         if not isinstance(attn_mask, Tensor):
             raise TypeError(f"{op}: attn_mask must be a Tensor or None, got {type(attn_mask).__name__}")
         if attn_mask._data.dtype.kind == "b":
-            scores = add(scores, _const(xp.where(attn_mask._data, 0.0, -math.inf).astype(dt)))
+            bias = _const(xp.where(attn_mask._data, 0.0, -math.inf).astype(dt))
         else:
-            scores = add(scores, attn_mask)
+            bias = attn_mask
+    empty = None
+    if bias is not None:
+        # rows that may attend to nothing give zeros, as torch's safe softmax does, instead of NaN
+        full = xp.isneginf(bias._data).all(axis=-1, keepdims=True)
+        if builtins.bool(full.any()):
+            empty = full
+            bias = ops.where(_const(xp.broadcast_to(full, bias._data.shape)), _const(xp.zeros((), dtype=dt)), bias)
+        scores = add(scores, bias)
     attn = ops.softmax(scores, -1)
+    if empty is not None:
+        attn = mul(attn, _const((~empty).astype(dt)))
     if dropout_p > 0.0:
         attn = dropout(attn, dropout_p, training=True)
     return ops.matmul(attn, value)
