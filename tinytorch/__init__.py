@@ -23,6 +23,9 @@ from .ops import *  # noqa: F401,F403
 from . import ops as _ops
 from . import cuda  # noqa: F401
 from . import backends  # noqa: F401
+from importlib import import_module as _import_module
+
+linalg = _import_module(".linalg", __name__)  # the namespace module; `from .ops import *` bound ops.linalg here
 from . import nn  # noqa: F401
 from . import optim  # noqa: F401
 from . import utils  # noqa: F401

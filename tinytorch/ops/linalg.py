@@ -1,4 +1,547 @@
-"""linalg ops (to be filled)."""
+"""Products: matmul (and mm/bmm/mv/dot/outer), addmm-style fused forms, einsum, tensordot, kron, linear, bilinear, cdist.
+
+Every product backward is again a product (``matmul`` or ``einsum``), so higher-order
+gradients come for free; GEMMs run through ``xp.matmul`` on views, without copies.
+"""
 from __future__ import annotations
 
-TENSOR_METHODS = ()
+import builtins
+import string
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..tensor import Tensor
+from ._common import wrap_dim
+from . import elementwise as _ew
+from .registry import OpInfo, SampleInput, register, randn
+
+__all__ = [
+    "matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm", "addmv", "addr", "baddbmm", "einsum",
+    "tensordot", "kron", "linear", "bilinear", "cdist", "chain_matmul",
+]
+
+TENSOR_METHODS = ("matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm", "addmv", "addr", "baddbmm", "kron")
+
+F_EXPORTS = ("linear", "bilinear")
+
+
+def _check_same_dtype(op, *ts):
+    dts = {t._data.dtype for t in ts}
+    if len(dts) > 1:
+        raise RuntimeError(f"{op}: expected both operands to have the same dtype, but got {' and '.join(str(t.dtype) for t in ts)}")
+
+
+def _mT(x):
+    from .shape import transpose
+
+    return transpose(x, -2, -1)
+
+
+class MatMul(Function):
+    """Batched matrix product of two operands of at least 2 dims (batch dims broadcast)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
+        return ctx.xp.matmul(a._data, b._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        ga = MatMul.apply(grad, _mT(b)) if ctx.needs_input_grad[0] else None
+        gb = MatMul.apply(_mT(a), grad) if ctx.needs_input_grad[1] else None
+        return ga, gb  # batch dims broadcast: the engine sums them back to each operand's shape
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        a, b = ctx.saved_tensors
+        xp = ctx.xp
+        ga = xp.matmul(grad, b._data.swapaxes(-1, -2)) if ctx.needs_input_grad[0] else None
+        gb = xp.matmul(a._data.swapaxes(-1, -2), grad) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+def matmul(input, other):
+    """Matrix product with NumPy/PyTorch rules: 1-D operands are vectors, batch dims broadcast.
+
+    (n,) @ (n,) -> (); (m, n) @ (n,) -> (m,); (..., m, n) @ (..., n, p) -> (..., m, p).
+    """
+    from .shape import reshape
+
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError(f"matmul: expected two Tensors, got {type(input).__name__} and {type(other).__name__}")
+    a_shape, b_shape = tuple(input._data.shape), tuple(other._data.shape)
+    if not a_shape or not b_shape:
+        raise RuntimeError(f"matmul: both arguments need to be at least 1D, but they are {len(a_shape)}D and {len(b_shape)}D")
+    _check_same_dtype("matmul", input, other)
+    k_a = a_shape[-1]
+    k_b = b_shape[-2] if len(b_shape) >= 2 else b_shape[0]
+    if k_a != k_b:
+        raise RuntimeError(f"matmul: shapes {a_shape} and {b_shape} cannot be multiplied ({k_a} != {k_b})")
+    try:
+        batch = np.broadcast_shapes(a_shape[:-2], b_shape[:-2])
+    except ValueError:
+        raise RuntimeError(f"matmul: batch dimensions of shapes {a_shape} and {b_shape} cannot be broadcast") from None
+    a = reshape(input, (1, k_a)) if len(a_shape) == 1 else input
+    b = reshape(other, (k_b, 1)) if len(b_shape) == 1 else other
+    out = MatMul.apply(a, b)
+    if len(a_shape) == 1 or len(b_shape) == 1:
+        shape = tuple(batch) + (() if len(a_shape) == 1 else (a_shape[-2],)) + (() if len(b_shape) == 1 else (b_shape[-1],))
+        out = reshape(out, shape)
+    return out
+
+
+def mm(input, mat2):
+    """(n, m) @ (m, p) -> (n, p); both must be 2-D."""
+    if input._data.ndim != 2 or mat2._data.ndim != 2:
+        raise RuntimeError(f"mm: expected 2-D matrices, got shapes {tuple(input.shape)} and {tuple(mat2.shape)}")
+    if input._data.shape[1] != mat2._data.shape[0]:
+        raise RuntimeError(
+            f"mm: mat1 and mat2 shapes cannot be multiplied ({input._data.shape[0]}x{input._data.shape[1]} and {mat2._data.shape[0]}x{mat2._data.shape[1]})"
+        )
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    """(b, n, m) @ (b, m, p) -> (b, n, p), no broadcasting."""
+    if input._data.ndim != 3 or mat2._data.ndim != 3:
+        raise RuntimeError(f"bmm: expected 3-D tensors, got shapes {tuple(input.shape)} and {tuple(mat2.shape)}")
+    if input._data.shape[0] != mat2._data.shape[0] or input._data.shape[2] != mat2._data.shape[1]:
+        raise RuntimeError(f"bmm: batch1 {tuple(input.shape)} and batch2 {tuple(mat2.shape)} cannot be multiplied")
+    return matmul(input, mat2)
+
+
+def mv(input, vec):
+    """(n, m) @ (m,) -> (n,)."""
+    if input._data.ndim != 2 or vec._data.ndim != 1:
+        raise RuntimeError(f"mv: expected a matrix and a vector, got shapes {tuple(input.shape)} and {tuple(vec.shape)}")
+    return matmul(input, vec)
+
+
+def dot(input, tensor):
+    """Inner product of two 1-D tensors of the same size."""
+    if input._data.ndim != 1 or tensor._data.ndim != 1:
+        raise RuntimeError(f"dot: 1D tensors expected, but got {input._data.ndim}D and {tensor._data.ndim}D tensors")
+    if input._data.shape != tensor._data.shape:
+        raise RuntimeError(
+            f"dot: inconsistent tensor size, expected tensor [{input._data.shape[0]}] and src [{tensor._data.shape[0]}] to have the same number of elements, but got {input._data.shape[0]} and {tensor._data.shape[0]} elements respectively"
+        )
+    return matmul(input, tensor)
+
+
+def inner(input, other):
+    """Sum over the last dims of both (a scalar times a tensor when one is 0-d)."""
+    if input._data.ndim == 0 or other._data.ndim == 0:
+        return _ew.mul(input, other)
+    return tensordot(input, other, ([-1], [-1]))
+
+
+def outer(input, vec2):
+    """Outer product of two 1-D tensors: (n,), (m,) -> (n, m)."""
+    from .shape import reshape
+
+    if input._data.ndim != 1 or vec2._data.ndim != 1:
+        raise RuntimeError(f"outer: expected 1-D tensors, got shapes {tuple(input.shape)} and {tuple(vec2.shape)}")
+    return _ew.mul(reshape(input, (-1, 1)), reshape(vec2, (1, -1)))
+
+
+ger = outer
+
+
+def _scaled(x, s):
+    return x if s == 1 else _ew.mul(x, s)
+
+
+def _addmm_like(op, input, product, beta, alpha):
+    try:
+        np.broadcast_shapes(tuple(input._data.shape), tuple(product._data.shape))
+    except ValueError:
+        raise RuntimeError(f"{op}: input of shape {tuple(input.shape)} cannot be broadcast to the product's shape {tuple(product.shape)}") from None
+    if beta == 0:  # input is ignored entirely: its nan/inf must not propagate
+        return _scaled(product, alpha)
+    return _ew.add(_scaled(input, beta), _scaled(product, alpha))
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat1 @ mat2)`` (input broadcast to (n, p))."""
+    return _addmm_like("addmm", input, mm(mat1, mat2), beta, alpha)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat @ vec)``."""
+    return _addmm_like("addmv", input, mv(mat, vec), beta, alpha)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    """``beta * input + alpha * outer(vec1, vec2)``."""
+    return _addmm_like("addr", input, outer(vec1, vec2), beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """``beta * input + alpha * bmm(batch1, batch2)``."""
+    return _addmm_like("baddbmm", input, bmm(batch1, batch2), beta, alpha)
+
+
+def chain_matmul(*matrices):
+    """``matrices[0] @ matrices[1] @ ...``."""
+    if not matrices:
+        raise RuntimeError("chain_matmul: expected at least one matrix")
+    out = matrices[0]
+    for m in matrices[1:]:
+        out = mm(out, m)
+    return out
+
+
+# ---- einsum -------------------------------------------------------------------------------------
+
+class Einsum(Function):
+    """einsum over explicit (ellipsis-free, broadcast-free) specs; each gradient is another einsum."""
+
+    @staticmethod
+    def forward(ctx, operands, in_specs, out_spec, sizes):
+        ctx.in_specs, ctx.out_spec, ctx.sizes = in_specs, out_spec, sizes
+        ctx.save_for_backward(*operands)
+        eq = ",".join(in_specs) + "->" + out_spec
+        return ctx.xp.einsum(eq, *[t._data for t in operands], optimize=len(operands) > 2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        ops_ = ctx.saved_tensors
+        grads = []
+        for i, spec in enumerate(ctx.in_specs):
+            if not ctx.needs_input_grad[i]:
+                grads.append(None)
+                continue
+            grads.append(_einsum_grad(ctx, ops_, i, spec, grad))
+        return (*grads, None, None, None)
+
+
+def _einsum_grad(ctx, ops_, i, spec, grad):
+    """d/d operand i: contract grad with the other operands onto ``spec``.
+
+    A letter repeated inside ``spec`` (a diagonal, as in 'ii->i') is renamed and tied back with an
+    identity matrix; letters that appear nowhere else were summed away and are expanded back.
+    """
+    from .shape import expand, reshape
+
+    free = [c for c in string.ascii_letters if c not in "".join(ctx.in_specs) + ctx.out_spec]
+    target = []
+    eyes = []
+    seen = set()
+    for c in spec:
+        if c in seen:
+            n = free.pop()
+            target.append(n)
+            eyes.append(c + n)
+        else:
+            seen.add(c)
+            target.append(c)
+    specs = [ctx.out_spec] + [s for j, s in enumerate(ctx.in_specs) if j != i]
+    operands = [grad] + [t for j, t in enumerate(ops_) if j != i]
+    for e in eyes:
+        n = ctx.sizes[e[0]]
+        operands.append(Tensor._make(ctx.xp.eye(n, dtype=grad._data.dtype)))
+        specs.append(e)
+    avail = set("".join(specs))
+    kept = "".join(c for c in target if c in avail)
+    out = Einsum.apply(operands, tuple(specs), kept, ctx.sizes)
+    if kept != "".join(target):
+        sizes = {**ctx.sizes, **{e[1]: ctx.sizes[e[0]] for e in eyes}}
+        shape1 = tuple(sizes[c] if c in avail else 1 for c in target)
+        out = expand(reshape(out, shape1), tuple(sizes[c] for c in target))
+    return out
+
+
+def _parse_einsum(equation, operands):
+    eq = equation.replace(" ", "")
+    if "->" in eq:
+        lhs, rhs = eq.split("->")
+    else:
+        lhs, rhs = eq, None
+    in_specs = lhs.split(",")
+    if len(in_specs) != len(operands):
+        raise ValueError(f"einsum(): {len(in_specs)} operand specs in {equation!r} but {len(operands)} operands were given")
+    used = set(c for c in eq if c.isalpha())
+    free = [c for c in string.ascii_letters if c not in used]
+    # the ellipsis dims of every operand, right-aligned and broadcast together
+    ell_ndims = []
+    for spec, t in zip(in_specs, operands):
+        for c in spec.replace("...", ""):
+            if not c.isalpha():
+                raise ValueError(f"einsum(): invalid subscript {c!r} in equation {equation!r}")
+        n_named = len(spec.replace("...", ""))
+        if "..." in spec:
+            ell_ndims.append(t._data.ndim - n_named)
+            if ell_ndims[-1] < 0:
+                raise RuntimeError(f"einsum(): the operand of shape {tuple(t.shape)} has fewer dims than its subscripts {spec!r}")
+        else:
+            ell_ndims.append(0)
+            if n_named != t._data.ndim:
+                raise RuntimeError(
+                    f"einsum(): the number of subscripts in the equation ({n_named}) does not match the number of dimensions ({t._data.ndim}) for operand with spec {spec!r} and shape {tuple(t.shape)}"
+                )
+    n_ell = builtins.max(ell_ndims) if ell_ndims else 0
+    ell = "".join(free[:n_ell])
+    specs = []
+    for spec, k in zip(in_specs, ell_ndims):
+        specs.append(spec.replace("...", ell[n_ell - k:]) if "..." in spec else spec)
+    if rhs is None:
+        counts = {}
+        for s in specs:
+            for c in s:
+                counts[c] = counts.get(c, 0) + 1
+        rhs_named = "".join(sorted(c for c, k in counts.items() if k == 1 and c not in ell))
+        out_spec = ell + rhs_named
+    else:
+        out_spec = rhs.replace("...", ell)
+    return specs, out_spec, ell
+
+
+def einsum(equation, *operands):
+    """Einstein summation (``'bij,bjk->bik'``, ``'ii->i'``, ``'...ij->...ji'``); operands may be a list."""
+    from .shape import expand
+
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not operands:
+        raise ValueError("einsum(): must provide at least one operand")
+    specs, out_spec, ell = _parse_einsum(equation, operands)
+    sizes = {}
+    bshape = {}
+    for spec, t in zip(specs, operands):
+        for c, s in zip(spec, t._data.shape):
+            if c in ell:
+                if bshape.get(c, 1) != 1 and s != 1 and s != bshape[c]:
+                    raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes for equation {equation!r}")
+                bshape[c] = builtins.max(bshape.get(c, 1), s)
+                continue
+            if c in sizes and sizes[c] != s:
+                if sizes[c] == 1 or s == 1:
+                    raise RuntimeError(f"einsum(): size-1 broadcasting of subscript {c!r} is not supported in tinytorch (equation {equation!r})")
+                raise RuntimeError(
+                    f"einsum(): subscript {c} has size {s} for operand with shape {tuple(t.shape)} which does not broadcast with previously seen size {sizes[c]}"
+                )
+            sizes[c] = s
+    for c in out_spec:
+        if c not in sizes and c not in bshape:
+            raise ValueError(f"einsum(): output subscript {c} does not appear in the equation for any input operand")
+    sizes.update(bshape)
+    # broadcast ellipsis dims explicitly (a view) so every letter has one size
+    ops_ = []
+    for spec, t in zip(specs, operands):
+        want = tuple(sizes[c] for c in spec)
+        ops_.append(t if tuple(t._data.shape) == want else expand(t, want))
+    if len({t._data.dtype for t in ops_}) > 1:
+        from .. import _dtype as dtypes
+        from .convert import to_dtype
+
+        dt = ops_[0].dtype
+        for t in ops_[1:]:
+            dt = dtypes.promote_types(dt, t.dtype)
+        ops_ = [to_dtype(t, dt) for t in ops_]
+    return Einsum.apply(ops_, tuple(specs), out_spec, sizes)
+
+
+def tensordot(a, b, dims=2):
+    """Contract ``dims`` (an int: the last dims of a with the first of b; or two lists) of a and b."""
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, builtins.int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da = list(range(a._data.ndim - dims, a._data.ndim))
+        db = list(range(dims))
+    else:
+        da, db = dims
+        da = [da] if isinstance(da, builtins.int) else list(da)
+        db = [db] if isinstance(db, builtins.int) else list(db)
+    if len(da) != len(db):
+        raise RuntimeError(f"tensordot: both dimension lists should have same length, got {da} and {db}")
+    da = [wrap_dim(d, a._data.ndim, "tensordot") for d in da]
+    db = [wrap_dim(d, b._data.ndim, "tensordot") for d in db]
+    letters = iter(string.ascii_letters)
+    sa = [next(letters) for _ in range(a._data.ndim)]
+    sb = [next(letters) for _ in range(b._data.ndim)]
+    for x, y in zip(da, db):
+        if a._data.shape[x] != b._data.shape[y]:
+            raise RuntimeError(
+                f"tensordot: contracted dimensions need to match, but first has size {a._data.shape[x]} in dim {x} and second has size {b._data.shape[y]} in dim {y}"
+            )
+        sb[y] = sa[x]
+    out = "".join(c for i, c in enumerate(sa) if i not in da) + "".join(c for i, c in enumerate(sb) if i not in db)
+    return einsum(f"{''.join(sa)},{''.join(sb)}->{out}", a, b)
+
+
+def kron(input, other):
+    """Kronecker product: block (i, j) is ``input[i, j] * other``."""
+    from .shape import reshape
+
+    n = builtins.max(input._data.ndim, other._data.ndim)
+    sa = (1,) * (n - input._data.ndim) + tuple(input._data.shape)
+    sb = (1,) * (n - other._data.ndim) + tuple(other._data.shape)
+    a = reshape(input, tuple(v for s in sa for v in (s, 1)))
+    b = reshape(other, tuple(v for s in sb for v in (1, s)))
+    return reshape(_ew.mul(a, b), tuple(x * y for x, y in zip(sa, sb)))
+
+
+# ---- linear layers -------------------------------------------------------------------------------
+
+class Linear(Function):
+    """``x @ W.T + b`` over any leading dims; the weight gradient is a single GEMM over all rows."""
+
+    @staticmethod
+    def forward(ctx, x, w, b):
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
+        ctx.has_bias = b is not None
+        y = ctx.xp.matmul(x._data, w._data.T)
+        if b is not None:
+            y += b._data
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        from .shape import reshape
+
+        x, w = ctx.saved_tensors
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = matmul(grad, w)
+        if ctx.needs_input_grad[1]:
+            g2 = reshape(grad, (-1, grad._data.shape[-1]))
+            x2 = reshape(x, (-1, x._data.shape[-1]))
+            gw = matmul(_mT(g2), x2)
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            gb = grad  # the engine sums the leading dims away
+        return gx, gw, gb
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        x, w = ctx.saved_tensors
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = ctx.xp.matmul(grad, w._data)
+        if ctx.needs_input_grad[1]:
+            g2 = grad.reshape(-1, grad.shape[-1])
+            gw = ctx.xp.matmul(g2.T, x._data.reshape(-1, x._data.shape[-1]))
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            gb = grad.reshape(-1, grad.shape[-1]).sum(0)
+        return gx, gw, gb
+
+
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias``: input (*, in_features), weight (out_features, in_features), bias (out_features,)."""
+    if weight._data.ndim not in (1, 2):
+        raise RuntimeError(f"linear: expected weight to be 1-D or 2-D (out_features, in_features), got shape {tuple(weight.shape)}")
+    if input._data.ndim == 0:
+        raise RuntimeError("linear: input must have at least 1 dimension, got a 0-d tensor")
+    if input._data.shape[-1] != weight._data.shape[-1]:
+        raise RuntimeError(
+            f"linear: input of shape {tuple(input.shape)} and weight of shape {tuple(weight.shape)} cannot be multiplied "
+            f"({input._data.shape[-1]} != {weight._data.shape[-1]})"
+        )
+    if weight._data.ndim == 1 or input._data.ndim == 1 or (bias is not None and bias._data.ndim > 1):
+        out = matmul(input, _mT(weight) if weight._data.ndim == 2 else weight)
+        return out if bias is None else _ew.add(out, bias)
+    _check_same_dtype("linear", input, weight, *(() if bias is None else (bias,)))
+    if bias is not None and bias._data.shape not in ((weight._data.shape[0],), (1,), ()):
+        raise RuntimeError(f"linear: bias of shape {tuple(bias.shape)} does not match out_features={weight._data.shape[0]}")
+    return Linear.apply(input, weight, bias)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """``y[..., k] = input1 @ weight[k] @ input2 + bias[k]``: (*, in1), (*, in2), weight (out, in1, in2)."""
+    if weight._data.ndim != 3:
+        raise RuntimeError(f"bilinear: expected weight of shape (out, in1, in2), got {tuple(weight.shape)}")
+    if input1._data.shape[-1] != weight._data.shape[1] or input2._data.shape[-1] != weight._data.shape[2]:
+        raise RuntimeError(
+            f"bilinear: input1 {tuple(input1.shape)} and input2 {tuple(input2.shape)} do not match weight {tuple(weight.shape)}"
+        )
+    if input1._data.shape[:-1] != input2._data.shape[:-1]:
+        raise RuntimeError(f"bilinear: input1 {tuple(input1.shape)} and input2 {tuple(input2.shape)} must have the same leading dims")
+    out = einsum("...i,kij,...j->...k", input1, weight, input2)
+    return out if bias is None else _ew.add(out, bias)
+
+
+# ---- distances -----------------------------------------------------------------------------------
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """Pairwise p-norm distances: x1 (*, P, M), x2 (*, R, M) -> (*, P, R)."""
+    from .shape import unsqueeze
+    from ..linalg import vector_norm
+
+    if x1._data.ndim < 2 or x2._data.ndim < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1._data.ndim}D (shape {tuple(x1.shape)}), X2 got: {x2._data.ndim}D (shape {tuple(x2.shape)})")
+    if x1._data.shape[-1] != x2._data.shape[-1]:
+        raise RuntimeError(f"cdist: X1 and X2 must have the same number of columns. X1: {x1._data.shape[-1]} X2: {x2._data.shape[-1]}")
+    if p < 0:
+        raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
+    diff = _ew.sub(unsqueeze(x1, -2), unsqueeze(x2, -3))
+    return vector_norm(diff, p, dim=-1)
+
+
+# ---- registry ------------------------------------------------------------------------------------
+
+def _reg(name, fn, samples, ref, torch_fn, **kw):
+    register(OpInfo(name, fn, samples, ref=ref, torch_fn=torch_fn, **kw))
+
+
+_reg("matmul", matmul, lambda rng: [
+    SampleInput((randn(rng, 3, 4), randn(rng, 4, 2)), name="2d"),
+    SampleInput((randn(rng, 4), randn(rng, 4)), name="1d_1d"),
+    SampleInput((randn(rng, 2, 3, 4), randn(rng, 4)), name="batched_vec"),
+    SampleInput((randn(rng, 3), randn(rng, 2, 3, 2)), name="vec_batched"),
+    SampleInput((randn(rng, 2, 1, 2, 3), randn(rng, 3, 3, 2)), name="batch_broadcast")],
+    lambda a, b: np.matmul(a, b), lambda torch, a, b: torch.matmul(a, b))
+_reg("mm", mm, lambda rng: [SampleInput((randn(rng, 3, 4), randn(rng, 4, 2)))], np.matmul, lambda torch, a, b: torch.mm(a, b))
+_reg("bmm", bmm, lambda rng: [SampleInput((randn(rng, 2, 3, 4), randn(rng, 2, 4, 2)))], np.matmul, lambda torch, a, b: torch.bmm(a, b))
+_reg("mv", mv, lambda rng: [SampleInput((randn(rng, 3, 4), randn(rng, 4)))], np.matmul, lambda torch, a, b: torch.mv(a, b))
+_reg("dot", dot, lambda rng: [SampleInput((randn(rng, 5), randn(rng, 5)))], np.dot, lambda torch, a, b: torch.dot(a, b))
+_reg("inner", inner, lambda rng: [SampleInput((randn(rng, 2, 3), randn(rng, 4, 3)))], np.inner, lambda torch, a, b: torch.inner(a, b))
+_reg("outer", outer, lambda rng: [SampleInput((randn(rng, 3), randn(rng, 4)))], np.outer, lambda torch, a, b: torch.outer(a, b))
+_reg("addmm", addmm, lambda rng: [
+    SampleInput((randn(rng, 3, 2), randn(rng, 3, 4), randn(rng, 4, 2))),
+    SampleInput((randn(rng, 2), randn(rng, 3, 4), randn(rng, 4, 2)), {"beta": 0.5, "alpha": -2.0}, name="broadcast_scaled")],
+    lambda i, a, b, beta=1, alpha=1: beta * i + alpha * (a @ b),
+    lambda torch, i, a, b, beta=1, alpha=1: torch.addmm(i, a, b, beta=beta, alpha=alpha))
+_reg("addmv", addmv, lambda rng: [SampleInput((randn(rng, 3), randn(rng, 3, 4), randn(rng, 4)), {"alpha": 2.0})],
+     lambda i, a, b, beta=1, alpha=1: beta * i + alpha * (a @ b),
+     lambda torch, i, a, b, beta=1, alpha=1: torch.addmv(i, a, b, beta=beta, alpha=alpha))
+_reg("addr", addr, lambda rng: [SampleInput((randn(rng, 3, 4), randn(rng, 3), randn(rng, 4)), {"beta": 2.0})],
+     lambda i, a, b, beta=1, alpha=1: beta * i + alpha * np.outer(a, b),
+     lambda torch, i, a, b, beta=1, alpha=1: torch.addr(i, a, b, beta=beta, alpha=alpha))
+_reg("baddbmm", baddbmm, lambda rng: [SampleInput((randn(rng, 3, 2), randn(rng, 2, 3, 4), randn(rng, 2, 4, 2)), {"beta": 0.5})],
+     lambda i, a, b, beta=1, alpha=1: beta * i + alpha * (a @ b),
+     lambda torch, i, a, b, beta=1, alpha=1: torch.baddbmm(i, a, b, beta=beta, alpha=alpha))
+_reg("einsum", einsum, lambda rng: [
+    SampleInput(("bij,bjk->bik", randn(rng, 2, 3, 4), randn(rng, 2, 4, 2)), name="bmm"),
+    SampleInput(("ii->i", randn(rng, 4, 4)), name="diagonal"),
+    SampleInput(("ii", randn(rng, 3, 3)), name="trace_implicit"),
+    SampleInput(("ij,k->ijk", randn(rng, 2, 3), randn(rng, 4)), name="outer"),
+    SampleInput(("...ij,...j->...i", randn(rng, 2, 3, 4), randn(rng, 1, 4)), name="ellipsis_broadcast"),
+    SampleInput(("ij,jk,kl->il", randn(rng, 2, 3), randn(rng, 3, 4), randn(rng, 4, 2)), name="chain"),
+    SampleInput(("ijk->k", randn(rng, 2, 3, 4)), name="sum_out")],
+    lambda eq, *ops: np.einsum(eq, *ops), lambda torch, eq, *ops: torch.einsum(eq, *ops))
+_reg("tensordot", tensordot, lambda rng: [
+    SampleInput((randn(rng, 2, 3, 4), randn(rng, 3, 4, 2))),
+    SampleInput((randn(rng, 2, 3, 4), randn(rng, 4, 5, 2), ([0, 2], [2, 0])), name="lists")],
+    lambda a, b, d=2: np.tensordot(a, b, d), lambda torch, a, b, d=2: torch.tensordot(a, b, d))
+_reg("kron", kron, lambda rng: [SampleInput((randn(rng, 2, 3), randn(rng, 3, 2))), SampleInput((randn(rng, 2), randn(rng, 2, 3)), name="ranks")],
+     np.kron, lambda torch, a, b: torch.kron(a, b))
+_reg("linear", linear, lambda rng: [
+    SampleInput((randn(rng, 2, 3, 4), randn(rng, 5, 4), randn(rng, 5)), name="bias_3d"),
+    SampleInput((randn(rng, 3, 4), randn(rng, 2, 4)), name="no_bias"),
+    SampleInput((randn(rng, 4), randn(rng, 2, 4), randn(rng, 2)), name="vector_input")],
+    lambda x, w, b=None: x @ w.T + (0 if b is None else b),
+    lambda torch, x, w, b=None: torch.nn.functional.linear(x, w, b))
+_reg("bilinear", bilinear, lambda rng: [
+    SampleInput((randn(rng, 3, 2), randn(rng, 3, 4), randn(rng, 2, 2, 4), randn(rng, 2))),
+    SampleInput((randn(rng, 2, 2), randn(rng, 2, 3), randn(rng, 3, 2, 3)), name="no_bias")],
+    lambda a, b, w, bias=None: np.einsum("ni,kij,nj->nk", a, w, b) + (0 if bias is None else bias),
+    lambda torch, a, b, w, bias=None: torch.nn.functional.bilinear(a, b, w, bias))
+_reg("cdist", cdist, lambda rng: [
+    SampleInput((randn(rng, 3, 2), randn(rng, 4, 2)), name="p2"),
+    SampleInput((randn(rng, 2, 2, 3), randn(rng, 2, 3, 3), 1.0), name="p1_batched"),
+    SampleInput((randn(rng, 3, 2), randn(rng, 2, 2), 3.0), name="p3")],
+    lambda a, b, p=2.0: np.linalg.norm(a[..., :, None, :] - b[..., None, :, :], ord=p, axis=-1),
+    lambda torch, a, b, p=2.0: torch.cdist(a, b, p), gradgradcheck=False)
