@@ -77,7 +77,7 @@ class CupyRuntime:
             with self._lock:
                 mod = self._modules.get(key)
                 if mod is None:
-                    mod = self.xp.RawModule(code=read_source(source), options=("--std=c++14",),
+                    mod = self.xp.RawModule(code=read_source(source),
                                             name_expressions=KERNELS[source])
                     self._modules[key] = mod
         return mod
