@@ -785,11 +785,18 @@ def _backend_fn(x, name):
     return getattr(backend.array_module(x._data), name)
 
 
-def relu(input):
-    """``max(input, 0)`` elementwise (gradient 0 at 0, as in torch)."""
+def relu(input, inplace=False):
+    """``max(input, 0)`` elementwise (gradient 0 at 0, as in torch).
+
+    ``inplace`` is ``nn.functional.relu``'s flag (this function is also ``F.relu``).
+    """
     _check_tensor(input, "relu")
     if input._data.dtype.kind == "b":
         raise TypeError("relu: not supported for bool tensors")
+    if inplace:
+        from .inplace import relu_
+
+        return relu_(input)
     return Relu.apply(input)
 
 

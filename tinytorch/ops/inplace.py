@@ -10,7 +10,17 @@ from ..tensor import Tensor
 from ._common import inplace, ensure_tensor
 from . import elementwise as _ew
 
-TENSOR_METHODS = ("add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "setitem_")
+_UNARY = (
+    "neg_", "abs_", "sqrt_", "rsqrt_", "exp_", "expm1_", "log_", "log1p_", "log2_", "log10_", "sigmoid_", "tanh_",
+    "relu_", "sin_", "cos_", "tan_", "floor_", "ceil_", "trunc_", "frac_", "sign_", "reciprocal_", "square_",
+    "erf_", "erfinv_", "nan_to_num_",
+)
+TENSOR_METHODS = (
+    "add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "setitem_",
+    "clamp_", "clip_", "clamp_min_", "clamp_max_", "pow_", "round_", "lerp_", "addcmul_", "addcdiv_",
+    "remainder_", "fmod_", "floor_divide_", "atan2_", "hypot_", "logical_not_", "bitwise_not_",
+) + _UNARY
+__all__ = list(TENSOR_METHODS)
 
 
 def add_(self, other, *, alpha=1):
@@ -76,3 +86,101 @@ def setitem_(self, index, value):
     from .index import setitem_ as _set
 
     return _set(self, index, value)
+
+
+# ---- elementwise in-place variants -------------------------------------------------------------
+
+def clamp_(self, min=None, max=None):  # noqa: A002 - torch's names
+    """In-place ``clamp``."""
+    return inplace(self, lambda: _ew.clamp(self, min, max), "clamp_")
+
+
+def clip_(self, min=None, max=None):  # noqa: A002
+    """In-place ``clip`` (alias of ``clamp_``)."""
+    return inplace(self, lambda: _ew.clamp(self, min, max), "clip_")
+
+
+def clamp_min_(self, min):  # noqa: A002
+    """In-place ``clamp(min=min)``."""
+    return inplace(self, lambda: _ew.clamp(self, min=min), "clamp_min_")
+
+
+def clamp_max_(self, max):  # noqa: A002
+    """In-place ``clamp(max=max)``."""
+    return inplace(self, lambda: _ew.clamp(self, max=max), "clamp_max_")
+
+
+def pow_(self, exponent):
+    """In-place ``self ** exponent``."""
+    return inplace(self, lambda: _ew.pow(self, exponent), "pow_")
+
+
+def round_(self, *, decimals=0):
+    """In-place ``round``."""
+    return inplace(self, lambda: _ew.round(self, decimals=decimals), "round_")
+
+
+def lerp_(self, end, weight):
+    """In-place ``lerp``: ``self += weight * (end - self)``."""
+    return inplace(self, lambda: _ew.lerp(self, end, weight), "lerp_")
+
+
+def addcmul_(self, tensor1, tensor2, *, value=1):
+    """In-place ``addcmul``: ``self += value * tensor1 * tensor2``."""
+    return inplace(self, lambda: _ew.addcmul(self, tensor1, tensor2, value=value), "addcmul_")
+
+
+def addcdiv_(self, tensor1, tensor2, *, value=1):
+    """In-place ``addcdiv``: ``self += value * tensor1 / tensor2``."""
+    return inplace(self, lambda: _ew.addcdiv(self, tensor1, tensor2, value=value), "addcdiv_")
+
+
+def remainder_(self, other):
+    """In-place ``remainder`` (Python's ``%``)."""
+    return inplace(self, lambda: _ew.remainder(self, other), "remainder_")
+
+
+def fmod_(self, other):
+    """In-place ``fmod``."""
+    return inplace(self, lambda: _ew.fmod(self, other), "fmod_")
+
+
+def floor_divide_(self, other):
+    """In-place ``floor_divide`` (Python's ``//``)."""
+    return inplace(self, lambda: _ew.floor_divide(self, other), "floor_divide_")
+
+
+def atan2_(self, other):
+    """In-place ``atan2``."""
+    return inplace(self, lambda: _ew.atan2(self, other), "atan2_")
+
+
+def hypot_(self, other):
+    """In-place ``hypot``."""
+    return inplace(self, lambda: _ew.hypot(self, other), "hypot_")
+
+
+def logical_not_(self):
+    """In-place ``logical_not`` (the result is cast back to ``self``'s dtype)."""
+    return inplace(self, lambda: _ew.logical_not(self), "logical_not_")
+
+
+def bitwise_not_(self):
+    """In-place ``bitwise_not``."""
+    return inplace(self, lambda: _ew.bitwise_not(self), "bitwise_not_")
+
+
+def _unary_inplace(name):
+    fn = getattr(_ew, name[:-1])
+
+    def op(self):
+        return inplace(self, lambda: fn(self), name)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"In-place ``{name[:-1]}``."
+    return op
+
+
+for _name in _UNARY:
+    globals()[_name] = _unary_inplace(_name)
+del _name
