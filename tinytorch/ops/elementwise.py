@@ -119,15 +119,16 @@ def mul(input, other):
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
+        # the output, not a, is saved for b's gradient (-grad * y / b), so y.div_(t) works as in torch
+        ctx.save_for_backward(OUTPUT if ctx.needs_input_grad[1] else None, b)
         with _quiet():
             return a._data / b._data
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
+        y, b = ctx.saved_tensors
         ga = div(grad, b) if ctx.needs_input_grad[0] else None
-        gb = neg(div(mul(grad, a), mul(b, b))) if ctx.needs_input_grad[1] else None
+        gb = neg(div(mul(grad, y), b)) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
