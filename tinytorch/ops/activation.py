@@ -13,15 +13,18 @@ import math
 
 from .. import backend
 from .. import random as _random
+from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._common import check_float, inplace, wrap_dim
+from .convert import clone
 from .elementwise import add, mul, div, neg, exp, sub
+from .elementwise import relu, sigmoid, tanh  # re-exported for nn.functional
 from .registry import OpInfo, SampleInput, Const, register, randn, away_from
 from .. import ops  # the package namespace: ops of other families are looked up at call time
 
 __all__ = [
-    "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "selu_", "celu", "celu_", "gelu", "silu",
+    "relu", "relu_", "sigmoid", "tanh", "relu6", "rrelu", "rrelu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "selu_", "celu", "celu_", "gelu", "silu",
     "mish", "softplus", "softsign", "hardtanh", "hardtanh_", "hardsigmoid", "hardswish", "logsigmoid", "glu",
     "prelu", "threshold", "threshold_", "tanhshrink", "softshrink", "hardshrink", "softmin",
     "dropout", "alpha_dropout", "dropout1d", "dropout2d", "dropout3d", "scaled_dot_product_attention",
@@ -39,9 +42,17 @@ def _const(arr) -> Tensor:
 
 
 def _maybe_inplace(input, inplace_flag, compute, op):
-    if inplace_flag:
-        return inplace(input, compute, op + "_")
-    return compute()
+    """``compute(input)``, or its in-place form when ``inplace_flag``.
+
+    A recorded in-place op bumps ``input``'s version, which would invalidate it as a saved
+    tensor of ``compute``'s own graph; so then the graph is built on a copy of ``input``.
+    """
+    if not inplace_flag:
+        return compute(input)
+    if grad_mode.is_grad_enabled() and input.requires_grad:
+        src = clone(input)
+        return inplace(input, lambda: compute(src), op + "_")
+    return inplace(input, lambda: compute(input), op + "_")
 
 
 # ---- piecewise-linear activations: forward and slope on arrays ------------------------------------
@@ -77,7 +88,7 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
         y = xp.clip(x, lo, hi).astype(x.dtype, copy=False)
         return y, ((x > lo) & (x < hi)).astype(x.dtype)
 
-    return _maybe_inplace(input, inplace, lambda: PiecewiseLinear.apply(input, rule), "hardtanh")
+    return _maybe_inplace(input, inplace, lambda x: PiecewiseLinear.apply(x, rule), "hardtanh")
 
 
 def hardtanh_(input, min_val: float = -1.0, max_val: float = 1.0):
@@ -99,11 +110,39 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
         slope = xp.where(pos, 1.0, s).astype(x.dtype)
         return x * slope, slope
 
-    return _maybe_inplace(input, inplace, lambda: PiecewiseLinear.apply(input, rule), "leaky_relu")
+    return _maybe_inplace(input, inplace, lambda x: PiecewiseLinear.apply(x, rule), "leaky_relu")
 
 
 def leaky_relu_(input, negative_slope: float = 0.01):
     return leaky_relu(input, negative_slope, inplace=True)
+
+
+def relu_(input):
+    """In-place ``relu``."""
+    return inplace(input, lambda: relu(input), "relu_")
+
+
+def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False, inplace: bool = False):
+    """Randomized leaky ReLU: negative slope drawn uniformly from [lower, upper] per element when training,
+    ``(lower + upper) / 2`` otherwise."""
+    _float_input(input, "rrelu")
+    if lower > upper:
+        raise ValueError(f"rrelu: lower bound ({lower}) should be less than or equal to upper bound ({upper})")
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2.0, inplace)
+    gen = _random.default_generator.for_device(input.device)
+    xp = backend.array_module(input._data)
+    slopes = xp.asarray(gen.uniform(lower, upper, size=tuple(input.shape))).astype(input._data.dtype)
+
+    def rule(xp_, x):
+        slope = xp_.where(x >= 0, 1.0, slopes).astype(x.dtype)
+        return x * slope, slope
+
+    return _maybe_inplace(input, inplace, lambda x: PiecewiseLinear.apply(x, rule), "rrelu")
+
+
+def rrelu_(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False):
+    return rrelu(input, lower, upper, training, inplace=True)
 
 
 def threshold(input, threshold: float, value: float, inplace: bool = False):  # noqa: A002 - torch's names
@@ -115,7 +154,7 @@ def threshold(input, threshold: float, value: float, inplace: bool = False):  # 
         keep = x > th
         return xp.where(keep, x, val).astype(x.dtype, copy=False), keep.astype(x.dtype)
 
-    return _maybe_inplace(input, inplace, lambda: PiecewiseLinear.apply(input, rule), "threshold")
+    return _maybe_inplace(input, inplace, lambda x: PiecewiseLinear.apply(x, rule), "threshold")
 
 
 def threshold_(input, threshold: float, value: float):  # noqa: A002
@@ -161,7 +200,7 @@ def hardsigmoid(input, inplace: bool = False):
         y = (xp.clip(x + 3.0, 0.0, 6.0) / 6.0).astype(x.dtype, copy=False)
         return y, (((x > -3.0) & (x < 3.0)) / 6.0).astype(x.dtype)
 
-    return _maybe_inplace(input, inplace, lambda: PiecewiseLinear.apply(input, rule), "hardsigmoid")
+    return _maybe_inplace(input, inplace, lambda x: PiecewiseLinear.apply(x, rule), "hardsigmoid")
 
 
 # ---- smooth activations -----------------------------------------------------------------------------
@@ -194,7 +233,7 @@ class EluFamily(Function):
 def elu(input, alpha: float = 1.0, inplace: bool = False):
     """``x`` for x > 0, ``alpha * (exp(x) - 1)`` otherwise."""
     _float_input(input, "elu")
-    return _maybe_inplace(input, inplace, lambda: EluFamily.apply(input, float(alpha), 1.0, 1.0), "elu")
+    return _maybe_inplace(input, inplace, lambda x: EluFamily.apply(x, float(alpha), 1.0, 1.0), "elu")
 
 
 def elu_(input, alpha: float = 1.0):
@@ -204,7 +243,7 @@ def elu_(input, alpha: float = 1.0):
 def selu(input, inplace: bool = False):
     """``scale * elu(x, alpha)`` with the self-normalizing constants (alpha≈1.6733, scale≈1.0507)."""
     _float_input(input, "selu")
-    return _maybe_inplace(input, inplace, lambda: EluFamily.apply(input, _SELU_ALPHA, _SELU_SCALE, 1.0), "selu")
+    return _maybe_inplace(input, inplace, lambda x: EluFamily.apply(x, _SELU_ALPHA, _SELU_SCALE, 1.0), "selu")
 
 
 def selu_(input):
@@ -216,7 +255,7 @@ def celu(input, alpha: float = 1.0, inplace: bool = False):
     _float_input(input, "celu")
     if alpha == 0:
         raise RuntimeError("celu: ZeroDivisionError: alpha must not be 0")
-    return _maybe_inplace(input, inplace, lambda: EluFamily.apply(input, float(alpha), 1.0, 1.0 / float(alpha)), "celu")
+    return _maybe_inplace(input, inplace, lambda x: EluFamily.apply(x, float(alpha), 1.0, 1.0 / float(alpha)), "celu")
 
 
 def celu_(input, alpha: float = 1.0):
@@ -278,7 +317,7 @@ def gelu(input, approximate: str = "none"):
 def silu(input, inplace: bool = False):
     """``x * sigmoid(x)`` (swish)."""
     _float_input(input, "silu")
-    return _maybe_inplace(input, inplace, lambda: mul(input, ops.sigmoid(input)), "silu")
+    return _maybe_inplace(input, inplace, lambda x: mul(x, ops.sigmoid(x)), "silu")
 
 
 class Softplus(Function):
@@ -334,7 +373,7 @@ def logsigmoid(input):
 def mish(input, inplace: bool = False):
     """``x * tanh(softplus(x))``."""
     _float_input(input, "mish")
-    return _maybe_inplace(input, inplace, lambda: mul(input, ops.tanh(softplus(input))), "mish")
+    return _maybe_inplace(input, inplace, lambda x: mul(x, ops.tanh(softplus(x))), "mish")
 
 
 def softsign(input):
@@ -370,7 +409,7 @@ class HardSwish(Function):
 def hardswish(input, inplace: bool = False):
     """``x * relu6(x + 3) / 6``."""
     _float_input(input, "hardswish")
-    return _maybe_inplace(input, inplace, lambda: HardSwish.apply(input), "hardswish")
+    return _maybe_inplace(input, inplace, lambda x: HardSwish.apply(x), "hardswish")
 
 
 def glu(input, dim: int = -1):
@@ -463,7 +502,7 @@ def _dropout_impl(input, p, training, inplace_flag, op, mask_shape):
     else:
         m = _keep_mask(input, mask_shape, p) * (1.0 / (1.0 - p))
         m = m.astype(input._data.dtype, copy=False)
-    return _maybe_inplace(input, inplace_flag, lambda: ScaleByMask.apply(input, m), op)
+    return _maybe_inplace(input, inplace_flag, lambda x: ScaleByMask.apply(x, m), op)
 
 
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
@@ -505,13 +544,13 @@ def alpha_dropout(input, p: float = 0.5, training: bool = False, inplace: bool =
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        return _maybe_inplace(input, inplace, lambda: mul(input, 0.0), "alpha_dropout")
+        return _maybe_inplace(input, inplace, lambda x: mul(x, 0.0), "alpha_dropout")
     alpha = _SELU_ALPHA * _SELU_SCALE
     a = 1.0 / math.sqrt((alpha * alpha * p + 1.0) * (1.0 - p))
     keep = _keep_mask(input, tuple(input.shape), p)
     b = ((keep - 1.0) * (alpha * a) + alpha * a * p).astype(input._data.dtype, copy=False)
     m = (keep * a).astype(input._data.dtype, copy=False)
-    return _maybe_inplace(input, inplace, lambda: add(ScaleByMask.apply(input, m), _const(b)), "alpha_dropout")
+    return _maybe_inplace(input, inplace, lambda x: add(ScaleByMask.apply(x, m), _const(b)), "alpha_dropout")
 
 
 # ---- attention ---------------------------------------------------------------------------------------------
