@@ -20,7 +20,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..backend import kernels
-from ..backend.strides import kernel_offsets, sliding_windows, window_slices
+from ..backend.strides import as_strided, kernel_offsets, sliding_windows, window_slices
 from ..tensor import Tensor
 from .registry import OpInfo, SampleInput, register, randn
 
@@ -71,33 +71,52 @@ def pad_array(xp, x, pads, value=0.0):
 
 
 # ---- array kernels (CPU/CuPy through xp) ---------------------------------------------------------
+# The batch goes last, (C, H, W, N): every strided copy and col2im add then runs over rows of N
+# contiguous elements instead of rows of OW (often 8-24), which is what NumPy's inner loops
+# need; the transposes in and out are single copies of the (small) input/output tensors.
+
+_COLS_CACHE_BYTES = 256 * 2 ** 20  # keep forward columns for the weight gradient up to this size
+
+
+def _batch_last_padded(xp, x, padding):
+    """(N, C, H, W) -> contiguous zero-padded (C, H + 2pH, W + 2pW, N), in one copy."""
+    n, c, h, w = x.shape
+    ph, pw = padding
+    out = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype) if (ph or pw) else xp.empty((c, h, w, n), dtype=x.dtype)
+    out[:, ph:ph + h, pw:pw + w, :] = x.transpose(1, 2, 3, 0)
+    return out
+
 
 def _im2col(xp, x, kernel, stride, padding, dilation, out_size):
-    """(N, C, H, W) -> contiguous columns (C, KH, KW, N, OH, OW)."""
-    xpad = pad_array(xp, x, [(p, p) for p in padding])
-    win = sliding_windows(xp, xpad, kernel, stride, dilation, out_size)  # (N, C, OH, OW, KH, KW)
-    return xp.ascontiguousarray(win.transpose(1, 4, 5, 0, 2, 3))
+    """(N, C, H, W) -> contiguous columns (C, KH, KW, OH, OW, N)."""
+    xt = _batch_last_padded(xp, x, padding)
+    sc, sh, sw, sn = xt.strides
+    shape = (xt.shape[0], kernel[0], kernel[1], out_size[0], out_size[1], xt.shape[3])
+    strides = (sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1], sn)
+    return xp.ascontiguousarray(as_strided(xp, xt, shape, strides))
 
 
-def _conv_forward(xp, x, w, b, stride, padding, dilation, groups, out_size):
-    """conv2d on arrays: x (N, C, H, W), w (O, C/g, KH, KW) -> (N, O, OH, OW)."""
+def _grad_batch_last(xp, g, groups):
+    """(N, O, OH, OW) -> (G, O/G, OH*OW*N)."""
+    n, o, oh, ow = g.shape
+    return xp.ascontiguousarray(g.transpose(1, 2, 3, 0)).reshape(groups, o // groups, oh * ow * n)
+
+
+def _conv_forward(xp, x, w, b, stride, padding, dilation, groups, out_size, keep_cols=False):
+    """conv2d on arrays: x (N, C, H, W), w (O, C/g, KH, KW) -> (N, O, OH, OW) [, columns]."""
     n = x.shape[0]
     o, cg, kh, kw = w.shape
     oh, ow = out_size
-    cols = _im2col(xp, x, (kh, kw), stride, padding, dilation, out_size)
-    cols = cols.reshape(groups, cg * kh * kw, n * oh * ow)
+    cols = _im2col(xp, x, (kh, kw), stride, padding, dilation, out_size).reshape(groups, cg * kh * kw, oh * ow * n)
     w2 = w.reshape(groups, o // groups, cg * kh * kw)
-    if groups == 1:
-        y = xp.matmul(w2[0], cols[0])
-    else:
-        y = xp.matmul(w2, cols)
-    y = y.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
+    y = xp.matmul(w2[0], cols[0]) if groups == 1 else xp.matmul(w2, cols)
+    y = y.reshape(o, oh, ow, n).transpose(3, 0, 1, 2)
     out = xp.empty((n, o, oh, ow), dtype=y.dtype)
     if b is not None:
         xp.add(y, b.reshape(1, o, 1, 1), out=out)
     else:
         out[...] = y
-    return out
+    return (out, cols) if keep_cols else out
 
 
 def _conv_input_grad(xp, g, w, in_size, stride, padding, dilation, groups):
@@ -105,29 +124,31 @@ def _conv_input_grad(xp, g, w, in_size, stride, padding, dilation, groups):
     n, o, oh, ow = g.shape
     _, cg, kh, kw = w.shape
     og = o // groups
-    g2 = xp.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(groups, og, n * oh * ow)
-    # weight reordered so the column gradient comes out (G, KH, KW, Cg, N*OH*OW): each kernel
+    gt = _grad_batch_last(xp, g, groups)
+    # weight reordered so the column gradient comes out (G, KH, KW, Cg, OH, OW, N): each kernel
     # offset is then one contiguous block for col2im
     wt = w.reshape(groups, og, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(groups, kh * kw * cg, og)
-    gcols = xp.matmul(wt, g2).reshape(groups, kh, kw, cg, n, oh, ow)
-    hp, wp = in_size[0] + 2 * padding[0], in_size[1] + 2 * padding[1]
-    gxp = xp.zeros((groups, cg, n, hp, wp), dtype=gcols.dtype)
+    gcols = xp.matmul(wt, gt).reshape(groups, kh, kw, cg, oh, ow, n)
+    ph, pw = padding
+    h, w_ = in_size
+    gxp = xp.zeros((groups, cg, h + 2 * ph, w_ + 2 * pw, n), dtype=gcols.dtype)
     for a, c in kernel_offsets((kh, kw)):
-        sl = window_slices((a, c), stride, dilation, (oh, ow))
-        gxp[(Ellipsis,) + sl] += gcols[:, a, c]
-    gxp = gxp.reshape(groups * cg, n, hp, wp)[:, :, padding[0]:padding[0] + in_size[0], padding[1]:padding[1] + in_size[1]]
-    return xp.ascontiguousarray(gxp.transpose(1, 0, 2, 3))
+        gxp[(Ellipsis,) + window_slices((a, c), stride, dilation, (oh, ow)) + (slice(None),)] += gcols[:, a, c]
+    gxp = gxp.reshape(groups * cg, h + 2 * ph, w_ + 2 * pw, n)[:, ph:ph + h, pw:pw + w_]
+    return xp.ascontiguousarray(gxp.transpose(3, 0, 1, 2))
 
 
-def _conv_weight_grad(xp, x, g, kernel, stride, padding, dilation, groups):
+def _conv_weight_grad(xp, x, g, kernel, stride, padding, dilation, groups, cols=None):
     """The adjoint of conv2d in w: x (N, C, H, W), g (N, O, OH, OW) -> (O, C/g, KH, KW)."""
-    n, c, _, _ = x.shape
+    n, c = x.shape[:2]
     o, oh, ow = g.shape[1], g.shape[2], g.shape[3]
     kh, kw = kernel
     cg = c // groups
-    cols = _im2col(xp, x, kernel, stride, padding, dilation, (oh, ow)).reshape(groups, cg * kh * kw, n * oh * ow)
-    g2 = xp.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(groups, o // groups, n * oh * ow)
-    gw = xp.matmul(g2, cols.transpose(0, 2, 1))
+    if cols is None:
+        cols = _im2col(xp, x, kernel, stride, padding, dilation, (oh, ow))
+    cols = cols.reshape(groups, cg * kh * kw, oh * ow * n)
+    gt = _grad_batch_last(xp, g, groups)
+    gw = xp.matmul(gt[0], cols[0].T) if groups == 1 else xp.matmul(gt, cols.transpose(0, 2, 1))
     return gw.reshape(o, cg, kh, kw)
 
 
@@ -147,10 +168,14 @@ class Conv2d(Function):
         ctx.x_size = x._data.shape[2:]
         ctx.w_shape = w._data.shape
         bd = None if b is None else b._data
+        ctx.cols = None
         y = kernels.conv2d_forward(x._data, w._data, bd, stride, padding, dilation, groups)
         if y is not None:
             return y
-        return _conv_forward(ctx.xp, x._data, w._data, bd, stride, padding, dilation, groups, out_size)
+        y, cols = _conv_forward(ctx.xp, x._data, w._data, bd, stride, padding, dilation, groups, out_size, keep_cols=True)
+        if ctx.needs_input_grad[1] and cols.nbytes <= _COLS_CACHE_BYTES:
+            ctx.cols = cols  # the weight gradient's im2col, already done
+        return y
 
     @staticmethod
     def backward(ctx, grad):
@@ -176,7 +201,9 @@ class Conv2d(Function):
             return got
         xp = ctx.xp
         gx = _conv_input_grad(xp, grad, wd, ctx.x_size, stride, padding, dilation, groups) if need[0] else None
-        gw = _conv_weight_grad(xp, xd, grad, ctx.w_shape[2:], stride, padding, dilation, groups) if need[1] else None
+        gw = None
+        if need[1]:
+            gw = _conv_weight_grad(xp, xd, grad, ctx.w_shape[2:], stride, padding, dilation, groups, cols=ctx.cols)
         gb = grad.sum(axis=(0, 2, 3)) if need[2] else None
         return gx, gw, gb
 

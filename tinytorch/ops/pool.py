@@ -142,19 +142,22 @@ class _FlatScatter(Function):
 # ---- max pooling ----------------------------------------------------------------------------------
 
 def _max_pool_arrays(xp, x, kernel, stride, dilation, out_size, pads):
-    """(max, local argmax in [0, kH*kW)) over each window; NaN wins and the first max wins ties, like torch."""
+    """(max, local argmax in [0, kH*kW)) over each window, with torch's choices: the first max
+    wins ties and a NaN wins over numbers (the last NaN when there are several)."""
     xpad = pad_array(xp, x, pads, -np.inf)
-    out = None
-    arg = None
-    for k, off in enumerate(kernel_offsets(kernel)):
-        v = xpad[(Ellipsis,) + window_slices(off, stride, dilation, out_size)]
-        if out is None:
-            out = v.copy()
-            arg = xp.zeros(v.shape, dtype=np.int8 if len(kernel_offsets(kernel)) < 128 else np.int64)
-            continue
-        better = (v > out) | (v != v)
-        xp.copyto(out, v, where=better)
-        arg[better] = k
+    views = [xpad[(Ellipsis,) + window_slices(off, stride, dilation, out_size)] for off in kernel_offsets(kernel)]
+    out = views[0].copy()
+    for v in views[1:]:
+        xp.maximum(out, v, out=out)  # propagates NaN
+    kk = len(views)
+    arg_dtype = np.int8 if kk <= 127 else np.int64
+    arg = xp.full(out.shape, kk - 1, dtype=arg_dtype)
+    for k in range(kk - 2, -1, -1):  # backwards, so the first offset holding the max is kept
+        arg = xp.where(views[k] == out, arg_dtype(k), arg)
+    nan = out != out
+    if bool(nan.any()):
+        for k, v in enumerate(views):
+            arg = xp.where(nan & (v != v), arg_dtype(k), arg)
     return out, arg
 
 
@@ -192,20 +195,24 @@ class MaxPool2d(Function):
 
     @staticmethod
     def backward_arrays(ctx, grad, *unused):
-        # one masked strided add per kernel offset: no scatter, no index arithmetic
+        # one masked strided write per kernel offset: no scatter, no index arithmetic
         kernel, stride, dilation, out_size, pads = ctx.geom
         xp = ctx.xp
         shape = ctx.in_shape
+        arg = ctx.arg
+        offsets = kernel_offsets(kernel)
+        tiles = (not builtins.any(lo or hi for lo, hi in pads) and tuple(stride) == tuple(kernel)
+                 and dilation == (1, 1) and tuple(shape[-2:]) == (out_size[0] * kernel[0], out_size[1] * kernel[1]))
+        if tiles:
+            # the windows partition the input exactly: every element is written once
+            gx = xp.empty(shape, dtype=grad.dtype)
+            for k, off in enumerate(offsets):
+                xp.multiply(grad, arg == k, out=gx[(Ellipsis,) + window_slices(off, stride, dilation, out_size)])
+            return gx
         hp, wp = shape[-2] + pads[0][0] + pads[0][1], shape[-1] + pads[1][0] + pads[1][1]
         gxp = xp.zeros(shape[:-2] + (hp, wp), dtype=grad.dtype)
-        zero = xp.zeros((), dtype=grad.dtype)
-        offsets = kernel_offsets(kernel)
         for k, off in enumerate(offsets):
-            sl = (Ellipsis,) + window_slices(off, stride, dilation, out_size)
-            if len(offsets) == 1:
-                gxp[sl] += grad
-            else:
-                gxp[sl] += xp.where(ctx.arg == k, grad, zero)
+            gxp[(Ellipsis,) + window_slices(off, stride, dilation, out_size)] += grad * (arg == k)
         return gxp[..., pads[0][0]:pads[0][0] + shape[-2], pads[1][0]:pads[1][0] + shape[-1]]
 
 
