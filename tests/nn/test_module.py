@@ -287,3 +287,31 @@ def test_layer_hyperparameters_validated_at_construction():
         nn.CrossEntropyLoss(reduction="avg")
     with pytest.raises(ValueError):
         nn.Embedding(5, 2, padding_idx=5)
+
+
+def test_model_on_device_forward_backward(device):
+    net = Net()
+    params = list(net.parameters())
+    net.to(device)
+    assert list(net.parameters()) == params and all(p.device.type == device for p in params)
+    assert net.steps.device.type == device
+    x = torch.randn(5, 3, device=device)
+    net(x).sum().backward()
+    assert all(p.grad is not None and p.grad.device.type == device for p in params)
+    net.to("cpu", torch.float64)
+    assert all(p.device.type == "cpu" and p.dtype == torch.float64 for p in params)
+
+
+def test_repr_of_custom_module():
+    assert repr(Net()) == (
+        "Net(\n"
+        "  (fc1): Linear(in_features=3, out_features=4, bias=True)\n"
+        "  (block): Sequential(\n"
+        "    (0): Linear(in_features=4, out_features=4, bias=True)\n"
+        "    (1): ReLU()\n"
+        "    (2): Linear(in_features=4, out_features=2, bias=True)\n"
+        "  )\n"
+        ")"
+    )
+    assert repr(nn.Linear(2, 2).extra_repr()) == repr("in_features=2, out_features=2, bias=True")
+    assert "Parameter containing: [" in repr(nn.ParameterList([nn.Parameter(torch.ones(2, 3))]))

@@ -87,6 +87,11 @@ REPRS = {
                                     n.GRU(3, 4), n.RNN(2, 2, nonlinearity="relu"), n.GRUCell(2, 3)]),
     "transformer": lambda n: n.TransformerEncoderLayer(8, 2, 16),
     "mlist_groups": lambda n: n.ModuleList([n.Linear(2, 2), n.Linear(2, 2), n.Linear(2, 2), n.ReLU()]),
+    "misc": lambda n: n.Sequential(n.Upsample(scale_factor=2), n.ZeroPad2d(1), n.ConstantPad1d(2, 3.5),
+                                   n.ReflectionPad2d(1), n.AdaptiveMaxPool2d(2), n.MaxPool1d(3), n.Bilinear(2, 3, 4),
+                                   n.RNNCell(2, 3, nonlinearity="relu"), n.Dropout2d(), n.RReLU(),
+                                   n.MultiheadAttention(4, 2, kdim=3, vdim=3)),
+    "paramdict": lambda n: n.ParameterDict({"a": (tinytorch if n is nn else torch).ones(2, 3)}),
     "losses": lambda n: n.ModuleList([n.MSELoss(), n.CrossEntropyLoss(label_smoothing=0.1), n.BCEWithLogitsLoss()]),
 }
 

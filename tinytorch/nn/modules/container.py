@@ -248,11 +248,15 @@ class ModuleDict(Module):
     forward = None
 
 
-def _param_line(k, p):
+def _param_line(k, p, legacy_type=False):
+    # torch's ParameterList prints the dtype, its ParameterDict the legacy type name
     if isinstance(p, Tensor):
         size = "x".join(str(s) for s in p.shape)
-        dev = f" ({p.device})" if p.device.type != "cpu" else ""
         kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
+        if legacy_type:
+            dev = f" (GPU {p.get_device()})" if p.is_cuda else ""
+            return f"  ({k}): {kind} containing: [{p.type()} of size {size}{dev}]"
+        dev = f" ({p.device})" if p.device.type != "cpu" else ""
         return f"  ({k}): {kind} containing: [{p.dtype} of size {size}{dev}]"
     return f"  ({k}): Object of type: {type(p).__name__}"
 
@@ -362,6 +366,6 @@ class ParameterDict(Module):
             self[k] = v
 
     def extra_repr(self) -> str:
-        return "\n".join(_param_line(k, p) for k, p in self.items())
+        return "\n".join(_param_line(k, p, legacy_type=True) for k, p in self.items())
 
     forward = None
