@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import builtins
 import string
+from collections import namedtuple
 
 import numpy as np
 
+from .. import backend
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._common import wrap_dim
@@ -18,10 +20,14 @@ from .registry import OpInfo, SampleInput, register, randn
 
 __all__ = [
     "matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm", "addmv", "addr", "baddbmm", "einsum",
-    "tensordot", "kron", "linear", "bilinear", "cdist", "chain_matmul",
+    "tensordot", "kron", "linear", "bilinear", "cdist", "chain_matmul", "dist", "det", "logdet", "slogdet",
+    "inverse", "cholesky", "svd", "qr", "pinverse", "cross",
 ]
 
-TENSOR_METHODS = ("matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm", "addmv", "addr", "baddbmm", "kron")
+TENSOR_METHODS = (
+    "matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm", "addmv", "addr", "baddbmm", "kron",
+    "dist", "det", "logdet", "slogdet", "inverse", "cholesky", "svd", "qr", "pinverse", "cross",
+)
 
 F_EXPORTS = ("linear", "bilinear")
 
@@ -478,6 +484,80 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
     diff = _ew.sub(unsqueeze(x1, -2), unsqueeze(x2, -3))
     return vector_norm(diff, p, dim=-1)
+
+
+# ---- torch.* spellings of tinytorch.linalg functions -----------------------------------------------
+
+def _la():
+    from importlib import import_module
+
+    return import_module("tinytorch.linalg")
+
+
+def dist(input, other, p=2):
+    """``vector_norm(input - other, p)`` over all elements (broadcasting)."""
+    return _la().vector_norm(_ew.sub(input, other), p)
+
+
+def det(input):
+    """Determinant of square matrices (*, n, n)."""
+    return _la().det(input)
+
+
+def logdet(input):
+    """log(det(A)): nan for a negative determinant, -inf for a singular matrix."""
+    sign, logabs = _la().slogdet(input)
+    xp = backend.array_module(sign._data)
+    bad = Tensor._make(xp.where(sign._data < 0, xp.nan, xp.where(sign._data == 0, -xp.inf, 0)).astype(logabs._data.dtype))
+    return _ew.add(logabs, bad)
+
+
+def slogdet(input):
+    """``(sign, logabsdet)`` of the determinant."""
+    return _la().slogdet(input)
+
+
+def inverse(input):
+    """Inverse of square matrices."""
+    return _la().inv(input)
+
+
+def cholesky(input, upper=False):
+    """Cholesky factor (lower, or upper with ``upper=True``) of positive-definite matrices."""
+    return _la().cholesky(input, upper=upper)
+
+
+_svd_result = namedtuple("svd", ["U", "S", "V"])
+_qr_result = namedtuple("qr", ["Q", "R"])
+
+
+def svd(input, some=True, compute_uv=True):
+    """Legacy ``torch.svd``: ``(U, S, V)`` with A = U diag(S) V^T (reduced when ``some``)."""
+    u, s, vh = _la().svd(input, full_matrices=not some)
+    if not compute_uv:
+        xp = backend.array_module(u._data)
+        return _svd_result(Tensor._make(xp.zeros_like(u._data)), s, Tensor._make(xp.zeros_like(vh._data)))
+    return _svd_result(u, s, _mT(vh))
+
+
+def qr(input, some=True):
+    """Legacy ``torch.qr``: reduced (``some``) or complete QR."""
+    return _qr_result(*_la().qr(input, "reduced" if some else "complete"))
+
+
+def pinverse(input, rcond=1e-15):
+    """Moore-Penrose pseudo-inverse."""
+    return _la().pinv(input, rtol=rcond)
+
+
+def cross(input, other, dim=None):
+    """Cross product of 3-vectors along ``dim`` (the first dim of size 3 when None)."""
+    if dim is None:
+        dims = [i for i, s in enumerate(np.broadcast_shapes(tuple(input.shape), tuple(other.shape))) if s == 3]
+        if not dims:
+            raise RuntimeError(f"cross: no dimension of size 3 in input shapes {tuple(input.shape)} and {tuple(other.shape)}")
+        dim = dims[0]
+    return _la().cross(input, other, dim=dim)
 
 
 # ---- registry ------------------------------------------------------------------------------------

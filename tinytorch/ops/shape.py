@@ -4,6 +4,8 @@ from __future__ import annotations
 import builtins
 import math
 
+import numpy as np
+
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._common import wrap_dim
@@ -784,24 +786,18 @@ def meshgrid(*tensors, indexing="ij"):
 register(OpInfo("reshape", reshape, lambda rng: [SampleInput((randn(rng, 3, 4), (2, 6))), SampleInput((randn(rng, 3, 4), (-1,)))],
                 ref=lambda x, s: x.reshape(s), torch_fn=lambda torch, x, s: x.reshape(s)))
 register(OpInfo("expand", expand, lambda rng: [SampleInput((randn(rng, 3, 1), (2, 3, 4)))],
-                ref=lambda x, s: __import__("numpy").broadcast_to(x, s), torch_fn=lambda torch, x, s: x.expand(s)))
+                ref=lambda x, s: np.broadcast_to(x, s), torch_fn=lambda torch, x, s: x.expand(s)))
 register(OpInfo("permute", permute, lambda rng: [SampleInput((randn(rng, 2, 3, 4), (2, 0, 1)))],
                 ref=lambda x, d: x.transpose(d), torch_fn=lambda torch, x, d: x.permute(d)))
 register(OpInfo("transpose", transpose, lambda rng: [SampleInput((randn(rng, 2, 3, 4), 0, -1))],
                 ref=lambda x, a, b: x.swapaxes(a, b), torch_fn=lambda torch, x, a, b: x.transpose(a, b)))
 register(OpInfo("stack", stack, lambda rng: [SampleInput((TensorList([randn(rng, 3, 4), randn(rng, 3, 4)]), 1))],
-                ref=lambda ts, d: __import__("numpy").stack(ts, d), torch_fn=lambda torch, ts, d: torch.stack(ts, d)))
+                ref=lambda ts, d: np.stack(ts, d), torch_fn=lambda torch, ts, d: torch.stack(ts, d)))
 register(OpInfo("unbind", unbind, lambda rng: [SampleInput((randn(rng, 3, 4), 1))],
-                ref=lambda x, d: tuple(__import__("numpy").moveaxis(x, d, 0)), torch_fn=lambda torch, x, d: torch.unbind(x, d)))
+                ref=lambda x, d: tuple(np.moveaxis(x, d, 0)), torch_fn=lambda torch, x, d: torch.unbind(x, d)))
 
 
 # ---- registry ------------------------------------------------------------------------------------
-
-def _np():
-    import numpy
-
-    return numpy
-
 
 def _reg(name, fn, samples, ref, torch_fn, **kw):
     register(OpInfo(name, fn, samples, ref=ref, torch_fn=torch_fn, **kw))
@@ -814,53 +810,53 @@ _reg("unflatten", unflatten, lambda rng: [SampleInput((randn(rng, 2, 12), 1, (3,
      lambda x, d, s: x.reshape(2, 3, 4), lambda torch, x, d, s: torch.unflatten(x, d, s))
 _reg("squeeze", squeeze, lambda rng: [SampleInput((randn(rng, 2, 1, 3, 1),)), SampleInput((randn(rng, 2, 1, 3, 1), (1, 3))),
                                       SampleInput((randn(rng, 2, 1, 3, 1), 0))],
-     lambda x, d=None: _np().squeeze(x, axis=tuple(a for a in ((d,) if isinstance(d, int) else d) if x.shape[a] == 1)) if d is not None else _np().squeeze(x),
+     lambda x, d=None: np.squeeze(x, axis=tuple(a for a in ((d,) if isinstance(d, int) else d) if x.shape[a] == 1)) if d is not None else np.squeeze(x),
      lambda torch, x, d=None: torch.squeeze(x) if d is None else torch.squeeze(x, d))
 _reg("unsqueeze", unsqueeze, lambda rng: [SampleInput((randn(rng, 2, 3), -1)), SampleInput((randn(rng, 2, 3), 1))],
-     lambda x, d: _np().expand_dims(x, d), lambda torch, x, d: torch.unsqueeze(x, d))
+     lambda x, d: np.expand_dims(x, d), lambda torch, x, d: torch.unsqueeze(x, d))
 _reg("t", t, lambda rng: [SampleInput((randn(rng, 2, 3),)), SampleInput((randn(rng, 3),))],
      lambda x: x.T, lambda torch, x: torch.t(x))
 _reg("movedim", movedim, lambda rng: [SampleInput((randn(rng, 2, 3, 4), 0, -1)), SampleInput((randn(rng, 2, 3, 4), (0, 1), (2, 0)))],
-     lambda x, s, d: _np().moveaxis(x, s, d), lambda torch, x, s, d: torch.movedim(x, s, d))
+     lambda x, s, d: np.moveaxis(x, s, d), lambda torch, x, s, d: torch.movedim(x, s, d))
 _reg("broadcast_tensors", broadcast_tensors, lambda rng: [SampleInput((randn(rng, 3, 1), randn(rng, 4)))],
-     lambda a, b: _np().broadcast_arrays(a, b), lambda torch, a, b: torch.broadcast_tensors(a, b))
+     lambda a, b: np.broadcast_arrays(a, b), lambda torch, a, b: torch.broadcast_tensors(a, b))
 _reg("repeat", repeat, lambda rng: [SampleInput((randn(rng, 2, 3), 2, 1, 2)), SampleInput((randn(rng, 3), (2, 2)))],
-     lambda x, *r: _np().tile(x, r[0] if isinstance(r[0], tuple) else r),
+     lambda x, *r: np.tile(x, r[0] if isinstance(r[0], tuple) else r),
      lambda torch, x, *r: x.repeat(*r))
 _reg("tile", tile, lambda rng: [SampleInput((randn(rng, 2, 3), (2,)))],
-     lambda x, r: _np().tile(x, r), lambda torch, x, r: torch.tile(x, r))
+     lambda x, r: np.tile(x, r), lambda torch, x, r: torch.tile(x, r))
 _reg("cat", cat, lambda rng: [SampleInput((TensorList([randn(rng, 2, 3), randn(rng, 1, 3), randn(rng, 2, 3)]),)),
                               SampleInput((TensorList([randn(rng, 2, 3), randn(rng, 2, 2)]), -1))],
-     lambda ts, d=0: _np().concatenate(ts, d), lambda torch, ts, d=0: torch.cat(ts, d))
+     lambda ts, d=0: np.concatenate(ts, d), lambda torch, ts, d=0: torch.cat(ts, d))
 _reg("hstack", hstack, lambda rng: [SampleInput((TensorList([randn(rng, 2, 3), randn(rng, 2, 1)]),)),
                                     SampleInput((TensorList([randn(rng, 3), randn(rng, 2)]),))],
-     lambda ts: _np().hstack(ts), lambda torch, ts: torch.hstack(ts))
+     lambda ts: np.hstack(ts), lambda torch, ts: torch.hstack(ts))
 _reg("vstack", vstack, lambda rng: [SampleInput((TensorList([randn(rng, 3), randn(rng, 2, 3)]),))],
-     lambda ts: _np().vstack(ts), lambda torch, ts: torch.vstack(ts))
+     lambda ts: np.vstack(ts), lambda torch, ts: torch.vstack(ts))
 _reg("split", split, lambda rng: [SampleInput((randn(rng, 5, 3), 2)), SampleInput((randn(rng, 3, 5), [1, 4], 1))],
-     lambda x, s, d=0: _np().split(x, list(range(s, x.shape[d], s)) if isinstance(s, int) else _np().cumsum(s)[:-1], d),
+     lambda x, s, d=0: np.split(x, list(range(s, x.shape[d], s)) if isinstance(s, int) else np.cumsum(s)[:-1], d),
      lambda torch, x, s, d=0: torch.split(x, s, d))
 _reg("chunk", chunk, lambda rng: [SampleInput((randn(rng, 5, 3), 3)), SampleInput((randn(rng, 3, 4), 2, 1))],
-     lambda x, c, d=0: _np().split(x, list(range(-(-x.shape[d] // c), x.shape[d], -(-x.shape[d] // c))), d),
+     lambda x, c, d=0: np.split(x, list(range(-(-x.shape[d] // c), x.shape[d], -(-x.shape[d] // c))), d),
      lambda torch, x, c, d=0: torch.chunk(x, c, d))
 _reg("narrow", narrow, lambda rng: [SampleInput((randn(rng, 4, 5), 1, 1, 3)), SampleInput((randn(rng, 4, 5), 0, -2, 2))],
-     lambda x, d, s, n: _np().take(x, range(s % x.shape[d], s % x.shape[d] + n), axis=d),
+     lambda x, d, s, n: np.take(x, range(s % x.shape[d], s % x.shape[d] + n), axis=d),
      lambda torch, x, d, s, n: torch.narrow(x, d, s, n))
 _reg("flip", flip, lambda rng: [SampleInput((randn(rng, 2, 3, 4), (0, 2))), SampleInput((randn(rng, 3, 4), -1))],
-     lambda x, d: _np().flip(x, d), lambda torch, x, d: torch.flip(x, d if isinstance(d, tuple) else (d,)))
+     lambda x, d: np.flip(x, d), lambda torch, x, d: torch.flip(x, d if isinstance(d, tuple) else (d,)))
 _reg("roll", roll, lambda rng: [SampleInput((randn(rng, 3, 4), 2)), SampleInput((randn(rng, 3, 4), (1, -1), (0, 1)))],
-     lambda x, s, d=None: _np().roll(x, s, d), lambda torch, x, s, d=None: torch.roll(x, s, d))
+     lambda x, s, d=None: np.roll(x, s, d), lambda torch, x, s, d=None: torch.roll(x, s, d))
 _reg("diagonal", diagonal, lambda rng: [SampleInput((randn(rng, 3, 4),)), SampleInput((randn(rng, 2, 3, 4), 1, -1, 0))],
-     lambda x, o=0, a=0, b=1: _np().diagonal(x, o, a, b), lambda torch, x, o=0, a=0, b=1: torch.diagonal(x, o, a, b))
+     lambda x, o=0, a=0, b=1: np.diagonal(x, o, a, b), lambda torch, x, o=0, a=0, b=1: torch.diagonal(x, o, a, b))
 _reg("diag_embed", diag_embed, lambda rng: [SampleInput((randn(rng, 2, 3),)), SampleInput((randn(rng, 2, 3), 1, 0, 2))],
      None, lambda torch, x, o=0, a=-2, b=-1: torch.diag_embed(x, o, a, b))
 _reg("diag", diag, lambda rng: [SampleInput((randn(rng, 3),)), SampleInput((randn(rng, 3), -1)), SampleInput((randn(rng, 3, 4), 1))],
-     lambda x, k=0: _np().diag(x, k), lambda torch, x, k=0: torch.diag(x, k))
-_reg("trace", trace, lambda rng: [SampleInput((randn(rng, 3, 4),))], lambda x: _np().trace(x), lambda torch, x: torch.trace(x))
+     lambda x, k=0: np.diag(x, k), lambda torch, x, k=0: torch.diag(x, k))
+_reg("trace", trace, lambda rng: [SampleInput((randn(rng, 3, 4),))], lambda x: np.trace(x), lambda torch, x: torch.trace(x))
 _reg("tril", tril, lambda rng: [SampleInput((randn(rng, 3, 4),)), SampleInput((randn(rng, 2, 3, 4), -1))],
-     lambda x, k=0: _np().tril(x, k), lambda torch, x, k=0: torch.tril(x, k))
+     lambda x, k=0: np.tril(x, k), lambda torch, x, k=0: torch.tril(x, k))
 _reg("triu", triu, lambda rng: [SampleInput((randn(rng, 3, 4),)), SampleInput((randn(rng, 2, 3, 4), 1))],
-     lambda x, k=0: _np().triu(x, k), lambda torch, x, k=0: torch.triu(x, k))
+     lambda x, k=0: np.triu(x, k), lambda torch, x, k=0: torch.triu(x, k))
 _reg("meshgrid", meshgrid, lambda rng: [SampleInput((randn(rng, 3), randn(rng, 2))), SampleInput((randn(rng, 3), randn(rng, 2)), {"indexing": "xy"})],
-     lambda a, b, indexing="ij": _np().meshgrid(a, b, indexing=indexing),
+     lambda a, b, indexing="ij": np.meshgrid(a, b, indexing=indexing),
      lambda torch, a, b, indexing="ij": torch.meshgrid(a, b, indexing=indexing))
