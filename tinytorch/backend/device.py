@@ -28,10 +28,6 @@ class device:
         if index is not None:
             if not isinstance(index, int) or index < 0:
                 raise ValueError(f"device: index must be a non-negative int, got {index!r}")
-            if s == "cpu" and index != 0:
-                raise RuntimeError(f"Invalid device: cpu has no index {index}")
-            if s == "cpu":
-                index = None
         self.type = s
         self.index = index
 

@@ -47,6 +47,9 @@ def binary_operands(a, b, op: str, *, float_result: bool = False):
     """
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
+    for x, role in ((a, "input"), (b, "other")):
+        if not isinstance(x, Tensor) and not is_scalar(x):
+            raise TypeError(f"{op}: expected {role} to be a Tensor or a number, got {type(x).__name__}")
     dt = dtypes.result_type(a, b)
     if float_result and not dt.is_floating_point:
         dt = dtypes.get_default_dtype()
