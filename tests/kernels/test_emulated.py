@@ -165,6 +165,17 @@ def test_fused_sgd(emu, rng, dtype, opts):
             np.testing.assert_allclose(s["momentum_buffer"]._data, wb, **TOL[dtype])
 
 
+def test_fused_optimizer_leaves_mixed_groups_to_the_caller(emu, rng):
+    ps, gs = _params(rng, np.float32, [(3,), (4,)])
+    ps[1] = ps[1].astype(np.float64)
+    with pytest.raises(launchers.Unsupported, match="param 1"):
+        launchers.fused_optimizer_step(emu, "sgd", ps, gs, [_State(), _State()], dict(lr=0.1))
+    strided = np.zeros((4, 4), np.float32)[:, ::2]
+    with pytest.raises(launchers.Unsupported, match="contiguous=False"):
+        launchers.fused_optimizer_step(emu, "sgd", [strided], [np.zeros((4, 2), np.float32)], [_State()],
+                                       dict(lr=0.1))
+
+
 def test_fused_sgd_first_momentum_step_is_left_to_the_caller(emu, rng):
     ps, gs = _params(rng, np.float32, [(3,)])
     before = ps[0].copy()
@@ -224,3 +235,32 @@ def test_launchers_validate(emu, rng):
         launchers.conv2d_forward(emu, x, w, None, 1, "same", 1, 1)
     with pytest.raises(launchers.Unsupported):
         launchers.linear_act_backward(emu, x, x, "silu", True)
+
+
+@pytest.mark.parametrize("make", [
+    lambda optim, ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+    lambda optim, ps: optim.Adam(ps, lr=0.01, weight_decay=0.1, amsgrad=True),
+    lambda optim, ps: optim.AdamW(ps, lr=0.01, maximize=True),
+])
+def test_fused_step_matches_tinytorch_optimizers(emu, rng, make):
+    """The state layout the launcher reads is the one tinytorch.optim keeps: fused == per-parameter."""
+    tt = pytest.importorskip("tinytorch")
+    optim = pytest.importorskip("tinytorch.optim")
+    init = [rng.standard_normal(s).astype(np.float32) for s in [(3, 4), (5,)]]
+    ps_a = [tt.tensor(a.copy(), requires_grad=True) for a in init]
+    ps_b = [tt.tensor(a.copy(), requires_grad=True) for a in init]
+    opt_a, opt_b = make(optim, ps_a), make(optim, ps_b)
+    for step in range(3):
+        grads = [rng.standard_normal(a.shape).astype(np.float32) for a in init]
+        for pa, pb, g in zip(ps_a, ps_b, grads):
+            pa.grad, pb.grad = tt.tensor(g.copy()), tt.tensor(g.copy())
+        opt_a.step()
+        group = opt_b.param_groups[0]
+        if step == 0:
+            opt_b.step()  # creates the state (SGD's momentum buffers are born on the first step)
+            continue
+        hyper = {k: v for k, v in group.items() if k != "params"}
+        assert launchers.fused_optimizer_step(emu, opt_b._fused_kind, [p._data for p in ps_b],
+                                              [p.grad._data for p in ps_b], [opt_b.state[p] for p in ps_b], hyper)
+    for pa, pb in zip(ps_a, ps_b):
+        np.testing.assert_allclose(pb._data, pa._data, rtol=1e-5, atol=1e-6)

@@ -252,6 +252,11 @@ def fused_optimizer_step(rt, kind, params, grads, states, hyper) -> bool:
     T = _kernel_type(op, dtype, ("float32", "float64"))
     acc = _acc_type(dtype)
     xp = rt.xp
+    for i, p in enumerate(params):
+        # mixed dtypes or strided views: the per-parameter path handles them
+        if p.dtype != dtype or not p.flags.c_contiguous:
+            raise Unsupported(f"{op}: param {i} ({p.dtype.name}, contiguous={p.flags.c_contiguous}) "
+                              f"does not share the group's contiguous {dtype.name} layout")
     grads = [xp.ascontiguousarray(g) for g in grads]
     for i, (p, g) in enumerate(zip(params, grads)):
         _check_array(op, f"param {i}", p, dtype)
