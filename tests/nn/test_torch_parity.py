@@ -145,6 +145,21 @@ FORWARDS = {
     "lstm_unbatched": (lambda n: n.LSTM(3, 4), lambda: (_rand(5, 3),)),
     "gru_cell": (lambda n: n.GRUCell(3, 4), lambda: (_rand(2, 3), _rand(2, 4))),
     "lstm_cell": (lambda n: n.LSTMCell(3, 4), lambda: (_rand(2, 3),)),
+    "gru_h0_unbatched": (lambda n: n.GRU(3, 4, num_layers=2), lambda: (_rand(5, 3), _rand(2, 4))),
+    "mha_unbatched": (lambda n: n.MultiheadAttention(8, 4), lambda: (_rand(3, 8), _rand(5, 8), _rand(5, 8))),
+    "mha_bias_kv_zero_attn": (lambda n: n.MultiheadAttention(8, 2, add_bias_kv=True, add_zero_attn=True),
+                              lambda: (_rand(3, 2, 8), _rand(4, 2, 8), _rand(4, 2, 8))),
+    "instancenorm2d": (lambda n: n.InstanceNorm2d(3, affine=True), lambda: (_rand(2, 3, 4, 4),)),
+    "instancenorm1d_unbatched": (lambda n: n.InstanceNorm1d(3), lambda: (_rand(3, 6),)),
+    "rmsnorm": (lambda n: n.RMSNorm((2, 3), eps=1e-6), lambda: (_rand(4, 2, 3),)),
+    "upsample_bilinear": (lambda n: n.Upsample(scale_factor=2, mode="bilinear", align_corners=False),
+                          lambda: (_rand(1, 2, 3, 3),)),
+    "pools_1d": (lambda n: n.Sequential(n.MaxPool1d(2), n.AvgPool1d(2, 1), n.AdaptiveAvgPool1d(2)),
+                 lambda: (_rand(2, 3, 9),)),
+    "adaptive_max": (lambda n: n.AdaptiveMaxPool2d((2, 3)), lambda: (_rand(1, 2, 5, 7),)),
+    "dropout_eval": (lambda n: n.Sequential(n.Dropout(0.3), n.Dropout2d(0.4), n.Linear(4, 4)),
+                     lambda: (_rand(2, 3, 5, 4),)),
+    "reflect_pad": (lambda n: n.ReflectionPad2d((1, 2, 0, 1)), lambda: (_rand(1, 2, 3, 4),)),
 }
 
 
@@ -187,11 +202,24 @@ def test_mha_masks_and_weights_match_torch():
         out = ours(_t(q), _t(k), _t(k), key_padding_mask=_t(kpm), attn_mask=_t(attn_mask), average_attn_weights=avg)
         _close(out[0], ref[0], 1e-9)
         _close(out[1], ref[1], 1e-9)
+    mask3 = torch.rand(2 * 2, 3, 4) < 0.3
+    mask3[..., 0] = False  # every query keeps one key
+    ref = theirs(q, k, k, attn_mask=mask3)
+    out = ours(_t(q), _t(k), _t(k), attn_mask=_t(mask3))
+    _close(out[0], ref[0], 1e-9)
+    causal = torch.triu(torch.ones(3, 3, dtype=torch.bool), 1)
+    ref = theirs(q, q, q, attn_mask=causal, is_causal=True)
+    out = ours(_t(q), _t(q), _t(q), is_causal=True)
+    _close(out[1], ref[1], 1e-9)
     float_mask = _rand(3, 4)
     ref = theirs(q, k, k, attn_mask=float_mask, need_weights=False)
     out = ours(_t(q), _t(k), _t(k), attn_mask=_t(float_mask), need_weights=False)
     assert out[1] is None
     _close(out[0], ref[0], 1e-9)
+    ref[0].sum().backward()
+    out[0].sum().backward()
+    for (name, p), (_, r) in zip(ours.named_parameters(), theirs.named_parameters()):
+        _close(p.grad, r.grad, 1e-9)
 
 
 def test_lstm_with_initial_state_and_gradients_match_torch():
