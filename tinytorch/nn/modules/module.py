@@ -55,7 +55,7 @@ def _addindent(s: str, n: int) -> str:
     return lines[0] + "\n" + "\n".join(" " * n + line for line in lines[1:])
 
 
-def _check_name(kind: str, name, owner) -> None:
+def _check_name(kind: str, name) -> None:
     if not isinstance(name, str):
         raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
     if "." in name:
@@ -105,7 +105,7 @@ class Module:
         """Register ``param`` (or None) under ``name``."""
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
-        _check_name("parameter", name, self)
+        _check_name("parameter", name)
         if hasattr(self, name) and name not in self._parameters:
             raise KeyError(f"attribute '{name}' already exists")
         if param is None:
@@ -128,7 +128,7 @@ class Module:
         """Register ``tensor`` (or None) as a buffer; non-persistent buffers stay out of state_dict."""
         if "_buffers" not in self.__dict__:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
-        _check_name("buffer", name, self)
+        _check_name("buffer", name)
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute '{name}' already exists")
         if tensor is not None and not isinstance(tensor, Tensor):
@@ -148,7 +148,7 @@ class Module:
         """Register ``module`` (or None) as a child under ``name``."""
         if not isinstance(module, Module) and module is not None:
             raise TypeError(f"{type(module).__module__}.{type(module).__name__} is not a Module subclass")
-        _check_name("module", name, self)
+        _check_name("module", name)
         if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
         self._modules[name] = module
@@ -168,11 +168,8 @@ class Module:
         d = self.__dict__
 
         def remove_from(*stores):
-            for s in stores:
-                if s is d:
-                    s.pop(name, None)
-                elif s is not None:
-                    s.pop(name, None)
+            for store in stores:
+                store.pop(name, None)
 
         params = d.get("_parameters")
         if isinstance(value, Parameter):
@@ -382,8 +379,7 @@ class Module:
                 p._vc[0] += 1
             if p._grad is not None:
                 with grad_mode.no_grad():
-                    g = fn(p._grad)
-                p._grad = g if g is not p._grad else p._grad
+                    p._grad = fn(p._grad)
         for k, b in self._buffers.items():
             if b is not None:
                 with grad_mode.no_grad():
