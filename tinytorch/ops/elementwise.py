@@ -62,7 +62,8 @@ def _quiet():
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
-        return a._data + b._data
+        with _quiet():
+            return a._data + b._data
 
     @staticmethod
     def backward(ctx, grad):
@@ -80,7 +81,8 @@ def add(input, other, *, alpha=1):
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
-        return a._data - b._data
+        with _quiet():
+            return a._data - b._data
 
     @staticmethod
     def backward(ctx, grad):
@@ -101,7 +103,8 @@ class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
-        return a._data * b._data
+        with _quiet():
+            return a._data * b._data
 
     @staticmethod
     def backward(ctx, grad):
@@ -252,7 +255,8 @@ class Pow(Function):
         a, b, y = ctx.saved_tensors
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = mul(grad, mul(b, pow(a, sub(b, 1))))
+            # torch defines it as 0 where b == 0 (0 * 0**-1 would be NaN)
+            ga = mul(grad, where(eq(b, 0), 0.0, mul(b, pow(a, sub(b, 1)))))
         if ctx.needs_input_grad[1]:
             # d/db a**b = a**b log(a); torch defines it as 0 where a == 0 and b >= 0
             mask = logical_and(eq(a, 0), ge(b, 0))
