@@ -489,6 +489,13 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
         loss = mul(ops.exp(target), sub(target, input))
     else:
         loss = sub(_xlogx(target), mul(target, input))
+    if reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support size."
+            "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+            "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+            stacklevel=2,
+        )
     if reduction == "batchmean":
         total = ops.sum(loss)
         return div(total, input.shape[0]) if input.ndim else total
