@@ -209,8 +209,85 @@ def test_fraction_lengths_match_torch():
         assert ours == theirs
 
 
-def test_workers_not_implemented_is_clear():
-    ds = TensorDataset(tinytorch.arange(4))
-    dl = DataLoader(ds, batch_size=2, num_workers=2)
-    with pytest.raises(NotImplementedError, match="num_workers"):
-        list(dl)
+class _WorkerAware(IterableDataset):
+    """Each worker streams its own share of range(n), as torch's docs recommend."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        from tinytorch.utils.data import get_worker_info
+
+        info = get_worker_info()
+        if info is None:
+            return iter(range(self.n))
+        return iter(range(info.id, self.n, info.num_workers))
+
+
+class _Failing(Dataset):
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        if i == 2:
+            raise KeyError("sample 2 is broken")
+        return i
+
+
+def _seen_by_worker(worker_id):
+    from tinytorch.utils.data import get_worker_info
+
+    info = get_worker_info()
+    assert info is not None and info.id == worker_id
+    _seen_by_worker.calls = getattr(_seen_by_worker, "calls", 0) + 1  # in the worker's memory only
+
+
+class _WhoLoads(Dataset):
+    def __len__(self):
+        return 6
+
+    def __getitem__(self, i):
+        from tinytorch.utils.data import get_worker_info
+
+        info = get_worker_info()
+        return {"i": i, "worker": -1 if info is None else info.id, "seed": 0 if info is None else info.seed % 1000,
+                "x": tinytorch.full((2,), float(i))}
+
+
+def test_workers_map_style_same_batches_in_order():
+    ds = TensorDataset(tinytorch.arange(40).reshape(20, 2), tinytorch.arange(20))
+    single = [b[1].tolist() for b in DataLoader(ds, batch_size=3)]
+    multi = [b[1].tolist() for b in DataLoader(ds, batch_size=3, num_workers=2, prefetch_factor=1)]
+    assert multi == single
+    g = lambda: tinytorch.Generator().manual_seed(5)  # noqa: E731
+    a = [b[1].tolist() for b in DataLoader(ds, batch_size=4, shuffle=True, generator=g())]
+    b = [b[1].tolist() for b in DataLoader(ds, batch_size=4, shuffle=True, generator=g(), num_workers=2)]
+    assert sorted(sum(b, [])) == list(range(20)) and len(b) == 5
+
+
+def test_workers_info_init_fn_and_persistence():
+    dl = DataLoader(_WhoLoads(), batch_size=2, num_workers=2, worker_init_fn=_seen_by_worker, persistent_workers=True)
+    for _ in range(2):  # two epochs on the same workers
+        batches = list(dl)
+        assert [b["i"].tolist() for b in batches] == [[0, 1], [2, 3], [4, 5]]
+        assert [b["worker"].tolist()[0] for b in batches] == [0, 1, 0]  # round-robin dispatch
+        assert batches[0]["x"].tolist() == [[0.0, 0.0], [1.0, 1.0]]
+    assert dl._workers is not None and all(w.is_alive() for w in dl._workers._workers)
+    dl._workers.shutdown()
+    assert get_worker_info_in_main() is None
+
+
+def get_worker_info_in_main():
+    from tinytorch.utils.data import get_worker_info
+
+    return get_worker_info()
+
+
+def test_workers_iterable_dataset_sharded():
+    out = [int(v) for b in DataLoader(_WorkerAware(11), batch_size=2, num_workers=2) for v in b.tolist()]
+    assert sorted(out) == list(range(11))
+
+
+def test_worker_error_is_reraised_with_its_type():
+    with pytest.raises(KeyError, match="sample 2 is broken"):
+        list(DataLoader(_Failing(), batch_size=1, num_workers=2))
