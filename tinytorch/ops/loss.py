@@ -228,18 +228,20 @@ class CrossEntropyIndices(Function):
             loss, dlogits = fused
         else:
             shifted = x - x.max(axis=1, keepdims=True)
-            lse = xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+            e = xp.exp(shifted)
+            denom = e.sum(axis=1, keepdims=True)
             safe = xp.where(valid, target, 0)
             picked = xp.take_along_axis(shifted, safe[:, None], axis=1)[:, 0]
-            loss = (lse[:, 0] - picked) * valid
+            loss = (xp.log(denom[:, 0]) - picked) * valid
             dlogits = None
             if need:
-                dlogits = xp.exp(shifted - lse)
+                dlogits = e / denom
                 dlogits[xp.arange(x.shape[0]), safe] -= 1.0
                 dlogits *= valid[:, None]
         ctx.dlogits = dlogits
         ctx.target, ctx.valid, ctx.reduction = target, valid, reduction
-        ctx.count = builtins.int(valid.sum())
+        # the count stays an array: no host sync on the GPU
+        ctx.count = valid.sum().astype(x.dtype)
         ctx.save_for_backward(logits)
         loss = loss.astype(x.dtype, copy=False)
         if reduction == "none":
@@ -247,13 +249,14 @@ class CrossEntropyIndices(Function):
         total = loss.sum()
         if reduction == "sum":
             return total
-        return (total / ctx.count) if ctx.count else xp.asarray(xp.nan, dtype=x.dtype)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return total / ctx.count  # 0 / 0 = nan when every target is ignored, like torch
 
     @staticmethod
     def backward_arrays(ctx, grad):
         if ctx.reduction == "none":
             return ctx.dlogits * grad[:, None], None
-        scale = grad if ctx.reduction == "sum" else grad / builtins.max(ctx.count, 1)
+        scale = grad if ctx.reduction == "sum" else grad / ctx.xp.maximum(ctx.count, 1)
         return ctx.dlogits * scale, None
 
     @staticmethod
@@ -267,7 +270,7 @@ class CrossEntropyIndices(Function):
         if ctx.reduction == "none":
             return mul(d, ops.reshape(grad, (m, 1))), None
         if ctx.reduction == "mean":
-            grad = div(grad, builtins.max(ctx.count, 1))
+            grad = div(grad, _const(xp.maximum(ctx.count, 1)))
         return mul(d, grad), None
 
 
