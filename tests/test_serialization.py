@@ -204,3 +204,40 @@ def test_missing_safetensors_gives_clear_importerror(monkeypatch):
     monkeypatch.setitem(sys.modules, "safetensors", None)
     with pytest.raises(ImportError, match="safetensors"):
         tinytorch.save({"a": 1}, io.BytesIO())
+
+
+def test_resume_from_checkpoint_equals_uninterrupted_training(tmp_path):
+    rng = np.random.default_rng(0)
+    data = [(tinytorch.tensor(rng.standard_normal((4, 3)).astype(np.float32)),
+             tinytorch.tensor(rng.standard_normal((4, 1)).astype(np.float32))) for _ in range(6)]
+
+    def make():
+        tinytorch.manual_seed(1)
+        model = nn.Linear(3, 1)
+        opt = tinytorch.optim.AdamW(model.parameters(), lr=0.05)
+        sched = tinytorch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        return model, opt, sched
+
+    def train(model, opt, sched, batches):
+        for x, y in batches:
+            opt.zero_grad()
+            ((model(x) - y) ** 2).mean().backward()
+            opt.step()
+            sched.step()
+
+    model, opt, sched = make()
+    train(model, opt, sched, data[:3])
+    tinytorch.save({"model": model.state_dict(), "optim": opt.state_dict(), "sched": sched.state_dict(), "epoch": 3},
+                   tmp_path / "ckpt.safetensors")
+    train(model, opt, sched, data[3:])
+
+    model2, opt2, sched2 = make()
+    ckpt = tinytorch.load(tmp_path / "ckpt.safetensors")
+    model2.load_state_dict(ckpt["model"])
+    opt2.load_state_dict(ckpt["optim"])
+    sched2.load_state_dict(ckpt["sched"])
+    assert ckpt["epoch"] == 3
+    train(model2, opt2, sched2, data[3:])
+    for a, b in zip(model.parameters(), model2.parameters()):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    assert sched2.get_last_lr() == sched.get_last_lr()

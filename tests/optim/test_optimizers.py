@@ -156,6 +156,11 @@ def test_hyperparameters_validated_at_construction(cls, kwargs, msg):
         cls([p], **kwargs)
 
 
+def test_differentiable_is_refused_clearly():
+    with pytest.raises(NotImplementedError, match="differentiable=True"):
+        optim.Adam([tinytorch.ones(1, requires_grad=True)], differentiable=True)
+
+
 def test_param_groups_defaults_and_errors():
     a, b, c = (tinytorch.ones(2, requires_grad=True) for _ in range(3))
     opt = optim.SGD([{"params": [a]}, {"params": b, "lr": 0.5}], lr=0.1, momentum=0.9)

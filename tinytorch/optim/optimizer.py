@@ -116,6 +116,11 @@ class Optimizer:
     _fused_kind: str | None = None
 
     def __init__(self, params, defaults: dict):
+        if defaults.get("differentiable"):
+            raise NotImplementedError(
+                f"{type(self).__name__}: differentiable=True is not supported; tinytorch steps update the "
+                "parameters in place outside the autograd graph"
+            )
         self.defaults = defaults
         self.state = _IdentityDict()
         self.param_groups: list[dict] = []
