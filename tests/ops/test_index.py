@@ -227,3 +227,12 @@ def test_unique_searchsorted_bincount_histc(device):
     assert host(h).tolist() == torch.histc(torch.tensor([1.0, 2.0, 1.0, 3.0, -5.0]), bins=4, min=0, max=3).tolist()
     with pytest.raises(RuntimeError, match="bincount only supports 1-d non-negative integral inputs"):
         tinytorch.bincount(_t([1.0], device))
+
+
+def test_index_put_accumulate_and_shape_error(device):
+    x = _t(np.zeros(4), device)
+    out = x.index_put((_i([0, 2, 0], device),), _t([1.0, 2.0, 3.0], device), accumulate=True)
+    np.testing.assert_array_equal(host(out), [4, 0, 2, 0])
+    y = _t(np.zeros((3, 5)), device, True) * 1
+    with pytest.raises(RuntimeError, match=r"value tensor of shape \(2, 5\) cannot be broadcast to indexing result of shape \(5,\)"):
+        y[0] = _t(np.ones((2, 5)), device)

@@ -15,7 +15,7 @@ from . import elementwise as _ew
 from .registry import OpInfo, SampleInput, register, randn
 
 __all__ = [
-    "getitem", "index_put", "setitem_", "gather", "scatter", "scatter_add", "index_select", "index_add",
+    "getitem", "index_put", "index_put_", "setitem_", "gather", "scatter", "scatter_add", "index_select", "index_add",
     "index_fill", "index_copy", "masked_fill", "masked_select", "masked_scatter", "take", "take_along_dim",
     "nonzero", "argwhere", "scatter_", "scatter_add_", "index_add_", "index_fill_", "index_copy_",
     "masked_fill_", "masked_scatter_", "argsort", "sort", "msort", "topk", "kthvalue", "median", "mode",
@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 TENSOR_METHODS = (
-    "getitem", "index_put", "gather", "scatter", "scatter_add", "index_select", "index_add", "index_fill",
+    "getitem", "index_put", "index_put_", "gather", "scatter", "scatter_add", "index_select", "index_add", "index_fill",
     "index_copy", "masked_fill", "masked_select", "masked_scatter", "take", "take_along_dim", "nonzero",
     "argwhere", "scatter_", "scatter_add_", "index_add_", "index_fill_", "index_copy_", "masked_fill_",
     "masked_scatter_", "argsort", "sort", "msort", "topk", "kthvalue", "median", "mode", "unique",
@@ -166,23 +166,38 @@ class IndexPut(Function):
         return gx, gv, None
 
 
-def index_put(input, index, value):
-    """Out-of-place ``input[index] = value``; gradients flow to both ``input`` and ``value``."""
+def index_put(input, index, value, accumulate=False):
+    """Out-of-place ``input[index] = value`` (``+=`` with repeats summed when ``accumulate``).
+
+    Gradients flow to both ``input`` and ``value``. ``index`` is anything ``__getitem__`` takes
+    (torch's tuple of index tensors included).
+    """
     idx = _normalize_index(index, input, "index_put")
     v = ensure_tensor(value, "index_put", like=input)
     if v._data.dtype != input._data.dtype:
         from .convert import to_dtype
 
         v = to_dtype(v, input._data.dtype)
+    # the shape input[index] would have, without touching (or copying) input's data
+    target = np.broadcast_to(np.empty((), dtype=np.bool_), input._data.shape)[_host_idx(idx)].shape
     try:
-        np.broadcast_shapes(tuple(v._data.shape), np.empty(input._data.shape, dtype=np.bool_)[_host_idx(idx)].shape)
+        ok = np.broadcast_shapes(tuple(v._data.shape), target) == tuple(target)
     except ValueError:
+        ok = False
+    if not ok:
         raise RuntimeError(
-            f"index_put: shape mismatch: value tensor of shape {tuple(v.shape)} cannot be broadcast to indexing result"
-        ) from None
-    except Exception:  # noqa: BLE001 - device index arrays; the backend reports its own error
-        pass
+            f"index_put: shape mismatch: value tensor of shape {tuple(v.shape)} cannot be broadcast to indexing result of shape {tuple(target)}"
+        )
+    if accumulate:
+        from .shape import expand
+
+        return _ew.add(input, IndexAccumulate.apply(expand(v, tuple(target)), idx, tuple(input._data.shape)))
     return IndexPut.apply(input, v, idx)
+
+
+def index_put_(input, indices, values, accumulate=False):
+    """In-place ``index_put``."""
+    return inplace(input, lambda: index_put(input, indices, values, accumulate), "index_put_")
 
 
 def _host_idx(idx):
@@ -735,7 +750,7 @@ def mode(input, dim=-1, keepdim=False):
     # run lengths over each sorted row: at position i, i - (start of i's run) + 1
     new_run = xp.concatenate([xp.ones(s.shape[:-1] + (1,), dtype=bool), s[..., 1:] != s[..., :-1]], -1)
     run_id = xp.cumsum(new_run, -1) - 1
-    run_starts = _stable_argsort(xp, ~new_run, -1)  # positions of run starts come first, in order
+    run_starts = _stable_argsort(xp, (~new_run).astype("int8"), -1)  # positions of run starts come first, in order
     pos = xp.arange(n)
     count = pos - xp.take_along_axis(run_starts, run_id, -1) + 1
     # the first maximal count ends the smallest value among the most frequent ones
@@ -754,8 +769,11 @@ def mode(input, dim=-1, keepdim=False):
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
     """Distinct elements (sorted), optionally with inverse indices and counts; ``dim`` for unique slices."""
     xp = backend.array_module(input._data)
-    res = xp.unique(input._data, return_inverse=return_inverse or None, return_counts=return_counts or None, axis=dim) \
-        if dim is not None else xp.unique(input._data, return_inverse=True, return_counts=True)
+    if dim is not None:
+        dim = wrap_dim(dim, input._data.ndim, "unique")
+        res = xp.unique(input._data, return_inverse=builtins.bool(return_inverse), return_counts=builtins.bool(return_counts), axis=dim)
+    else:
+        res = xp.unique(input._data, return_inverse=True, return_counts=True)
     if dim is None:
         vals, inv, counts = res
         inv = inv.reshape(input._data.shape)
@@ -881,12 +899,25 @@ register(OpInfo(
 register(OpInfo(
     "index_put", index_put,
     lambda rng: [SampleInput((randn(rng, 4, 5), (slice(1, 3),), randn(rng, 5)), name="broadcast_value"),
-                 SampleInput((randn(rng, 4, 5), (np.array([0, 3]),), randn(rng, 2, 5)), name="int_array")],
-    ref=lambda x, idx, v: _np_index_put(x, idx, v), torch_fn=None))
+                 SampleInput((randn(rng, 4, 5), (np.array([0, 3]),), randn(rng, 2, 5)), name="int_array"),
+                 SampleInput((randn(rng, 4, 5), (np.array([0, 3, 0]), np.array([1, 1, 1])), randn(rng, 3), True), name="accumulate")],
+    ref=lambda x, idx, v, acc=False: _np_index_put(x, idx, v, acc),
+    torch_fn=lambda torch, x, idx, v, acc=False: _torch_index_put(torch, x, idx, v, acc)))
 
 
-def _np_index_put(x, idx, v):
+def _np_index_put(x, idx, v, accumulate=False):
     out = x.copy()
+    if accumulate:
+        np.add.at(out, idx, v)
+    else:
+        out[idx] = v
+    return out
+
+
+def _torch_index_put(torch, x, idx, v, acc):
+    if builtins.all(isinstance(i, np.ndarray) for i in idx):
+        return torch.index_put(x, tuple(torch.from_numpy(i) for i in idx), v, acc)
+    out = x.clone()
     out[idx] = v
     return out
 
