@@ -164,7 +164,7 @@ class Conv2d(Function):
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, dilation, groups, out_size):
         ctx.geom = (stride, padding, dilation, groups)
-        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
+        ctx.save_for_backward(x, w)  # both, whatever is needed: the CUDA backward kernel takes both
         ctx.x_size = x._data.shape[2:]
         ctx.w_shape = w._data.shape
         bd = None if b is None else b._data
@@ -190,13 +190,10 @@ class Conv2d(Function):
     @staticmethod
     def backward_arrays(ctx, grad):
         x, w = ctx.saved_tensors
-        xd = None if x is None else x._data
-        wd = None if w is None else w._data
+        xd, wd = x._data, w._data
         stride, padding, dilation, groups = ctx.geom
         need = ctx.needs_input_grad
-        got = None
-        if xd is not None and wd is not None:
-            got = kernels.conv2d_backward(xd, wd, grad, stride, padding, dilation, groups, need[0], need[1], need[2])
+        got = kernels.conv2d_backward(xd, wd, grad, stride, padding, dilation, groups, need[0], need[1], need[2])
         if got is not None:
             return got
         xp = ctx.xp
