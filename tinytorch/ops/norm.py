@@ -53,11 +53,13 @@ class Standardize(Function):
         a = x._data
         if stats is None:
             mean = a.mean(axis=axes, keepdims=True)
-            var = a.var(axis=axes, keepdims=True)
+            xc = a - mean
+            var = (xc * xc).mean(axis=axes, keepdims=True)
         else:
             mean, var = stats
+            xc = a - mean
         invstd = 1.0 / xp.sqrt(var + eps)
-        y = (a - mean) * invstd
+        y = xc * invstd
         if weight is not None:
             y = y * weight._data
         if bias is not None:
