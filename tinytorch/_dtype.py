@@ -17,22 +17,23 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 class dtype:
     """A tensor element type, printed like torch's (``tinytorch.float32``)."""
 
-    __slots__ = ("name", "_np", "is_floating_point", "is_complex", "is_signed", "itemsize", "_kind")
+    __slots__ = ("name", "np", "_np", "is_floating_point", "is_complex", "is_signed", "itemsize", "_kind")
+
+    def __new__(cls, name, np_dtype, kind, itemsize):
+        if np_dtype is None and cls is dtype:
+            cls = _UnavailableDtype  # its .np explains which package is missing
+        return object.__new__(cls)
 
     def __init__(self, name, np_dtype, kind, itemsize):
         self.name = name
+        if np_dtype is not None:
+            self.np = np_dtype  # a plain slot: read on every op, so no property here
         self._np = np_dtype
         self._kind = kind  # 0 bool, 1 int, 2 float
         self.is_floating_point = kind == 2
         self.is_complex = False
         self.is_signed = kind != 0 and name != "uint8"
         self.itemsize = itemsize
-
-    @property
-    def np(self):
-        if self._np is None:
-            raise TypeError(f"{self.name} needs the ml_dtypes package on NumPy: pip install ml_dtypes")
-        return self._np
 
     def to_real(self):
         return self
@@ -42,6 +43,16 @@ class dtype:
 
     def __reduce__(self):
         return (_by_name, (self.name,))
+
+
+class _UnavailableDtype(dtype):
+    """A dtype whose NumPy type needs an optional package that is not installed."""
+
+    __slots__ = ()
+
+    @property
+    def np(self):
+        raise TypeError(f"{self.name} needs the ml_dtypes package on NumPy: pip install ml_dtypes")
 
 
 float32 = dtype("float32", np.dtype(np.float32), 2, 4)

@@ -57,7 +57,7 @@ def binary_operands(a, b, op: str, *, float_result: bool = False):
     ta = _as(a, dt, like, op)
     tb = _as(b, dt, like, op)
     sa, sb = ta._data.shape, tb._data.shape
-    if sa != sb:
+    if sa != sb and sa and sb:  # 0-d operands broadcast with anything
         check_broadcast(sa, sb, op)
     return ta, tb, dt
 
