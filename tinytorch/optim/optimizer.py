@@ -39,7 +39,7 @@ class _IdentityDict(MutableMapping):
 
     def __init__(self, items=()):
         self._d = {}
-        for k, v in dict(items).items() if isinstance(items, dict) else items:
+        for k, v in (items.items() if isinstance(items, dict) else items):
             self[k] = v
 
     def __getitem__(self, key):
