@@ -230,3 +230,26 @@ def test_sdpa_errors_and_dropout(device):
         F.scaled_dot_product_attention(q, _t(np.ones((2, 3, 5)), device), q)
     out = F.scaled_dot_product_attention(q, q, q, dropout_p=0.5)
     assert tuple(out.shape) == (2, 3, 4)
+
+
+def test_gumbel_softmax_soft_and_hard(device):
+    x = _t(np.random.default_rng(0).standard_normal((4, 5)), device, True)
+    tinytorch.manual_seed(1)
+    soft = F.gumbel_softmax(x, tau=0.5)
+    np.testing.assert_allclose(host(soft).sum(-1), 1.0)
+    tinytorch.manual_seed(1)
+    hard = F.gumbel_softmax(x, tau=0.5, hard=True)
+    h = host(hard)
+    assert ((h == 0) | (h == 1)).all() and (h.sum(-1) == 1).all()
+    np.testing.assert_array_equal(h.argmax(-1), host(soft).argmax(-1))
+    g = _t(np.random.default_rng(2).standard_normal((4, 5)), device)
+    (ga,) = tinytorch.autograd.grad(soft, (x,), g)
+    (gb,) = tinytorch.autograd.grad(hard, (x,), g)
+    np.testing.assert_allclose(host(ga), host(gb), rtol=1e-12)  # straight-through: the soft sample's gradient
+
+
+def test_feature_alpha_dropout_drops_whole_channels(device):
+    x = _t(np.ones((6, 8, 5)), device)
+    out = host(F.feature_alpha_dropout(x, 0.5, training=True))
+    assert (out == out[..., :1]).all()
+    assert len(np.unique(out)) == 2

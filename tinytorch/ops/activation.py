@@ -27,7 +27,7 @@ __all__ = [
     "relu", "relu_", "sigmoid", "tanh", "relu6", "rrelu", "rrelu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "selu_", "celu", "celu_", "gelu", "silu",
     "mish", "softplus", "softsign", "hardtanh", "hardtanh_", "hardsigmoid", "hardswish", "logsigmoid", "glu",
     "prelu", "threshold", "threshold_", "tanhshrink", "softshrink", "hardshrink", "softmin",
-    "dropout", "alpha_dropout", "dropout1d", "dropout2d", "dropout3d", "scaled_dot_product_attention",
+    "dropout", "alpha_dropout", "feature_alpha_dropout", "gumbel_softmax", "dropout1d", "dropout2d", "dropout3d", "scaled_dot_product_attention",
 ]
 
 TENSOR_METHODS = ()
@@ -537,20 +537,53 @@ def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     return _feature_dropout(input, p, training, inplace, "dropout3d", 3)
 
 
-def alpha_dropout(input, p: float = 0.5, training: bool = False, inplace: bool = False):
-    """Dropout that keeps SELU's zero mean and unit variance: dropped units go to selu's negative saturation."""
-    _float_input(input, "alpha_dropout")
-    p = _check_p(p, "alpha_dropout")
+def _alpha_dropout_impl(input, p, training, inplace_flag, op, mask_shape):
+    _float_input(input, op)
+    p = _check_p(p, op)
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        return _maybe_inplace(input, inplace, lambda x: mul(x, 0.0), "alpha_dropout")
+        return _maybe_inplace(input, inplace_flag, lambda x: mul(x, 0.0), op)
     alpha = _SELU_ALPHA * _SELU_SCALE
     a = 1.0 / math.sqrt((alpha * alpha * p + 1.0) * (1.0 - p))
-    keep = _keep_mask(input, tuple(input.shape), p)
+    keep = _keep_mask(input, mask_shape, p)
     b = ((keep - 1.0) * (alpha * a) + alpha * a * p).astype(input._data.dtype, copy=False)
     m = (keep * a).astype(input._data.dtype, copy=False)
-    return _maybe_inplace(input, inplace, lambda x: add(ScaleByMask.apply(x, m), _const(b)), "alpha_dropout")
+    return _maybe_inplace(input, inplace_flag, lambda x: add(ScaleByMask.apply(x, m), _const(b)), op)
+
+
+def alpha_dropout(input, p: float = 0.5, training: bool = False, inplace: bool = False):
+    """Dropout that keeps SELU's zero mean and unit variance: dropped units go to selu's negative saturation."""
+    return _alpha_dropout_impl(input, p, training, inplace, "alpha_dropout", tuple(input.shape))
+
+
+def feature_alpha_dropout(input, p: float = 0.5, training: bool = False, inplace: bool = False):
+    """``alpha_dropout`` of whole channels of (N, C, *) input."""
+    _float_input(input, "feature_alpha_dropout")
+    mask_shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    return _alpha_dropout_impl(input, p, training, inplace, "feature_alpha_dropout", mask_shape)
+
+
+def gumbel_softmax(logits, tau: float = 1.0, hard: bool = False, eps: float = 1e-10, dim: int = -1):
+    """A sample of the Gumbel-softmax distribution: ``softmax((logits + g) / tau)``, g ~ Gumbel(0, 1).
+
+    ``hard=True`` returns one-hot samples whose gradient is the soft sample's (straight-through).
+    """
+    _float_input(logits, "gumbel_softmax")
+    if tau <= 0:
+        raise ValueError(f"gumbel_softmax: tau must be positive, got {tau}")
+    d = wrap_dim(dim, logits.ndim, "gumbel_softmax")
+    gen = _random.default_generator.for_device(logits.device)
+    xp = backend.array_module(logits._data)
+    g = -xp.log(xp.asarray(gen.exponential(1.0, size=tuple(logits.shape)))).astype(logits._data.dtype)
+    y = ops.softmax(div(add(logits, _const(g)), float(tau)), d)
+    if not hard:
+        return y
+    shape = [1] * logits.ndim
+    shape[d] = logits.shape[d]
+    idx = xp.expand_dims(xp.argmax(y._data, axis=d), d)
+    onehot = (idx == xp.arange(logits.shape[d]).reshape(shape)).astype(logits._data.dtype)
+    return add(sub(_const(onehot), y.detach()), y)
 
 
 # ---- attention ---------------------------------------------------------------------------------------------
@@ -718,6 +751,12 @@ def _register_all():
                     nondeterministic=True))
     register(OpInfo("dropout2d", dropout2d, lambda rng: [SampleInput((randn(rng, 2, 3, 2, 2),), {"p": 0.5})],
                     nondeterministic=True))
+    register(OpInfo("gumbel_softmax", gumbel_softmax,
+                    lambda rng: [SampleInput((randn(rng, 3, 4),), {"tau": 0.5}),
+                                 SampleInput((randn(rng, 3, 4),), {"dim": 0}, name="dim0")],
+                    nondeterministic=True))
+    register(OpInfo("feature_alpha_dropout", feature_alpha_dropout,
+                    lambda rng: [SampleInput((randn(rng, 3, 4, 2),), {"p": 0.3, "training": True})], nondeterministic=True))
     register(OpInfo("alpha_dropout", alpha_dropout,
                     lambda rng: [SampleInput((randn(rng, 4, 5),), {"p": 0.2, "training": True})], nondeterministic=True))
     register(OpInfo(

@@ -28,7 +28,7 @@ __all__ = [
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "kl_div", "poisson_nll_loss", "gaussian_nll_loss", "cosine_embedding_loss",
     "margin_ranking_loss", "multi_margin_loss", "hinge_embedding_loss", "soft_margin_loss",
-    "multilabel_soft_margin_loss", "triplet_margin_loss",
+    "multilabel_soft_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss", "multilabel_margin_loss",
 ]
 
 TENSOR_METHODS = ()
@@ -687,6 +687,58 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
     return _reduce(ops.clamp(sub(add(d_pos, margin), d_neg), min=0.0), reduction)
 
 
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin: float = 1.0,
+                                      swap: bool = False, reduction: str = "mean"):
+    """``max(0, margin + d(a, p) - d(a, n))`` for any ``distance_function`` (default: pairwise_distance)."""
+    op = "triplet_margin_with_distance_loss"
+    _check_reduction(reduction, op)
+    if margin <= 0:
+        raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
+    for name, t in (("anchor", anchor), ("positive", positive), ("negative", negative)):
+        _check_tensor(t, name, op)
+    dist = pairwise_distance if distance_function is None else distance_function
+    d_pos = dist(anchor, positive)
+    d_neg = dist(anchor, negative)
+    if swap:
+        d_neg = ops.minimum(d_neg, dist(positive, negative))
+    return _reduce(ops.clamp(sub(add(d_pos, margin), d_neg), min=0.0), reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
+    """Multi-label hinge for (N, C) or (C,) input: ``sum_{j in y, k not in y} max(0, 1 - (x[j] - x[k])) / C``.
+
+    ``target`` (same shape, int64) lists each sample's classes, ended by the first -1.
+    """
+    op = "multilabel_margin_loss"
+    reduction = _legacy(size_average, reduce, reduction)
+    _check_reduction(reduction, op)
+    _check_tensor(input, "input", op)
+    _check_tensor(target, "target", op)
+    check_float(input, op)
+    if input.ndim not in (1, 2) or tuple(target.shape) != tuple(input.shape):
+        raise RuntimeError(f"{op}: expected 1-D or 2-D input and a target of the same shape, got {tuple(input.shape)} and {tuple(target.shape)}")
+    if target._data.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}: expected an integer (Long) target, got {target.dtype}")
+    x2 = ops.reshape(input, (1, -1)) if input.ndim == 1 else input
+    m, c = x2.shape
+    t = backend.as_numpy(target._data).reshape(m, c)
+    if t.size and (t.max() >= c or t.min() < -1):
+        raise RuntimeError(f"{op}: target values must be in [-1, {c - 1}], got min {t.min()} and max {t.max()}")
+    is_target = np.zeros((m, c), dtype=bool)
+    for i in range(m):  # the target list of row i ends at its first -1
+        row = t[i]
+        stop = np.flatnonzero(row < 0)
+        labels = row[: stop[0]] if stop.size else row
+        is_target[i, labels] = True
+    pairs = (is_target[:, :, None] & ~is_target[:, None, :]).astype(x2._data.dtype)
+    pairs = backend.to_device(pairs, input.device)
+    z = add(sub(ops.unsqueeze(x2, 1), ops.unsqueeze(x2, 2)), 1.0)  # z[i, j, k] = 1 - x[i, j] + x[i, k]
+    loss = div(ops.sum(mul(ops.clamp(z, min=0.0), _const(pairs)), (1, 2)), c)
+    if input.ndim == 1:
+        loss = ops.reshape(loss, ())
+    return _reduce(loss, reduction)
+
 # ---- registry ----------------------------------------------------------------------------------------------------------
 
 def _F(name):
@@ -929,6 +981,16 @@ def _register_all():
                      SampleInput((randn(rng, 4, 3), randn(rng, 4, 3), randn(rng, 4, 3)),
                                  {"margin": 5.0, "p": 1, "swap": True, "reduction": "none"}, name="p1_swap")],
         ref=None, torch_fn=_F("triplet_margin_loss"), gradgradcheck=False))
+    register(OpInfo(
+        "triplet_margin_with_distance_loss", triplet_margin_with_distance_loss,
+        lambda rng: [SampleInput((randn(rng, 4, 3), randn(rng, 4, 3), randn(rng, 4, 3)), {"margin": 5.0, "swap": True},
+                                 name="default_distance")],
+        ref=None, torch_fn=_F("triplet_margin_with_distance_loss"), gradgradcheck=False))
+    register(OpInfo(
+        "multilabel_margin_loss", multilabel_margin_loss,
+        lambda rng: [SampleInput((randn(rng, 3, 4) * 0.2, np.array([[3, 0, -1, 1], [1, 2, 3, 0], [2, -1, 0, 0]])), name="2d"),
+                     SampleInput((randn(rng, 4) * 0.2, np.array([1, 3, -1, 0])), {"reduction": "sum"}, name="1d")],
+        ref=None, torch_fn=_F("multilabel_margin_loss"), gradgradcheck=False))
 
 
 _register_all()
