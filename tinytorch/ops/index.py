@@ -324,8 +324,11 @@ def gather(input, dim, index, *, sparse_grad=False):
     index = _index_tensor(index, "gather", input)
     d = wrap_dim(dim, input._data.ndim, "gather")
     _check_gather_shapes("gather", input, index, d)
-    if input._data.ndim == 0:
-        return getitem(input, (None,))[index] if index._data.ndim else input
+    if input._data.ndim == 0:  # torch treats a 0-d input and index as 1-element vectors
+        from .shape import reshape
+
+        out = Gather.apply(reshape(input, (1,)), Tensor._make(index._data.reshape(-1)), 0)
+        return reshape(out, tuple(index._data.shape))
     return Gather.apply(input, index, d)
 
 
@@ -599,30 +602,37 @@ def argwhere(input):
 # ---- in-place variants ----------------------------------------------------------------------------
 
 def scatter_(input, dim, index, src=None, *, value=None, reduce=None):
+    """In-place ``scatter``."""
     return inplace(input, lambda: scatter(input, dim, index, src, value=value, reduce=reduce), "scatter_")
 
 
 def scatter_add_(input, dim, index, src):
+    """In-place ``scatter_add``."""
     return inplace(input, lambda: scatter_add(input, dim, index, src), "scatter_add_")
 
 
 def index_add_(input, dim, index, source, *, alpha=1):
+    """In-place ``index_add``."""
     return inplace(input, lambda: index_add(input, dim, index, source, alpha=alpha), "index_add_")
 
 
 def index_fill_(input, dim, index, value):
+    """In-place ``index_fill``."""
     return inplace(input, lambda: index_fill(input, dim, index, value), "index_fill_")
 
 
 def index_copy_(input, dim, index, source):
+    """In-place ``index_copy``."""
     return inplace(input, lambda: index_copy(input, dim, index, source), "index_copy_")
 
 
 def masked_fill_(input, mask, value):
+    """In-place ``masked_fill``."""
     return inplace(input, lambda: masked_fill(input, mask, value), "masked_fill_")
 
 
 def masked_scatter_(input, mask, source):
+    """In-place ``masked_scatter``."""
     return inplace(input, lambda: masked_scatter(input, mask, source), "masked_scatter_")
 
 

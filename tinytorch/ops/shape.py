@@ -751,12 +751,14 @@ def triu(input, diagonal=0):
 
 
 def tril_(input, diagonal=0):
+    """In-place ``tril``."""
     from ._common import inplace
 
     return inplace(input, lambda: tril(input, diagonal), "tril_")
 
 
 def triu_(input, diagonal=0):
+    """In-place ``triu``."""
     from ._common import inplace
 
     return inplace(input, lambda: triu(input, diagonal), "triu_")
