@@ -251,3 +251,25 @@ def test_matches_torch_on_a_small_net():
     (tinytorch.tanh(xa @ xw) * xa.sum()).sum().backward()
     np.testing.assert_allclose(xa.grad.numpy(), ta.grad.numpy())
     np.testing.assert_allclose(xw.grad.numpy(), tw.grad.numpy())
+
+
+def test_leaf_grads_own_writeable_memory():
+    a = tinytorch.ones(3, requires_grad=True)
+    b = tinytorch.ones(3, requires_grad=True)
+    (a + b).sum().backward()  # one array flows to both inputs, as a broadcast view of the sum's grad
+    a.grad.mul_(2)  # optimizers update grads in place
+    assert a.grad.tolist() == [2.0, 2.0, 2.0] and b.grad.tolist() == [1.0, 1.0, 1.0]
+    b.grad.zero_()
+    assert a.grad.tolist() == [2.0, 2.0, 2.0]
+    x = tinytorch.ones(2, 2, requires_grad=True)
+    w = tinytorch.ones(2, requires_grad=True)
+    (x * w).sum().backward(inputs=[x, w])
+    x.grad.add_(1)
+    w.grad.add_(1)
+    assert x.grad.tolist() == [[2.0, 2.0], [2.0, 2.0]] and w.grad.tolist() == [3.0, 3.0]
+
+
+def test_backward_on_scalar_leaf():
+    x = tinytorch.tensor(3.0, requires_grad=True)
+    x.backward()
+    assert x.grad.tolist() == 1.0

@@ -57,12 +57,13 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if inputs is not None:
         inputs = _as_tuple(inputs)
         res = _engine.run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs, allow_unused=True)
+        taken = {id(g._data) for g in grads}
         for t, g in zip(inputs, res):
             if g is None:
                 continue
             from ..tensor import Tensor
 
-            g = g if create_graph else Tensor._make(g._data)
+            g = g if create_graph else Tensor._make(_engine.own_grad_array(g._data, taken))
             t._grad = g if t._grad is None else t._grad + g
         return
     _engine.run_backward(tensors, grads, retain_graph, create_graph)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+from .. import backend
+
 from . import grad_mode
 from . import anomaly as _anomaly
 from .function import AccumulateGrad, _accumulator
@@ -115,7 +117,7 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
         buf[nr] = g if buf[nr] is None else buf[nr] + g
 
     ready = [n for n in buffers if deps.get(n, 0) == 0]
-    user_grads = {id(g) for g in grad_roots}
+    user_grads = {id(g._data) for g in grad_roots}  # arrays a leaf's .grad must not alias
 
     with grad_mode.set_grad_enabled(create_graph):
         while ready:
@@ -294,17 +296,29 @@ def _accumulate_leaf(node, buf, capture, results, accumulate, create_graph, user
     if not accumulate:
         return
     if not create_graph:
-        data = g._data
-        if id(g) in user_grads:
-            data = data.copy()  # never alias a gradient the user passed in
         if var._grad is None:
+            data = own_grad_array(g._data, user_grads)
             var._grad = Tensor._make(data)
         else:
-            var._grad = Tensor._make(var._grad._data + data)
+            var._grad = Tensor._make(var._grad._data + g._data)
     else:
         var._grad = g if var._grad is None else var._grad + g
     for fn in var._post_accumulate_hooks or ():
         fn(var)
+
+
+def own_grad_array(data, taken):
+    """``data``, or a copy when it is a view, read-only, or already handed out (``taken``: ids).
+
+    A leaf's ``.grad`` gets memory of its own, so optimizers can update it in place: an add's
+    backward passes one array to both inputs, and a sum's backward is a broadcast view.
+    """
+    if data.flags.owndata and backend.is_writeable(data) and id(data) not in taken:
+        taken.add(id(data))
+        return data
+    copy = data.copy()
+    taken.add(id(copy))
+    return copy
 
 
 def _is_scalar_shape(shape):

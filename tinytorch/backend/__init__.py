@@ -15,7 +15,7 @@ from . import _cuda
 __all__ = [
     "np", "device", "parse_device", "CPU", "array_module", "module_for_device",
     "device_of", "to_device", "cuda_available", "cuda_device_count", "cuda_unavailable_reason",
-    "is_cupy_array", "scatter_add", "as_numpy", "cupy_module",
+    "is_cupy_array", "scatter_add", "as_numpy", "cupy_module", "is_writeable",
 ]
 
 
@@ -86,6 +86,14 @@ def to_device(a, dev):
         return a
     with cp.cuda.Device(index):
         return cp.asarray(a)
+
+
+def is_writeable(a) -> bool:
+    """False for read-only arrays and broadcast views (CuPy has no writeable flag: zero strides tell)."""
+    w = getattr(a.flags, "writeable", None)
+    if w is not None:
+        return bool(w)
+    return all(st != 0 or n <= 1 for st, n in zip(a.strides, a.shape))
 
 
 def as_numpy(a):

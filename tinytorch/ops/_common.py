@@ -152,7 +152,7 @@ def inplace(t: Tensor, compute, op: str) -> Tensor:
         raise RuntimeError(f"{op}: result type {src_dt} can't be cast to the desired output type {dst_dt}")
     t._vc[0] += 1  # after compute: an op that saved t itself (y.mul_(y)) sees a stale value, like torch
     if out._grad_fn is None:
-        if not t._data.flags.writeable:
+        if not backend.is_writeable(t._data):  # CuPy arrays have no writeable flag
             raise RuntimeError(
                 f"{op}: unsupported operation: the tensor being written to is an expanded/read-only view "
                 f"(shape {tuple(t._data.shape)}); call .clone() first"
