@@ -141,3 +141,14 @@ def test_stack_family(device):
     assert tinytorch.column_stack([a, b]).shape == (2, 2)
     assert tinytorch.atleast_2d(a).shape == (1, 2)
     assert tinytorch.atleast_3d(_t(np.zeros((2, 3)), device)).shape == (2, 3, 1)
+
+
+def test_diagonal_view_is_writable_like_torch(device):
+    x = tinytorch.zeros(3, 4, device=device)
+    x.diagonal().fill_(1.0)
+    x.diagonal(1).add_(2.0)
+    want = np.eye(3, 4) + 2 * np.eye(3, 4, 1)
+    np.testing.assert_array_equal(host(x), want)
+    b = tinytorch.zeros(2, 3, 3, device=device)
+    b.diagonal(0, -2, -1).fill_(5.0)
+    np.testing.assert_array_equal(host(b), 5 * np.broadcast_to(np.eye(3), (2, 3, 3)))

@@ -637,11 +637,22 @@ class Diagonal(Function):
     def forward(ctx, x, offset, dim1, dim2):
         ctx.args = (offset, dim1, dim2)
         ctx.in_shape = x._data.shape
-        return x._data.diagonal(offset, dim1, dim2)
+        return _writable_diagonal(ctx.xp, x._data, offset, dim1, dim2)
 
     @staticmethod
     def backward(ctx, grad):
         return DiagScatter.apply(grad, ctx.in_shape, *ctx.args)
+
+
+def _writable_diagonal(xp, a, offset, dim1, dim2):
+    """``a.diagonal(...)`` as a strided view that stays writable (``x.diagonal().fill_(0)`` works, like torch)."""
+    shape = a.diagonal(offset, dim1, dim2).shape
+    sl = [slice(None)] * a.ndim
+    sl[dim1] = slice(builtins.max(0, -offset), None)
+    sl[dim2] = slice(builtins.max(0, offset), None)
+    b = a[tuple(sl)]
+    strides = tuple(st for i, st in enumerate(b.strides) if i not in (dim1, dim2)) + (b.strides[dim1] + b.strides[dim2],)
+    return xp.lib.stride_tricks.as_strided(b, shape=shape, strides=strides)
 
 
 class DiagScatter(Function):
