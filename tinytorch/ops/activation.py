@@ -436,16 +436,13 @@ def prelu(input, weight):
     if weight.ndim > 1:
         raise RuntimeError(f"prelu: weight must be 0-D or 1-D, got shape {tuple(weight.shape)}")
     if nw != 1:
-        channels = input.shape[1] if input.ndim >= 2 else (input.shape[0] if input.ndim == 1 else 1)
-        if input.ndim == 0 or nw != channels:
+        channels = input.shape[1] if input.ndim >= 2 else 1
+        if nw != channels:
             raise RuntimeError(
-                f"prelu: mismatch in parameter numbers: weight has {nw} elements, input of shape "
-                f"{tuple(input.shape)} has {channels} channels (dim 1)"
+                f"prelu: Mismatch of parameter numbers and input channel size. Found parameter numbers = {nw} and "
+                f"channel size = {channels} (input shape {tuple(input.shape)})."
             )
-        cdim = 1 if input.ndim >= 2 else 0
-        shape = [1] * input.ndim
-        shape[cdim] = nw
-        w = ops.reshape(weight, tuple(shape))
+        w = ops.reshape(weight, (1, nw) + (1,) * (input.ndim - 2))
     else:
         w = weight
     a = input._data

@@ -171,8 +171,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     a = input._data
     mean = a.mean(axis=axes, keepdims=True)
     var = a.var(axis=axes, keepdims=True)
-    if momentum is None:
-        momentum = 0.0  # the module passes the cumulative-average factor explicitly; None leaves stats as they are
+    if not isinstance(momentum, (builtins.int, builtins.float)):
+        raise TypeError(f"{op}: momentum must be a float, got {type(momentum).__name__}")
     if running_mean is not None:
         _update_running(running_mean, mean.reshape(c), momentum)
     if running_var is not None:
