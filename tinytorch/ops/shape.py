@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from .. import backend
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._common import wrap_dim
@@ -17,14 +18,14 @@ __all__ = [
     "broadcast_shapes", "broadcast_tensors", "repeat", "tile", "cat", "concat", "concatenate", "stack",
     "hstack", "vstack", "row_stack", "dstack", "column_stack", "split", "chunk", "unbind", "narrow", "flip",
     "fliplr", "flipud", "roll", "diagonal", "diag_embed", "diag", "trace", "tril", "triu", "tril_", "triu_",
-    "meshgrid", "atleast_1d", "atleast_2d", "atleast_3d",
+    "meshgrid", "atleast_1d", "atleast_2d", "atleast_3d", "select", "repeat_interleave", "rot90",
 ]
 
 TENSOR_METHODS = (
     "reshape", "view", "view_as", "reshape_as", "flatten", "unflatten", "squeeze", "unsqueeze", "permute",
     "transpose", "swapaxes", "swapdims", "t", "movedim", "moveaxis", "expand", "expand_as", "broadcast_to",
     "repeat", "tile", "split", "chunk", "unbind", "narrow", "flip", "fliplr", "flipud", "roll", "diagonal",
-    "diag_embed", "diag", "trace", "tril", "triu", "tril_", "triu_",
+    "diag_embed", "diag", "trace", "tril", "triu", "tril_", "triu_", "select", "repeat_interleave", "rot90",
 )
 
 
@@ -561,6 +562,70 @@ def atleast_3d(*tensors):
     return _atleast(3, lambda s: {0: (1, 1, 1), 1: (1,) + s + (1,), 2: s + (1,)}[len(s)], tensors)
 
 
+
+def select(input, dim, index):
+    """The slice at ``index`` of dim ``dim``, that dim removed (a view)."""
+    from .index import getitem
+
+    d = wrap_dim(dim, input._data.ndim, "select")
+    size = input._data.shape[d]
+    index = builtins.int(index)
+    if index < -size or index >= size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {tuple(input.shape)} at dimension {d}")
+    return getitem(input, (slice(None),) * d + (index,))
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Repeat each element ``repeats`` times (an int or a per-element tensor) along ``dim`` (flattened if None).
+
+    ``repeat_interleave(repeats)`` with a single integer tensor returns ``arange(len(repeats))`` repeated.
+    """
+    from .index import GetItem
+
+    xp = backend.array_module(input._data)
+    if repeats is None:  # the one-argument form: input holds the repeat counts
+        counts = input._data
+        return Tensor._make(xp.repeat(xp.arange(counts.shape[0]), counts).astype("int64"))
+    x = input
+    if dim is None:
+        x = reshape(x, (-1,))
+        d = 0
+    else:
+        d = wrap_dim(dim, x._data.ndim, "repeat_interleave")
+    n = x._data.shape[d] if x._data.ndim else 1
+    if isinstance(repeats, Tensor):
+        if repeats._data.ndim > 1 or (repeats._data.ndim == 1 and repeats._data.shape[0] not in (1, n)):
+            raise RuntimeError(f"repeat_interleave: repeats must have the same size as input along dim {d} ({n}), got shape {tuple(repeats.shape)}")
+        r = repeats._data.reshape(-1)
+        if r.size == 1:
+            r = builtins.int(r[0])
+    else:
+        r = builtins.int(repeats)
+    negative = r < 0 if isinstance(r, builtins.int) else builtins.bool(r.size) and builtins.int(r.min()) < 0
+    if negative:
+        raise RuntimeError("repeat_interleave: repeats can not be negative")
+    idx = xp.repeat(xp.arange(n), r)
+    return GetItem.apply(x, (slice(None),) * d + (idx,))
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    """Rotate by 90 degrees ``k`` times in the plane ``dims`` (from the first towards the second axis)."""
+    if len(dims) != 2:
+        raise RuntimeError(f"rot90: expected total rotation dims == 2, but got dims = {len(dims)}")
+    d0, d1 = (wrap_dim(d, input._data.ndim, "rot90") for d in dims)
+    if d0 == d1:
+        raise RuntimeError(f"rot90: expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")
+    k = builtins.int(k) % 4
+    if k == 0:
+        from .convert import clone
+
+        return clone(input)
+    if k == 2:
+        return flip(input, (d0, d1))
+    if k == 1:
+        return transpose(flip(input, (d1,)), d0, d1)
+    return flip(transpose(input, d0, d1), (d1,))
+
 # ---- flip / roll --------------------------------------------------------------------------------
 
 class Flip(Function):
@@ -873,3 +938,11 @@ _reg("triu", triu, lambda rng: [SampleInput((randn(rng, 3, 4),)), SampleInput((r
 _reg("meshgrid", meshgrid, lambda rng: [SampleInput((randn(rng, 3), randn(rng, 2))), SampleInput((randn(rng, 3), randn(rng, 2)), {"indexing": "xy"})],
      lambda a, b, indexing="ij": np.meshgrid(a, b, indexing=indexing),
      lambda torch, a, b, indexing="ij": torch.meshgrid(a, b, indexing=indexing))
+_reg("select", select, lambda rng: [SampleInput((randn(rng, 3, 4), 1, -1))], lambda x, d, i: np.take(x, i, axis=d),
+     lambda torch, x, d, i: torch.select(x, d, i))
+_reg("repeat_interleave", repeat_interleave, lambda rng: [
+    SampleInput((randn(rng, 2, 3), 2)), SampleInput((randn(rng, 2, 3), np.array([1, 0, 3]), 1), name="tensor_repeats_dim1")],
+     lambda x, r, d=None: np.repeat(x, r, axis=d), lambda torch, x, r, d=None: torch.repeat_interleave(x, r, d))
+_reg("rot90", rot90, lambda rng: [SampleInput((randn(rng, 2, 3),)), SampleInput((randn(rng, 2, 3, 4), 3, (2, 0)), name="k3"),
+                                  SampleInput((randn(rng, 2, 3), -2, (1, 0)), name="k_neg2")],
+     lambda x, k=1, dims=(0, 1): np.rot90(x, k, dims), lambda torch, x, k=1, dims=(0, 1): torch.rot90(x, k, dims))
