@@ -242,6 +242,8 @@ def test_where_broadcasting_scalars_and_gradients(device):
     s = tinytorch.where(T([True, False], device), T([1.0, 2.0], device, dtype=tinytorch.float64), 0.0)
     assert s.dtype == tinytorch.float64 and vals(s) == [1.0, 0.0]
     assert [vals(i) for i in tinytorch.where(T([[True, False], [False, True]], device))] == [[0, 1], [0, 1]]
+    both = tinytorch.where(T([True, False], device), 1.0, 0)
+    assert both.dtype == tinytorch.float32 and vals(both) == [1.0, 0.0]
     with pytest.raises(RuntimeError, match="where: expected condition to be a boolean"):
         tinytorch.where(T([1.0, 0.0], device), a[:2], 0.0)
 

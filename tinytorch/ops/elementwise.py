@@ -988,10 +988,8 @@ def _predicate(name, fn, doc):
 isnan = _predicate("isnan", lambda xp, x: xp.isnan(x), "True where ``input`` is NaN.")
 isinf = _predicate("isinf", lambda xp, x: xp.isinf(x), "True where ``input`` is +inf or -inf.")
 isfinite = _predicate("isfinite", lambda xp, x: xp.isfinite(x), "True where ``input`` is neither inf nor NaN.")
-isposinf = _predicate("isposinf", lambda xp, x: xp.isposinf(x) if x.dtype.kind in "fV" else xp.zeros(x.shape, bool),
-                      "True where ``input`` is +inf.")
-isneginf = _predicate("isneginf", lambda xp, x: xp.isneginf(x) if x.dtype.kind in "fV" else xp.zeros(x.shape, bool),
-                      "True where ``input`` is -inf.")
+isposinf = _predicate("isposinf", lambda xp, x: xp.isinf(x) & (x > 0), "True where ``input`` is +inf.")
+isneginf = _predicate("isneginf", lambda xp, x: xp.isinf(x) & (x < 0), "True where ``input`` is -inf.")
 
 
 class NanToNum(Function):
@@ -1046,6 +1044,13 @@ def where(condition, input=None, other=None):
         raise TypeError("where: expected both input and other, or neither")
     if condition._data.dtype.kind != "b":
         raise RuntimeError(f"where: expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype}")
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        # two numbers: tensors of their promoted dtype on the condition's device
+        from .. import backend
+
+        dt = dtypes.result_type(input, other)
+        xp = backend.array_module(condition._data)
+        input, other = (Tensor._make(xp.asarray(v, dtype=dt.np)) for v in (input, other))
     a, b, _ = binary_operands(input, other, "where")
     return Where.apply(condition, a, b)
 
