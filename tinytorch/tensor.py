@@ -58,11 +58,20 @@ class Tensor:
         self._post_accumulate_hooks = None
         self._is_view = vc is not None
 
-    @classmethod
-    def _make(cls, data, requires_grad=False, grad_fn=None, output_nr=0, vc=None):
-        """Wrap a backend array without copying (internal constructor)."""
+    @staticmethod
+    def _make(data, requires_grad=False, grad_fn=None, output_nr=0, vc=None):
+        """Wrap a backend array without copying (internal constructor, once per op output)."""
         t = object.__new__(Tensor)
-        Tensor._init(t, data, requires_grad, grad_fn, output_nr, vc)
+        t._data = data  # _init's body, inlined: this runs for every tensor an op creates
+        t._requires_grad = requires_grad
+        t._grad_fn = grad_fn
+        t._output_nr = output_nr
+        t._grad = None
+        t._vc = vc if vc is not None else [0]
+        t._hooks = None
+        t._accum_ref = None
+        t._post_accumulate_hooks = None
+        t._is_view = vc is not None
         return t
 
     # ---- basic properties ----------------------------------------------------------------

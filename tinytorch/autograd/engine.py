@@ -134,7 +134,11 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
                 for nr, g in enumerate(buf):
                     for i in capture.get((node, nr), ()):
                         results[i] = g
-            run = any(g is not None for g in buf) and (needed is None or node in needed)
+            if len(buf) == 1:  # most nodes have one output: skip the generator
+                run = buf[0] is not None
+            else:
+                run = any(g is not None for g in buf)
+            run = run and (needed is None or node in needed)
             edges = node._edges
             if run:
                 grads_in = _call_backward(node, buf, create_graph)
@@ -198,7 +202,7 @@ def _nodes_leading_to(nodes, targets):
 
 
 def _call_backward(node, buf, create_graph):
-    if node._materialize and any(g is None for g in buf):
+    if node._materialize and (buf[0] is None if len(buf) == 1 else any(g is None for g in buf)):
         xp = node.xp
         buf = [
             g if g is not None else Tensor._make(xp.zeros(shape, dtype=dt))
