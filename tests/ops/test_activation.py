@@ -2,7 +2,6 @@
 stability, dropout statistics, attention masks, errors, and the nn.functional namespace."""
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pytest
