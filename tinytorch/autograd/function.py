@@ -149,10 +149,6 @@ class FunctionMeta(type):
 class Function(metaclass=FunctionMeta):
     """Base class of differentiable ops; the instance is both ``ctx`` and the graph node."""
 
-    # set per node by apply
-    # _edges: tuple of (node, output_nr) or None, one per forward argument
-    # _saved: tuple of SavedTensor (None after release)
-
     is_view = False  # outputs share the first tensor input's version counter
 
     # Per-node state, as class-level defaults so that creating a node (once per op call) costs
