@@ -905,7 +905,19 @@ register(OpInfo(
         SampleInput((randn(rng, 4, 5), (np.array([0, 2, 2, 3]),)), name="repeated_int_array"),
         SampleInput((randn(rng, 4, 5), (np.array([[True, False, True, False, True]] * 4),)), name="bool_mask"),
     ],
-    ref=lambda x, idx: x[idx], torch_fn=None))
+    ref=lambda x, idx: x[idx],
+    torch_fn=lambda torch, x, idx: _torch_getitem(torch, x, idx)))
+
+
+def _torch_getitem(torch, x, idx):
+    """torch has no negative slice steps: spell those (in the samples above) as index tensors."""
+    out, dim = [], 0
+    for i in idx:
+        if isinstance(i, slice) and i.step is not None and i.step < 0:
+            i = torch.arange(x.shape[dim])[i.start:i.stop].flip(0)[::-i.step] if i.start is None and i.stop is None else i
+        out.append(torch.from_numpy(i) if isinstance(i, np.ndarray) else i)
+        dim += 0 if i is None else 1
+    return x[tuple(out)]
 register(OpInfo(
     "index_put", index_put,
     lambda rng: [SampleInput((randn(rng, 4, 5), (slice(1, 3),), randn(rng, 5)), name="broadcast_value"),
