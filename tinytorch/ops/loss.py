@@ -847,11 +847,11 @@ def _register_all():
     register(OpInfo("smooth_l1_loss", smooth_l1_loss,
                     lambda rng: _reductions(rng, huber_pair, (("beta", {"beta": 0.5}),)),
                     ref=lambda x, t, reduction="mean", beta=1.0: _np_reduce(_np_huber(x - t, beta) / beta, reduction),
-                    torch_fn=_F("smooth_l1_loss"), gradgradcheck=False))
+                    torch_fn=_F("smooth_l1_loss")))
     register(OpInfo("huber_loss", huber_loss,
                     lambda rng: _reductions(rng, huber_pair, (("delta", {"delta": 0.5}),)),
                     ref=lambda x, t, reduction="mean", delta=1.0: _np_reduce(_np_huber(x - t, delta), reduction),
-                    torch_fn=_F("huber_loss"), gradgradcheck=False))
+                    torch_fn=_F("huber_loss")))
 
     def ce_idx(rng):
         return (randn(rng, 4, 5), rng.integers(0, 5, size=4)), {}
