@@ -114,6 +114,8 @@ def test_to_signatures():
     c = t.to(tinytorch.float32, copy=True)
     assert c is not t and c.tolist() == t.tolist()
     assert t.to("cpu", non_blocking=True) is t
+    assert t.to("cpu", tinytorch.float32, False, True) is not t  # positional (non_blocking, copy)
+    assert t.to(tinytorch.float32, False, False) is t
     assert t.cpu() is t
     assert t.type(tinytorch.float64).dtype is tinytorch.float64
     assert t.type() == "torch.FloatTensor" and t.type_as(other).dtype is tinytorch.int64

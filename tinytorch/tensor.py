@@ -608,6 +608,7 @@ def _parse_to_args(op, args, kwargs):
     kwargs.pop("memory_format", None)
     if kwargs:
         raise TypeError(f"{op}() got unexpected keyword arguments {sorted(kwargs)}")
+    flags = []  # positional bools: non_blocking, then copy (torch's order)
     for a in args:
         if isinstance(a, Tensor):
             device, dtype = a.device, a.dtype
@@ -616,9 +617,13 @@ def _parse_to_args(op, args, kwargs):
         elif isinstance(a, (str, backend.device, builtins.int)) and not isinstance(a, builtins.bool):
             device = a
         elif isinstance(a, builtins.bool):
-            continue  # non_blocking positional
+            flags.append(a)
         else:
             raise TypeError(f"{op}() received an invalid argument {a!r}")
+    if len(flags) > 2:
+        raise TypeError(f"{op}() got too many positional bool arguments {flags} (non_blocking, copy)")
+    if len(flags) == 2:
+        copy = flags[1]
     if dtype is not None:
         dtype = dtypes.to_dtype(dtype)
     if device is not None:
