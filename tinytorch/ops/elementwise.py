@@ -660,7 +660,7 @@ class Tanh(Function):
 
     @staticmethod
     def backward_arrays(ctx, grad):
-        y = ctx._saved[0].data
+        y = ctx.saved_tensors[0]._data  # unpacking checks the version counter
         return grad * (1 - y * y)
 
 
@@ -681,7 +681,7 @@ class Sigmoid(Function):
 
     @staticmethod
     def backward_arrays(ctx, grad):
-        y = ctx._saved[0].data
+        y = ctx.saved_tensors[0]._data  # unpacking checks the version counter
         return grad * y * (1 - y)
 
 
@@ -698,7 +698,7 @@ class Relu(Function):
 
     @staticmethod
     def backward_arrays(ctx, grad):
-        y = ctx._saved[0].data
+        y = ctx.saved_tensors[0]._data  # unpacking checks the version counter
         return grad * (y > 0)
 
 

@@ -643,7 +643,7 @@ class Softmax(Function):
 
     @staticmethod
     def backward_arrays(ctx, grad):
-        y = ctx._saved[0].data
+        y = ctx.saved_tensors[0]._data  # unpacking checks the version counter
         gy = grad * y
         return gy - y * gy.sum(axis=ctx.axis, keepdims=True)
 
@@ -667,7 +667,7 @@ class LogSoftmax(Function):
 
     @staticmethod
     def backward_arrays(ctx, grad):
-        y = ctx._saved[0].data
+        y = ctx.saved_tensors[0]._data  # unpacking checks the version counter
         return grad - ctx.xp.exp(y) * grad.sum(axis=ctx.axis, keepdims=True)
 
 
