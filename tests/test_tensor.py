@@ -235,3 +235,11 @@ def test_not_picklable_but_deepcopy_works():
     assert y is not x and y.requires_grad and y.tolist() == x.tolist()
     with pytest.raises(TypeError):
         pickle.dumps(x)
+
+
+def test_parameter_repr_matches_torch():
+    torch = pytest.importorskip("torch")
+    if not hasattr(tinytorch.nn, "Parameter"):
+        pytest.skip("nn.Parameter not landed yet")
+    for mk in (lambda L: L.ones(2), lambda L: L.arange(30.0).reshape(2, 15) * 1.37):
+        assert repr(tinytorch.nn.Parameter(mk(tinytorch))) == repr(torch.nn.Parameter(mk(torch)))

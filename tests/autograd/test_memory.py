@@ -5,7 +5,6 @@ import gc
 import tracemalloc
 
 import numpy as np
-import pytest
 
 import tinytorch
 from tinytorch import autograd
