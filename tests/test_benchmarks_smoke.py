@@ -1,0 +1,75 @@
+"""The benchmark suite runs in smoke mode (tiny shapes, one call each) and the report renders it.
+
+No timing is asserted: only that every case runs, that the models start from the same weights in
+tinytorch and PyTorch (same first loss), and that report.py writes its table and chart.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "benchmarks")
+
+pytest.importorskip("pytest_benchmark")
+
+
+def _env():
+    env = dict(os.environ, TT_BENCH_SMOKE="1", TT_BENCH_THREADS="1", MPLBACKEND="Agg")
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+@pytest.fixture(scope="module")
+def smoke_json(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "smoke.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", BENCH, "-q", "-p", "no:cacheprovider", "--smoke",
+         f"--benchmark-json={out}", "--benchmark-columns=median", "--rootdir", ROOT],
+        cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    return out
+
+
+def _by_name(path):
+    with open(path) as f:
+        data = json.load(f)
+    return data, {b["fullname"].split("::")[-1]: b for b in data["benchmarks"]}
+
+
+def test_every_case_ran_on_tinytorch_cpu(smoke_json):
+    data, runs = _by_name(smoke_json)
+    names = {n.split("[")[0] for n, b in runs.items() if b["extra_info"]["backend"] == "tinytorch-cpu"}
+    assert {"test_matmul", "test_linear_relu", "test_conv2d_3x3", "test_elementwise", "test_reduction",
+            "test_softmax", "test_cross_entropy", "test_autograd_chain", "test_train_step"} <= names
+    info = data["machine_info"]["tinytorch_bench"]
+    assert info["smoke"] is True and info["threads"] == 1
+    for b in runs.values():
+        extra = b["extra_info"]
+        assert extra["smoke"] is True
+        assert "peak_mem_bytes" in extra or "peak_mem_tracemalloc_bytes" in extra, b["name"]
+
+
+def test_models_start_from_the_same_weights_as_torch(smoke_json):
+    pytest.importorskip("torch")
+    _, runs = _by_name(smoke_json)
+    for model in ("mlp", "lenet", "encoder"):
+        tt = runs[f"test_train_step[tinytorch-cpu-{model}]"]["extra_info"]["loss0"]
+        pt = runs[f"test_train_step[torch-cpu-{model}]"]["extra_info"]["loss0"]
+        assert tt == pytest.approx(pt, rel=1e-4, abs=1e-5), model
+
+
+def test_report_writes_markdown_and_png(smoke_json, tmp_path):
+    proc = subprocess.run([sys.executable, os.path.join(BENCH, "report.py"), str(smoke_json), "--out", str(tmp_path)],
+                          cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    md = (tmp_path / "smoke.md").read_text()
+    assert "## CPU targets" in md and "| MLP training step time |" in md
+    assert "train step lenet" in md and "autograd chain" in md
+    png = (tmp_path / "smoke.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
