@@ -266,3 +266,17 @@ def test_pixel_shuffle_matches_torch_and_round_trips(device):
     np.testing.assert_array_equal(host(y), x)
     with pytest.raises(RuntimeError, match="divisible by upscale_factor"):
         F.pixel_shuffle(tinytorch.randn(1, 5, 2, 2), 2)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int64", "float32"])
+def test_max_pool_never_picks_padding(dtype):
+    """Integer inputs pad with the dtype's minimum; a tie with it must still pick a real element."""
+    torch = pytest.importorskip("torch")
+    x = np.arange(32).reshape(1, 2, 4, 4).astype(dtype)
+    if dtype == "float32":
+        x[:] = -np.inf
+    y, i = F.max_pool2d(tinytorch.tensor(x), 3, stride=2, padding=1, return_indices=True)
+    yt, it = torch.nn.functional.max_pool2d(torch.tensor(x), 3, stride=2, padding=1, return_indices=True)
+    assert y.dtype == tinytorch.tensor(x).dtype
+    np.testing.assert_array_equal(host(y), yt.numpy())
+    np.testing.assert_array_equal(host(i), it.numpy())

@@ -145,7 +145,8 @@ class _FlatScatter(Function):
 def _max_pool_arrays(xp, x, kernel, stride, dilation, out_size, pads):
     """(max, local argmax in [0, kH*kW)) over each window, with torch's choices: the first max
     wins ties and a NaN wins over numbers (the last NaN when there are several)."""
-    xpad = pad_array(xp, x, pads, -np.inf)
+    lowest = -np.inf if x.dtype.kind in "fV" else (np.iinfo(x.dtype).min if x.dtype.kind in "iu" else False)
+    xpad = pad_array(xp, x, pads, lowest)
     views = [xpad[(Ellipsis,) + window_slices(off, stride, dilation, out_size)] for off in kernel_offsets(kernel)]
     out = views[0].copy()
     for v in views[1:]:
@@ -153,13 +154,25 @@ def _max_pool_arrays(xp, x, kernel, stride, dilation, out_size, pads):
     kk = len(views)
     arg_dtype = np.int8 if kk <= 127 else np.int64
     arg = xp.full(out.shape, kk - 1, dtype=arg_dtype)
+    padded = builtins.any(lo or hi for lo, hi in pads)
+    offsets = kernel_offsets(kernel)
     for k in range(kk - 2, -1, -1):  # backwards, so the first offset holding the max is kept
-        arg = xp.where(views[k] == out, arg_dtype(k), arg)
+        hit = views[k] == out
+        if padded:  # a padding element may equal the max (integer dtypes): never pick it
+            hit = hit & xp.asarray(_inside(offsets[k], x.shape[-2:], stride, dilation, pads, out_size))
+        arg = xp.where(hit, arg_dtype(k), arg)
     nan = out != out
-    if bool(nan.any()):
+    if out.dtype.kind in "fV" and bool(nan.any()):
         for k, v in enumerate(views):
             arg = xp.where(nan & (v != v), arg_dtype(k), arg)
     return out, arg
+
+
+def _inside(offset, in_size, stride, dilation, pads, out_size):
+    """(OH, OW) bools: does kernel offset ``offset`` of each window land inside the unpadded input?"""
+    ok = [((np.arange(o) * s - p[0] + a * d) >= 0) & ((np.arange(o) * s - p[0] + a * d) < n)
+          for a, n, s, d, p, o in zip(offset, in_size, stride, dilation, pads, out_size)]
+    return ok[0][:, None] & ok[1][None, :]
 
 
 def _flat_indices(xp, arg, kernel, stride, dilation, pads, in_size, out_size):
@@ -273,7 +286,10 @@ def _avg_pool_arrays(xp, x, kernel, stride, out_size, pads, inv):
     acc = None
     for off in kernel_offsets(kernel):
         v = xpad[(Ellipsis,) + window_slices(off, stride, (1, 1), out_size)]
-        acc = v.copy() if acc is None else acc.__iadd__(v)
+        if acc is None:
+            acc = v.copy()
+        else:
+            acc += v
     return acc * xp.asarray(inv, dtype=acc.dtype)
 
 
