@@ -6,9 +6,10 @@ backward is built from a pair of mutually adjoint ops, so higher-order gradients
 
 * max pools:   ``_FlatGather`` (pick by index) and ``_FlatScatter`` (add back by index)
 * avg pools:   ``AvgPool2d`` and ``AvgPool2dAdjoint``
-* adaptive avg pools and interpolate: ``Separable`` (x -> A @ x @ B^T with small dense
+* adaptive avg pools and interpolate(mode='area'): ``Separable`` (x -> A @ x @ B^T with small dense
   matrices; its adjoint is itself with A^T, B^T)
-* pad:         ``ConstantPad`` (its own adjoint with negated pads) and ``Take``/``TakeAdjoint``
+* pad, interpolate: ``ConstantPad`` (its own adjoint with negated pads) and ``AxisTaps`` /
+  ``AxisTapsAdjoint`` (a few weighted taps per output along one axis)
 """
 from __future__ import annotations
 
@@ -503,36 +504,83 @@ class ConstantPad(Function):
         return ConstantPad.apply(grad, tuple((-lo, -hi) for lo, hi in ctx.pads), 0)
 
 
-class Take(Function):
-    """x.take(idx, axis): rows of one axis picked (with repeats) by an index vector."""
+class AxisTaps(Function):
+    """Resample one axis: ``y[..., j, ...] = sum_t w[t, j] * x[..., idx[t, j], ...]`` (w None: all ones).
+
+    A few taps per output (1 for nearest and the pad modes, 2 linear, 4 cubic): cost linear in
+    the output, unlike a dense resampling matrix.
+    """
 
     @staticmethod
-    def forward(ctx, x, axis, idx):
-        ctx.args = (axis, idx, x._data.shape[axis])
-        return ctx.xp.take(x._data, ctx.xp.asarray(idx), axis=axis)
+    def forward(ctx, x, axis, idx, w, size):
+        ctx.args = (axis, idx, w, size)
+        return _taps_arrays(ctx.xp, x._data, axis, idx, w)
 
     @staticmethod
     def backward(ctx, grad):
-        return TakeAdjoint.apply(grad, *ctx.args)
+        return AxisTapsAdjoint.apply(grad, *ctx.args)
 
 
-class TakeAdjoint(Function):
-    """The adjoint of ``Take``: rows added back to the positions they were taken from."""
+class AxisTapsAdjoint(Function):
+    """The adjoint of ``AxisTaps``: each output's value added back to its taps (repeats accumulate)."""
 
     @staticmethod
-    def forward(ctx, g, axis, idx, size):
-        ctx.args = (axis, idx)
+    def forward(ctx, g, axis, idx, w, size):
+        ctx.args = (axis, idx, w, size)
         xp = ctx.xp
-        # one 0/1 matrix per axis keeps it a GEMM (repeats accumulate) on either backend
-        sel = np.zeros((size, len(idx)))
-        sel[idx, np.arange(len(idx))] = 1.0
+        if w is None and len(idx) == 1:
+            fast = _single_tap_adjoint(xp, g._data, axis, idx[0], size)
+            if fast is not None:
+                return fast
         gm = xp.moveaxis(g._data, axis, -1)
-        out = xp.matmul(gm, xp.asarray(sel.T, dtype=gm.dtype))
-        return xp.ascontiguousarray(xp.moveaxis(out, -1, axis))
+        lead = gm.shape[:-1]
+        rows = int(np.prod(lead, dtype=np.int64))
+        gm = gm.reshape(rows, gm.shape[-1])
+        base = xp.arange(rows, dtype=np.int64).reshape(-1, 1) * size
+        index = xp.concatenate([(base + xp.asarray(i)).ravel() for i in idx])
+        vals = xp.concatenate([(gm if w is None else gm * xp.asarray(wt, dtype=gm.dtype)).ravel()
+                               for wt in (w if w is not None else [None] * len(idx))])
+        out = xp.bincount(index, weights=vals, minlength=rows * size).astype(gm.dtype, copy=False)
+        return xp.ascontiguousarray(xp.moveaxis(out.reshape(lead + (size,)), -1, axis))
 
     @staticmethod
     def backward(ctx, grad):
-        return Take.apply(grad, *ctx.args)
+        return AxisTaps.apply(grad, *ctx.args)
+
+
+def _single_tap_adjoint(xp, g, axis, idx, size):
+    """Structured single-tap adjoints without a scatter, or None.
+
+    Nearest upsampling by an integer factor k (each input repeated k times in a row) is a
+    reshape-and-sum; a pad (an identity run of all ``size`` inputs, plus a few border taps)
+    is a copy of the run plus a small scatter of the borders.
+    """
+    o = len(idx)
+    lead, trail = g.shape[:axis], g.shape[axis + 1:]
+    if o % size == 0 and np.array_equal(idx, np.repeat(np.arange(size), o // size)):
+        return g.reshape(lead + (size, o // size) + trail).sum(axis=axis + 1)
+    ident = np.arange(size)
+    for c0 in np.flatnonzero(idx == 0):
+        if c0 + size <= o and np.array_equal(idx[c0:c0 + size], ident):
+            out = xp.ascontiguousarray(g[(slice(None),) * axis + (slice(c0, c0 + size),)])
+            for j in np.concatenate([np.arange(c0), np.arange(c0 + size, o)]):
+                out[(slice(None),) * axis + (int(idx[j]),)] += g[(slice(None),) * axis + (int(j),)]
+            return out
+    return None
+
+
+def _taps_arrays(xp, x, axis, idx, w):
+    shape = (-1,) + (1,) * (x.ndim - axis - 1)
+    out = None
+    for t, i in enumerate(idx):
+        v = xp.take(x, xp.asarray(i), axis=axis)
+        if w is not None:
+            v *= xp.asarray(w[t], dtype=x.dtype).reshape(shape)
+        if out is None:
+            out = v
+        else:
+            out += v
+    return out
 
 
 def _pad_index(n, lo, hi, mode):
@@ -594,7 +642,7 @@ def pad(input, pad, mode="constant", value=None):  # noqa: A002 - torch's name
         if mode == "circular" and (lo > n or hi > n):
             raise RuntimeError(f"{op}: padding value causes wrapping around more than once: ({lo}, {hi}) at dimension {axis} of input {shape}")
         if lo or hi:
-            y = Take.apply(y, axis, _pad_index(n, lo, hi, mode))
+            y = AxisTaps.apply(y, axis, (_pad_index(n, lo, hi, mode),), None, n)
     return y
 
 
@@ -603,15 +651,12 @@ def pad(input, pad, mode="constant", value=None):  # noqa: A002 - torch's name
 _INTERP_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "area")
 
 
-def _nearest_matrix(n, o, scale, exact):
+def _nearest_taps(n, o, scale, exact):
     # torch computes the source coordinate in float32
     s = np.float32(1.0 / scale) if scale is not None and scale > 0 else np.float32(n) / np.float32(o)
     dst = np.arange(o, dtype=np.float32)
     src = np.floor(((dst + np.float32(0.5)) if exact else dst) * s).astype(np.int64)
-    src = np.minimum(src, n - 1)
-    m = np.zeros((o, n))
-    m[np.arange(o), src] = 1.0
-    return m
+    return (np.minimum(src, n - 1),), None
 
 
 def _source_coords(n, o, scale, align_corners, cubic=False):
@@ -623,19 +668,15 @@ def _source_coords(n, o, scale, align_corners, cubic=False):
     return src if cubic else np.maximum(src, 0.0)
 
 
-def _linear_matrix(n, o, scale, align_corners):
+def _linear_taps(n, o, scale, align_corners):
     src = _source_coords(n, o, scale, align_corners)
     i0 = np.minimum(np.floor(src).astype(np.int64), n - 1)
     i1 = np.minimum(i0 + 1, n - 1)
     lam = src - i0
-    m = np.zeros((o, n))
-    rows = np.arange(o)
-    np.add.at(m, (rows, i0), 1.0 - lam)
-    np.add.at(m, (rows, i1), lam)
-    return m
+    return (i0, i1), (1.0 - lam, lam)
 
 
-def _cubic_matrix(n, o, scale, align_corners, a=-0.75):
+def _cubic_taps(n, o, scale, align_corners, a=-0.75):
     src = _source_coords(n, o, scale, align_corners, cubic=True)
     i = np.floor(src).astype(np.int64)
     t = src - i
@@ -646,12 +687,8 @@ def _cubic_matrix(n, o, scale, align_corners, a=-0.75):
     def far(x):  # 1 < |x| < 2
         return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
 
-    weights = (far(t + 1), near(t), near(1 - t), far(2 - t))
-    m = np.zeros((o, n))
-    rows = np.arange(o)
-    for k, wk in enumerate(weights):
-        np.add.at(m, (rows, np.clip(i - 1 + k, 0, n - 1)), wk)
-    return m
+    # taps past the border read the border element (torch clamps the index)
+    return tuple(np.clip(i - 1 + k, 0, n - 1) for k in range(4)), (far(t + 1), near(t), near(1 - t), far(2 - t))
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
@@ -696,19 +733,19 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         if builtins.any(o <= 0 for o in out):
             raise ValueError(f"{op}: scale_factor {scale_factor!r} gives an empty output {out} for input {tuple(input.shape)}")
         scales = (None,) * nd if recompute_scale_factor else sf
-    mats = []
-    for n, o, sc in zip(spatial, out, scales):
+    if mode == "area":
+        mats = [_adaptive_avg_matrix(n, o) for n, o in zip(spatial, out)]
+        return Separable.apply(input, *(([None] + mats) if nd == 1 else mats))
+    y = input
+    for axis, (n, o, sc) in enumerate(zip(spatial, out, scales), start=2):
         if mode in ("nearest", "nearest-exact"):
-            mats.append(_nearest_matrix(n, o, sc, mode == "nearest-exact"))
-        elif mode == "area":
-            mats.append(_adaptive_avg_matrix(n, o))
+            idx, w = _nearest_taps(n, o, sc, mode == "nearest-exact")
         elif mode == "bicubic":
-            mats.append(_cubic_matrix(n, o, sc, align_corners))
+            idx, w = _cubic_taps(n, o, sc, align_corners)
         else:
-            mats.append(_linear_matrix(n, o, sc, align_corners))
-    if nd == 1:
-        return Separable.apply(input, None, mats[0])
-    return Separable.apply(input, mats[0], mats[1])
+            idx, w = _linear_taps(n, o, sc, align_corners)
+        y = AxisTaps.apply(y, axis, idx, w, n)
+    return y
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
