@@ -556,6 +556,13 @@ class LivePlot(Callback):
                 cm = np.zeros((k, k), dtype=np.int64)
                 np.add.at(cm, (target.reshape(-1), pred.argmax(1).reshape(-1)), 1)
                 ax2.imshow(cm, cmap="Blues")
+                if k <= 20:
+                    ax2.set_xticks(range(k))
+                    ax2.set_yticks(range(k))
+                    for (r, c), v in np.ndenumerate(cm):
+                        if v:
+                            ax2.text(c, r, str(v), ha="center", va="center", fontsize=7,
+                                     color="white" if v > cm.max() / 2 else "black")
                 ax2.set_xlabel("predicted class")
                 ax2.set_ylabel("true class")
                 ax2.set_title("confusion matrix")
