@@ -201,6 +201,7 @@ class Conv2d(Function):
         gw = None
         if need[1]:
             gw = _conv_weight_grad(xp, xd, grad, ctx.w_shape[2:], stride, padding, dilation, groups, cols=ctx.cols)
+            ctx.cols = None  # free it now; a retain_graph re-run recomputes the columns
         gb = grad.sum(axis=(0, 2, 3)) if need[2] else None
         return gx, gw, gb
 
