@@ -24,6 +24,9 @@ def _try_import():
     if n < 1:
         _state["reason"] = "CuPy is installed but reports 0 CUDA devices"
         return
+    from . import memory  # noqa: PLC0415 - peak tracking and OOM messages from the first CUDA use on
+
+    memory.install(cupy)
     _state["cupy"] = cupy
 
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from .. import backend
+from ..backend import memory as _memory
+from ..backend.memory import OutOfMemoryError  # noqa: F401 - torch.cuda.OutOfMemoryError
 
 
 def is_available() -> bool:
@@ -59,25 +61,54 @@ def is_bf16_supported() -> bool:
     return major >= 8
 
 
+def _index(device) -> int | None:
+    """The CUDA ordinal of ``device`` (None: the current device)."""
+    if device is None:
+        return None
+    d = backend.parse_device(device)
+    if d.type != "cuda":
+        raise ValueError(f"tinytorch.cuda: expected a CUDA device, got {d}")
+    return d.index
+
+
 def memory_allocated(device=None) -> int:
-    return int(_cp().get_default_memory_pool().used_bytes()) if is_available() else 0
+    """Bytes held by live tensors on ``device`` (0 when CUDA is unavailable)."""
+    if not is_available():
+        return 0
+    return _memory.used_bytes(_cp(), _index(device))
 
 
 def memory_reserved(device=None) -> int:
-    return int(_cp().get_default_memory_pool().total_bytes()) if is_available() else 0
-
-
-_peak = [0]
+    """Bytes the caching pool holds from the driver on ``device`` (in use plus cached)."""
+    if not is_available():
+        return 0
+    return _memory.reserved_bytes(_cp(), _index(device))
 
 
 def max_memory_allocated(device=None) -> int:
-    return max(_peak[0], memory_allocated(device))
+    """The peak of ``memory_allocated`` since the start or the last ``reset_peak_memory_stats``.
+
+    Tracked after every allocation by the allocator tinytorch installs on first CUDA use.
+    """
+    if not is_available():
+        return 0
+    return _memory.peak_bytes(_cp(), _index(device))
 
 
 def reset_peak_memory_stats(device=None) -> None:
-    _peak[0] = memory_allocated(device)
+    if is_available():
+        _memory.reset_peak(_cp(), _index(device))
+
+
+reset_max_memory_allocated = reset_peak_memory_stats
 
 
 def empty_cache() -> None:
+    """Release the pool's cached, unused blocks to the driver (live tensors are untouched)."""
     if is_available():
-        _cp().get_default_memory_pool().free_all_blocks()
+        _memory.empty_cache(_cp())
+
+
+from .streams import (  # noqa: E402 - torch.cuda's names, kept at the end so the module reads top-down
+    DeviceProperties, Event, Stream, current_stream, default_stream, get_device_properties, stream,
+)
