@@ -1,9 +1,12 @@
-"""``tinytorch.backends``: settable switches scripts touch (``backends.cudnn.benchmark`` ...)."""
+"""``tinytorch.backends``: the settable switches scripts touch (``backends.cudnn.benchmark``,
+``backends.cuda.matmul.allow_tf32`` ...).
+
+``backends.cuda.matmul.allow_tf32`` is the single source of truth for TF32 in matrix products: the CUDA path
+reads it (through :func:`tinytorch.backends.cuda.matmul_allows_tf32`) to pick CuPy's compute type, and
+``tinytorch.set_float32_matmul_precision`` writes it.
+"""
 from __future__ import annotations
 
-from types import SimpleNamespace
+from . import cuda, cudnn, mps  # noqa: F401
 
-cudnn = SimpleNamespace(benchmark=False, deterministic=False, allow_tf32=True, enabled=True,
-                        is_available=lambda: False)
-cuda = SimpleNamespace(matmul=SimpleNamespace(allow_tf32=False, allow_fp16_reduced_precision_reduction=True))
-mps = SimpleNamespace(is_available=lambda: False, is_built=lambda: False)
+__all__ = ["cuda", "cudnn", "mps"]
