@@ -149,23 +149,49 @@ def _max_pool_arrays(xp, x, kernel, stride, dilation, out_size, pads):
     lowest = -np.inf if x.dtype.kind in "fV" else (np.iinfo(x.dtype).min if x.dtype.kind in "iu" else False)
     xpad = pad_array(xp, x, pads, lowest)
     views = [xpad[(Ellipsis,) + window_slices(off, stride, dilation, out_size)] for off in kernel_offsets(kernel)]
-    out = views[0].copy()
-    for v in views[1:]:
-        xp.maximum(out, v, out=out)  # propagates NaN
     kk = len(views)
     arg_dtype = np.int8 if kk <= 127 else np.int64
-    arg = xp.full(out.shape, kk - 1, dtype=arg_dtype)
-    padded = builtins.any(lo or hi for lo, hi in pads)
-    offsets = kernel_offsets(kernel)
-    for k in range(kk - 2, -1, -1):  # backwards, so the first offset holding the max is kept
-        hit = views[k] == out
-        if padded:  # a padding element may equal the max (integer dtypes): never pick it
-            hit = hit & xp.asarray(_inside(offsets[k], x.shape[-2:], stride, dilation, pads, out_size))
-        arg = xp.where(hit, arg_dtype(k), arg)
+    if kk == 1:
+        out, arg = views[0].copy(), xp.zeros(views[0].shape, dtype=arg_dtype)
+    elif builtins.any(lo or hi for lo, hi in pads):
+        out, arg = _max_arg_masked(xp, views, arg_dtype, x.shape[-2:], kernel, stride, dilation, pads, out_size)
+    else:
+        out, arg = _max_arg_tree(xp, views, 0, kk, arg_dtype)
     nan = out != out
     if out.dtype.kind in "fV" and bool(nan.any()):
         for k, v in enumerate(views):
             arg = xp.where(nan & (v != v), arg_dtype(k), arg)
+    return out, arg
+
+
+def _max_arg_tree(xp, views, lo, hi, arg_dtype):
+    """(max, argmax) of views[lo:hi] by a pairwise tree; strict '>' keeps the earlier offset on ties."""
+    if hi - lo == 2:
+        a, b = views[lo], views[lo + 1]
+        arg = (b > a).astype(arg_dtype)
+        if lo:
+            arg += arg_dtype(lo)
+        return xp.maximum(a, b), arg
+    if hi - lo == 1:
+        return views[lo].copy(), xp.full(views[lo].shape, lo, dtype=arg_dtype)
+    mid = (lo + hi) // 2
+    m1, a1 = _max_arg_tree(xp, views, lo, mid, arg_dtype)
+    m2, a2 = _max_arg_tree(xp, views, mid, hi, arg_dtype)
+    return xp.maximum(m1, m2), xp.where(m2 > m1, a2, a1)
+
+
+def _max_arg_masked(xp, views, arg_dtype, in_size, kernel, stride, dilation, pads, out_size):
+    """(max, argmax) when windows overlap the padding: a padding element may tie with the max
+    (integer dtypes pad with their minimum) and must never be picked."""
+    out = views[0].copy()
+    for v in views[1:]:
+        xp.maximum(out, v, out=out)  # propagates NaN
+    kk = len(views)
+    offsets = kernel_offsets(kernel)
+    arg = xp.full(out.shape, kk - 1, dtype=arg_dtype)
+    for k in range(kk - 2, -1, -1):  # backwards, so the first offset holding the max is kept
+        hit = (views[k] == out) & xp.asarray(_inside(offsets[k], in_size, stride, dilation, pads, out_size))
+        arg = xp.where(hit, arg_dtype(k), arg)
     return out, arg
 
 
