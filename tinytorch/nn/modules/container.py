@@ -7,6 +7,7 @@ from collections import OrderedDict
 from ...tensor import Tensor
 from ..parameter import Parameter
 from .module import Module, _addindent
+from .. import fusion as _fusion
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
@@ -102,9 +103,8 @@ class Sequential(Module):
         return v
 
     def forward(self, input):
-        for module in self._modules.values():
-            input = module(input)
-        return input
+        # Linear/Conv2d followed by an activation run as one fused op (tinytorch.nn.fusion)
+        return _fusion.run_sequential(self._modules.values(), input)
 
 
 class ModuleList(Module):

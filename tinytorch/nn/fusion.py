@@ -1,0 +1,375 @@
+"""Linear+activation and Conv2d+ReLU as single ops, used transparently by ``nn.Sequential``.
+
+``linear_act(x, w, b, "relu" | "gelu" | "gelu_tanh")`` and ``conv2d_relu(x, w, b, ...)`` compute
+the same values as ``relu(linear(x, w, b))`` / ``relu(conv2d(...))`` with one graph node instead of
+two. Their first-order backward (``backward_arrays``) hands the activation gradient to the fused
+CUDA kernels (``kernels.linear_act_backward``: activation and bias gradient in one pass over dY;
+``kernels.conv2d_backward(relu_out=...)``: the ReLU mask as the kernel's prologue) and, where a
+kernel does not apply (CPU, kernels off, unsupported dtype), runs the same math on ``xp``. Their
+``backward`` is composed of tinytorch ops, so higher-order gradients work.
+
+``Sequential.forward`` calls :func:`run_sequential`, which fuses a ``Linear`` directly followed by
+``ReLU``/``GELU`` (and a ``Conv2d`` by ``ReLU``) when fusion is enabled (the environment variable
+``TINYTORCH_FUSION=0`` turns it off) and neither module has a hook: a hook must see the
+intermediate tensor, so hooked modules run one by one.
+"""
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+from .. import ops
+from ..autograd.function import OUTPUT, Function
+from ..backend import kernels
+from ..ops import conv as _conv
+from ..ops.activation import NormalCdf, _erf_array, _normal_pdf
+from ..ops.registry import OpInfo, SampleInput, randn, register
+from ..tensor import Tensor
+
+__all__ = ["enabled", "linear_act", "conv2d_relu", "run_sequential", "ACTIVATIONS"]
+
+ACTIVATIONS = ("relu", "gelu", "gelu_tanh")
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_C = 0.044715
+
+
+def enabled() -> bool:
+    """False when the environment sets ``TINYTORCH_FUSION=0`` (read at each call, so tests can flip it)."""
+    return os.environ.get("TINYTORCH_FUSION", "1") not in ("0", "false", "False")
+
+
+# ---- activation math on arrays ---------------------------------------------------------------------
+
+def _act_array(xp, z, activation):
+    """act(z) for a fresh array z (relu works in place)."""
+    if activation == "relu":
+        return xp.maximum(z, 0, out=z)
+    if activation == "gelu":
+        return (z * 0.5 * (1.0 + _erf_array(z * (1.0 / math.sqrt(2.0))))).astype(z.dtype, copy=False)
+    th = xp.tanh(_SQRT_2_OVER_PI * (z + _GELU_C * z * z * z))
+    return (0.5 * z * (1.0 + th)).astype(z.dtype, copy=False)
+
+
+def _act_grad_array(xp, a, activation, grad):
+    """act'(z) * grad; ``a`` is the ReLU output for relu (same sign as z) and z for the gelus."""
+    if activation == "relu":
+        return grad * (a > 0)
+    if activation == "gelu":
+        d = 0.5 * (1.0 + _erf_array(a * (1.0 / math.sqrt(2.0)))) + a * xp.exp(-0.5 * a * a) / math.sqrt(2 * math.pi)
+    else:
+        th = xp.tanh(_SQRT_2_OVER_PI * (a + _GELU_C * a * a * a))
+        d = 0.5 * (1.0 + th) + 0.5 * a * (1.0 - th * th) * _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_C * a * a)
+    return (grad * d).astype(grad.dtype, copy=False)
+
+
+def _act_grad(z, y, activation, grad):
+    """The same as ``_act_grad_array`` with tinytorch ops (z: the pre-activation as a differentiable tensor)."""
+    if activation == "relu":
+        return ops.where(ops.gt(y, 0), grad, 0.0)
+    if activation == "gelu":
+        d = ops.add(NormalCdf.apply(z), ops.mul(z, _normal_pdf(z)))
+    else:
+        th = ops.tanh(ops.mul(ops.add(z, ops.mul(ops.mul(ops.mul(z, z), z), _GELU_C)), _SQRT_2_OVER_PI))
+        inner = ops.mul(ops.add(ops.mul(ops.mul(z, z), 3.0 * _GELU_C), 1.0), _SQRT_2_OVER_PI)
+        d = ops.add(ops.mul(ops.add(th, 1.0), 0.5),
+                    ops.mul(ops.mul(ops.mul(z, 0.5), ops.sub(1.0, ops.mul(th, th))), inner))
+    return ops.mul(grad, d)
+
+
+# ---- Linear + activation -------------------------------------------------------------------------
+
+class LinearAct(Function):
+    """``act(x @ W.T + b)``: x (*, in), W (out, in), b (out,) or None -> (*, out)."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, activation):
+        xp = ctx.xp
+        ctx.activation = activation
+        z = xp.matmul(x._data, w._data.T)
+        if b is not None:
+            z += b._data
+        if activation == "relu":
+            ctx.save_for_backward(x, w, b, OUTPUT)  # the mask is y > 0: no copy of z kept
+            return _act_array(xp, z, activation)
+        ctx.save_for_backward(x, w, b, Tensor._make(z))
+        return _act_array(xp, z, activation)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w, b, a = ctx.saved_tensors
+        act = ctx.activation
+        # the gelus' derivative depends on z: rebuild it from x, w, b so a further backward reaches them
+        z = None if act == "relu" else ops.linear(x, w, b)
+        gz = _act_grad(z, a, act, grad)
+        need = ctx.needs_input_grad
+        gx = ops.matmul(gz, w) if need[0] else None
+        gw = None
+        if need[1]:
+            g2 = ops.reshape(gz, (-1, gz.shape[-1]))
+            gw = ops.matmul(ops.transpose(g2, 0, 1), ops.reshape(x, (-1, x.shape[-1])))
+        gb = gz if b is not None and need[2] else None  # the engine sums the leading dims away
+        return gx, gw, gb
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        x, w, b, a = ctx.saved_tensors
+        xp, act, need = ctx.xp, ctx.activation, ctx.needs_input_grad
+        need_bias = b is not None and need[2]
+        got = kernels.linear_act_backward(grad, a._data, act, need_bias)
+        if got is not None:
+            gz, gb = got
+        else:
+            gz = _act_grad_array(xp, a._data, act, grad)
+            gb = gz.reshape(-1, gz.shape[-1]).sum(0) if need_bias else None
+        gx = xp.matmul(gz, w._data) if need[0] else None
+        gw = None
+        if need[1]:
+            gw = xp.matmul(gz.reshape(-1, gz.shape[-1]).T, x._data.reshape(-1, x._data.shape[-1]))
+        return gx, gw, gb
+
+
+def _unfused_act(y, activation):
+    if activation == "relu":
+        return ops.relu(y)
+    return ops.gelu(y, approximate="none" if activation == "gelu" else "tanh")
+
+
+def linear_act(input, weight, bias=None, activation: str = "relu"):
+    """``activation(linear(input, weight, bias))`` as one op.
+
+    input (*, in_features), weight (out_features, in_features), bias (out_features,) or None;
+    activation ``"relu"``, ``"gelu"`` (erf form) or ``"gelu_tanh"``. Returns (*, out_features).
+    Cases the fused op does not cover (1-D weight, odd bias shapes) run the unfused pair, which
+    also reports invalid arguments.
+    """
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"linear_act: activation must be one of {ACTIVATIONS}, got {activation!r}")
+    simple = (isinstance(input, Tensor) and isinstance(weight, Tensor)
+              and (bias is None or isinstance(bias, Tensor))
+              and input._data.ndim >= 1 and weight._data.ndim == 2
+              and input._data.shape[-1] == weight._data.shape[1]
+              and input._data.dtype.kind == "f" and input._data.dtype == weight._data.dtype
+              and (bias is None or (bias._data.shape == (weight._data.shape[0],)
+                                    and bias._data.dtype == weight._data.dtype)))
+    if not simple:
+        return _unfused_act(ops.linear(input, weight, bias), activation)
+    return LinearAct.apply(input, weight, bias, activation)
+
+
+# ---- Conv2d + ReLU -------------------------------------------------------------------------------
+
+class ConvReLU(Function):
+    """``relu(conv2d(x, w, b))``: x (N, C, H, W), w (K, C/groups, R, S) -> (N, K, OH, OW)."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, dilation, groups, out_size):
+        y = _conv.Conv2d.forward(ctx, x, w, b, stride, padding, dilation, groups, out_size)
+        ctx.save_for_backward(x, w, OUTPUT)  # replaces Conv2d's (x, w): the output gives the ReLU mask
+        return ctx.xp.maximum(y, 0, out=y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w, y = ctx.saved_tensors
+        stride, padding, dilation, groups = ctx.geom
+        need = ctx.needs_input_grad
+        g = ops.where(ops.gt(y, 0), grad, 0.0)
+        gx = _conv.ConvTranspose2d.apply(g, w, None, stride, padding, dilation, groups, ctx.x_size) if need[0] else None
+        gw = _conv.Conv2dWeight.apply(x, g, ctx.w_shape[2:], stride, padding, dilation, groups) if need[1] else None
+        gb = _conv._bias_grad(g) if need[2] else None
+        return gx, gw, gb
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        x, w, y = ctx.saved_tensors
+        xd, wd, yd = x._data, w._data, y._data
+        stride, padding, dilation, groups = ctx.geom
+        need = ctx.needs_input_grad
+        got = kernels.conv2d_backward(xd, wd, grad, stride, padding, dilation, groups, need[0], need[1], need[2],
+                                      relu_out=yd)
+        if got is not None:
+            return got
+        xp = ctx.xp
+        g = grad * (yd > 0)
+        gx = _conv._conv_input_grad(xp, g, wd, ctx.x_size, stride, padding, dilation, groups) if need[0] else None
+        gw = None
+        if need[1]:
+            gw = _conv._conv_weight_grad(xp, xd, g, ctx.w_shape[2:], stride, padding, dilation, groups, cols=ctx.cols)
+        gb = g.sum(axis=(0, 2, 3)) if need[2] else None
+        return gx, gw, gb
+
+
+def _pair(v, minimum):
+    """``v`` as a validated pair of ints (None when it is not one)."""
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        v = (int(v), int(v))
+    if not (isinstance(v, (tuple, list)) and len(v) == 2
+            and all(isinstance(e, (int, np.integer)) and not isinstance(e, bool) for e in v)):
+        return None
+    v = (int(v[0]), int(v[1]))
+    return v if min(v) >= minimum else None
+
+
+def _plain_conv_config(input, weight, bias, stride, padding, dilation, groups):
+    """(stride, padding, dilation, groups, out_size) when ConvReLU covers the call, else None."""
+    if not (isinstance(input, Tensor) and isinstance(weight, Tensor) and (bias is None or isinstance(bias, Tensor))):
+        return None
+    x, w = input._data, weight._data
+    if x.ndim != 4 or w.ndim != 4 or x.dtype.kind != "f" or x.dtype != w.dtype:
+        return None
+    if bias is not None and (bias._data.shape != (w.shape[0],) or bias._data.dtype != w.dtype):
+        return None
+    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
+        return None
+    groups = int(groups)
+    if w.shape[0] % groups or w.shape[1] * groups != x.shape[1]:
+        return None
+    stride, padding, dilation = _pair(stride, 1), _pair(padding, 0), _pair(dilation, 1)
+    if stride is None or padding is None or dilation is None:
+        return None
+    out_size = []
+    for n, k, s, p, d in zip(x.shape[2:], w.shape[2:], stride, padding, dilation):
+        if n + 2 * p < d * (k - 1) + 1:
+            return None
+        out_size.append((n + 2 * p - d * (k - 1) - 1) // s + 1)
+    return stride, padding, dilation, groups, tuple(out_size)
+
+
+def conv2d_relu(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """``relu(conv2d(input, weight, bias, ...))`` as one op; arguments as ``conv2d``.
+
+    input (N, C, H, W), weight (out_channels, C/groups, kH, kW), bias (out_channels,) or None.
+    Calls the fused op does not cover (3-D input, string padding, invalid arguments) run the
+    unfused pair, which also reports the errors.
+    """
+    cfg = _plain_conv_config(input, weight, bias, stride, padding, dilation, groups)
+    if cfg is None:
+        return ops.relu(_conv.conv2d(input, weight, bias, stride, padding, dilation, groups))
+    return ConvReLU.apply(input, weight, bias, *cfg)
+
+
+# ---- Sequential ----------------------------------------------------------------------------------
+
+_types = {}
+
+
+def _module_types():
+    """(Linear, ReLU, GELU, Conv2d), imported on first use (nn.modules imports this module)."""
+    if not _types:
+        from .modules.activation import GELU, ReLU
+        from .modules.conv import Conv2d
+        from .modules.linear import Linear
+
+        _types.update(Linear=Linear, ReLU=ReLU, GELU=GELU, Conv2d=Conv2d)
+    return _types
+
+
+def _hooked(m) -> bool:
+    return bool(m._forward_hooks or m._forward_pre_hooks or m._backward_hooks)
+
+
+def _try_fused(first, second, input):
+    """The fused output of ``second(first(input))``, or None when the pair is not fusable."""
+    t = _module_types()
+    if type(second) is t["ReLU"]:
+        activation = "relu"
+    elif type(second) is t["GELU"]:
+        activation = "gelu" if second.approximate == "none" else "gelu_tanh"
+    else:
+        return None
+    if _hooked(first) or _hooked(second) or not isinstance(input, Tensor):
+        return None
+    if type(first) is t["Linear"]:
+        return linear_act(input, first.weight, first.bias, activation)
+    if type(first) is t["Conv2d"] and activation == "relu":
+        x, pad = first._pad_input(input)
+        return conv2d_relu(x, first.weight, first.bias, first.stride, pad, first.dilation, first.groups)
+    return None
+
+
+def run_sequential(modules, input):
+    """``Sequential.forward``: each module on the last output, fusable pairs as one op."""
+    if not enabled():
+        for m in modules:
+            input = m(input)
+        return input
+    mods = list(modules)
+    i, n = 0, len(mods)
+    while i < n:
+        if i + 1 < n:
+            y = _try_fused(mods[i], mods[i + 1], input)
+            if y is not None:
+                input = y
+                i += 2
+                continue
+        input = mods[i](input)
+        i += 1
+    return input
+
+
+# ---- registry ------------------------------------------------------------------------------------
+
+def _ref_linear_act(x, w, b=None, activation="relu"):
+    z = x @ w.T + (0 if b is None else b)
+    if activation == "relu":
+        return np.maximum(z, 0)
+    if activation == "gelu":
+        erf = np.vectorize(math.erf)
+        return 0.5 * z * (1 + erf(z / math.sqrt(2)))
+    return 0.5 * z * (1 + np.tanh(_SQRT_2_OVER_PI * (z + _GELU_C * z**3)))
+
+
+def _torch_linear_act(torch, x, w, b=None, activation="relu"):
+    y = torch.nn.functional.linear(x, w, b)
+    if activation == "relu":
+        return torch.relu(y)
+    return torch.nn.functional.gelu(y, approximate="none" if activation == "gelu" else "tanh")
+
+
+def _away_from_kink(rng, make, preact, margin=0.1):
+    """Resample ``make(rng)`` until every pre-activation is ``margin`` away from relu's kink at 0."""
+    for _ in range(200):
+        args = make(rng)
+        if np.abs(preact(*args)).min() > margin:
+            return args
+    raise AssertionError("could not draw samples away from the relu kink")
+
+
+def _linear_act_samples(rng):
+    relu_args = _away_from_kink(rng, lambda r: (randn(r, 3, 4), randn(r, 5, 4), randn(r, 5)),
+                                lambda x, w, b: x @ w.T + b)
+    x, w = randn(rng, 3, 4), randn(rng, 5, 4)
+    x3, w3 = randn(rng, 2, 2, 3), randn(rng, 4, 3)
+    return [
+        SampleInput(relu_args + ("relu",), name="relu"),
+        SampleInput((x, w, randn(rng, 5), "gelu"), name="gelu"),
+        SampleInput((x3, w3, randn(rng, 4), "gelu_tanh"), name="gelu_tanh_3d"),
+        SampleInput((x3, w3, None, "gelu"), name="no_bias"),
+    ]
+
+
+def _ref_conv2d_relu(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    return np.maximum(_conv._ref_conv_nd(x, w, b, stride, padding, dilation, groups), 0)
+
+
+def _conv2d_relu_samples(rng):
+    opts = dict(stride=(2, 1), padding=1, dilation=(1, 2), groups=2)
+    basic = _away_from_kink(rng, lambda r: (randn(r, 2, 2, 4, 4), randn(r, 3, 2, 2, 2), randn(r, 3)),
+                            _ref_conv2d_relu_pre)
+    strided = _away_from_kink(rng, lambda r: (randn(r, 1, 4, 5, 4), randn(r, 2, 2, 3, 2)),
+                              lambda x, w: _ref_conv2d_relu_pre(x, w, None, **opts))
+    return [
+        SampleInput(basic, name="basic"),
+        SampleInput(strided + (None,), opts, name="options"),
+    ]
+
+
+def _ref_conv2d_relu_pre(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    return _conv._ref_conv_nd(x, w, b, stride, padding, dilation, groups)
+
+
+register(OpInfo("linear_act", linear_act, _linear_act_samples, ref=_ref_linear_act, torch_fn=_torch_linear_act,
+                gradgradcheck=True))
+register(OpInfo("conv2d_relu", conv2d_relu, _conv2d_relu_samples, ref=_ref_conv2d_relu,
+                torch_fn=lambda torch, *a, **k: torch.relu(torch.nn.functional.conv2d(*a, **k))))
