@@ -130,29 +130,20 @@ def measure_peak_memory(bk: Backend, fn) -> dict:
     CPU: the process high-water mark (VmHWM, reset through /proc/self/clear_refs) minus the RSS
     before the call: the same method for both libraries. tinytorch-cpu additionally gets the
     tracemalloc peak, which counts exactly the NumPy buffers and Python objects it allocates.
-    GPU: torch's allocator peak, or the growth of CuPy's memory pool (emptied first).
+    GPU: ``max_memory_allocated`` after ``reset_peak_memory_stats`` (torch's allocator; tinytorch's
+    hook on CuPy's pool).
     """
     info: dict = {}
     if bk.is_gpu:
-        if bk.is_torch:
-            bk.lib.cuda.synchronize()
-            bk.lib.cuda.reset_peak_memory_stats()
-            base = bk.lib.cuda.memory_allocated()
-            fn()
-            bk.lib.cuda.synchronize()
-            info["peak_mem_bytes"] = int(bk.lib.cuda.max_memory_allocated() - base)
-            info["peak_mem_method"] = "torch.cuda.max_memory_allocated"
-        else:
-            import cupy
-
-            pool = cupy.get_default_memory_pool()
-            bk.sync()
-            pool.free_all_blocks()
-            base = pool.total_bytes()
-            fn()
-            bk.sync()
-            info["peak_mem_bytes"] = int(pool.total_bytes() - base)
-            info["peak_mem_method"] = "cupy pool growth"
+        # tinytorch.cuda mirrors torch.cuda's peak statistics (an allocator hook on CuPy's pool)
+        cuda = bk.lib.cuda
+        cuda.synchronize()
+        cuda.reset_peak_memory_stats()
+        base = cuda.memory_allocated()
+        fn()
+        cuda.synchronize()
+        info["peak_mem_bytes"] = int(cuda.max_memory_allocated() - base)
+        info["peak_mem_method"] = f"{bk.lib.__name__}.cuda.max_memory_allocated"
         return info
     if _reset_rss_high_water_mark():
         base = _proc_status_kb("VmRSS")
@@ -238,6 +229,8 @@ def run_case(benchmark, bk: Backend, group: str, fn, *, flops: float = 0.0, nbyt
     info = benchmark.extra_info
     info.update(backend=bk.name, device=bk.device, threads=THREADS, flops=float(flops),
                 bytes=float(nbytes), bound=bound, smoke=smoke(), **extra)
+    if hasattr(os, "getloadavg"):  # other processes on the machine skew thread-pool timings
+        info["loadavg_1min"] = os.getloadavg()[0]
     if bk.is_torch:
         info["torch_threads"] = bk.lib.get_num_threads()
     info.update(measure_peak_memory(bk, timed))

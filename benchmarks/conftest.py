@@ -112,6 +112,7 @@ def pytest_benchmark_update_machine_info(config, machine_info):
         "git_commit": _git_commit(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "smoke": _harness.smoke(),
+        "loadavg_at_end": os.getloadavg() if hasattr(os, "getloadavg") else None,
     }
     if threadpool_info is not None:
         info["threadpools"] = [{k: p.get(k) for k in ("internal_api", "version", "num_threads")}

@@ -1,0 +1,120 @@
+"""Profile tinytorch's CPU gaps: where a training step or the tiny-op chain spends its time.
+
+    PYTHONPATH=. python benchmarks/profile_cpu.py lenet [--steps 20] [--top 25]
+
+Cases: ``mlp``, ``lenet``, ``encoder`` (one training step, as in bench_models.py) and ``chain`` (the
+100-op autograd chain of bench_ops.py). Prints cProfile's top functions by own time and a split of
+the total into NumPy kernels (BLAS matmul/einsum/tensordot, other NumPy C calls) versus Python
+(tinytorch's dispatch, autograd and module code).
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TT_BENCH_THREADS", "2")
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = os.environ["TT_BENCH_THREADS"]
+
+import argparse  # noqa: E402
+import cProfile  # noqa: E402
+import pstats  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import tinytorch  # noqa: E402
+from _harness import make_backend  # noqa: E402
+
+BLAS_NAMES = ("matmul", "dot", "tensordot", "einsum", "c_einsum", "vdot", "inner")
+
+
+def _model_step(name: str):
+    from bench_models import MODELS, make_model
+
+    key = next(k for k in MODELS if k.startswith({"mlp": "mlp", "lenet": "lenet", "encoder": "transformer"}[name]))
+    bk = make_backend("tinytorch-cpu")
+    _, shape, loss_kind, _ = MODELS[key]
+    model = make_model(bk, key)
+    F = tinytorch.nn.functional
+    rng = np.random.default_rng(0)
+    x = tinytorch.tensor(rng.standard_normal(shape, dtype=np.float32))
+    if loss_kind == "ce":
+        y = tinytorch.tensor(rng.integers(0, 10, shape[0]))
+        opt = tinytorch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        loss_fn = F.cross_entropy
+    else:
+        y = tinytorch.tensor(rng.standard_normal(shape, dtype=np.float32))
+        opt = tinytorch.optim.Adam(model.parameters(), lr=1e-4)
+        loss_fn = F.mse_loss
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def _chain_step():
+    x = tinytorch.randn(16, requires_grad=True)
+
+    def step():
+        y = x
+        for _ in range(50):
+            y = y * 1.01
+            y = y + 0.1
+        y.sum().backward()
+        x.grad = None
+
+    return step
+
+
+def split(stats: pstats.Stats) -> dict:
+    """Own time of NumPy's C functions (BLAS-like vs other) and of everything else (Python)."""
+    blas = other_c = python = 0.0
+    for (filename, _, func), (_, _, tottime, _, _) in stats.stats.items():
+        if filename == "~":  # a built-in / C function, e.g. "<built-in method numpy.matmul>"
+            if any(f"numpy.{n}" in func or f".{n}'" in func or func.endswith(f" {n}>") for n in BLAS_NAMES) \
+                    or "method 'dot'" in func:
+                blas += tottime
+            else:
+                other_c += tottime
+        else:
+            python += tottime
+    total = blas + other_c + python
+    return {"total": total, "blas": blas, "other_c": other_c, "python": python}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("case", choices=["mlp", "lenet", "encoder", "chain"])
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--top", type=int, default=25)
+    args = p.parse_args(argv)
+    step = _chain_step() if args.case == "chain" else _model_step(args.case)
+    for _ in range(3):
+        step()
+    t0 = time.perf_counter()
+    for _ in range(args.steps):
+        step()
+    wall = (time.perf_counter() - t0) / args.steps
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(args.steps):
+        step()
+    prof.disable()
+    stats = pstats.Stats(prof)
+    s = split(stats)
+    print(f"{args.case}: {wall * 1e3:.3f} ms/step unprofiled; profiled split per step: "
+          + ", ".join(f"{k} {v / args.steps * 1e3:.3f} ms ({100 * v / s['total']:.0f} %)"
+                      for k, v in s.items() if k != "total"))
+    stats.sort_stats("tottime").print_stats(args.top)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
