@@ -85,7 +85,14 @@ def to_device(a, dev):
     if isinstance(a, cp.ndarray) and a.device.id == index:
         return a
     with cp.cuda.Device(index):
-        return cp.asarray(a)
+        try:
+            return cp.asarray(a)
+        except (TypeError, ValueError, NotImplementedError) as e:
+            if a.dtype.kind == "V" or a.dtype.name == "bfloat16":  # ml_dtypes' bfloat16: CuPy < 14 has none
+                raise TypeError(
+                    f"to: this CuPy ({cp.__version__}) cannot hold {a.dtype.name} arrays on CUDA ({e}); "
+                    "use float16 or float32 on the GPU, or CuPy >= 14 with ml_dtypes installed") from e
+            raise
 
 
 def is_writeable(a) -> bool:

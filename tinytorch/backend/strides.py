@@ -10,10 +10,13 @@ from __future__ import annotations
 import numpy as np
 
 
-def as_strided(xp, array, shape, strides):
-    """A read-only view of ``array`` with the given shape and byte strides."""
+def as_strided(xp, array, shape, strides, writeable=False):
+    """A view of ``array`` with the given shape and byte strides (read-only on NumPy unless ``writeable``).
+
+    CuPy views have no writeable flag: callers that need read-only views must not write.
+    """
     if xp is np:
-        return np.lib.stride_tricks.as_strided(array, shape=shape, strides=strides, writeable=False)
+        return np.lib.stride_tricks.as_strided(array, shape=shape, strides=strides, writeable=writeable)
     return xp.lib.stride_tricks.as_strided(array, shape=shape, strides=strides)
 
 

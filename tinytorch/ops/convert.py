@@ -92,7 +92,7 @@ def contiguous(x: Tensor, memory_format=None) -> Tensor:
 
 def as_tensor_like(value, like: Tensor) -> Tensor:
     """``value`` (array-like) as a tensor on ``like``'s device with ``like``'s dtype."""
-    arr = np.asarray(value, dtype=like._data.dtype)
+    arr = backend.array_module(value).asarray(value, dtype=like._data.dtype)  # np.asarray refuses CuPy arrays
     return Tensor._make(backend.to_device(arr, like.device))
 
 

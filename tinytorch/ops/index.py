@@ -211,7 +211,7 @@ def setitem_(input, index, value):
     )
     if not recording:
         idx = _normalize_index(index, input, "index_put")
-        if not input._data.flags.writeable:
+        if not backend.is_writeable(input._data):  # CuPy arrays have no writeable flag
             raise RuntimeError("index_put: the tensor being written to is an expanded/read-only view; call .clone() first")
         val = value._data if isinstance(value, Tensor) else (value if is_scalar(value) else np.asarray(value))
         if isinstance(value, Tensor) and value.device != input.device:

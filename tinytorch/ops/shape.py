@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .. import backend
+from ..backend.strides import as_strided
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._common import wrap_dim
@@ -717,7 +718,7 @@ def _writable_diagonal(xp, a, offset, dim1, dim2):
     sl[dim2] = slice(builtins.max(0, offset), None)
     b = a[tuple(sl)]
     strides = tuple(st for i, st in enumerate(b.strides) if i not in (dim1, dim2)) + (b.strides[dim1] + b.strides[dim2],)
-    return xp.lib.stride_tricks.as_strided(b, shape=shape, strides=strides)
+    return as_strided(xp, b, shape, strides, writeable=True)
 
 
 class DiagScatter(Function):
