@@ -1,10 +1,12 @@
 """Convolutions: conv1d/conv2d, their transposes, and unfold/fold (im2col / col2im).
 
-The CPU path is im2col: a strided view of the padded input is copied once into a column
-matrix laid out (C, KH, KW, N, OH, OW), so a single GEMM with the weight reshaped to
-(O, C*KH*KW) gives the output already channel-major; the input gradient is a GEMM followed
-by a col2im that adds one strided slice per kernel offset. Three ops close under
-differentiation and are each other's backward, so create_graph works to any order:
+The CPU path is im2col: a strided view of the zero-padded input, batch last, is copied once
+into a column matrix laid out (C, KH, KW, OH, OW, N), so one GEMM with the weight reshaped to
+(O, C*KH*KW) gives the output, transposed back to (N, O, OH, OW) in the same pass that adds
+the bias. The forward keeps those columns for the weight gradient (one more GEMM); the input
+gradient is a GEMM followed by a col2im that adds one strided block per kernel offset.
+Three ops close under differentiation and are each other's backward, so create_graph works
+to any order:
 
 * ``Conv2d``          y  = conv(x, w)
 * ``ConvTranspose2d`` x' = conv^T(g, w)  (the input gradient of a conv)
@@ -58,7 +60,7 @@ def _out_size(size, k, s, p, d):
     return (size + 2 * p - d * (k - 1) - 1) // s + 1
 
 
-def pad_array(xp, x, pads, value=0.0):
+def _pad_array(xp, x, pads, value=0.0):
     """``x`` padded on its last ``len(pads)`` dims by ``pads[i] = (before, after)`` (>= 0)."""
     if not builtins.any(lo or hi for lo, hi in pads):
         return x
@@ -475,7 +477,7 @@ class Unfold(Function):
     def forward(ctx, x, kernel, dilation, padding, stride, out_size):
         ctx.args = (kernel, dilation, padding, stride, out_size, x._data.shape[2:])
         n, c = x._data.shape[:2]
-        xpad = pad_array(ctx.xp, x._data, [(p, p) for p in padding])
+        xpad = _pad_array(ctx.xp, x._data, [(p, p) for p in padding])
         win = sliding_windows(ctx.xp, xpad, kernel, stride, dilation, out_size)  # (N, C, OH, OW, KH, KW)
         cols = ctx.xp.ascontiguousarray(win.transpose(0, 1, 4, 5, 2, 3))
         return cols.reshape(n, c * kernel[0] * kernel[1], out_size[0] * out_size[1])

@@ -22,7 +22,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..backend.strides import kernel_offsets, window_slices
 from ..tensor import Tensor
-from .conv import _ntuple, pad_array
+from .conv import _ntuple, _pad_array
 from .registry import OpInfo, SampleInput, register, randn
 
 __all__ = [
@@ -147,7 +147,7 @@ def _max_pool_arrays(xp, x, kernel, stride, dilation, out_size, pads):
     """(max, local argmax in [0, kH*kW)) over each window, with torch's choices: the first max
     wins ties and a NaN wins over numbers (the last NaN when there are several)."""
     lowest = -np.inf if x.dtype.kind in "fV" else (np.iinfo(x.dtype).min if x.dtype.kind in "iu" else False)
-    xpad = pad_array(xp, x, pads, lowest)
+    xpad = _pad_array(xp, x, pads, lowest)
     views = [xpad[(Ellipsis,) + window_slices(off, stride, dilation, out_size)] for off in kernel_offsets(kernel)]
     kk = len(views)
     arg_dtype = np.int8 if kk <= 127 else np.int64
@@ -309,7 +309,7 @@ def _avg_inverse_divisor(in_size, kernel, stride, padding, out_size, count_inclu
 
 
 def _avg_pool_arrays(xp, x, kernel, stride, out_size, pads, inv):
-    xpad = pad_array(xp, x, pads, 0.0)
+    xpad = _pad_array(xp, x, pads, 0.0)
     acc = None
     for off in kernel_offsets(kernel):
         v = xpad[(Ellipsis,) + window_slices(off, stride, (1, 1), out_size)]
