@@ -20,29 +20,19 @@ def as_strided(xp, array, shape, strides, writeable=False):
     return xp.lib.stride_tricks.as_strided(array, shape=shape, strides=strides)
 
 
-def sliding_windows(xp, x, kernel, stride, dilation, out_size, order="windows_last"):
+def sliding_windows(xp, x, kernel, stride, dilation, out_size):
     """Windows over the last ``len(kernel)`` dims of ``x`` as a view (no copy).
 
-    For 2 spatial dims and ``x`` of shape (*B, H, W):
-    ``order="windows_last"``  -> (*B, OH, OW, KH, KW)
-    ``order="kernel_first"`` -> (KH, KW, *B, OH, OW)  (the im2col column layout)
-    Element ``[..., i, j, a, b]`` is ``x[..., i*sh + a*dh, j*sw + b*dw]``. The caller pads first
-    and guarantees every window fits.
+    For 2 spatial dims and ``x`` of shape (*B, H, W) the view is (*B, OH, OW, KH, KW), element
+    ``[..., i, j, a, b]`` being ``x[..., i*sh + a*dh, j*sw + b*dw]``. The caller pads first and
+    guarantees every window fits.
     """
     k = len(kernel)
-    lead_shape = x.shape[: x.ndim - k]
-    lead_strides = x.strides[: x.ndim - k]
-    sp = x.strides[x.ndim - k:]
-    out_strides = tuple(s * st for s, st in zip(sp, stride))
-    ker_strides = tuple(s * d for s, d in zip(sp, dilation))
-    if order == "windows_last":
-        shape = tuple(lead_shape) + tuple(out_size) + tuple(kernel)
-        strides = tuple(lead_strides) + out_strides + ker_strides
-    elif order == "kernel_first":
-        shape = tuple(kernel) + tuple(lead_shape) + tuple(out_size)
-        strides = ker_strides + tuple(lead_strides) + out_strides
-    else:
-        raise ValueError(f"sliding_windows: unknown order {order!r}")
+    lead = x.ndim - k
+    sp = x.strides[lead:]
+    shape = tuple(x.shape[:lead]) + tuple(out_size) + tuple(kernel)
+    strides = (tuple(x.strides[:lead]) + tuple(s * st for s, st in zip(sp, stride))
+               + tuple(s * d for s, d in zip(sp, dilation)))
     return as_strided(xp, x, shape, strides)
 
 
