@@ -292,3 +292,16 @@ def test_reference_is_independent_of_the_im2col_path():
     got = F.conv2d(tinytorch.tensor(x), tinytorch.tensor(w), stride=(1, 2), padding=1, dilation=(2, 1), groups=2)
     want = conv_ops._ref_conv_nd(x, w, None, (1, 2), 1, (2, 1), 2)
     np.testing.assert_allclose(host(got), want, atol=1e-12)
+
+
+def test_sliding_windows_view():
+    from tinytorch.backend.strides import kernel_offsets, sliding_windows, window_slices
+
+    x = np.arange(2 * 7 * 8, dtype=np.float64).reshape(2, 7, 8)
+    win = sliding_windows(np, x, (2, 3), (2, 1), (1, 2), (3, 4))
+    assert win.shape == (2, 3, 4, 2, 3) and not win.flags.writeable and np.shares_memory(win, x)
+    for i in range(3):
+        for j in range(4):
+            np.testing.assert_array_equal(win[:, i, j], x[:, 2 * i:2 * i + 2, j:j + 5:2])
+    for a, b in kernel_offsets((2, 3)):
+        np.testing.assert_array_equal(x[(Ellipsis,) + window_slices((a, b), (2, 1), (1, 2), (3, 4))], win[..., a, b])
