@@ -29,6 +29,7 @@ linalg = _import_module(".linalg", __name__)  # the namespace module; `from .ops
 from . import nn  # noqa: F401
 from . import optim  # noqa: F401
 from . import utils  # noqa: F401
+from . import train, viz  # noqa: F401 - opt-in conveniences; their optional packages load on use
 from .serialization import save, load  # noqa: F401
 from ._compat import *  # noqa: F401,F403
 
