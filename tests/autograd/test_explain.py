@@ -91,6 +91,13 @@ def test_multiplied_by_zero():
     assert e.reason == "multiplied_by_zero"
 
 
+def test_piecewise_constant_op():
+    w = _p(3)
+    e = explain((w.round() * 2).sum(), w)
+    assert e.reason == "non_differentiable_op" and "straight-through" in e.message
+    assert explain((w.round() + w).sum(), w).reason == "ok"  # another path carries the gradient
+
+
 def test_zero_gradient_without_single_cause():
     w = _p(3)
     assert explain((w - w).sum(), w).reason == "zero_gradient"

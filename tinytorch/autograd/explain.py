@@ -20,7 +20,7 @@ class Explanation:
 
     ``reason`` is one of ``"ok"``, ``"integer_dtype"``, ``"not_requires_grad"``, ``"no_graph"``
     (a non-leaf made without a graph), ``"loss_without_graph"``, ``"detached"``, ``"not_used"``,
-    ``"dead_relu"``, ``"masked_fill"``, ``"multiplied_by_zero"``, ``"zero_gradient"``,
+    ``"dead_relu"``, ``"masked_fill"``, ``"multiplied_by_zero"``, ``"non_differentiable_op"``, ``"zero_gradient"``,
     ``"graph_freed"``. ``path`` names the graph nodes from the loss down to ``param``.
     """
 
@@ -90,6 +90,8 @@ def _all(xp_array, pred) -> bool:
 def _blocked(node, edge_index):
     """A reason string when ``node`` passes no gradient to its input ``edge_index``, else None."""
     name = node.name()
+    if name.lstrip("_").startswith(("ZeroGrad", "Round", "Sign", "Floor", "Ceil", "Trunc")):
+        return "non_differentiable_op"
     arrays = _saved_arrays(node)
     if not arrays:
         return None
@@ -160,6 +162,8 @@ def _uses_detached(nodes, param) -> str | None:
 
 
 _BLOCK_TEXT = {
+    "non_differentiable_op": "a piecewise-constant op (round, sign, floor, ceil, trunc ...) whose gradient is zero "
+                             "everywhere; use a smooth surrogate or a straight-through estimator",
     "dead_relu": "a ReLU whose inputs are all <= 0 (a dead ReLU: it outputs 0 everywhere and passes no gradient)",
     "masked_fill": "a masked_fill whose mask covers every element (the filled values do not depend on param)",
     "multiplied_by_zero": "a multiplication by a tensor that is all zeros",
