@@ -361,6 +361,49 @@ class Tensor:
     def type_as(self, other):
         return self.to(dtype=other.dtype)
 
+    # ``new_*``: new tensors that default to this tensor's dtype and device (torch's factory methods)
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        from . import creation
+
+        if isinstance(data, Tensor):
+            data = data.detach().clone()
+        return creation.tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                               requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        from . import creation
+
+        return creation.zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
+                              requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        from . import creation
+
+        return creation.ones(*size, dtype=dtype or self.dtype, device=device or self.device,
+                             requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        from . import creation
+
+        return creation.empty(*size, dtype=dtype or self.dtype, device=device or self.device,
+                              requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        from . import creation
+
+        return creation.full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                             requires_grad=requires_grad)
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        from . import creation
+
+        return creation.multinomial(self, num_samples, replacement, generator=generator)
+
+    def bernoulli(self, p=None, *, generator=None):
+        from . import creation
+
+        return creation.bernoulli(self, p, generator=generator)
+
     def xp_ones_like(self):
         return backend.array_module(self._data).ones_like(self._data)
 
