@@ -12,10 +12,12 @@ budget so the run ends well inside a 10-minute device command):
 4. compute-sanitizer memcheck and racecheck on a small script that runs every fused kernel
    (``--exercise-kernels``), when the tool exists;
 5. the benchmark suite (``benchmarks/``, pytest-benchmark JSON) and its Markdown report;
-6. ``pytest -m "not gpu"`` with JUnit XML (the rest of the suite: 3 and 6 together are the whole suite).
+6. ``pytest -m "not gpu"`` with JUnit XML (the rest of the suite: 3 and 6 together are the whole suite),
+   started first and run in the background beside steps 2-4 (its own log, ``cpu_tests.log``).
 
 ``summary.json`` and ``summary.md`` say what ran, what passed, how long each step took and why
-anything was skipped. At most 8 files are written (the device tool brings back 8). ``--dry-run``
+anything was skipped. At most 8 files are written (the device tool brings back 8): summary.json,
+summary.md, validate.log, cpu_tests.log, junit-gpu.xml, junit-cpu.xml, bench.json, bench.md. ``--dry-run``
 runs none of the GPU or test steps: it records the environment and writes the summary (used by
 ``tests/test_gpu_validate_dryrun.py`` on machines without a GPU).
 """
@@ -39,7 +41,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GEMM_N = 4096
 DEFAULT_BUDGET_S = 530.0  # the device tool's command limit is 600 s: leave room for start-up and transfers
 # per-step limits (seconds); the overall budget trims the later ones
-LIMITS = {"ceilings": 75, "gpu_tests": 210, "sanitizer": 90, "benchmarks": 100, "cpu_tests": 240}
+LIMITS = {"ceilings": 75, "gpu_tests": 300, "sanitizer": 90, "benchmarks": 90, "cpu_tests": 420}
 
 
 # ---- small helpers ---------------------------------------------------------------------------------
@@ -140,32 +142,47 @@ class Runner:
         return step
 
     def run(self, name: str, cmd: list[str], limit: float, env: dict | None = None) -> dict:
-        """Run ``cmd``; on its time limit send SIGINT (pytest then still writes its JUnit XML), then kill."""
+        """Run ``cmd`` to completion or its time limit (see ``start``)."""
+        return self.finish(self.start(name, cmd, limit, env))
+
+    def start(self, name: str, cmd: list[str], limit: float, env: dict | None = None, log_name: str | None = None):
+        """Start ``cmd`` in the background; ``finish`` waits for it. Output goes to the log (or ``log_name``)."""
         limit = min(limit, self.remaining() - 5)  # 5 s kept for the summary
         if limit < self.min_step_s:
             return self.skip(name, "overall time budget spent")
         print(f"[gpu_validate] {name}: {' '.join(cmd)} (limit {limit:.0f} s)", flush=True)
-        self.log(f"\n===== {name}: {' '.join(cmd)} =====")
-        t0 = time.monotonic()
-        timed_out = False
-        with open(self.log_path, "a", encoding="utf-8") as logf:
+        path = self.log_path if log_name is None else os.path.join(self.out_dir, log_name)
+        with open(path, "a", encoding="utf-8") as logf:
+            logf.write(f"\n===== {name}: {' '.join(cmd)} =====\n")
+            logf.flush()
             proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=logf, stderr=subprocess.STDOUT,
                                     start_new_session=True)
+        return {"name": name, "proc": proc, "t0": time.monotonic(), "limit": limit, "cmd": cmd, "log": path}
+
+    def finish(self, handle) -> dict:
+        """Wait for a started step; past its limit send SIGINT (pytest still writes its JUnit XML), then kill."""
+        if "proc" not in handle:  # skipped at start
+            return handle
+        proc, t0 = handle["proc"], handle["t0"]
+        timed_out = False
+        try:
+            rc = proc.wait(timeout=max(0.0, handle["limit"] - (time.monotonic() - t0)))
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            os.killpg(proc.pid, signal.SIGINT)
             try:
-                rc = proc.wait(timeout=limit)
+                rc = proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                timed_out = True
-                os.killpg(proc.pid, signal.SIGINT)
-                try:
-                    rc = proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    rc = proc.wait()
+                os.killpg(proc.pid, signal.SIGKILL)
+                rc = proc.wait()
         seconds = round(time.monotonic() - t0, 1)
         status = "timeout" if timed_out else ("passed" if rc == 0 else "failed")
-        step = {"name": name, "status": status, "returncode": rc, "seconds": seconds, "command": " ".join(cmd)}
+        step = {"name": handle["name"], "status": status, "returncode": rc, "seconds": seconds,
+                "command": " ".join(handle["cmd"])}
+        if handle["log"] != self.log_path:
+            step["log"] = os.path.basename(handle["log"])
         self.steps.append(step)
-        print(f"[gpu_validate] {name}: {status} (rc {rc}, {seconds} s)", flush=True)
+        print(f"[gpu_validate] {handle['name']}: {status} (rc {rc}, {seconds} s)", flush=True)
         return step
 
 
@@ -356,12 +373,32 @@ def step_benchmarks(runner: Runner) -> dict | None:
     return {"json": "bench.json" if os.path.exists(bench_json) else None}
 
 
+def _pytest_cmd(marker: str, junit_path: str) -> list[str]:
+    return [sys.executable, "-m", "pytest", "-q", "-m", marker, "tests", "-p", "no:cacheprovider",
+            f"--junitxml={junit_path}", "-o", "junit_family=xunit2"]
+
+
 def step_pytest(runner: Runner, name: str, marker: str, junit: str) -> dict:
     path = os.path.join(runner.out_dir, junit)
-    step = runner.run(name, [sys.executable, "-m", "pytest", "-q", "-m", marker, "tests", "-p", "no:cacheprovider",
-                             f"--junitxml={path}", "-o", "junit_family=xunit2"],
-                      LIMITS[name], env=_py_env())
+    step = runner.run(name, _pytest_cmd(marker, path), LIMITS[name], env=_py_env())
     step["junit"] = parse_junit(path)
+    return step
+
+
+def start_cpu_tests(runner: Runner):
+    """The non-GPU half of the suite, in the background on a few cores while the GPU steps run."""
+    path = os.path.join(runner.out_dir, "junit-cpu.xml")
+    threads = {k: "4" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    handle = runner.start("cpu_tests", _pytest_cmd("not gpu", path), LIMITS["cpu_tests"],
+                          env=_py_env(**threads), log_name="cpu_tests.log")
+    handle["junit_path"] = path
+    return handle
+
+
+def finish_cpu_tests(runner: Runner, handle) -> dict:
+    step = runner.finish(handle)
+    if "junit_path" in handle:
+        step["junit"] = parse_junit(handle["junit_path"])
     return step
 
 
@@ -441,6 +478,8 @@ def main(argv=None) -> int:
         for name in ("ceilings", "gpu_tests", "sanitizer", "benchmarks", "cpu_tests"):
             runner.skip(name, reason)
     else:
+        # the CPU half runs beside the GPU steps (16 cores there); benchmarks run last, on a quiet machine
+        cpu = start_cpu_tests(runner)
         if has_gpu:
             summary["ceilings"] = step_ceilings(runner)
             step_pytest(runner, "gpu_tests", "gpu", "junit-gpu.xml")
@@ -448,8 +487,8 @@ def main(argv=None) -> int:
         else:
             for name in ("ceilings", "gpu_tests", "sanitizer"):
                 runner.skip(name, no_gpu)
+        finish_cpu_tests(runner, cpu)
         step_benchmarks(runner)
-        step_pytest(runner, "cpu_tests", "not gpu", "junit-cpu.xml")
 
     bad = [s["name"] for s in runner.steps if s["status"] in ("failed", "timeout")]
     summary["verdict"] = ("dry run: nothing executed" if args.dry_run else
