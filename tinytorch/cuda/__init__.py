@@ -29,7 +29,12 @@ def current_device() -> int:
 
 
 def set_device(device) -> None:
+    """Make ``device`` (an index, 'cuda:1' or a device) current; a negative index is a no-op, as in torch."""
+    if isinstance(device, int) and device < 0:
+        return
     d = backend.parse_device(device)
+    if d.type != "cuda":
+        raise ValueError(f"set_device: expected a CUDA device, got {d}")
     _cp().cuda.runtime.setDevice(d.index or 0)
 
 
