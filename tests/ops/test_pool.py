@@ -280,3 +280,14 @@ def test_max_pool_never_picks_padding(dtype):
     assert y.dtype == tinytorch.tensor(x).dtype
     np.testing.assert_array_equal(host(y), yt.numpy())
     np.testing.assert_array_equal(host(i), it.numpy())
+
+
+def test_nearest_interpolate_keeps_integer_images():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(12).integers(0, 255, (1, 3, 5, 4)).astype(np.uint8)
+    y = F.interpolate(tinytorch.tensor(x), scale_factor=(1.5, 2.0))
+    yt = torch.nn.functional.interpolate(torch.tensor(x), scale_factor=(1.5, 2.0))
+    assert y.dtype == tinytorch.uint8
+    np.testing.assert_array_equal(host(y), yt.numpy())
+    with pytest.raises(RuntimeError, match="floating point"):
+        F.interpolate(tinytorch.tensor(x), size=(3, 3), mode="bilinear")

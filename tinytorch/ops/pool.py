@@ -741,7 +741,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if align_corners is not None and not interpolating:
         raise ValueError(f"{op}: align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear")
     align_corners = builtins.bool(align_corners) if interpolating else False
-    _check_float(input, op)
+    if mode not in ("nearest", "nearest-exact"):  # nearest also resizes integer images, like torch
+        _check_float(input, op)
     spatial = tuple(input.shape[2:])
     if (size is None) == (scale_factor is None):
         raise ValueError(f"{op}: only one of size or scale_factor should be defined")
