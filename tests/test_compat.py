@@ -107,3 +107,285 @@ def test_named_tuple_fields():
     assert tinytorch.sort(v).indices.dtype is tinytorch.int64
     assert tinytorch.median(v, 0).values.shape == (4,)
     assert tinytorch.kthvalue(v, 1, 0).indices.tolist() == [2, 0, 1, 1]
+
+
+# ---- random sampling and generators ----------------------------------------------------------------------
+def test_generator_and_rng_state_reproduce():
+    g = tinytorch.Generator()
+    assert g.manual_seed(3) is g
+    a = tinytorch.randn(5, generator=g)
+    g.manual_seed(3)
+    assert tinytorch.equal(a, tinytorch.randn(5, generator=g))
+    state = tinytorch.get_rng_state()
+    x = tinytorch.rand(4)
+    tinytorch.set_rng_state(state)
+    assert tinytorch.equal(x, tinytorch.rand(4))
+    assert not tinytorch.equal(x, tinytorch.rand(4))
+
+
+def test_random_fills_and_samplers():
+    x = tinytorch.empty(4000).normal_(2.0, 0.5)
+    assert abs(x.mean().item() - 2.0) < 0.05 and abs(x.std().item() - 0.5) < 0.05
+    e = tinytorch.empty(4000).exponential_(4.0)
+    assert e.min().item() >= 0 and abs(e.mean().item() - 0.25) < 0.03
+    r = tinytorch.empty(500, dtype=tinytorch.int64).random_(2, 5)
+    assert set(r.tolist()) == {2, 3, 4} and r.dtype is tinytorch.int64
+    p = tinytorch.randperm(7)
+    assert p.dtype is tinytorch.int64 and sorted(p.tolist()) == list(range(7))
+    probs = tinytorch.tensor([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+    assert tinytorch.multinomial(probs, 3, replacement=True).tolist() == [[2, 2, 2], [0, 0, 0]]
+    assert probs[0].multinomial(1).tolist() == [2]
+    assert sorted(tinytorch.multinomial(tinytorch.ones(4), 4).tolist()) == [0, 1, 2, 3]  # without replacement
+    assert tinytorch.bernoulli(tinytorch.tensor([0.0, 1.0, 1.0])).tolist() == [0.0, 1.0, 1.0]
+    assert tinytorch.tensor([1.0, 0.0]).bernoulli().tolist() == [1.0, 0.0]
+
+
+# ---- Tensor.data and constructors --------------------------------------------------------------------------
+def test_data_is_a_detached_alias():
+    w = tinytorch.ones(2, 2, requires_grad=True)
+    d = w.data
+    assert not d.requires_grad and d.grad_fn is None
+    d.mul_(3)  # writes through, outside autograd, as torch's .data does
+    assert w.tolist() == [[3.0, 3.0], [3.0, 3.0]] and w.requires_grad
+    w.data = tinytorch.zeros(2, 2)
+    assert w.requires_grad and w.sum().item() == 0.0
+
+
+def test_tensor_class_constructor_and_legacy_types():
+    assert tinytorch.Tensor(3, 4).shape == (3, 4) and tinytorch.Tensor(3, 4).dtype is tinytorch.float32
+    assert tinytorch.Tensor([1, 2]).dtype is tinytorch.float32 and tinytorch.Tensor([1, 2]).tolist() == [1.0, 2.0]
+    assert tinytorch.Tensor().shape == (0,)
+    assert tinytorch.Tensor(tinytorch.Size([2, 3])).shape == (2, 3)
+    f = tinytorch.FloatTensor(2, 3)
+    assert f.shape == (2, 3) and f.dtype is tinytorch.float32
+    assert tinytorch.LongTensor([1.7, -2.5]).tolist() == [1, -2]  # truncation toward zero, like torch
+    assert tinytorch.DoubleTensor([1]).dtype is tinytorch.float64
+    assert tinytorch.BoolTensor([1, 0]).tolist() == [True, False]
+    assert tinytorch.ByteTensor(2).dtype is tinytorch.uint8 and tinytorch.IntTensor([3]).dtype is tinytorch.int32
+    assert isinstance(f, tinytorch.FloatTensor) and isinstance(f, tinytorch.Tensor)
+    assert not isinstance(f, tinytorch.LongTensor) and not isinstance(f.double(), tinytorch.FloatTensor)
+    assert not isinstance([1.0], tinytorch.FloatTensor)
+    assert isinstance(tinytorch.arange(3), tinytorch.LongTensor)
+    t = tinytorch.tensor([1.0, 2.0])
+    assert tinytorch.FloatTensor(t) is t
+    with pytest.raises(TypeError, match="FloatTensor.*int64"):
+        tinytorch.FloatTensor(tinytorch.arange(3))
+    assert f.type() == "torch.FloatTensor" and tinytorch.arange(2).type() == "torch.LongTensor"
+
+
+def test_dtype_aliases_and_default_dtype():
+    assert tinytorch.long is tinytorch.int64 and tinytorch.float is tinytorch.float32
+    assert tinytorch.double is tinytorch.float64 and tinytorch.half is tinytorch.float16
+    old = tinytorch.get_default_dtype()
+    assert old is tinytorch.float32
+    try:
+        tinytorch.set_default_dtype(tinytorch.float64)
+        assert tinytorch.get_default_dtype() is tinytorch.float64
+        assert tinytorch.tensor([1.0]).dtype is tinytorch.float64 and tinytorch.zeros(1).dtype is tinytorch.float64
+        assert tinytorch.Tensor(2).dtype is tinytorch.float64
+        assert tinytorch.FloatTensor(2).dtype is tinytorch.float32  # a typed constructor ignores the default
+        assert tinytorch.finfo().dtype == "float64"
+    finally:
+        tinytorch.set_default_dtype(old)
+
+
+@pytest.mark.parametrize("name", ["float16", "bfloat16", "float32", "float64"])
+def test_finfo_matches_torch(name):
+    torch = pytest.importorskip("torch")
+    ours, theirs = tinytorch.finfo(getattr(tinytorch, name)), torch.finfo(getattr(torch, name))
+    for field in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype"):
+        assert getattr(ours, field) == getattr(theirs, field), field
+
+
+@pytest.mark.parametrize("name", ["uint8", "int8", "int16", "int32", "int64"])
+def test_iinfo_matches_torch(name):
+    torch = pytest.importorskip("torch")
+    ours, theirs = tinytorch.iinfo(getattr(tinytorch, name)), torch.iinfo(getattr(torch, name))
+    for field in ("bits", "max", "min", "dtype"):
+        assert getattr(ours, field) == getattr(theirs, field), field
+
+
+def test_finfo_iinfo_errors():
+    with pytest.raises(TypeError, match="finfo.*int32"):
+        tinytorch.finfo(tinytorch.int32)
+    with pytest.raises(TypeError, match="iinfo.*float32"):
+        tinytorch.iinfo(tinytorch.float32)
+    assert tinytorch.finfo(tinytorch.float32).eps == float(np.finfo(np.float32).eps)
+
+
+# ---- compile, autocast, GradScaler -------------------------------------------------------------------------
+def test_compile_returns_the_model_with_one_note(monkeypatch):
+    from tinytorch import _compat
+
+    monkeypatch.setattr(_compat, "_compile_noted", [False])
+    model = tinytorch.nn.Linear(2, 2)
+    with pytest.warns(UserWarning, match="no graph compiler"):
+        assert tinytorch.compile(model) is model
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert tinytorch.compile(model, mode="max-autotune") is model  # the note is given once
+
+        @tinytorch.compile(fullgraph=True)
+        def f(x):
+            return x + 1
+
+        assert f(1) == 2 and tinytorch.compile(f) is f
+    with pytest.raises(RuntimeError, match="mode"):
+        tinytorch.compile(model, mode="fastest")
+
+
+def test_autocast_is_a_noop_context_and_decorator(monkeypatch):
+    from tinytorch import amp
+
+    monkeypatch.setitem(amp._noted, "autocast", False)
+    x = tinytorch.ones(2, 2)
+    with pytest.warns(UserWarning, match="no automatic mixed precision"):
+        with tinytorch.autocast("cuda", dtype=tinytorch.float16):
+            assert (x @ x).dtype is tinytorch.float32
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with tinytorch.autocast(device_type="cpu", dtype=tinytorch.bfloat16):
+            pass
+
+        @tinytorch.autocast("cpu", enabled=False)
+        def f(a):
+            return a * 2
+
+        assert f(x).sum().item() == 8.0
+    with pytest.raises(RuntimeError, match="device_type"):
+        tinytorch.autocast("tpu")
+    with pytest.warns(FutureWarning):
+        tinytorch.cuda.amp.autocast()
+
+
+def _tiny_step(scaler, opt, model, x):
+    opt.zero_grad()
+    loss = model(x).sum()
+    scaler.scale(loss).backward()
+    scaler.step(opt)
+    scaler.update()
+
+
+def test_grad_scaler_disabled_is_a_pass_through():
+    model = tinytorch.nn.Linear(3, 1)
+    opt = tinytorch.optim.SGD(model.parameters(), lr=0.1)
+    s = tinytorch.amp.GradScaler(enabled=False)
+    loss = model(tinytorch.ones(2, 3)).sum()
+    assert s.scale(loss) is loss and s.get_scale() == 1.0 and not s.is_enabled() and s.state_dict() == {}
+    before = model.weight.detach().clone()
+    _tiny_step(s, opt, model, tinytorch.ones(2, 3))
+    assert not tinytorch.equal(before, model.weight.detach())
+
+
+def test_grad_scaler_without_cuda_disables_itself_with_a_warning():
+    if tinytorch.cuda.is_available():
+        pytest.skip("CUDA is available: the scaler stays enabled")
+    with pytest.warns(UserWarning, match="Disabling"):
+        s = tinytorch.amp.GradScaler("cuda")
+    assert not s.is_enabled()
+    with pytest.warns(FutureWarning, match="deprecated"):
+        tinytorch.cuda.amp.GradScaler(enabled=False)
+
+
+def test_grad_scaler_enabled_scales_unscales_and_skips_inf(monkeypatch):
+    # scaling logic is device-independent: pretend CUDA is there so the scaler enables on the CPU
+    from tinytorch import amp
+
+    monkeypatch.setattr(amp.backend, "cuda_available", lambda: True)
+    s = tinytorch.amp.GradScaler(init_scale=8.0, growth_interval=2)
+    model = tinytorch.nn.Linear(3, 1)
+    opt = tinytorch.optim.SGD(model.parameters(), lr=0.0)
+    x = tinytorch.ones(2, 3)
+    assert s.scale(model(x).sum()).item() == pytest.approx(8 * model(x).sum().item(), rel=1e-6)
+    opt.zero_grad()
+    s.scale(model(x).sum()).backward()
+    s.unscale_(opt)
+    assert model.weight.grad.tolist() == [[2.0, 2.0, 2.0]]  # the true gradient, scale divided out
+    with pytest.raises(RuntimeError, match="already been called"):
+        s.unscale_(opt)
+    s.step(opt)
+    s.update()
+    _tiny_step(s, opt, model, x)
+    assert s.get_scale() == 16.0  # grown after growth_interval=2 clean steps
+    # an inf gradient: the step is skipped and the scale backs off
+    opt2 = tinytorch.optim.SGD(model.parameters(), lr=1.0)
+    before = model.weight.detach().clone()
+    opt2.zero_grad()
+    s.scale(model(x * float("inf")).sum()).backward()
+    assert s.step(opt2) is None
+    s.update()
+    assert tinytorch.equal(before, model.weight.detach()) and s.get_scale() == 8.0
+    sd = s.state_dict()
+    s2 = tinytorch.amp.GradScaler(init_scale=1.0)
+    s2.load_state_dict(sd)
+    assert s2.get_scale() == 8.0
+    with pytest.raises(ValueError, match="growth_factor"):
+        tinytorch.amp.GradScaler(growth_factor=0.5)
+
+
+# ---- switches and namespaces -------------------------------------------------------------------------------
+def test_backend_switches_single_source_of_truth():
+    m = tinytorch.backends.cuda.matmul
+    old = tinytorch.get_float32_matmul_precision()
+    try:
+        assert old == "highest" and m.allow_tf32 is False
+        tinytorch.set_float32_matmul_precision("high")
+        assert m.allow_tf32 is True and tinytorch.backends.cuda.matmul_allows_tf32()
+        m.allow_tf32 = False
+        assert tinytorch.get_float32_matmul_precision() == "highest"
+        with pytest.raises(RuntimeError, match="precision"):
+            tinytorch.set_float32_matmul_precision("low")
+        with pytest.raises(AttributeError):
+            m.allow_tf33 = True  # a typo is an error, not a silently ignored setting
+    finally:
+        tinytorch.set_float32_matmul_precision(old)
+    cudnn = tinytorch.backends.cudnn
+    cudnn.benchmark = True
+    cudnn.deterministic = True
+    cudnn.allow_tf32 = False
+    import tinytorch.backends.cudnn as cudnn_mod
+    assert cudnn_mod.benchmark is True and cudnn_mod.is_available() is False
+    cudnn.benchmark, cudnn.deterministic, cudnn.allow_tf32 = False, False, True
+    assert tinytorch.backends.mps.is_available() is False
+
+
+def test_threads():
+    n = tinytorch.get_num_threads()
+    assert isinstance(n, int) and n >= 1
+    tinytorch.set_num_threads(1)
+    assert tinytorch.get_num_threads() == 1
+    with pytest.raises(ValueError):
+        tinytorch.set_num_threads(0)
+
+
+def test_cuda_queries_without_gpu():
+    if tinytorch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    assert tinytorch.cuda.is_bf16_supported() is False
+    tinytorch.cuda.manual_seed_all(0)  # a no-op-safe call in CPU-only scripts
+    tinytorch.cuda.set_device(-1)
+    with pytest.raises(RuntimeError, match="CUDA"):
+        tinytorch.cuda.current_device()
+    with pytest.raises(RuntimeError, match="CUDA"):
+        tinytorch.cuda.get_device_name(0)
+    with pytest.raises(ValueError, match="CUDA device"):
+        tinytorch.cuda.set_device("cpu")
+
+
+def test_distributed_and_parallel_wrappers():
+    import tinytorch.distributed as dist
+    from tinytorch.nn.parallel import DataParallel, DistributedDataParallel
+
+    assert dist.is_available() is False and dist.is_initialized() is False
+    with pytest.raises(ValueError, match="init_process_group"):
+        dist.get_rank()
+    with pytest.raises(RuntimeError, match="no distributed backend"):
+        dist.init_process_group("nccl")
+    lin = tinytorch.nn.Linear(2, 1)
+    dp = tinytorch.nn.DataParallel(lin)
+    assert isinstance(dp, DataParallel) and dp.module is lin
+    x = tinytorch.ones(3, 2)
+    assert tinytorch.equal(dp(x), lin(x))
+    assert sorted(dp.state_dict()) == ["module.bias", "module.weight"]
+    with pytest.raises(ValueError, match="process group"):
+        DistributedDataParallel(lin)

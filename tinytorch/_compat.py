@@ -89,8 +89,8 @@ def _as_dtype(type_, op):
 class _BF16Info:
     """bfloat16 limits for when ml_dtypes (whose finfo knows bfloat16) is not installed."""
 
-    bits, eps, max, min, tiny, resolution = 16, 2.0 ** -7, 3.3895313892515355e38, -3.3895313892515355e38, \
-        2.0 ** -126, 0.01
+    bits, eps, max, min, tiny, precision = 16, 2.0 ** -7, 3.3895313892515355e38, -3.3895313892515355e38, \
+        2.0 ** -126, 2
 
 
 def _float_info(dt):
@@ -116,7 +116,7 @@ class finfo:
         self.min = builtins.float(info.min)
         self.tiny = builtins.float(info.tiny)
         self.smallest_normal = self.tiny
-        self.resolution = builtins.float(info.resolution)
+        self.resolution = 10.0 ** -builtins.int(info.precision)  # torch's exact power of ten
         self.dtype = dt.name
 
     def __eq__(self, other):

@@ -36,10 +36,12 @@ class Tensor:
     def __init__(self, *args, device=None, dtype=None):
         dt = dtypes.get_default_dtype() if dtype is None else dtypes.to_dtype(dtype)
         xp = backend.module_for_device(device)
-        if len(args) == 1 and not isinstance(args[0], (builtins.int, np.integer)):
+        if len(args) == 1 and not isinstance(args[0], (builtins.int, np.integer, Size)):  # Size: a shape
             src = args[0]
             data = src._data if isinstance(src, Tensor) else np.asarray(src, dtype=dt.np)
             data = backend.to_device(data.astype(dt.np, copy=False), device or "cpu")
+        elif not args:
+            data = xp.zeros((0,), dtype=dt.np)  # torch.Tensor() is an empty 1-d tensor, not a scalar
         else:
             shape = tuple(builtins.int(a) for a in (args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args))
             data = xp.zeros(shape, dtype=dt.np)  # torch leaves it uninitialised; zeros are a safe choice
