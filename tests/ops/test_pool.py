@@ -291,3 +291,25 @@ def test_nearest_interpolate_keeps_integer_images():
     np.testing.assert_array_equal(host(y), yt.numpy())
     with pytest.raises(RuntimeError, match="floating point"):
         F.interpolate(tinytorch.tensor(x), size=(3, 3), mode="bilinear")
+
+
+@pytest.mark.parametrize("case", [dict(kernel_size=2), dict(kernel_size=3, stride=3, padding=1), dict(kernel_size=(2, 3), stride=(2, 3))], ids=str)
+def test_max_unpool2d_matches_torch(case, device):
+    torch = pytest.importorskip("torch")
+    x = _distinct(np.random.default_rng(13), 2, 3, 6, 9)
+    y, idx = F.max_pool2d(_t(x, device), return_indices=True, **case)
+    yt, idxt = torch.nn.functional.max_pool2d(torch.tensor(x), return_indices=True, **case)
+    v = np.random.default_rng(14).standard_normal(tuple(y.shape))
+    kw = dict(case, output_size=x.shape[-2:])
+    _compare(lambda a, **k: F.max_unpool2d(a, idx, **k), lambda a, **k: torch.nn.functional.max_unpool2d(a, idxt, **k), v, device, **kw)
+
+
+def test_max_unpool_errors():
+    x = tinytorch.randn(1, 1, 2, 2)
+    idx = tinytorch.tensor([[[[0, 1], [2, 40]]]])
+    with pytest.raises(RuntimeError, match="invalid max index"):
+        F.max_unpool2d(x, idx, 2)
+    with pytest.raises(ValueError, match="invalid output_size"):
+        F.max_unpool2d(x, idx, 2, output_size=(9, 9))
+    with pytest.raises(TypeError, match="integer Tensor"):
+        F.max_unpool2d(x, x, 2)

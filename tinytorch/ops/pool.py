@@ -26,7 +26,7 @@ from .conv import _ntuple, _pad_array
 from .registry import OpInfo, SampleInput, register, randn
 
 __all__ = [
-    "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
+    "max_pool1d", "max_pool2d", "max_unpool1d", "max_unpool2d", "avg_pool1d", "avg_pool2d",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
     "pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
     "pixel_shuffle", "pixel_unshuffle",
@@ -288,6 +288,50 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """1-D max pooling over an (N, C, L) or (C, L) input (see ``max_pool2d``)."""
     return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def _max_unpool(op, nd, input, indices, kernel_size, stride, padding, output_size):
+    _check_input(input, op, nd)
+    _check_float(input, op)
+    if not isinstance(indices, Tensor) or indices._data.dtype.kind not in "iu":
+        raise TypeError(f"{op}: expected indices to be an integer Tensor (from return_indices=True)")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(f"{op}: expected indices of the input's shape {tuple(input.shape)}, got {tuple(indices.shape)}")
+    kernel, stride, padding, _ = _pool_args(op, nd, kernel_size, stride, padding)
+    default = tuple((n - 1) * s - 2 * p + k for n, s, p, k in zip(input.shape[-nd:], stride, padding, kernel))
+    if output_size is None:
+        size = default
+    else:
+        size = tuple(output_size)[-nd:]
+        size = _ntuple(size, nd, "output_size", op, minimum=1)
+        for o, d, s in zip(size, default, stride):
+            if not d - s < o < d + s:
+                raise ValueError(f"{op}: invalid output_size {tuple(output_size)}: expected sizes between "
+                                 f"{tuple(x - s for x, s in zip(default, stride))} and {tuple(x + s for x, s in zip(default, stride))} (exclusive)")
+    plane = int(np.prod(size))
+    idx = indices._data
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= plane):
+        raise RuntimeError(f"{op}: found an invalid max index (must lie in [0, {plane}) for output size {size})")
+    x = _add_h(input) if nd == 1 else input
+    idx = idx.reshape(x._data.shape).astype(np.int64, copy=False)
+    out_shape = tuple(x.shape[:-2]) + ((1,) + size if nd == 1 else size)
+    y = _FlatScatter.apply(x, idx, out_shape)
+    return _drop_h(y) if nd == 1 else y
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of ``max_pool2d``: values put back at their ``return_indices`` positions, zeros elsewhere.
+
+    input, indices: (N, C, H, W) or (C, H, W); output (N, C, OH, OW) with
+    ``OH = (H - 1)*sH - 2*pH + kH`` unless ``output_size`` says otherwise. An index repeated by
+    overlapping windows receives the sum of its values (torch keeps one of them, unspecified which).
+    """
+    return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of ``max_pool1d`` over (N, C, L) or (C, L) inputs."""
+    return _max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding, output_size)
 
 
 # ---- average pooling -----------------------------------------------------------------------------
@@ -1041,3 +1085,32 @@ register(OpInfo("pixel_shuffle", pixel_shuffle, lambda rng: [SampleInput((randn(
                 ref=_ref_pixel_shuffle, torch_fn=lambda torch, *a, **k: torch.nn.functional.pixel_shuffle(*a, **k)))
 register(OpInfo("pixel_unshuffle", pixel_unshuffle, lambda rng: [SampleInput((randn(rng, 2, 2, 4, 6), 2))],
                 ref=_ref_pixel_unshuffle, torch_fn=lambda torch, *a, **k: torch.nn.functional.pixel_unshuffle(*a, **k)))
+
+
+
+def _unpool_samples(rng):
+    _, idx = _ref_pool_nd(_distinct(rng, 2, 2, 4, 4), 2, kind="max2d", return_indices=True)
+    _, idx5 = _ref_pool_nd(_distinct(rng, 1, 2, 4, 5), 2, kind="max2d", return_indices=True)
+    _, idx1 = _ref_pool_nd(_distinct(rng, 2, 6), 2, 2, 1, kind="max1d", return_indices=True)
+    return [SampleInput((randn(rng, *idx.shape), idx, 2), name="basic"),
+            SampleInput((randn(rng, *idx5.shape), idx5, 2), dict(output_size=(1, 2, 4, 5)), name="output_size"),
+            SampleInput((randn(rng, *idx1.shape), idx1, 2, 2, 1), name="1d_unbatched")]
+
+
+def _ref_unpool(x, idx, kernel_size, stride=None, padding=0, output_size=None):
+    nd = 1 if x.ndim == 2 else 2
+    k = _ntuple(kernel_size, nd, "k", "ref")
+    s = k if stride is None else _ntuple(stride, nd, "s", "ref")
+    p = _ntuple(padding, nd, "p", "ref")
+    size = tuple(output_size)[-nd:] if output_size is not None else tuple(
+        (n - 1) * ss - 2 * pp + kk for n, ss, pp, kk in zip(x.shape[-nd:], s, p, k))
+    out = np.zeros(x.shape[:-nd] + (int(np.prod(size)),))
+    flat_x = x.reshape(x.shape[:-nd] + (-1,))
+    np.put_along_axis(out, idx.reshape(flat_x.shape), flat_x, -1)
+    return out.reshape(x.shape[:-nd] + size)
+
+
+register(OpInfo("max_unpool2d_1d", lambda x, i, *a, **k: (max_unpool1d if x.ndim == 2 else max_unpool2d)(x, i, *a, **k),
+                _unpool_samples, ref=_ref_unpool,
+                torch_fn=lambda torch, x, i, *a, **k: (torch.nn.functional.max_unpool1d if x.ndim == 2
+                                                       else torch.nn.functional.max_unpool2d)(x, i, *a, **k)))
