@@ -390,3 +390,26 @@ def test_distributed_and_parallel_wrappers():
     assert sorted(dp.state_dict()) == ["module.bias", "module.weight"]
     with pytest.raises(ValueError, match="process group"):
         DistributedDataParallel(lin)
+
+
+def test_printoptions_determinism_version_pinning():
+    from tinytorch import _format
+
+    try:
+        tinytorch.set_printoptions(precision=2)
+        assert repr(tinytorch.tensor([1.23456])) == "tensor([1.23])"
+        tinytorch.set_printoptions(threshold=5, edgeitems=1)
+        assert "..." in repr(tinytorch.arange(10))
+    finally:
+        tinytorch.set_printoptions(profile="default")
+    assert repr(tinytorch.tensor([1.23456])) == "tensor([1.2346])" and _format.THRESHOLD == 1000
+    with pytest.raises(ValueError, match="profile"):
+        tinytorch.set_printoptions(profile="tiny")
+    tinytorch.use_deterministic_algorithms(True, warn_only=True)
+    assert tinytorch.are_deterministic_algorithms_enabled()
+    assert tinytorch.is_deterministic_algorithms_warn_only_enabled()
+    tinytorch.use_deterministic_algorithms(False)
+    assert not tinytorch.are_deterministic_algorithms_enabled()
+    assert tinytorch.version.cuda is None and tinytorch.version.__version__ == tinytorch.__version__
+    t = tinytorch.ones(2)
+    assert t.pin_memory() is t and t.is_pinned() is False

@@ -20,13 +20,16 @@ from .amp import autocast  # noqa: F401 - torch.autocast
 from . import amp  # noqa: F401 - torch.amp
 from .cuda import amp as _cuda_amp  # noqa: F401 - binds tinytorch.cuda.amp like torch.cuda.amp
 from . import distributed  # noqa: F401 - torch.distributed
+from . import version  # noqa: F401 - torch.version
+from . import _format
 
 __all__ = [
     "FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor", "LongTensor", "IntTensor", "ShortTensor",
     "CharTensor", "ByteTensor", "BoolTensor",
     "finfo", "iinfo", "compile", "autocast", "amp", "distributed",
     "set_float32_matmul_precision", "get_float32_matmul_precision", "set_num_threads", "get_num_threads",
-    "set_num_interop_threads", "get_num_interop_threads",
+    "set_num_interop_threads", "get_num_interop_threads", "set_printoptions", "use_deterministic_algorithms",
+    "are_deterministic_algorithms_enabled", "is_deterministic_algorithms_warn_only_enabled", "version",
 ]
 
 
@@ -229,3 +232,42 @@ def set_num_interop_threads(n: int) -> None:
 def get_num_interop_threads() -> int:
     return _threads["inter"] if _threads["inter"] is not None else (os.cpu_count() or 1)
 
+
+
+# ---- printing and determinism -----------------------------------------------------------------------------
+_PRINT_PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80), "full": (4, float("inf"), 3, 80)}
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None,
+                     sci_mode=None) -> None:
+    """Tensor printing options, as torch's: digits, summarization threshold, edge items, line width.
+
+    ``profile`` ('default', 'short', 'full') sets all four first. ``sci_mode`` is accepted and ignored: the
+    formatter always chooses the notation from the values, like torch's default (``sci_mode=None``).
+    """
+    if profile is not None:
+        if profile not in _PRINT_PROFILES:
+            raise ValueError(f"set_printoptions: unknown profile {profile!r}, expected one of {sorted(_PRINT_PROFILES)}")
+        _format.PRECISION, _format.THRESHOLD, _format.EDGEITEMS, _format.LINEWIDTH = _PRINT_PROFILES[profile]
+    for name, value in (("PRECISION", precision), ("THRESHOLD", threshold), ("EDGEITEMS", edgeitems),
+                        ("LINEWIDTH", linewidth)):
+        if value is not None:
+            if not isinstance(value, (builtins.int, builtins.float)) or isinstance(value, builtins.bool) or value < 0:
+                raise ValueError(f"set_printoptions: {name.lower()} must be a non-negative number, got {value!r}")
+            setattr(_format, name, value)
+
+
+_deterministic = {"enabled": False, "warn_only": False}
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """Recorded for scripts that set it; tinytorch's kernels are already deterministic run to run on the CPU."""
+    _deterministic["enabled"], _deterministic["warn_only"] = bool(mode), bool(warn_only)
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    return _deterministic["enabled"]
+
+
+def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    return _deterministic["warn_only"]

@@ -396,6 +396,13 @@ class Tensor:
         return creation.full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
                              requires_grad=requires_grad)
 
+    def pin_memory(self, device=None):
+        """The tensor itself: NumPy has no page-locked host memory (``.to('cuda', non_blocking=True)`` still works)."""
+        return self
+
+    def is_pinned(self, device=None):
+        return False
+
     def multinomial(self, num_samples, replacement=False, *, generator=None):
         from . import creation
 

@@ -1,0 +1,74 @@
+"""``tinytorch.utils.data.distributed.DistributedSampler``: each of ``num_replicas`` ranks sees its own slice.
+
+tinytorch has no process group, so ``num_replicas`` and ``rank`` must be given explicitly (torch reads them
+from the initialized process group); with them the sampler shards indices exactly as torch's does, which
+lets a script's data pipeline run unchanged as one rank of a larger job.
+"""
+from __future__ import annotations
+
+import math
+
+from ...random import Generator
+from .sampler import Sampler
+
+__all__ = ["DistributedSampler"]
+
+
+class DistributedSampler(Sampler):
+    """Indices ``rank, rank + num_replicas, ...`` of a (shuffled, padded or trimmed) permutation.
+
+    Args:
+        dataset: a sized dataset.
+        num_replicas, rank: the number of ranks and this one's index (required: no process group here).
+        shuffle: a fresh permutation per epoch from ``seed + epoch`` (call ``set_epoch`` each epoch).
+        drop_last: trim the tail so every rank gets the same count (else pad by repeating indices).
+    """
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle: bool = True, seed: int = 0,
+                 drop_last: bool = False):
+        if num_replicas is None or rank is None:
+            raise RuntimeError("DistributedSampler: tinytorch has no distributed process group; pass num_replicas "
+                               "and rank explicitly")
+        if not isinstance(num_replicas, int) or num_replicas < 1:
+            raise ValueError(f"DistributedSampler: num_replicas must be a positive int, got {num_replicas!r}")
+        if not isinstance(rank, int) or not 0 <= rank < num_replicas:
+            raise ValueError(f"DistributedSampler: invalid rank {rank!r}, rank should be in the interval "
+                             f"[0, {num_replicas - 1}]")
+        self.dataset = dataset
+        self.num_replicas = num_replicas
+        self.rank = rank
+        self.epoch = 0
+        self.shuffle = shuffle
+        self.seed = seed
+        self.drop_last = drop_last
+        n = len(dataset)
+        if drop_last and n % num_replicas != 0:
+            self.num_samples = math.ceil((n - num_replicas) / num_replicas)
+        else:
+            self.num_samples = math.ceil(n / num_replicas)
+        self.total_size = self.num_samples * num_replicas
+
+    def __iter__(self):
+        from ...creation import randperm
+
+        n = len(self.dataset)
+        if self.shuffle:
+            g = Generator().manual_seed(self.seed + self.epoch)
+            indices = randperm(n, generator=g).tolist()
+        else:
+            indices = list(range(n))
+        if self.drop_last:
+            indices = indices[:self.total_size]
+        else:
+            pad = self.total_size - len(indices)
+            while pad > 0:  # repeat from the start, as often as needed for tiny datasets
+                indices += indices[:pad]
+                pad = self.total_size - len(indices)
+        return iter(indices[self.rank:self.total_size:self.num_replicas])
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def set_epoch(self, epoch: int) -> None:
+        """Use a different shuffle each epoch (the same on every rank)."""
+        self.epoch = epoch
