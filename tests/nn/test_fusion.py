@@ -156,6 +156,17 @@ def test_hooks_disable_fusion(monkeypatch):
     assert "LinearActBackward0" not in _grad_fn_names(model(x))
 
 
+def test_cpu_graphs_keep_torch_node_names_by_default(monkeypatch, device):
+    monkeypatch.delenv("TINYTORCH_FUSION", raising=False)
+    assert fusion.enabled()
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU()).to(device)
+    names = _grad_fn_names(model(torch.randn(2, 3, device=device)))
+    if device == "cpu":
+        assert "ReluBackward0" in names and "LinearActBackward0" not in names
+    else:  # CUDA inputs are fused by default
+        assert "LinearActBackward0" in names
+
+
 def test_subclasses_are_not_fused(monkeypatch):
     class MyLinear(nn.Linear):
         def forward(self, input):

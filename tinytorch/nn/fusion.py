@@ -9,9 +9,11 @@ kernel does not apply (CPU, kernels off, unsupported dtype), runs the same math 
 ``backward`` is composed of tinytorch ops, so higher-order gradients work.
 
 ``Sequential.forward`` calls :func:`run_sequential`, which fuses a ``Linear`` directly followed by
-``ReLU``/``GELU`` (and a ``Conv2d`` by ``ReLU``) when fusion is enabled (the environment variable
-``TINYTORCH_FUSION=0`` turns it off) and neither module has a hook: a hook must see the
-intermediate tensor, so hooked modules run one by one.
+``ReLU``/``GELU`` (and a ``Conv2d`` by ``ReLU``) when fusion is enabled and neither module has a
+hook (a hook must see the intermediate tensor, so hooked modules run one by one). The environment
+variable ``TINYTORCH_FUSION`` chooses: unset (default) fuses CUDA inputs only, ``1`` fuses on every
+device, ``0`` never. CPU graphs therefore keep PyTorch's node names (``ReluBackward0`` ...) unless
+asked otherwise: fusion gains 4-30 % there (see benchmarks/results/README.md), a fused kernel far more.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ import os
 
 import numpy as np
 
-from .. import ops
+from .. import backend, ops
 from ..autograd.function import OUTPUT, Function
 from ..backend import kernels
 from ..ops import conv as _conv
@@ -37,7 +39,14 @@ _GELU_C = 0.044715
 
 def enabled() -> bool:
     """False when the environment sets ``TINYTORCH_FUSION=0`` (read at each call, so tests can flip it)."""
-    return os.environ.get("TINYTORCH_FUSION", "1") not in ("0", "false", "False")
+    return os.environ.get("TINYTORCH_FUSION", "") not in ("0", "false", "False")
+
+
+def _fuse_on(input) -> bool:
+    """Fuse for this input: always on CUDA; on the CPU only when ``TINYTORCH_FUSION=1`` asks for it."""
+    if os.environ.get("TINYTORCH_FUSION", "") in ("1", "true", "True"):
+        return True
+    return backend.is_cupy_array(input._data)
 
 
 # ---- activation math on arrays ---------------------------------------------------------------------
@@ -278,7 +287,7 @@ def _try_fused(first, second, input):
         activation = "gelu" if second.approximate == "none" else "gelu_tanh"
     else:
         return None
-    if _hooked(first) or _hooked(second) or not isinstance(input, Tensor):
+    if _hooked(first) or _hooked(second) or not isinstance(input, Tensor) or not _fuse_on(input):
         return None
     if type(first) is t["Linear"]:
         return linear_act(input, first.weight, first.bias, activation)
