@@ -73,8 +73,73 @@ def _chain_step():
     return step
 
 
+def _cpu_min(fn, repeats: int = 7) -> float:
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        c0 = time.process_time()
+        fn()
+        best = min(best, time.process_time() - c0)
+    return best
+
+
+def conv_breakdown() -> None:
+    """conv2d 3x3 forward and both gradients of the ResNet-like layer, split into NumPy stages."""
+    from tinytorch.ops import conv as C
+
+    n, c, k, h, w = 8, 64, 64, 56, 56
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, c, h, w), dtype=np.float32)
+    wt = rng.standard_normal((k, c, 3, 3), dtype=np.float32)
+    g = rng.standard_normal((n, k, h, w), dtype=np.float32)
+    args = ((1, 1), (1, 1), (1, 1))
+    cols = C._im2col(np, x, (3, 3), *args, (h, w)).reshape(c * 9, h * w * n)
+    gt = C._grad_batch_last(np, g, 1)[0]
+    rows = {
+        "forward total": lambda: C._conv_forward(np, x, wt, None, *args, 1, (h, w)),
+        "  im2col (padded batch-last copy + 9x strided copy)": lambda: C._im2col(np, x, (3, 3), *args, (h, w)),
+        "  GEMM (K, 9C) @ (9C, HWN)": lambda: wt.reshape(k, -1) @ cols,
+        "dgrad total": lambda: C._conv_input_grad(np, g, wt, (h, w), *args, 1),
+        "  grad to batch-last copy": lambda: C._grad_batch_last(np, g, 1),
+        "  GEMM (9C, K) @ (K, HWN)": lambda: wt.reshape(k, -1).T @ gt,
+        "wgrad total (im2col recomputed)": lambda: C._conv_weight_grad(np, x, g, (3, 3), *args, 1),
+        "  GEMM (K, HWN) @ (HWN, 9C)": lambda: gt @ cols.T,
+    }
+    flops = 2 * n * k * h * w * c * 9
+    for name, fn in rows.items():
+        t = _cpu_min(fn)
+        extra = f"  {flops / t / 1e9:6.1f} GFLOP/s" if "GEMM" in name or "total" in name else ""
+        print(f"{name:55s} {t * 1e3:8.2f} ms CPU{extra}")
+    torch = None
+    try:
+        import torch
+    except ImportError:
+        pass
+    if torch is not None:
+        torch.set_num_threads(int(os.environ["TT_BENCH_THREADS"]))
+        tx, tw = torch.from_numpy(x), torch.from_numpy(wt)
+        t = _cpu_min(lambda: torch.nn.functional.conv2d(tx, tw, padding=1))
+        print(f"{'torch conv2d forward':55s} {t * 1e3:8.2f} ms CPU  {flops / t / 1e9:6.1f} GFLOP/s")
+
+
+def per_op(stats: pstats.Stats, steps: int, top: int) -> None:
+    """Cumulative time of each op's forward/backward (NumPy work included), per step."""
+    rows = []
+    for (filename, line, func), (_, _, _, cumtime, _) in stats.stats.items():
+        if func in ("forward", "backward", "backward_arrays", "step") and "tinytorch" in filename:
+            rows.append((cumtime / steps, f"{os.path.relpath(filename)}:{line} {func}"))
+    rows.sort(reverse=True)
+    print("per-op cumulative time per step (ms), forward/backward methods:")
+    for t, name in rows[:top]:
+        print(f"  {t * 1e3:8.3f}  {name}")
+
+
 def split(stats: pstats.Stats) -> dict:
-    """Own time of NumPy's C functions (BLAS-like vs other) and of everything else (Python)."""
+    """Own time of NumPy's C functions (BLAS-like vs other) and of everything else (Python).
+
+    cProfile does not see ufunc calls or array operators (``a @ b``, ``np.matmul``, ``a + b``): their
+    time lands in the calling Python function's own time, so "python" is an upper bound on overhead.
+    """
     blas = other_c = python = 0.0
     for (filename, _, func), (_, _, tottime, _, _) in stats.stats.items():
         if filename == "~":  # a built-in / C function, e.g. "<built-in method numpy.matmul>"
@@ -91,27 +156,34 @@ def split(stats: pstats.Stats) -> dict:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("case", choices=["mlp", "lenet", "encoder", "chain"])
+    p.add_argument("case", choices=["mlp", "lenet", "encoder", "chain", "conv"])
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--top", type=int, default=25)
     args = p.parse_args(argv)
+    if args.case == "conv":
+        conv_breakdown()
+        return 0
     step = _chain_step() if args.case == "chain" else _model_step(args.case)
     for _ in range(3):
         step()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(args.steps):
         step()
     wall = (time.perf_counter() - t0) / args.steps
-    prof = cProfile.Profile()
+    cpu = (time.process_time() - c0) / args.steps
+    # CPU time, not wall time: other processes on a shared machine then do not show up in the profile
+    prof = cProfile.Profile(time.process_time)
     prof.enable()
     for _ in range(args.steps):
         step()
     prof.disable()
     stats = pstats.Stats(prof)
     s = split(stats)
-    print(f"{args.case}: {wall * 1e3:.3f} ms/step unprofiled; profiled split per step: "
+    print(f"{args.case}: {wall * 1e3:.3f} ms/step wall, {cpu * 1e3:.3f} ms/step CPU (all threads) unprofiled; "
+          "profiled split per step: "
           + ", ".join(f"{k} {v / args.steps * 1e3:.3f} ms ({100 * v / s['total']:.0f} %)"
                       for k, v in s.items() if k != "total"))
+    per_op(stats, args.steps, args.top)
     stats.sort_stats("tottime").print_stats(args.top)
     return 0
 
