@@ -181,11 +181,16 @@ def test_generator():
     assert str(g1.device) == "cpu"
 
 
-def test_manual_seed_seeds_cuda_too():
-    tinytorch.cuda.manual_seed(5)
+def test_cuda_manual_seed_leaves_the_cpu_stream_alone():
+    # like torch: tinytorch.manual_seed seeds every device, cuda.manual_seed only CUDA's
+    tinytorch.manual_seed(5)
     a = tinytorch.rand(2).tolist()
     tinytorch.manual_seed(5)
+    tinytorch.cuda.manual_seed(123)
     assert tinytorch.rand(2).tolist() == a
+    assert tinytorch.default_generator._cuda_seed == 123
+    tinytorch.manual_seed(7)
+    assert tinytorch.default_generator._cuda_seed == 7
     assert tinytorch.manual_seed(1) is tinytorch.default_generator
 
 

@@ -26,6 +26,7 @@ class Generator:
         self._seed = seed
         self._np = np.random.Generator(np.random.PCG64(seed))
         self._cupy = None
+        self._cuda_seed = seed % (2**63)
         return self
 
     def seed(self):
@@ -55,10 +56,15 @@ class Generator:
     def numpy(self) -> np.random.Generator:
         return self._np
 
+    def manual_seed_cuda(self, seed):
+        """Reseed only the CUDA side (``tinytorch.cuda.manual_seed``): the CPU stream is untouched."""
+        self._cuda_seed = int(seed) % (2**63)
+        self._cupy = None
+
     def cupy(self):
         cp = backend.cupy_module()
         if self._cupy is None:
-            self._cupy = cp.random.RandomState(self._seed % (2**63))
+            self._cupy = cp.random.RandomState(getattr(self, "_cuda_seed", self._seed % (2**63)))
         return self._cupy
 
     def for_device(self, device):

@@ -152,3 +152,31 @@ def test_diagonal_view_is_writable_like_torch(device):
     b = tinytorch.zeros(2, 3, 3, device=device)
     b.diagonal(0, -2, -1).fill_(5.0)
     np.testing.assert_array_equal(host(b), 5 * np.broadcast_to(np.eye(3), (2, 3, 3)))
+
+
+def test_view_raises_like_torch_when_no_view_exists():
+    torch = pytest.importorskip("torch")
+    import itertools
+
+    for shp in [(2, 3, 4), (4, 6), (2, 1, 6)]:
+        a = np.arange(int(np.prod(shp)), dtype=np.float32).reshape(shp)
+        for perm in itertools.permutations(range(len(shp))):
+            ta, tt = torch.from_numpy(a).permute(perm), tinytorch.from_numpy(a).permute(perm)
+            n = ta.numel()
+            for ns in [(n,), (-1, 1), tuple(ta.shape[::-1]), (ta.shape[0], -1), (-1, ta.shape[-1])]:
+                try:
+                    want = ta.view(ns).numpy()
+                except RuntimeError:
+                    with pytest.raises(RuntimeError, match="view size is not compatible"):
+                        tt.view(ns)
+                    continue
+                got = tt.view(ns)
+                np.testing.assert_array_equal(got.numpy(), want)
+                assert np.shares_memory(got.numpy(), a)
+
+
+def test_view_of_transposed_matrix_raises_without_torch():
+    x = tinytorch.arange(6.0).reshape(2, 3).t()
+    with pytest.raises(RuntimeError, match=r"Use \.reshape"):
+        x.view(6)
+    assert x.reshape(6).tolist() == [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]

@@ -51,9 +51,10 @@ def synchronize(device=None) -> None:
 
 
 def manual_seed(seed) -> None:
+    """Seed the CUDA generator only (like torch: the CPU generator is left alone)."""
     from ..random import default_generator
 
-    default_generator.manual_seed(seed)
+    default_generator.manual_seed_cuda(seed)
 
 
 manual_seed_all = manual_seed

@@ -73,13 +73,48 @@ def reshape(input, *shape):
     return Reshape.apply(input, shape)
 
 
+def _viewable(old_shape, old_strides, new_shape) -> bool:
+    """Whether ``new_shape`` can share the storage of an array with these shape and strides.
+
+    Old dims are merged into chunks that are contiguous with each other (stride[i] ==
+    stride[i+1] * shape[i+1]); a view exists iff the new dims split exactly at chunk borders.
+    """
+    if math.prod(old_shape) == 0:
+        return True
+    chunks = []  # [size, innermost stride]
+    for size, stride in zip(old_shape, old_strides):
+        if size == 1:
+            continue
+        if chunks and chunks[-1][1] == stride * size:
+            chunks[-1] = [chunks[-1][0] * size, stride]
+        else:
+            chunks.append([size, stride])
+    new = [s for s in new_shape if s != 1]
+    i = 0
+    for size, _ in chunks:
+        acc = 1
+        while acc < size and i < len(new):
+            acc *= new[i]
+            i += 1
+        if acc != size:
+            return False
+    return i == len(new)
+
+
 def view(input, *shape):
-    """Like ``reshape`` (tinytorch copies when NumPy cannot make a view, instead of raising)."""
+    """``input`` with a new shape sharing its storage; raises like torch when no view exists."""
     from .. import _dtype as dtypes
 
     if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
         raise NotImplementedError("view(dtype) is not supported; use .to(dtype)")
     shape = _infer_shape(_shape_arg(shape, "view"), input._data.size, "view", tuple(input._data.shape))
+    a = input._data
+    if not _viewable(a.shape, tuple(st // a.itemsize for st in a.strides), shape):
+        raise RuntimeError(
+            f"view size is not compatible with input tensor's size and stride (at least one dimension spans "
+            f"across two contiguous subspaces): input shape {tuple(a.shape)}, strides "
+            f"{tuple(st // a.itemsize for st in a.strides)}, requested {shape}. Use .reshape(...) instead."
+        )
     return Reshape.apply(input, shape)
 
 
