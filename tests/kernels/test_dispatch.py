@@ -24,6 +24,15 @@ def test_env_switch(monkeypatch):
     assert not kernels.enabled()
     monkeypatch.setenv("TINYTORCH_CUDA_KERNELS", "1")
     assert kernels.enabled()
+    assert kernels.enabled("conv2d_forward")
+
+
+def test_auto_mode_uses_only_measured_defaults(monkeypatch):
+    monkeypatch.delenv("TINYTORCH_CUDA_KERNELS", raising=False)
+    for name, default in kernels.MEASURED_DEFAULTS.items():
+        assert kernels.enabled(name) is default
+    # nothing has a recorded GPU measurement yet: the compute kernels stay opt-in
+    assert not kernels.enabled("conv2d_forward") and not kernels.enabled("softmax_cross_entropy")
 
 
 def test_import_touches_neither_cupy_nor_the_sources():

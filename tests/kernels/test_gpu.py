@@ -13,6 +13,12 @@ from tinytorch.backend.kernels import reference as ref
 pytestmark = pytest.mark.gpu
 
 
+@pytest.fixture(autouse=True)
+def _kernels_forced_on(monkeypatch):
+    # unmeasured kernels are off by default ("auto"); these tests exercise them explicitly
+    monkeypatch.setenv("TINYTORCH_CUDA_KERNELS", "1")
+
+
 @pytest.fixture
 def cp():
     return backend.cupy_module()
