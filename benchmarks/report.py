@@ -33,8 +33,8 @@ def load(path: str) -> tuple[dict, dict]:
     groups: dict = {}
     for b in data.get("benchmarks", []):
         backend = b.get("extra_info", {}).get("backend")
-        if backend is None:  # e.g. bench_kernels.py rows: not a backend comparison
-            backend = b["name"]
+        if backend is None:  # e.g. bench_kernels.py rows: not a backend comparison, left out here
+            continue
         groups.setdefault(b.get("group") or b["name"], {})[backend] = b
     return data.get("machine_info", {}), groups
 
@@ -152,8 +152,15 @@ def machine_lines(machine: dict, groups: dict) -> list[str]:
     loads = [b.get("extra_info", {}).get("loadavg_1min") for r in groups.values() for b in r.values()]
     loads = [x for x in loads if x is not None]
     if loads:
+        cores = tb.get("usable_cores") or tb.get("logical_cores") or 1
+        warn = ""
+        if max(loads) > cores:
+            warn = (" — above the core count: the CPU-time timer does not count preemption, but caches and memory "
+                    "bandwidth were shared" if "process_time" in timer else
+                    " — above the core count: other processes share the cores, so wall-clock timings "
+                    "(multi-threaded ones most) are inflated")
         lines.append(f"- machine load (1-min load average at case start): median {sorted(loads)[len(loads) // 2]:.1f}, "
-                     f"max {max(loads):.1f} — above the core count, timings of multi-threaded code are inflated")
+                     f"max {max(loads):.1f}{warn}")
     if tb.get("gpu"):
         lines.append(f"- GPU: {tb['gpu']} (cc {tb.get('gpu_compute_capability')}), CUDA driver "
                      f"{tb.get('cuda_driver')}, runtime {tb.get('cuda_runtime')}, CuPy {tb.get('cupy')}, "
