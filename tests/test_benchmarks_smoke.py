@@ -73,3 +73,37 @@ def test_report_writes_markdown_and_png(smoke_json, tmp_path):
     assert "train step lenet" in md and "autograd chain" in md
     png = (tmp_path / "smoke.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+
+
+def _fake_run(group, backend, median, **extra):
+    info = {"backend": backend, "flops": 2e9, "bytes": 0.0, "bound": "flops", "ceiling_flops_per_s": 1e11,
+            "peak_mem_bytes": 1 << 20}
+    info.update(extra)
+    return {"group": group, "name": f"x[{backend}]", "fullname": f"b.py::x[{backend}]",
+            "stats": {"median": median, "min": median * 0.9}, "extra_info": info, "options": {"timer": "perf_counter"}}
+
+
+def test_report_fills_gpu_columns_and_targets(tmp_path):
+    # No GPU here: a hand-made JSON with all four backends exercises the CUDA columns and the chart.
+    sys.path.insert(0, BENCH)
+    try:
+        import report
+    finally:
+        sys.path.remove(BENCH)
+    times = {"tinytorch-cpu": 0.02, "torch-cpu": 0.01, "tinytorch-cuda": 0.002, "torch-cuda": 0.001}
+    benches = [_fake_run("train step lenet cnn", b, t) for b, t in times.items()]
+    benches += [_fake_run("matmul 1024", b, t / 2) for b, t in times.items()]
+    benches.append({"group": None, "name": "test_conv2d_forward[fused]", "stats": {"median": 1.0}, "extra_info": {}})
+    path = tmp_path / "gpu.json"
+    path.write_text(json.dumps({"machine_info": {"tinytorch_bench": {"gpu": "Fake GPU", "threads": 2}},
+                                "benchmarks": benches}))
+    assert report.main([str(path), "--out", str(tmp_path)]) == 0
+    md = (tmp_path / "gpu.md").read_text()
+    row = next(line for line in md.splitlines() if line.startswith("| train step lenet cnn"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    # tinytorch/torch on each device: 2.00×; tinytorch's GPU speedup: 10.00×; 2e9 FLOP in 20 ms of 1e11 FLOP/s: 100 %
+    assert cells[3] == "2.00×" and cells[7] == "2.00×" and cells[8] == "10.00×"
+    assert cells[9].startswith("100 %")
+    assert "| LeNet CNN training step time | 2.00× |" in md
+    assert "test_conv2d_forward" not in md  # rows without a backend are not compared
+    assert (tmp_path / "gpu.png").stat().st_size > 10_000
