@@ -79,7 +79,9 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
         if node in seen:
             continue
         seen.add(node)
-        for e in _children(node):
+        if type(node) is AccumulateGrad:
+            continue
+        for e in node._edges:
             if e is None:
                 continue
             child = e[0]
@@ -148,16 +150,27 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
                 for e, g in zip(edges, grads_in):
                     if e is None or g is None:
                         continue
-                    g = _fit(node, e, g)
                     child, nr = e
+                    if type(g) is Tensor and type(child) is not AccumulateGrad:
+                        shape, dt = child._out_meta[nr]  # _fit's checks, inlined for the common case
+                        gd = g._data
+                        if gd.shape != shape or gd.dtype != dt:
+                            g = _fit(node, e, g)
+                    else:
+                        g = _fit(node, e, g)
                     cbuf = buffers.get(child)
                     if cbuf is None:
-                        cbuf = buffers[child] = [None] * _num_outputs(child)
+                        if type(child) is AccumulateGrad or len(child._out_meta) == 1:
+                            buffers[child] = [g]
+                            continue
+                        cbuf = buffers[child] = [None] * len(child._out_meta)
                         cbuf[nr] = g
                     elif cbuf[nr] is None:
                         cbuf[nr] = g
-                    else:
+                    elif create_graph:
                         cbuf[nr] = cbuf[nr] + g
+                    else:  # same shape and dtype after _fit: one array add, no graph op
+                        cbuf[nr] = Tensor._make(cbuf[nr]._data + g._data)
             for e in edges:
                 if e is None:
                     continue
@@ -210,10 +223,14 @@ def _call_backward(node, buf, create_graph):
         ]
     fast = node.backward_arrays
     if fast is not None and not create_graph:
-        arrays = fast(node, *[None if g is None else g._data for g in buf])
-        if not isinstance(arrays, tuple):
+        if len(buf) == 1:
+            g = buf[0]
+            arrays = fast(node, None if g is None else g._data)
+        else:
+            arrays = fast(node, *[None if g is None else g._data for g in buf])
+        if type(arrays) is not tuple:
             arrays = (arrays,)
-        out = tuple(None if a is None else Tensor._make(a) for a in arrays)
+        out = tuple([None if a is None else Tensor._make(a) for a in arrays])
     else:
         out = type(node).backward(node, *buf)
         if not isinstance(out, tuple):

@@ -26,6 +26,7 @@ import weakref
 import numpy as _np
 
 from .. import backend
+from ..backend._cuda import _state as _cuda_state
 from . import grad_mode
 from . import anomaly as _anomaly
 
@@ -72,21 +73,31 @@ class SavedTensor:
 
     def unpack(self, node):
         if self.vc[0] != self.version:
-            dt = str(self.data.dtype)
-            where = f"output {self.output_nr} of {self.grad_fn.name()}" if self.grad_fn is not None else (
-                f"output {self.output_nr} of {node.name()}" if self.is_output else "a leaf")
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: [tinytorch.{dt} {list(self.data.shape)}], which is {where} and "
-                f"was saved by {node.name()}, is at version {self.vc[0]}; expected version "
-                f"{self.version} instead. Hint: enable anomaly detection to find the operation that "
-                "failed to compute its gradient, with tinytorch.autograd.set_detect_anomaly(True)."
-            )
+            self._stale(node)
         if self.leaf is not None:
             return self.leaf
         if self.is_output:
             return Tensor._make(self.data, self.requires_grad, node, self.output_nr, self.vc)
         return Tensor._make(self.data, self.requires_grad, self.grad_fn, self.output_nr, self.vc)
+
+    def array(self, node):
+        """The saved raw array (for ``backward_arrays``), with ``unpack``'s version check."""
+        if self.vc[0] != self.version:
+            self._stale(node)
+        return self.data
+
+    def _stale(self, node):
+        """Raise: the saved tensor was modified in place after it was saved."""
+        dt = str(self.data.dtype)
+        where = f"output {self.output_nr} of {self.grad_fn.name()}" if self.grad_fn is not None else (
+            f"output {self.output_nr} of {node.name()}" if self.is_output else "a leaf")
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [tinytorch.{dt} {list(self.data.shape)}], which is {where} and "
+            f"was saved by {node.name()}, is at version {self.vc[0]}; expected version "
+            f"{self.version} instead. Hint: enable anomaly detection to find the operation that "
+            "failed to compute its gradient, with tinytorch.autograd.set_detect_anomaly(True)."
+        )
 
 
 def _pack(t, node, outputs):
@@ -176,6 +187,15 @@ class Function(metaclass=FunctionMeta):
             return ()
         return tuple(None if s is None else s.unpack(self) for s in self._saved)
 
+    @property
+    def saved_arrays(self):
+        """The saved tensors as raw arrays (None stays None): for ``backward_arrays`` fast paths."""
+        if self._saved is None:
+            if self._released:
+                raise RuntimeError(_FREED_MSG)
+            return ()
+        return tuple([None if s is None else s.array(self) for s in self._saved])
+
     def mark_non_differentiable(self, *tensors):
         self._non_diff = tensors
 
@@ -219,12 +239,11 @@ class Function(metaclass=FunctionMeta):
         grad_on = _grad_state.enabled
         needs = []  # per edge: does this input need a gradient
         edges = []
-        arrays = []
         first = None
         any_grad = False
+        seq_arrays = None  # arrays of list-of-tensor arguments, for the device check
         for a in args:
             if isinstance(a, Tensor):
-                arrays.append(a._data)
                 if first is None:
                     first = a
                 if grad_on and a._requires_grad:
@@ -240,7 +259,9 @@ class Function(metaclass=FunctionMeta):
                     if not isinstance(t, Tensor):
                         raise TypeError(
                             f"{cls.__name__.lower()}: expected a sequence of tensors, got {type(t).__name__} inside")
-                    arrays.append(t._data)
+                    if seq_arrays is None:
+                        seq_arrays = []
+                    seq_arrays.append(t._data)
                     if grad_on and t._requires_grad:
                         needs.append(True)
                         edges.append(_edge(t))
@@ -251,12 +272,13 @@ class Function(metaclass=FunctionMeta):
             else:
                 needs.append(False)
                 edges.append(None)
-        if arrays:
-            xp = backend.array_module(*arrays)
-            if xp is not _np:  # all-NumPy inputs are all on the CPU by construction
-                _check_same_device(cls, arrays)
-        else:
+        if _cuda_state["cupy"] is None:  # CuPy never loaded: every array is a NumPy array
             xp = _np
+        else:
+            arrays = [a._data for a in args if isinstance(a, Tensor)] + (seq_arrays or [])
+            xp = backend.array_module(*arrays) if arrays else _np
+            if xp is not _np:
+                _check_same_device(cls, arrays)
         ctx.xp = xp
         ctx.needs_input_grad = tuple(needs)
 
@@ -272,14 +294,17 @@ class Function(metaclass=FunctionMeta):
             diff = any_grad and raw.dtype.kind in "fV"  # V: ml_dtypes bfloat16
             out = Tensor._make(raw, diff, ctx if diff else None, 0, vc)
             outputs = (out,)
+            if any_grad:
+                ctx._out_meta = ((raw.shape, raw.dtype),)
         else:
             outputs = _wrap_outputs(ctx, raw, args, any_grad, xp, vc)
             out = outputs if type(raw) is tuple else outputs[0]
+            if any_grad:
+                ctx._out_meta = tuple((o._data.shape, o._data.dtype) for o in outputs)
         if any_grad:
             ctx._edges = tuple(edges)
-            ctx._out_meta = tuple((o._data.shape, o._data.dtype) for o in outputs)
             if ctx._to_save:
-                ctx._saved = tuple(_pack(t, ctx, outputs) for t in ctx._to_save)
+                ctx._saved = tuple([_pack(t, ctx, outputs) for t in ctx._to_save])
                 ctx._to_save = ()
             if _anomaly_state.on:
                 ctx._trace = _user_stack()

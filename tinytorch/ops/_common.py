@@ -13,7 +13,49 @@ from ..autograd.function import Function
 from ..tensor import Tensor
 from .convert import to_dtype
 
+_DT_FROM_NP = dtypes._FROM_NP.__getitem__  # NumPy dtype -> tinytorch dtype, for the fast paths
 _SCALARS = (builtins.int, builtins.float, builtins.bool, np.number, np.bool_)
+
+
+try:  # NumPy's floating-point error state is a context variable: setting it directly is ~6x
+    # cheaper than entering np.errstate, which matters for ops on tiny arrays
+    from numpy._core._ufunc_config import _extobj_contextvar as _FP_STATE
+
+    with np.errstate(all="ignore"):
+        _FP_IGNORE = _FP_STATE.get()
+except (ImportError, AttributeError):  # another NumPy layout: fall back to the public errstate
+    _FP_STATE = None
+
+
+def quiet_begin():
+    """Start ignoring NumPy's divide/overflow/invalid warnings (torch returns inf/nan silently).
+
+    Pair with ``quiet_end(token)`` in a ``finally``; a cheap ``with np.errstate(all="ignore")``.
+    """
+    if _FP_STATE is not None:
+        return _FP_STATE.set(_FP_IGNORE)
+    state = np.errstate(all="ignore")
+    state.__enter__()
+    return state
+
+
+def quiet_end(token):
+    if _FP_STATE is not None:
+        _FP_STATE.reset(token)
+    else:
+        token.__exit__(None, None, None)
+
+
+class quiet:  # noqa: N801 - used like np.errstate
+    """``with quiet():`` ignores NumPy's floating-point warnings, as ``np.errstate(all="ignore")``."""
+
+    __slots__ = ("_token",)
+
+    def __enter__(self):
+        self._token = quiet_begin()
+
+    def __exit__(self, *exc):
+        quiet_end(self._token)
 
 
 def is_scalar(x) -> bool:
@@ -45,6 +87,20 @@ def binary_operands(a, b, op: str, *, float_result: bool = False):
     so gradients flow back in the original dtypes). ``float_result`` turns integer results into
     the default float dtype (true division).
     """
+    # Fast path (the tiny-op hot case): a float tensor with a Python float/int, whose dtype the
+    # scalar cannot change, or two tensors of one dtype and shape. Same results as the general rule.
+    if isinstance(a, Tensor):
+        da = a._data
+        tb = type(b)
+        if (tb is builtins.float or tb is builtins.int) and da.dtype.kind == "f":
+            scalar = np.asarray(b, dtype=da.dtype)
+            if type(da) is not np.ndarray:
+                scalar = backend.array_module(da).asarray(scalar)
+            return a, Tensor._make(scalar), _DT_FROM_NP(da.dtype)
+        if isinstance(b, Tensor):
+            db = b._data
+            if da.dtype == db.dtype and da.shape == db.shape and da.dtype.kind == "f":
+                return a, b, _DT_FROM_NP(da.dtype)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
     for x, role in ((a, "input"), (b, "other")):

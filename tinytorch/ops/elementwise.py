@@ -18,7 +18,7 @@ from ..autograd import grad_mode
 from ..autograd.function import Function, OUTPUT
 from ..backend import special as _special
 from ..tensor import Tensor
-from ._common import binary_operands, is_scalar
+from ._common import binary_operands, is_scalar, quiet, quiet_begin, quiet_end
 from .registry import OpInfo, SampleInput, register, randn, positive, away_from
 
 __all__ = [
@@ -52,21 +52,29 @@ TENSOR_METHODS = (
 )
 
 
-def _quiet():
-    """Silence NumPy's divide/invalid warnings: torch returns inf/nan without warning."""
-    return np.errstate(all="ignore")
+_quiet = quiet  # silences NumPy's divide/invalid warnings: torch returns inf/nan without warning
 
 
 # ---- arithmetic ----------------------------------------------------------------------------------
 
+# The arithmetic ops below run on every tiny step of a model, so their forwards use the cheap
+# quiet_begin/quiet_end pair and they have backward_arrays fast paths (first-order only).
+
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
-        with _quiet():
+        token = quiet_begin()
+        try:
             return a._data + b._data
+        finally:
+            quiet_end(token)
 
     @staticmethod
     def backward(ctx, grad):
+        return grad, grad
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
         return grad, grad
 
 
@@ -81,12 +89,19 @@ def add(input, other, *, alpha=1):
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
-        with _quiet():
+        token = quiet_begin()
+        try:
             return a._data - b._data
+        finally:
+            quiet_end(token)
 
     @staticmethod
     def backward(ctx, grad):
         return grad, (neg(grad) if ctx.needs_input_grad[1] else None)
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
 def sub(input, other, *, alpha=1):
@@ -103,14 +118,27 @@ class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
-        with _quiet():
+        token = quiet_begin()
+        try:
             return a._data * b._data
+        finally:
+            quiet_end(token)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         return (mul(grad, b) if ctx.needs_input_grad[0] else None,
                 mul(grad, a) if ctx.needs_input_grad[1] else None)
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        a, b = ctx.saved_arrays
+        token = quiet_begin()
+        try:
+            return (grad * b if ctx.needs_input_grad[0] else None,
+                    grad * a if ctx.needs_input_grad[1] else None)
+        finally:
+            quiet_end(token)
 
 
 def mul(input, other):
@@ -124,14 +152,28 @@ class Div(Function):
     def forward(ctx, a, b):
         # the output, not a, is saved for b's gradient (-grad * y / b), so y.div_(t) works as in torch
         ctx.save_for_backward(OUTPUT if ctx.needs_input_grad[1] else None, b)
-        with _quiet():
+        token = quiet_begin()
+        try:
             return a._data / b._data
+        finally:
+            quiet_end(token)
 
     @staticmethod
     def backward(ctx, grad):
         y, b = ctx.saved_tensors
         ga = div(grad, b) if ctx.needs_input_grad[0] else None
         gb = neg(div(mul(grad, y), b)) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        y, b = ctx.saved_arrays
+        token = quiet_begin()
+        try:
+            ga = grad / b if ctx.needs_input_grad[0] else None
+            gb = -(grad * y / b) if ctx.needs_input_grad[1] else None
+        finally:
+            quiet_end(token)
         return ga, gb
 
 
