@@ -1,10 +1,12 @@
 """Convolutions: conv1d/conv2d, their transposes, and unfold/fold (im2col / col2im).
 
-The CPU path is im2col: a strided view of the zero-padded input, batch last, is copied once
-into a column matrix laid out (C, KH, KW, OH, OW, N), so one GEMM with the weight reshaped to
-(O, C*KH*KW) gives the output, transposed back to (N, O, OH, OW) in the same pass that adds
-the bias. The forward keeps those columns for the weight gradient (one more GEMM); the input
-gradient is a GEMM followed by a col2im that adds one strided block per kernel offset.
+The CPU path is im2col + GEMM over chunks of a few samples: a strided view of the zero-padded
+chunk is copied into a column matrix laid out (C, KH, KW, B, OH, OW), one GEMM with the weight
+reshaped to (O, C*KH*KW) gives the chunk's output, copied into (N, O, OH, OW) in the pass that adds
+the bias. Chunks keep the columns in cache and the buffers (allocated once per call, reused by
+every chunk) small; the weight gradient recomputes the columns chunk by chunk (no whole-batch
+column cache: measured no slower, and it keeps the training step's peak memory at PyTorch's level).
+The input gradient is a GEMM followed by a col2im that adds one strided block per kernel offset.
 Three ops close under differentiation and are each other's backward, so create_graph works
 to any order:
 
@@ -73,11 +75,8 @@ def _pad_array(xp, x, pads, value=0.0):
 
 
 # ---- array kernels (CPU/CuPy through xp) ---------------------------------------------------------
-# The batch goes last, (C, H, W, N): every strided copy and col2im add then runs over rows of N
-# contiguous elements instead of rows of OW (often 8-24), which is what NumPy's inner loops
-# need; the transposes in and out are single copies of the (small) input/output tensors.
-
-_COLS_CACHE_BYTES = 256 * 2 ** 20  # keep forward columns for the weight gradient up to this size
+# _batch_last_padded/_im2col/_grad_batch_last are the whole-batch, batch-last helpers (kept for
+# benchmarks/profile_cpu.py's breakdown); the ops use the chunked kernels below them.
 
 
 def _batch_last_padded(xp, x, padding):
@@ -104,21 +103,91 @@ def _grad_batch_last(xp, g, groups):
     return xp.ascontiguousarray(g.transpose(1, 2, 3, 0)).reshape(groups, o // groups, oh * ow * n)
 
 
+# The batch is processed in chunks of a few samples: each chunk's columns (C, KH, KW, B, OH, OW)
+# stay in the CPU cache between the im2col copy and the GEMM that reads them, and no step allocates
+# whole-batch column matrices (which, freed and re-faulted every step, cost more than the copies).
+_CHUNK_BYTES = 1 << 20  # target size of one chunk's column matrix (measured best on LeNet: 256 KiB-16 MiB tried)
+
+
+def _chunk_size(n, rows, cols_per_sample, itemsize):
+    per_sample = rows * cols_per_sample * itemsize
+    return builtins.max(1, builtins.min(n, _CHUNK_BYTES // builtins.max(per_sample, 1)))
+
+
+class _Im2col:
+    """im2col of batch chunks into buffers allocated once per call and reused by every chunk.
+
+    Columns come out (C, KH, KW, B, OH, OW) = (G, K, B*OH*OW); fresh whole-size temporaries per
+    chunk would cost page faults that exceed the copies themselves.
+    """
+
+    def __init__(self, xp, x, kernel, stride, padding, dilation, out_size, step):
+        n, c, h, w = x.shape
+        self.xp, self.x, self.kernel, self.stride, self.dilation, self.out_size = xp, x, kernel, stride, dilation, out_size
+        self.padding = padding
+        ph, pw = padding
+        # the zero border is written once; each chunk only overwrites the interior
+        self.padbuf = xp.zeros((step, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype) if (ph or pw) else None
+        self.colbuf = xp.empty(c * kernel[0] * kernel[1] * step * out_size[0] * out_size[1], dtype=x.dtype)
+
+    def __call__(self, n0, bs):
+        xp, x = self.xp, self.x
+        (ph, pw), (kh, kw), (oh, ow) = self.padding, self.kernel, self.out_size
+        xs = x[n0:n0 + bs]
+        if self.padbuf is not None:
+            xpd = self.padbuf[:bs]
+            xpd[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]] = xs
+        else:
+            xpd = xs
+        sb, sc, sh, sw = xpd.strides
+        shape = (x.shape[1], kh, kw, bs, oh, ow)
+        strides = (sc, sh * self.dilation[0], sw * self.dilation[1], sb, sh * self.stride[0], sw * self.stride[1])
+        cols = self.colbuf[:x.shape[1] * kh * kw * bs * oh * ow].reshape(shape)
+        xp.copyto(cols, as_strided(xp, xpd, shape, strides))
+        return cols
+
+
+def _chunk_grad(xp, gs, groups, buf):
+    """Output-gradient chunk (B, O, OH, OW) -> (G, O/G, B*OH*OW) in ``buf``: runs of OH*OW contiguous."""
+    b, o, oh, ow = gs.shape
+    out = buf[:o * b * oh * ow].reshape(o, b, oh * ow)
+    xp.copyto(out, gs.reshape(b, o, oh * ow).transpose(1, 0, 2))
+    return out.reshape(groups, o // groups, b * oh * ow)
+
+
+def _gemm(xp, a, b, out):
+    """(G, M, K) @ (G, K, N) -> ``out`` (G, M, N); a plain 2-D GEMM when G == 1."""
+    if a.shape[0] == 1:
+        xp.matmul(a[0], b[0], out=out[0])
+    else:
+        xp.matmul(a, b, out=out)
+    return out
+
+
 def _conv_forward(xp, x, w, b, stride, padding, dilation, groups, out_size, keep_cols=False):
-    """conv2d on arrays: x (N, C, H, W), w (O, C/g, KH, KW) -> (N, O, OH, OW) [, columns]."""
+    """conv2d on arrays: x (N, C, H, W), w (O, C/g, KH, KW) -> (N, O, OH, OW) [, None: no columns kept]."""
     n = x.shape[0]
     o, cg, kh, kw = w.shape
     oh, ow = out_size
-    cols = _im2col(xp, x, (kh, kw), stride, padding, dilation, out_size).reshape(groups, cg * kh * kw, oh * ow * n)
-    w2 = w.reshape(groups, o // groups, cg * kh * kw)
-    y = xp.matmul(w2[0], cols[0]) if groups == 1 else xp.matmul(w2, cols)
-    y = y.reshape(o, oh, ow, n).transpose(3, 0, 1, 2)
-    out = xp.empty((n, o, oh, ow), dtype=y.dtype)
-    if b is not None:
-        xp.add(y, b.reshape(1, o, 1, 1), out=out)
-    else:
-        out[...] = y
-    return (out, cols) if keep_cols else out
+    og, k, p = o // groups, cg * kh * kw, oh * ow
+    w2 = w.reshape(groups, og, k)
+    dt = xp.result_type(x.dtype, w.dtype)
+    out = xp.empty((n, o, oh, ow), dtype=dt)
+    out4 = out.reshape(n, groups, og, p)
+    bias = None if b is None else b.reshape(groups, og, 1)
+    step = _chunk_size(n, groups * k, p, x.dtype.itemsize)
+    im2col = _Im2col(xp, x, (kh, kw), stride, padding, dilation, out_size, step)
+    ybuf = xp.empty(o * step * p, dtype=dt)
+    for n0 in range(0, n, step):
+        bs = builtins.min(step, n - n0)
+        cols = im2col(n0, bs).reshape(groups, k, bs * p)
+        y = _gemm(xp, w2, cols, ybuf[:o * bs * p].reshape(groups, og, bs * p))
+        y = y.reshape(groups, og, bs, p).transpose(2, 0, 1, 3)  # (B, G, og, P) view
+        if bias is not None:
+            xp.add(y, bias, out=out4[n0:n0 + bs])
+        else:
+            out4[n0:n0 + bs] = y
+    return (out, None) if keep_cols else out
 
 
 def _conv_input_grad(xp, g, w, in_size, stride, padding, dilation, groups):
@@ -126,31 +195,51 @@ def _conv_input_grad(xp, g, w, in_size, stride, padding, dilation, groups):
     n, o, oh, ow = g.shape
     _, cg, kh, kw = w.shape
     og = o // groups
-    gt = _grad_batch_last(xp, g, groups)
-    # weight reordered so the column gradient comes out (G, KH, KW, Cg, OH, OW, N): each kernel
-    # offset is then one contiguous block for col2im
-    wt = w.reshape(groups, og, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(groups, kh * kw * cg, og)
-    gcols = xp.matmul(wt, gt).reshape(groups, kh, kw, cg, oh, ow, n)
     ph, pw = padding
     h, w_ = in_size
-    gxp = xp.zeros((groups, cg, h + 2 * ph, w_ + 2 * pw, n), dtype=gcols.dtype)
-    for a, c in kernel_offsets((kh, kw)):
-        gxp[(Ellipsis,) + window_slices((a, c), stride, dilation, (oh, ow)) + (slice(None),)] += gcols[:, a, c]
-    gxp = gxp.reshape(groups * cg, h + 2 * ph, w_ + 2 * pw, n)[:, ph:ph + h, pw:pw + w_]
-    return xp.ascontiguousarray(gxp.transpose(3, 0, 1, 2))
+    # weight reordered so the column gradient comes out (G, KH, KW, Cg, B, OH, OW): each kernel
+    # offset is then one block for col2im
+    wt = w.reshape(groups, og, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(groups, kh * kw * cg, og)
+    dt = xp.result_type(g.dtype, w.dtype)
+    gx = xp.empty((n, groups * cg, h, w_), dtype=dt)
+    step = _chunk_size(n, groups * kh * kw * cg, oh * ow, g.dtype.itemsize)
+    gbuf = xp.empty(o * step * oh * ow, dtype=g.dtype)
+    colbuf = xp.empty(groups * kh * kw * cg * step * oh * ow, dtype=dt)
+    padbuf = xp.empty(groups * cg * step * (h + 2 * ph) * (w_ + 2 * pw), dtype=dt)
+    for n0 in range(0, n, step):
+        bs = builtins.min(step, n - n0)
+        gt = _chunk_grad(xp, g[n0:n0 + bs], groups, gbuf)
+        gcols = _gemm(xp, wt, gt, colbuf[:groups * kh * kw * cg * bs * oh * ow].reshape(groups, kh * kw * cg, bs * oh * ow))
+        gcols = gcols.reshape(groups, kh, kw, cg, bs, oh, ow)
+        gxp = padbuf[:groups * cg * bs * (h + 2 * ph) * (w_ + 2 * pw)].reshape(groups, cg, bs, h + 2 * ph, w_ + 2 * pw)
+        gxp[...] = 0
+        for a, c in kernel_offsets((kh, kw)):
+            gxp[(Ellipsis,) + window_slices((a, c), stride, dilation, (oh, ow))] += gcols[:, a, c]
+        gxp = gxp.reshape(groups * cg, bs, h + 2 * ph, w_ + 2 * pw)[:, :, ph:ph + h, pw:pw + w_]
+        gx[n0:n0 + bs] = gxp.transpose(1, 0, 2, 3)
+    return gx
 
 
 def _conv_weight_grad(xp, x, g, kernel, stride, padding, dilation, groups, cols=None):
-    """The adjoint of conv2d in w: x (N, C, H, W), g (N, O, OH, OW) -> (O, C/g, KH, KW)."""
+    """The adjoint of conv2d in w: x (N, C, H, W), g (N, O, OH, OW) -> (O, C/g, KH, KW).
+
+    ``cols`` is accepted for callers that kept forward columns; the chunked path recomputes them.
+    """
     n, c = x.shape[:2]
     o, oh, ow = g.shape[1], g.shape[2], g.shape[3]
     kh, kw = kernel
     cg = c // groups
-    if cols is None:
-        cols = _im2col(xp, x, kernel, stride, padding, dilation, (oh, ow))
-    cols = cols.reshape(groups, cg * kh * kw, oh * ow * n)
-    gt = _grad_batch_last(xp, g, groups)
-    gw = xp.matmul(gt[0], cols[0].T) if groups == 1 else xp.matmul(gt, cols.transpose(0, 2, 1))
+    k, p = cg * kh * kw, oh * ow
+    dt = xp.result_type(x.dtype, g.dtype)
+    gw = xp.zeros((groups, o // groups, k), dtype=dt)
+    part = xp.empty_like(gw)
+    step = _chunk_size(n, groups * k, p, x.dtype.itemsize)
+    im2col = _Im2col(xp, x, kernel, stride, padding, dilation, (oh, ow), step)
+    gbuf = xp.empty(o * step * p, dtype=g.dtype)
+    for n0 in range(0, n, step):
+        bs = builtins.min(step, n - n0)
+        cols = im2col(n0, bs).reshape(groups, k, bs * p)
+        gw += _gemm(xp, _chunk_grad(xp, g[n0:n0 + bs], groups, gbuf), cols.transpose(0, 2, 1), part)
     return gw.reshape(o, cg, kh, kw)
 
 
@@ -174,10 +263,7 @@ class Conv2d(Function):
         y = kernels.conv2d_forward(x._data, w._data, bd, stride, padding, dilation, groups)
         if y is not None:
             return y
-        y, cols = _conv_forward(ctx.xp, x._data, w._data, bd, stride, padding, dilation, groups, out_size, keep_cols=True)
-        if ctx.needs_input_grad[1] and cols.nbytes <= _COLS_CACHE_BYTES:
-            ctx.cols = cols  # the weight gradient's im2col, already done
-        return y
+        return _conv_forward(ctx.xp, x._data, w._data, bd, stride, padding, dilation, groups, out_size)
 
     @staticmethod
     def backward(ctx, grad):
