@@ -7,6 +7,7 @@ float64 precision. ``xp`` is the array module of the argument (NumPy or CuPy).
 from __future__ import annotations
 
 import math
+from builtins import min as builtins_min
 
 import numpy as np
 
@@ -103,6 +104,63 @@ def _erfinv_fallback(xp, y):
         inf = xp.where(y > 0, np.inf, -np.inf)
         x = xp.where(xp.abs(y) == 1.0, inf, x)
         return xp.where((xp.abs(y) > 1.0) | xp.isnan(y), np.nan, x)
+
+
+# ---- fast float32 normal CDF (GELU's gate) ---------------------------------------------------------------
+
+# erfc(z) ~= t * exp(-z^2 + P(t)), t = 2 / (2 + z), z >= 0: a Chebyshev fit (Numerical Recipes'
+# "erfcc") with relative error below 1.2e-7 for every z >= 0 — float32 accuracy, in both tails.
+_ERFC_CHEB = (0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806,
+              0.09678418, 0.37409196, 1.00002368, -1.26551223)
+_CDF_BLOCK = 1 << 15  # elements per block: the ~25 passes below then run on L2-resident temporaries
+
+
+def _normal_cdf_f32(x):
+    """Phi(x) = erfc(-x / sqrt(2)) / 2 for a float32 NumPy array, in cache-sized blocks, in place."""
+    flat = x.reshape(-1)
+    out = np.empty(flat.shape, dtype=np.float32)
+    k = np.float32(1.0 / math.sqrt(2.0))
+    two, half = np.float32(2.0), np.float32(0.5)
+    coef = [np.float32(c) for c in _ERFC_CHEB]
+    m = np.empty(builtins_min(flat.size, _CDF_BLOCK), dtype=bool)
+    for i in range(0, flat.size, _CDF_BLOCK):
+        u = flat[i:i + _CDF_BLOCK]
+        o = out[i:i + _CDF_BLOCK]
+        z = np.abs(u)
+        z *= k                      # z = |x| / sqrt(2)
+        t = z + two
+        np.divide(two, t, out=t)    # t = 2 / (2 + z)
+        np.multiply(t, coef[0], out=o)  # Horner: P(t)
+        o += coef[1]
+        for c in coef[2:]:
+            o *= t
+            o += c
+        np.multiply(z, z, out=z)
+        o -= z                      # -z^2 + P(t)
+        np.exp(o, out=o)
+        o *= t
+        o *= half                   # erfc(|x| / sqrt(2)) / 2 = Phi(-|x|)
+        # Phi(x) = 1 - Phi(-x) for x > 0, as o + [x > 0] * (1 - 2o): branch-free, since masked
+        # NumPy ops (where=, np.where) mispredict on random signs and cost 5x this whole function
+        np.greater(u, 0, out=m[:u.size])
+        np.multiply(o, np.float32(-2.0), out=z)
+        z += np.float32(1.0)
+        np.multiply(z, m[:u.size], out=z)
+        o += z
+    return out.reshape(x.shape)
+
+
+def normal_cdf(x):
+    """The standard normal CDF ``Phi(x) = (1 + erf(x / sqrt(2))) / 2``, elementwise, in ``x``'s dtype.
+
+    float32 NumPy arrays take a vectorised Chebyshev fit (relative error ~1e-7, no SciPy); other
+    dtypes and CuPy arrays go through ``erfc`` (float64-accurate, in both tails).
+    """
+    xp, x = _as_float(x)
+    if xp is np and x.dtype == np.float32:
+        with np.errstate(all="ignore"):
+            return _normal_cdf_f32(x)
+    return (0.5 * erfc(x * (-1.0 / math.sqrt(2.0)))).astype(x.dtype, copy=False)  # erfc: accurate in the lower tail
 
 
 # ---- public API ---------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import numpy as np
 from .. import backend, ops
 from ..autograd.function import OUTPUT, Function
 from ..backend import kernels
+from ..backend import special as _special
 from ..ops import conv as _conv
 from ..ops.activation import NormalCdf, _erf_array, _normal_pdf
 from ..ops.registry import OpInfo, SampleInput, randn, register
@@ -56,7 +57,7 @@ def _act_array(xp, z, activation):
     if activation == "relu":
         return xp.maximum(z, 0, out=z)
     if activation == "gelu":
-        return (z * 0.5 * (1.0 + _erf_array(z * (1.0 / math.sqrt(2.0))))).astype(z.dtype, copy=False)
+        return (z * _special.normal_cdf(z)).astype(z.dtype, copy=False)  # as F.gelu computes it
     th = xp.tanh(_SQRT_2_OVER_PI * (z + _GELU_C * z * z * z))
     return (0.5 * z * (1.0 + th)).astype(z.dtype, copy=False)
 

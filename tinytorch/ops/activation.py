@@ -274,8 +274,9 @@ class NormalCdf(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        a = x._data
-        return (0.5 * (1.0 + _erf_array(a * (1.0 / math.sqrt(2.0))))).astype(a.dtype, copy=False)
+        from ..backend import special
+
+        return special.normal_cdf(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -291,8 +292,12 @@ class Gelu(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
+        from ..backend import special
+
         a = x._data
-        return (a * 0.5 * (1.0 + _erf_array(a * (1.0 / math.sqrt(2.0))))).astype(a.dtype, copy=False)
+        cdf = special.normal_cdf(a)
+        cdf *= a  # x * Phi(x), in place on the fresh Phi array
+        return cdf
 
     @staticmethod
     def backward(ctx, grad):
