@@ -112,6 +112,7 @@ def _erfinv_fallback(xp, y):
 # "erfcc") with relative error below 1.2e-7 for every z >= 0 — float32 accuracy, in both tails.
 _ERFC_CHEB = (0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806,
               0.09678418, 0.37409196, 1.00002368, -1.26551223)
+_CDF_MIN_SIZE = 4096  # below this the ~25 ufunc calls cost more than SciPy's scalar loop (measured)
 _CDF_BLOCK = 1 << 15  # elements per block: the ~25 passes below then run on L2-resident temporaries
 
 
@@ -153,11 +154,12 @@ def _normal_cdf_f32(x):
 def normal_cdf(x):
     """The standard normal CDF ``Phi(x) = (1 + erf(x / sqrt(2))) / 2``, elementwise, in ``x``'s dtype.
 
-    float32 NumPy arrays take a vectorised Chebyshev fit (relative error ~1e-7, no SciPy); other
+    float32 NumPy arrays (of 4096+ elements) take a vectorised Chebyshev fit evaluated in float32 (measured relative
+    error < 3e-6 for |x| <= 5, < 2e-5 deep in the lower tail, from rounding x^2; no SciPy); other
     dtypes and CuPy arrays go through ``erfc`` (float64-accurate, in both tails).
     """
     xp, x = _as_float(x)
-    if xp is np and x.dtype == np.float32:
+    if xp is np and x.dtype == np.float32 and x.size >= _CDF_MIN_SIZE:
         with np.errstate(all="ignore"):
             return _normal_cdf_f32(x)
     return (0.5 * erfc(x * (-1.0 / math.sqrt(2.0)))).astype(x.dtype, copy=False)  # erfc: accurate in the lower tail
