@@ -107,6 +107,37 @@ def test_gradcheck(op, device, noncontig):
 
 
 @pytest.mark.parametrize("op", OPS, ids=OP_IDS)
+def test_fast_and_differentiable_backward_agree(op, device):
+    """First-order gradients take an op's ``backward_arrays`` fast path when it has one; with
+    ``create_graph=True`` the composed ``backward`` runs instead. gradcheck sees the first and
+    gradgradcheck only differentiates the second, so the two must be checked against each other."""
+    if not op.gradcheck:
+        pytest.skip(f"{op.name}: not differentiable")
+    if device == "cuda" and not op.gpu:
+        pytest.skip(f"{op.name}: CPU only")
+    fn = _call(op)
+    for s in _samples(op):
+        args, kwargs = build_args(s, device)
+        flat, rebuild = _flat(args, kwargs)
+        if not flat:
+            continue
+        a, k = rebuild(*flat)
+        outs = [o for o in outputs_of(fn(*a, **k)) if o.requires_grad]
+        if not outs:
+            continue
+        rng = np.random.default_rng(3)
+        gos = [tinytorch.tensor(rng.standard_normal(tuple(o.shape)), device=device, dtype=o.dtype) for o in outs]
+        fast = tinytorch.autograd.grad(outs, flat, gos, retain_graph=True, allow_unused=True)
+        composed = tinytorch.autograd.grad(outs, flat, gos, create_graph=True, allow_unused=True)
+        for i, (x, y) in enumerate(zip(fast, composed)):
+            if x is None or y is None:
+                assert (x is None or not host(x).any()) and (y is None or not host(y).any()), f"{op.name}[{s.name}] input {i}"
+                continue
+            np.testing.assert_allclose(host(x), host(y), rtol=1e-10, atol=1e-12,
+                                       err_msg=f"{op.name}[{s.name}]: backward_arrays and backward disagree for input {i}")
+
+
+@pytest.mark.parametrize("op", OPS, ids=OP_IDS)
 def test_gradgradcheck(op, device):
     if not (op.gradcheck and op.gradgradcheck):
         pytest.skip(f"{op.name}: not twice differentiable (or not smooth)")
@@ -246,3 +277,15 @@ def test_gradgradcheck_catches_a_wrong_double_backward(monkeypatch):
     test_gradcheck(op, "cpu", False)  # first order still fine
     with pytest.raises(tinytorch.autograd.GradcheckError):
         test_gradgradcheck(op, "cpu")
+
+
+def test_backward_agreement_catches_a_wrong_composed_backward(monkeypatch):
+    """mul's fast path stays right while its composed backward is made wrong: the check must fail."""
+    from tinytorch.ops import elementwise
+
+    def wrong_backward(ctx, grad):
+        return elementwise.mul(grad, 2.0), None
+
+    monkeypatch.setattr(elementwise.Mul, "backward", staticmethod(wrong_backward))
+    with pytest.raises(AssertionError, match="disagree"):
+        test_fast_and_differentiable_backward_agree(registry.get("mul"), "cpu")
