@@ -23,12 +23,12 @@ from ..autograd.function import Function
 from ..backend.strides import kernel_offsets, window_slices
 from ..tensor import Tensor
 from .conv import _ntuple, _pad_array
-from .registry import OpInfo, SampleInput, register, randn
+from .registry import OpInfo, SampleInput, register, randn, positive
 
 __all__ = [
     "max_pool1d", "max_pool2d", "max_unpool1d", "max_unpool2d", "avg_pool1d", "avg_pool2d",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
-    "pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
+    "lp_pool1d", "lp_pool2d", "pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
     "pixel_shuffle", "pixel_unshuffle",
 ]
 
@@ -429,6 +429,29 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """1-D average pooling over an (N, C, L) or (C, L) input (see ``avg_pool2d``)."""
     return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+
+
+def _lp_pool(op, nd, input, norm_type, kernel_size, stride, ceil_mode):
+    """(sum over each window of x^p)^(1/p), composed from avg_pool so it needs no backward of its own."""
+    from .elementwise import abs as _abs, mul, pow as _pow, relu, sign
+
+    if not isinstance(norm_type, (int, float)) or norm_type <= 0:
+        raise ValueError(f"{op}: norm_type must be a positive number, got {norm_type!r}")
+    kernel = _ntuple(kernel_size, nd, "kernel_size", op, minimum=1)
+    pooled = _avg_pool(op, nd, _pow(input, norm_type), kernel_size, stride, 0, ceil_mode, True, None)
+    # torch keeps the sign so a negative window mean (odd p) does not produce NaN from the root
+    window = math.prod(kernel)
+    return _pow(mul(mul(sign(pooled), relu(_abs(pooled))), window), 1.0 / norm_type)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """2-D power-average pooling over (N, C, H, W): ``(sum_window x^p)^(1/p)``."""
+    return _lp_pool("lp_pool2d", 2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """1-D power-average pooling over (N, C, L) (see ``lp_pool2d``)."""
+    return _lp_pool("lp_pool1d", 1, input, norm_type, kernel_size, stride, ceil_mode)
 
 
 # ---- separable linear resampling (adaptive avg pools, interpolate) -------------------------------
@@ -1043,6 +1066,13 @@ register(OpInfo("avg_pool1d", avg_pool1d,
                              SampleInput((randn(rng, 2, 8), 3), dict(ceil_mode=True), name="unbatched_ceil")],
                 ref=lambda x, *a, **k: _ref_pool_nd(x, *a, kind="avg1d", **k),
                 torch_fn=lambda torch, *a, **k: torch.nn.functional.avg_pool1d(*a, **k)))
+register(OpInfo("lp_pool2d", lp_pool2d,
+                # positive inputs keep x^p and the 1/p root away from their kinks at 0
+                lambda rng: [SampleInput((positive(rng, 2, 2, 5, 4), 2, 2), name="p2"),
+                             SampleInput((positive(rng, 1, 2, 5, 5), 3, (3, 2), (2, 1), True), name="p3_rect_ceil")],
+                ref=None, torch_fn=lambda torch, *a: torch.nn.functional.lp_pool2d(*a)))
+register(OpInfo("lp_pool1d", lp_pool1d, lambda rng: [SampleInput((positive(rng, 2, 3, 7), 2, 3), name="p2")],
+                ref=None, torch_fn=lambda torch, *a: torch.nn.functional.lp_pool1d(*a)))
 register(OpInfo("adaptive_avg_pool2d", adaptive_avg_pool2d,
                 lambda rng: [SampleInput((randn(rng, 2, 2, 5, 7), (3, 4)), name="ragged"),
                              SampleInput((randn(rng, 2, 4, 4), 1), name="global_unbatched"),

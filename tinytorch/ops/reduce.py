@@ -80,16 +80,21 @@ class Sum(Function):
         return expand(_to_keepdim(grad, ctx), ctx.in_shape)
 
 
+def _accumulation_dtype(input, dtype):
+    """NumPy dtype for sum/prod/cumsum/cumprod: ``dtype=`` if given, int64 for bool and integer
+    inputs (torch never accumulates those in their own width), else None (the input's)."""
+    if dtype is not None:
+        return dtypes.to_dtype(dtype).np
+    if input._data.dtype.kind in "biu":
+        return dtypes.int64.np
+    return None
+
+
 def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001 - torch's name
     """Sum over ``dim`` (int, tuple, or None for all). Integer and bool inputs sum to int64."""
     _check_tensor(input, "sum")
     axes = normalize_dims(dim, input._data.ndim, "sum")
-    if dtype is not None:
-        npd = dtypes.to_dtype(dtype).np
-    elif input._data.dtype.kind in "biu":
-        npd = dtypes.int64.np
-    else:
-        npd = None
+    npd = _accumulation_dtype(input, dtype)
     return Sum.apply(input, axes, builtins.bool(keepdim), npd)
 
 
@@ -204,12 +209,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product over ``dim`` (None: all elements). Integer and bool inputs give int64."""
     _check_tensor(input, "prod")
     axes = normalize_dims(dim, input._data.ndim, "prod")
-    if dtype is not None:
-        npd = dtypes.to_dtype(dtype).np
-    elif input._data.dtype.kind in "biu":
-        npd = dtypes.int64.np
-    else:
-        npd = None
+    npd = _accumulation_dtype(input, dtype)
     return Prod.apply(input, axes, builtins.bool(keepdim), npd)
 
 
@@ -552,12 +552,7 @@ def cumsum(input, dim, *, dtype=None):
     """Running sum along ``dim``; integer and bool inputs give int64."""
     _check_tensor(input, "cumsum")
     axis = wrap_dim(dim, input._data.ndim, "cumsum")
-    if dtype is not None:
-        npd = dtypes.to_dtype(dtype).np
-    elif input._data.dtype.kind in "biu":
-        npd = dtypes.int64.np
-    else:
-        npd = None
+    npd = _accumulation_dtype(input, dtype)
     if input._data.ndim == 0:
         from .convert import clone, to_dtype
 
@@ -609,12 +604,7 @@ def cumprod(input, dim, *, dtype=None):
     """Running product along ``dim``; the gradient is exact with zeros in the input."""
     _check_tensor(input, "cumprod")
     axis = wrap_dim(dim, input._data.ndim, "cumprod")
-    if dtype is not None:
-        npd = dtypes.to_dtype(dtype).np
-    elif input._data.dtype.kind in "biu":
-        npd = dtypes.int64.np
-    else:
-        npd = None
+    npd = _accumulation_dtype(input, dtype)
     if input._data.ndim == 0:
         from .convert import clone, to_dtype
 

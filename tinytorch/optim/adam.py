@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from .. import backend
-from .optimizer import Optimizer, check_nonneg, check_betas, scalar_state, zeros_state
+from .optimizer import Optimizer, adam_family_begin, check_betas, check_nonneg, scalar_state, update_moments, zeros_state
 
 __all__ = ["Adam", "AdamW"]
 
@@ -51,19 +51,9 @@ class Adam(Optimizer):
 
     def _update(self, p, grad, state, group):
         xp = backend.array_module(p._data)
-        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        g = -grad if group["maximize"] else grad
-        state["step"]._data += 1
-        step = float(state["step"]._data)
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                p._data *= 1 - lr * wd
-            else:
-                g = g + wd * p._data
-        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        m += (1 - beta1) * (g - m)
-        v *= beta2
-        v += (1 - beta2) * (g * g)
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        g, step = adam_family_begin(p, grad, state, group)
+        m, v = update_moments(state, g, beta1, beta2)
         bias_correction1 = 1 - beta1**step
         bias_correction2_sqrt = math.sqrt(1 - beta2**step)
         if group["amsgrad"]:

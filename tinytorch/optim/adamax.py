@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import backend
-from .optimizer import Optimizer, check_nonneg, check_betas, scalar_state, zeros_state
+from .optimizer import Optimizer, adam_family_begin, check_betas, check_nonneg, scalar_state, update_moments, zeros_state
 
 __all__ = ["Adamax"]
 
@@ -35,12 +35,8 @@ class Adamax(Optimizer):
 
     def _update(self, p, grad, state, group):
         xp = backend.array_module(p._data)
-        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        g = -grad if group["maximize"] else grad
-        state["step"]._data += 1
-        step = float(state["step"]._data)
-        if wd != 0:
-            g = g + wd * p._data
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        g, step = adam_family_begin(p, grad, state, group)  # Adamax: coupled decay only
         m, u = state["exp_avg"]._data, state["exp_inf"]._data
         m += (1 - beta1) * (g - m)
         u *= beta2

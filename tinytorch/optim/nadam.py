@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import backend
-from .optimizer import Optimizer, check_nonneg, check_betas, scalar_state, zeros_state
+from .optimizer import Optimizer, adam_family_begin, check_betas, check_nonneg, scalar_state, update_moments, zeros_state
 
 __all__ = ["NAdam"]
 
@@ -43,25 +43,15 @@ class NAdam(Optimizer):
 
     def _update(self, p, grad, state, group):
         xp = backend.array_module(p._data)
-        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        g = -grad if group["maximize"] else grad
-        state["step"]._data += 1
-        step = float(state["step"]._data)
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        g, step = adam_family_begin(p, grad, state, group)
         bias_correction2 = 1 - beta2**step
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                p._data *= 1 - lr * wd
-            else:
-                g = g + wd * p._data
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * group["momentum_decay"]))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * group["momentum_decay"]))
         prod = state["mu_product"]._data
         prod *= mu  # stays in the scalar-state dtype, like torch's tensor
         mu_product = float(prod)
-        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        m += (1 - beta1) * (g - m)
-        v *= beta2
-        v += (1 - beta2) * (g * g)
+        m, v = update_moments(state, g, beta1, beta2)
         denom = xp.sqrt(v / bias_correction2) + eps
         p._data += (-lr * (1.0 - mu) / (1.0 - mu_product)) * (g / denom)
         p._data += (-lr * mu_next / (1.0 - mu_product * mu_next)) * (m / denom)

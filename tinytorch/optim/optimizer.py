@@ -87,6 +87,33 @@ def zeros_state(p: Tensor, fill: float = 0.0) -> Tensor:
     return Tensor._make(xp.full(p._data.shape, fill, dtype=p._data.dtype))
 
 
+def adam_family_begin(p: Tensor, grad, state, group):
+    """The start every Adam-family step shares: sign for ``maximize``, ``step += 1``, and weight
+    decay, decoupled (AdamW-style, shrinking ``p`` in place) or added to the gradient.
+
+    Returns the gradient array to use and the new step count.
+    """
+    g = -grad if group["maximize"] else grad
+    state["step"]._data += 1
+    step = float(state["step"]._data)
+    wd = group["weight_decay"]
+    if wd != 0:
+        if group.get("decoupled_weight_decay", False):
+            p._data *= 1 - group["lr"] * wd
+        else:
+            g = g + wd * p._data
+    return g, step
+
+
+def update_moments(state, g, beta1, beta2):
+    """Adam's exponential moving averages, in place: m += (1-b1)(g-m); v = b2 v + (1-b2) g²."""
+    m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+    m += (1 - beta1) * (g - m)
+    v *= beta2
+    v += (1 - beta2) * (g * g)
+    return m, v
+
+
 def check_nonneg(value, what: str):
     """torch's hyper-parameter message: ``Invalid learning rate: -1``."""
     if isinstance(value, Tensor):

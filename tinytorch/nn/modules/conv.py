@@ -89,6 +89,15 @@ class _ConvNd(Module):
             s += ", padding_mode={padding_mode}"
         return s.format(**self.__dict__)
 
+    def forward(self, input):
+        conv = getattr(F, f"conv{self._n}d", None)
+        if conv is None:
+            raise NotImplementedError(
+                f"{type(self).__name__}: tinytorch has no F.conv{self._n}d yet (input shape {tuple(input.shape)})"
+            )
+        x, pad = self._pad_input(input)
+        return conv(x, self.weight, self.bias, self.stride, pad, self.dilation, self.groups)
+
     def _pad_input(self, input):
         """Explicit non-zero padding (reflect/replicate/circular), then the conv runs unpadded."""
         if self.padding_mode == "zeros":
@@ -117,10 +126,6 @@ class Conv1d(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, device, dtype)
 
-    def forward(self, input):
-        x, pad = self._pad_input(input)
-        return F.conv1d(x, self.weight, self.bias, self.stride, pad, self.dilation, self.groups)
-
 
 class Conv2d(_ConvNd):
     """2-D convolution: (N, C_in, H, W) -> (N, C_out, H_out, W_out); weight (C_out, C_in/groups, kH, kW)."""
@@ -132,10 +137,6 @@ class Conv2d(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, device, dtype)
 
-    def forward(self, input):
-        x, pad = self._pad_input(input)
-        return F.conv2d(x, self.weight, self.bias, self.stride, pad, self.dilation, self.groups)
-
 
 class Conv3d(_ConvNd):
     """3-D convolution: (N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out)."""
@@ -146,10 +147,6 @@ class Conv3d(_ConvNd):
                  groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, device, dtype)
-
-    def forward(self, input):
-        x, pad = self._pad_input(input)
-        return F.conv3d(x, self.weight, self.bias, self.stride, pad, self.dilation, self.groups)
 
 
 class _ConvTransposeNd(_ConvNd):
