@@ -130,7 +130,7 @@ def random_split(dataset, lengths, generator=None):
     ``lengths`` may be fractions summing to 1: each split gets ``floor(n * f)`` samples and the
     remainder is handed out one by one, round-robin, as torch does. ``generator`` seeds the shuffle.
     """
-    from ...creation import randperm
+    from ._utils.lazy_perm import permutation
 
     n = len(dataset)
     lengths = list(lengths)
@@ -148,7 +148,7 @@ def random_split(dataset, lengths, generator=None):
         raise ValueError(
             f"Sum of input lengths does not equal the length of the input dataset! ({sum(lengths)} vs {n})"
         )
-    perm = randperm(n, generator=generator).tolist()
+    perm = permutation(n, generator)  # a lazy permutation when n is too large to list
     out, start = [], 0
     for length in lengths:
         out.append(Subset(dataset, perm[start:start + length]))

@@ -10,6 +10,7 @@ import math
 
 from ...random import Generator
 from .sampler import Sampler
+from ._utils.lazy_perm import permutation
 
 __all__ = ["DistributedSampler"]
 
@@ -49,22 +50,16 @@ class DistributedSampler(Sampler):
         self.total_size = self.num_samples * num_replicas
 
     def __iter__(self):
-        from ...creation import randperm
-
+        # index j of the padded sequence is perm[j % n] (torch repeats the permutation from its start),
+        # so this rank's indices are computed one by one, never all n of them at once
         n = len(self.dataset)
         if self.shuffle:
             g = Generator().manual_seed(self.seed + self.epoch)
-            indices = randperm(n, generator=g).tolist()
+            perm = permutation(n, g)
         else:
-            indices = list(range(n))
-        if self.drop_last:
-            indices = indices[:self.total_size]
-        else:
-            pad = self.total_size - len(indices)
-            while pad > 0:  # repeat from the start, as often as needed for tiny datasets
-                indices += indices[:pad]
-                pad = self.total_size - len(indices)
-        return iter(indices[self.rank:self.total_size:self.num_replicas])
+            perm = range(n)
+        for j in range(self.rank, self.total_size, self.num_replicas):
+            yield perm[j % n]
 
     def __len__(self) -> int:
         return self.num_samples

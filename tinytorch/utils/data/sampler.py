@@ -1,9 +1,18 @@
-"""Samplers: which dataset indices a ``DataLoader`` visits, and in what order."""
+"""Samplers: which dataset indices a ``DataLoader`` visits, and in what order.
+
+Nothing here is O(num_samples) up front: draws with replacement come ``_CHUNK`` at a time (torch draws 32
+per ``randint`` call), so ``RandomSampler(ds, replacement=True, num_samples=int(1e10))`` streams forever in
+constant memory, and permutations of more than ``lazy_perm.EAGER_MAX`` indices are computed lazily.
+"""
 from __future__ import annotations
 
 from ... import _dtype as dtypes
 from ...random import default_generator, Generator
 from ...tensor import Tensor
+from ._utils.lazy_perm import iter_permutation
+
+_CHUNK = 32  # indices per randint call, as torch's RandomSampler draws them
+_WEIGHTED_CHUNK = 4096  # multinomial normalises all weights per call, so draw more at once
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler"]
 
@@ -64,16 +73,25 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self):
-        from ...creation import randint, randperm
+        from ...creation import randint
 
         n = len(self.data_source)
         gen = self.generator if self.generator is not None else _fresh_generator()
         if self.replacement:
-            yield from randint(0, n, (self.num_samples,), generator=gen).tolist()
+            for _ in range(self.num_samples // _CHUNK):
+                yield from randint(0, n, (_CHUNK,), generator=gen).tolist()
+            rest = self.num_samples % _CHUNK
+            if rest:
+                yield from randint(0, n, (rest,), generator=gen).tolist()
             return
         for _ in range(self.num_samples // n):
-            yield from randperm(n, generator=gen).tolist()
-        yield from randperm(n, generator=gen).tolist()[: self.num_samples % n]
+            yield from iter_permutation(n, gen)
+        rest = self.num_samples % n
+        if rest:
+            for k, i in enumerate(iter_permutation(n, gen)):
+                if k == rest:
+                    break
+                yield i
 
     def __len__(self):
         return self.num_samples
@@ -87,9 +105,7 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        from ...creation import randperm
-
-        for i in randperm(len(self.indices), generator=self.generator).tolist():
+        for i in iter_permutation(len(self.indices), self.generator):
             yield self.indices[i]
 
     def __len__(self):
@@ -117,7 +133,14 @@ class WeightedRandomSampler(Sampler):
     def __iter__(self):
         from ...creation import multinomial
 
-        yield from multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator).tolist()
+        if not self.replacement:  # num_samples <= len(weights) here, so one draw is bounded
+            yield from multinomial(self.weights, self.num_samples, False, generator=self.generator).tolist()
+            return
+        for _ in range(self.num_samples // _WEIGHTED_CHUNK):
+            yield from multinomial(self.weights, _WEIGHTED_CHUNK, True, generator=self.generator).tolist()
+        rest = self.num_samples % _WEIGHTED_CHUNK
+        if rest:
+            yield from multinomial(self.weights, rest, True, generator=self.generator).tolist()
 
     def __len__(self):
         return self.num_samples
