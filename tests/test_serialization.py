@@ -84,13 +84,15 @@ def test_bfloat16_roundtrip(tmp_path):
     assert out.dtype == tinytorch.bfloat16 and out.float().tolist() == [1.5, -2.0, 3.25]
 
 
-def test_saving_a_module_raises_clear_typeerror(tmp_path):
-    with pytest.raises(TypeError, match=r"state_dict\(\)"):
-        tinytorch.save(_model(), tmp_path / "m.st")
-    with pytest.raises(TypeError, match=r"at model.*state_dict\(\)"):
-        tinytorch.save({"model": _model()}, tmp_path / "m.st")
+def test_unsaveable_objects_raise_clear_typeerror(tmp_path):
+    import threading
+
     with pytest.raises(TypeError, match="cannot save a object"):
         tinytorch.save([object()], tmp_path / "m.st")
+    with pytest.raises(TypeError, match=r"cannot save a lock .*at cfg\.lock"):
+        tinytorch.save({"cfg": {"lock": threading.Lock()}}, tmp_path / "m.st")
+    with pytest.raises(TypeError, match="lambda"):
+        tinytorch.save({"fn": lambda x: x}, tmp_path / "m.st")
     assert not (tmp_path / "m.st").exists()
 
 
@@ -99,8 +101,8 @@ def test_atomic_write_crash_keeps_old_file(tmp_path, monkeypatch):
     tinytorch.save({"v": tinytorch.zeros(1000)}, path)
     before = path.read_bytes()
 
-    def crashing_write(fh, data):
-        fh.write(data[: len(data) // 2])  # half the bytes reach the disk, then the process "dies"
+    def crashing_write(fh, chunks):
+        fh.write(chunks[0])  # the header reaches the disk, then the process "dies"
         raise OSError("simulated crash mid-save")
 
     monkeypatch.setattr(serialization, "_write_all", crashing_write)
@@ -198,12 +200,16 @@ def test_map_location_forms(tmp_path):
             tinytorch.load(path, map_location="cuda")
 
 
-def test_missing_safetensors_gives_clear_importerror(monkeypatch):
+def test_no_safetensors_package_needed(monkeypatch):
+    # the format is written and read by tinytorch itself; the package is only needed for interop tests
     import sys
 
     monkeypatch.setitem(sys.modules, "safetensors", None)
-    with pytest.raises(ImportError, match="safetensors"):
-        tinytorch.save({"a": 1}, io.BytesIO())
+    buf = io.BytesIO()
+    tinytorch.save({"a": 1, "w": tinytorch.arange(3)}, buf)
+    buf.seek(0)
+    out = tinytorch.load(buf)
+    assert out["a"] == 1 and out["w"].tolist() == [0, 1, 2]
 
 
 def test_resume_from_checkpoint_equals_uninterrupted_training(tmp_path):
