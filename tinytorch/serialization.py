@@ -483,10 +483,14 @@ def _bad(name: str, what: str) -> RuntimeError:
 def _read_header(src: _Source) -> tuple[dict, dict, int]:
     """The safetensors header (validated: dtypes, shapes, offsets in bounds) and where the data starts."""
     name = src.name
-    head = src.read(0, 8)
+    head = src.read(0, 9)
     if src.size == 0:
         raise RuntimeError(f"tinytorch.load: {name} is empty (0 bytes); it is not a checkpoint")
-    if head[:1] == b"\x80" or head[:4] == b"PK\x03\x04":
+    # a pickle opens with PROTO (0x80, 2..5); a safetensors header whose length is 0x0?80 does too, so
+    # only bytes that do not also read as a plausible safetensors header count as a pickle
+    plausible = len(head) == 9 and head[8:9] == b"{" and struct.unpack("<Q", head[:8])[0] <= src.size - 8
+    if (head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05") and not plausible) \
+            or head[:4] == b"PK\x03\x04":
         raise RuntimeError(
             f"tinytorch.load: {name} is a pickle file (e.g. written by torch.save or pickle.dump). tinytorch never "
             "unpickles (a pickle can run arbitrary code when loaded). Re-save the tensors in the safetensors format, "
@@ -494,8 +498,8 @@ def _read_header(src: _Source) -> tuple[dict, dict, int]:
         )
     if src.size < 8:
         raise RuntimeError(f"tinytorch.load: {name} is truncated or not a safetensors file ({src.size} bytes)")
-    (n,) = struct.unpack("<Q", head)
-    first = src.read(8, 1) if n else b""
+    (n,) = struct.unpack("<Q", head[:8])
+    first = head[8:9]
     if n > src.size - 8 or n == 0 or first != b"{":
         raise RuntimeError(
             f"tinytorch.load: {name} is not a valid safetensors checkpoint (corrupt or truncated header: "
