@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import multiprocessing.connection
 import queue
+import signal
+import time
 import traceback
 from dataclasses import dataclass
 
@@ -22,8 +25,12 @@ from ....tensor import Tensor
 
 _worker_info = None
 
-# how often the main process checks that its workers are still alive while it waits
-_POLL_S = 2.0
+# the main process sleeps on the result queue and every worker's sentinel at once, so a dead worker
+# wakes it at once; this is only the fallback poll where the queue has no waitable reader
+_POLL_S = 0.1
+# seconds a normal shutdown waits for idle workers to exit; after a timeout or a failure, _FAST_JOIN_S
+_JOIN_S = 5.0
+_FAST_JOIN_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -247,30 +254,53 @@ class MultiProcessIter:
 
     def _receive(self):
         timeout = self._loader.timeout
-        waited = 0.0
+        deadline = time.monotonic() + timeout if timeout else None
+        reader = getattr(self._result_queue, "_reader", None)
+        sentinels = [w.sentinel for w in self._workers]
         while True:
-            wait = _POLL_S if not timeout else min(_POLL_S, timeout - waited)
-            try:
-                epoch, task_id, wid, batch, error = self._result_queue.get(timeout=max(wait, 0.01))
-            except queue.Empty:
-                waited += wait
-                dead = [w for w in self._workers if not w.is_alive()]
-                if dead:
-                    self.shutdown()
-                    raise RuntimeError(
-                        f"DataLoader worker (pid {dead[0].pid}) exited unexpectedly with exit code {dead[0].exitcode}"
-                    ) from None
-                if timeout and waited >= timeout:
-                    self.shutdown()
-                    raise RuntimeError(f"DataLoader timed out after {timeout} seconds") from None
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                self.shutdown(fast=True)
+                raise RuntimeError(f"DataLoader timed out after {timeout} seconds")
+            if reader is not None:
+                ready = multiprocessing.connection.wait([reader] + sentinels, timeout=remaining)
+                has_data = reader in ready
+            else:
+                has_data = True
+            if has_data:
+                wait = _POLL_S if remaining is None else max(min(_POLL_S, remaining), 0.001)
+                try:
+                    epoch, task_id, wid, batch, error = self._result_queue.get(timeout=wait)
+                except queue.Empty:
+                    pass
+                else:
+                    if epoch == self._epoch:  # results of an abandoned earlier epoch are dropped
+                        self._buffer[task_id] = (batch, error, wid)
+                        return
+                    continue
+            self._check_workers_alive()
+
+    def _check_workers_alive(self):
+        for w in self._workers:
+            if w.is_alive():
                 continue
-            if epoch == self._epoch:  # results of an abandoned earlier epoch are dropped
-                self._buffer[task_id] = (batch, error, wid)
-                return
+            w.join(timeout=1.0)  # the sentinel can close a moment before the exit status is ready
+            code = w.exitcode
+            self.shutdown(fast=True)
+            if code is not None and code < 0:
+                try:
+                    name = signal.strsignal(-code) or signal.Signals(-code).name
+                except (ValueError, AttributeError):
+                    name = f"signal {-code}"
+                raise RuntimeError(f"DataLoader worker (pid {w.pid}) is killed by signal: {name}. ")
+            raise RuntimeError(
+                f"DataLoader worker (pid {w.pid}) exited unexpectedly with exit code {code}. Details are lost due "
+                "to multiprocessing. Rerunning with num_workers=0 may give better error trace."
+            )
 
     def _fail(self, wid, error):
         name, tb = error
-        self.shutdown()
+        self.shutdown(fast=True)
         msg = f"Caught {name} in DataLoader worker process {wid}.\nOriginal {tb}"
         exc_type = {"KeyError": KeyError, "IndexError": IndexError, "ValueError": ValueError,
                     "TypeError": TypeError}.get(name, RuntimeError)
@@ -280,7 +310,8 @@ class MultiProcessIter:
         if not self._loader.persistent_workers:
             self.shutdown()
 
-    def shutdown(self):
+    def shutdown(self, fast: bool = False):
+        """Stop the workers: ask them to exit, wait (briefly when ``fast``: one may be hung), then terminate."""
         if self._shutdown:
             return
         self._shutdown = True
@@ -289,10 +320,17 @@ class MultiProcessIter:
                 iq.put(None)
             except (OSError, ValueError):
                 pass
+        deadline = time.monotonic() + (_FAST_JOIN_S if fast else _JOIN_S)
         for w in self._workers:
-            w.join(timeout=5)
+            w.join(timeout=max(deadline - time.monotonic(), 0))
+        for w in self._workers:
             if w.is_alive():
                 w.terminate()
+        for w in self._workers:
+            w.join(timeout=1.0)
+            if w.is_alive():  # ignored SIGTERM
+                w.kill()
+                w.join(timeout=1.0)
         for q in self._index_queues + [self._result_queue]:
             q.cancel_join_thread()
             q.close()
