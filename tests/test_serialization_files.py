@@ -120,16 +120,18 @@ def test_header_length_that_starts_like_a_pickle_still_loads(tmp_path):
 
 
 # ---- memory -----------------------------------------------------------------------------------------
+# Peak RSS of this process image: VmHWM, the number ru_maxrss reports for it. ru_maxrss itself is not
+# read: Linux carries the parent's (pytest's, possibly large) RSS into a child's ru_maxrss across a
+# vfork+exec, which would make the measurement depend on the tests that ran before.
 _RSS_SCRIPT = textwrap.dedent("""
-    import resource, sys
+    import sys
     import tinytorch
-    def rss_kb():
+    def status_kb(field):
         with open("/proc/self/status") as fh:
-            return next(int(l.split()[1]) for l in fh if l.startswith("VmRSS:"))
-    before = rss_kb()
+            return next(int(l.split()[1]) for l in fh if l.startswith(field + ":"))
+    before = status_kb("VmRSS")
     ck = tinytorch.load(sys.argv[1])
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    print((peak - before) * 1024, sum(t.numel() * t.element_size() for t in ck.values()))
+    print((status_kb("VmHWM") - before) * 1024, sum(t.numel() * t.element_size() for t in ck.values()))
 """)
 
 

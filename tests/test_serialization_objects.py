@@ -334,3 +334,29 @@ def test_checkpoint_with_model_and_state_dicts_loads_in_real_torch(tmp_path):
     x = np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32)
     np.testing.assert_allclose(tmodel(torch.tensor(x)).detach().numpy(), model(tinytorch.tensor(x)).detach().numpy(),
                                rtol=1e-6)
+
+
+def test_model_and_optimizer_saved_whole_resume_exactly():
+    tinytorch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 1))
+    opt = tinytorch.optim.Adam(model.parameters(), lr=0.05)
+    sched = tinytorch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    x, y = tinytorch.randn(16, 3), tinytorch.randn(16, 1)
+
+    def step(m, o, s):
+        o.zero_grad()
+        loss = ((m(x) - y) ** 2).mean()
+        loss.backward()
+        o.step()
+        s.step()
+        return loss.item()
+
+    for _ in range(3):
+        step(model, opt, sched)
+    ck = _roundtrip({"model": model, "opt": opt, "sched": sched, "epoch": 3})  # all tinytorch classes: no allow-list
+    m2, o2, s2 = ck["model"], ck["opt"], ck["sched"]
+    assert o2.param_groups[0]["params"][0] is m2[0].weight  # the optimizer holds the loaded model's parameters
+    assert s2.optimizer is o2
+    assert [step(model, opt, sched) for _ in range(3)] == [step(m2, o2, s2) for _ in range(3)]
+    for p, q in zip(model.parameters(), m2.parameters()):
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())

@@ -231,7 +231,18 @@ class _Encoder:
             node = {"NT": _global_name(type(obj), where)}
             node["v"] = [self.encode(v, _join(path, f), d) for f, v in zip(obj._fields, obj)]
             return node
+        if isinstance(obj, collections.abc.MutableMapping) and _is_tinytorch(type(obj).__module__):
+            return self._mapping(obj, path, where, d)
         return self._object(obj, path, where, d)
+
+    def _mapping(self, obj, path, where, depth):
+        # e.g. an optimizer's state, keyed by parameter identity: stored as its items, rebuilt with cls()
+        ref = len(self._obj_id)
+        self._obj_id[id(obj)] = ref
+        self._keep.append(obj)
+        items = [[self.encode(k, path, depth), self.encode(v, _join(path, i), depth)]
+                 for i, (k, v) in enumerate(obj.items())]
+        return {"M": _global_name(type(obj), where), "id": ref, "items": items}
 
     def _object(self, obj, path, where, depth):
         cls = type(obj)
@@ -583,7 +594,7 @@ class _Arrays:
 _KINDS = {
     "T": {"rg", "d", "P"}, "b": set(), "i": set(), "f": set(), "s": set(), "N": set(), "dt": set(), "dev": set(),
     "D": {"o"}, "U": set(), "L": set(), "S": set(), "FS": set(), "c": set(), "by": set(), "Z": set(),
-    "G": set(), "R": set(), "NT": {"v"}, "O": {"id", "a"},
+    "G": set(), "R": set(), "NT": {"v"}, "O": {"id", "a"}, "M": {"id", "items"},
 }
 _UNHASHABLE = {"D", "L", "S"}
 
@@ -681,6 +692,20 @@ def _validate(root, arrays: _Arrays, name: str) -> dict:
             if not isinstance(vals, list):
                 raise _bad(name, f"namedtuple at {where} has no value list")
             stack.extend((x, child, f"{where}[{i}]") for i, x in reversed(list(enumerate(vals))))
+        elif kind == "M":
+            need(_is_path(v), "a mapping's class must be [module, qualified name]")
+            found[f"{v[0]}.{v[1]}"] = (v[0], v[1], "mapping")
+            ref, items = node.get("id"), node.get("items")
+            if type(ref) is not int or ref in seen_ids:
+                raise _bad(name, f"mapping at {where} has a missing or repeated id {ref!r}")
+            seen_ids.add(ref)
+            if not (isinstance(items, list) and all(isinstance(p, list) and len(p) == 2 for p in items)):
+                raise _bad(name, f"mapping at {where} must list [key, value] pairs")
+            for i, (k, x) in reversed(list(enumerate(items))):
+                if isinstance(k, dict) and any(u in k for u in _UNHASHABLE):
+                    raise _bad(name, f"mapping key {i} at {where} is not hashable")
+                stack.append((x, child, f"{where}[{i}]"))
+                stack.append((k, child, f"{where}.key{i}"))
         elif kind == "O":
             need(_is_path(v), "an object's class must be [module, qualified name]")
             found[f"{v[0]}.{v[1]}"] = (v[0], v[1], "class")
@@ -749,10 +774,21 @@ def _import_global(module: str, qualname: str, name: str):
     return obj
 
 
-def _is_tinytorch_module_class(obj) -> bool:
+def _is_tinytorch(module: str) -> bool:
+    return module == "tinytorch" or module.startswith("tinytorch.")
+
+
+# tinytorch base classes whose subclasses hold plain state and may be rebuilt under weights_only=True
+_STATE_BASES = {("tinytorch.nn.modules.module", "Module"), ("tinytorch.optim.optimizer", "Optimizer"),
+                ("tinytorch.optim.lr_scheduler", "LRScheduler")}
+
+
+def _is_tinytorch_state_class(obj, role: str) -> bool:
     if not isinstance(obj, type):
         return False
-    return any(c.__module__ == "tinytorch.nn.modules.module" and c.__name__ == "Module" for c in obj.__mro__)
+    if role == "mapping":
+        return issubclass(obj, collections.abc.MutableMapping)
+    return any((c.__module__, c.__name__) in _STATE_BASES for c in obj.__mro__)
 
 
 def _resolve_globals(found: dict, weights_only: bool, name: str) -> dict:
@@ -766,13 +802,14 @@ def _resolve_globals(found: dict, weights_only: bool, name: str) -> dict:
         if not weights_only or full in _BUILTIN_SAFE:
             out[full] = _import_global(module, qualname, name)
             continue
-        if module == "tinytorch" or module.startswith("tinytorch."):
-            # tinytorch's own layers, and its public functions (a module may keep F.relu as an attribute)
+        if _is_tinytorch(module):
+            # tinytorch's own layers, optimizers, schedulers, and its public functions (a module may keep
+            # F.relu as an attribute)
             if role == "global" and module in _SAFE_FUNCTION_MODULES and not qualname.startswith("_"):
                 out[full] = _import_global(module, qualname, name)
                 continue
             obj = _import_global(module, qualname, name)
-            if _is_tinytorch_module_class(obj):
+            if role != "global" and _is_tinytorch_state_class(obj, role):
                 out[full] = obj
                 continue
         raise _unsafe_global_error(full)
@@ -847,6 +884,15 @@ class _Decoder:
             return self.globals[".".join(node["G"])]
         if "R" in node:
             return self._objects[node["R"]]
+        if "M" in node:
+            cls = self._class(node["M"])
+            if not issubclass(cls, collections.abc.MutableMapping):
+                raise _bad(self.name, f"{'.'.join(node['M'])} is not a mapping class")
+            obj = cls()  # an allowed mapping class, built empty, then filled
+            self._objects[node["id"]] = obj
+            for k, v in node["items"]:
+                obj[self.decode(k)] = self.decode(v)
+            return obj
         if "NT" in node:
             cls = self._class(node["NT"])
             if not (issubclass(cls, tuple) and hasattr(cls, "_fields")):
