@@ -218,3 +218,14 @@ def test_sigkill_during_save_leaves_a_whole_file_and_next_save_cleans(tmp_path):
     tinytorch.save({"v": tinytorch.ones(3)}, path)
     assert _temps(tmp_path, "big.pt") == []
     assert tinytorch.load(path)["v"].tolist() == [1.0, 1.0, 1.0]
+
+
+def test_mmap_load_is_copy_on_write(tmp_path):
+    path = tmp_path / "m.st"
+    tinytorch.save({"w": tinytorch.arange(6.0).reshape(2, 3), "e": tinytorch.zeros(0)}, path)
+    before = path.read_bytes()
+    ck = tinytorch.load(path, mmap=True)
+    assert ck["w"].tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]] and ck["e"].shape == (0,)
+    ck["w"].add_(1.0)  # writable, and the file stays as it was
+    assert ck["w"][0, 0].item() == 1.0 and path.read_bytes() == before
+    assert type(ck["w"].numpy()) is np.ndarray

@@ -565,8 +565,9 @@ def _np_dtype(tag: str, name: str, key: str):
 class _Arrays:
     """Reads each tensor of the file on first use, straight into a fresh array (the only copy)."""
 
-    def __init__(self, src: _Source, header: dict, data_start: int):
+    def __init__(self, src: _Source, header: dict, data_start: int, mmap: bool = False):
         self.src, self.header, self.data_start = src, header, data_start
+        self.mmap = bool(mmap) and src.fh is not None
         self._cache: dict[str, np.ndarray] = {}
 
     def __contains__(self, key):
@@ -579,8 +580,15 @@ class _Arrays:
         arr = self._cache.get(key)
         if arr is None:
             e = self.header[key]
-            arr = np.empty(e["shape"], dtype=_np_dtype(e["dtype"], self.src.name, key))
+            dt = _np_dtype(e["dtype"], self.src.name, key)
             want = e["data_offsets"][1] - e["data_offsets"][0]
+            if self.mmap and want:
+                # torch.load(mmap=True): copy-on-write pages of the file, read only when touched
+                arr = np.memmap(self.src.name, dtype=dt, mode="c", offset=self.data_start + e["data_offsets"][0],
+                                shape=tuple(e["shape"])).view(np.ndarray)
+                self._cache[key] = arr
+                return arr
+            arr = np.empty(e["shape"], dtype=dt)
             got = self.src.read_into(self.data_start + e["data_offsets"][0], arr) if want else 0
             if got != want:
                 raise RuntimeError(f"tinytorch.load: tensor {key!r} in {self.src.name} is truncated "
@@ -961,6 +969,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
             ``pickle.UnpicklingError``. ``False`` allows any importable class (trusted files only; still
             nothing is unpickled). ``TORCH_FORCE_WEIGHTS_ONLY_LOAD`` / ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``
             are honoured as in torch 2.6+.
+        mmap: map the file's tensors copy-on-write instead of reading them (paths only).
 
     Raises:
         RuntimeError naming the file when it is empty, truncated, corrupt, not safetensors, a pickle
@@ -974,7 +983,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     src = _Source(f)
     try:
         header, meta, data_start = _read_header(src)
-        arrays = _Arrays(src, header, data_start)
+        arrays = _Arrays(src, header, data_start, mmap=bool(mmap))
         name = src.name
         if _META_KEY not in meta:
             dec = _Decoder(arrays, map_location, name)
