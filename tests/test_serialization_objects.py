@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import collections
 import dataclasses
+import enum
 import io
 import json
 import os
@@ -48,6 +49,11 @@ class Config:
 
 
 Point = collections.namedtuple("Point", ["x", "y"])
+
+
+class Mode(enum.Enum):
+    TRAIN = "train"
+    EVAL = "eval"
 
 
 @pytest.fixture(autouse=True)
@@ -220,6 +226,16 @@ def test_dataclass_and_namedtuple_need_allowlisting():
         out = _roundtrip(ck)
     assert out == ck and type(out["pt"]) is Point
     assert _roundtrip(ck, weights_only=False) == ck
+
+
+def test_enum_members_and_tensor_keys():
+    with pytest.raises(UnpicklingError, match="Mode"):
+        _roundtrip({"mode": Mode.EVAL})
+    with serialization.safe_globals([Mode]):
+        assert _roundtrip({"mode": Mode.EVAL})["mode"] is Mode.EVAL
+    w = tinytorch.ones(2)
+    out = _roundtrip({"by_tensor": {w: "a"}, "w": w})
+    assert out["by_tensor"] == {out["w"]: "a"}
 
 
 def test_tensors_inside_objects_and_shared():

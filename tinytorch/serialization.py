@@ -25,14 +25,13 @@ import base64
 import collections
 import collections.abc
 import contextlib
-import dataclasses
+import enum
 import importlib
 import itertools
 import json
 import math
 import os
 import struct
-import sys
 import types
 import warnings
 from pickle import UnpicklingError  # only the exception class torch raises; nothing is unpickled
@@ -202,7 +201,8 @@ class _Encoder:
         if isinstance(obj, backend.device):
             return {"dev": str(obj)}
         if type(obj) in (dict, collections.OrderedDict, collections.defaultdict):  # a defaultdict loads as a dict
-            items = [[self.encode(k, path, d), self.encode(v, _join(path, k), d)] for k, v in obj.items()]
+            items = [[self.encode(k, path, d), self.encode(v, _join(path, k if _plain_key(k) else i), d)]
+                     for i, (k, v) in enumerate(obj.items())]
             out = {"D": items}
             if type(obj) is collections.OrderedDict:
                 out["o"] = True
@@ -224,6 +224,8 @@ class _Encoder:
         where = path or "<root>"
         if isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType)):
             return {"G": _global_name(obj, where)}
+        if isinstance(obj, enum.Enum):
+            return {"E": _global_name(type(obj), where), "n": obj.name}
         ref = self._obj_id.get(id(obj))
         if ref is not None:
             return {"R": ref}
@@ -300,6 +302,10 @@ class _Encoder:
             n += 1
         self.arrays[key] = arr
         return key
+
+
+def _plain_key(k) -> bool:
+    return k is None or isinstance(k, (str, int, float, bool))
 
 
 def _c_order(a: np.ndarray) -> np.ndarray:
@@ -603,6 +609,7 @@ _KINDS = {
     "T": {"rg", "d", "P"}, "b": set(), "i": set(), "f": set(), "s": set(), "N": set(), "dt": set(), "dev": set(),
     "D": {"o"}, "U": set(), "L": set(), "S": set(), "FS": set(), "c": set(), "by": set(), "Z": set(),
     "G": set(), "R": set(), "NT": {"v"}, "O": {"id", "a"}, "M": {"id", "items"},
+    "E": {"n"},
 }
 _UNHASHABLE = {"D", "L", "S"}
 
@@ -700,6 +707,11 @@ def _validate(root, arrays: _Arrays, name: str) -> dict:
             if not isinstance(vals, list):
                 raise _bad(name, f"namedtuple at {where} has no value list")
             stack.extend((x, child, f"{where}[{i}]") for i, x in reversed(list(enumerate(vals))))
+        elif kind == "E":
+            need(_is_path(v), "an enum class must be [module, qualified name]")
+            if not isinstance(node.get("n"), str):
+                raise _bad(name, f"enum member at {where} has no name")
+            found[f"{v[0]}.{v[1]}"] = (v[0], v[1], "class")
         elif kind == "M":
             need(_is_path(v), "a mapping's class must be [module, qualified name]")
             found[f"{v[0]}.{v[1]}"] = (v[0], v[1], "mapping")
@@ -892,6 +904,11 @@ class _Decoder:
             return self.globals[".".join(node["G"])]
         if "R" in node:
             return self._objects[node["R"]]
+        if "E" in node:
+            cls = self._class(node["E"])
+            if not issubclass(cls, enum.Enum) or node["n"] not in cls.__members__:
+                raise _bad(self.name, f"{'.'.join(node['E'])} has no enum member {node['n']!r}")
+            return cls.__members__[node["n"]]
         if "M" in node:
             cls = self._class(node["M"])
             if not issubclass(cls, collections.abc.MutableMapping):
