@@ -6,6 +6,8 @@ constant memory, and permutations of more than ``lazy_perm.EAGER_MAX`` indices a
 """
 from __future__ import annotations
 
+import itertools
+
 from ... import _dtype as dtypes
 from ...random import default_generator, Generator
 from ...tensor import Tensor
@@ -88,10 +90,7 @@ class RandomSampler(Sampler):
             yield from iter_permutation(n, gen)
         rest = self.num_samples % n
         if rest:
-            for k, i in enumerate(iter_permutation(n, gen)):
-                if k == rest:
-                    break
-                yield i
+            yield from itertools.islice(iter_permutation(n, gen), rest)
 
     def __len__(self):
         return self.num_samples

@@ -66,7 +66,7 @@ class LazyPermutation:
 
     def iter_range(self, start: int, stop: int, step: int = 1):
         """Yield ``perm[start:stop:step]`` as Python ints, computed ``CHUNK`` at a time."""
-        for lo in range(start, stop, CHUNK * step) if step > 0 else range(start, stop, CHUNK * step):
+        for lo in range(start, stop, CHUNK * step):
             hi = lo + CHUNK * step
             hi = min(hi, stop) if step > 0 else max(hi, stop)
             yield from self.take(np.arange(lo, hi, step, dtype=np.int64)).tolist()
