@@ -376,3 +376,17 @@ def test_model_and_optimizer_saved_whole_resume_exactly():
     assert [step(model, opt, sched) for _ in range(3)] == [step(m2, o2, s2) for _ in range(3)]
     for p, q in zip(model.parameters(), m2.parameters()):
         np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+
+
+def test_class_and_function_references_in_modules():
+    import tinytorch.nn.functional as F
+
+    class_ref = nn.Sequential(nn.ReLU())
+    class_ref.act_cls = nn.ReLU  # a class kept as an attribute, next to an instance of it
+    class_ref.act_fn = F.relu
+    out = _roundtrip(class_ref)
+    assert out.act_cls is nn.ReLU and out.act_fn is F.relu and type(out[0]) is nn.ReLU
+    with pytest.raises(UnpicklingError, match="numpy.load"):
+        _roundtrip({"fn": np.load})  # not tinytorch's: needs allow-listing
+    with serialization.safe_globals([np.load]):
+        assert _roundtrip({"fn": np.load})["fn"] is np.load

@@ -32,6 +32,7 @@ import json
 import math
 import os
 import struct
+import sys
 import types
 import warnings
 from pickle import UnpicklingError  # only the exception class torch raises; nothing is unpickled
@@ -811,6 +812,15 @@ def _is_tinytorch_state_class(obj, role: str) -> bool:
     return any((c.__module__, c.__name__) in _STATE_BASES for c in obj.__mro__)
 
 
+def _is_public_tinytorch_function(obj, qualname: str) -> bool:
+    """A function exported under its own name by tinytorch, nn.functional or nn.init (no I/O ones)."""
+    if not callable(obj) or isinstance(obj, type) or qualname.startswith("_") or "." in qualname:
+        return False
+    if getattr(obj, "__module__", "") == __name__:  # save/load: never an attribute worth allowing
+        return False
+    return any(getattr(sys.modules.get(m), qualname, None) is obj for m in _SAFE_FUNCTION_MODULES)
+
+
 def _resolve_globals(found: dict, weights_only: bool, name: str) -> dict:
     """Each global the file names, imported only if allowed; refused before anything is built."""
     user = _allowed_by_user()
@@ -825,11 +835,12 @@ def _resolve_globals(found: dict, weights_only: bool, name: str) -> dict:
         if _is_tinytorch(module):
             # tinytorch's own layers, optimizers, schedulers, and its public functions (a module may keep
             # F.relu as an attribute)
-            if role == "global" and module in _SAFE_FUNCTION_MODULES and not qualname.startswith("_"):
-                out[full] = _import_global(module, qualname, name)
-                continue
             obj = _import_global(module, qualname, name)
-            if role != "global" and _is_tinytorch_state_class(obj, role):
+            if role == "global" and _is_public_tinytorch_function(obj, qualname):
+                out[full] = obj
+                continue
+            # a class reference (e.g. self.act_cls = nn.ReLU) is allowed like the class's instances
+            if _is_tinytorch_state_class(obj, "class" if role == "global" else role):
                 out[full] = obj
                 continue
         raise _unsafe_global_error(full)
