@@ -6,12 +6,13 @@ from .sampler import (
     Sampler, SequentialSampler, RandomSampler, SubsetRandomSampler, WeightedRandomSampler, BatchSampler,
 )
 from .dataloader import DataLoader, get_worker_info
+from .distributed import DistributedSampler
 from ._utils.collate import default_collate, default_convert
 from .mnist import MNIST, read_idx, write_idx
 
 __all__ = [
     "Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "ChainDataset", "random_split",
     "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
-    "BatchSampler", "DataLoader", "get_worker_info", "default_collate", "default_convert",
+    "BatchSampler", "DistributedSampler", "DataLoader", "get_worker_info", "default_collate", "default_convert",
     "MNIST", "read_idx", "write_idx",
 ]
