@@ -122,7 +122,6 @@ TENSOR_OPS = [
     Row("mul_broadcast", lambda m: m.mul(m.ones(2, 3), m.ones(3, 2)), RuntimeError, ("mul", "(2, 3)", "(3, 2)")),
     Row("sub_bool", lambda m: m.tensor(B) - m.tensor(B), RuntimeError, ("Subtraction", "bool", "logical_xor")),
     Row("sub_bool_fn", lambda m: m.sub(m.tensor(B), m.tensor(B)), RuntimeError, ("Subtraction", "bool")),
-    Row("rsub_bool", lambda m: m.rsub(m.tensor(B), m.tensor(B)), RuntimeError, ("Subtraction", "bool")),
     Row("neg_bool", lambda m: -m.tensor(B), RuntimeError, ("Negation", "bool", "logical_not")),
     Row("neg_bool_fn", lambda m: m.neg(m.tensor(B)), RuntimeError, ("Negation", "bool")),
     Row("matmul_shapes", lambda m: m.ones(2, 3) @ m.ones(4, 5), RuntimeError, ("matmul", "(2, 3)", "(4, 5)")),
@@ -252,7 +251,7 @@ SHAPE_INDEX = [
     Row("stack_sizes", lambda m: m.stack([m.ones(2), m.ones(3)]), RuntimeError, ("stack", "(2,)", "(3,)")),
     Row("step_negative", lambda m: m.ones(4)[::-1], ValueError, ("step must be greater than zero",)),
     Row("step_negative_2d", lambda m: m.ones(2, 4)[:, ::-2], ValueError, ("step must be greater than zero",)),
-    Row("step_zero", lambda m: m.ones(4)[::0], ValueError, ("step must be greater than zero",)),
+    Row("step_zero", lambda m: m.ones(4)[::0], ValueError, ("step", "zero")),
     Row("setitem_step_negative", lambda m: m.ones(4).__setitem__(slice(None, None, -1), 0.0), ValueError,
         ("step must be greater than zero",)),
     Row("index_oob", lambda m: m.ones(2, 3)[5], IndexError, ("index 5", "size 2")),
@@ -262,6 +261,9 @@ SHAPE_INDEX = [
     Row("index_float", lambda m: m.ones(3)[1.5], IndexError, ("float",)),
     Row("index_float_tensor", lambda m: m.ones(3)[m.tensor([1.0])], IndexError, ("Float",)),
     Row("index_str", lambda m: m.ones(3)["a"], TypeError, ("str",)),
+    Row("index_select_negative", lambda m: m.ones(3).index_select(0, m.tensor([-1])), IndexError,
+        ("index_select", "-1")),
+    Row("gather_minus_one", lambda m: m.ones(3).gather(0, m.tensor([-1])), RuntimeError, ("gather", "-1")),
     Row("index_bool_mask_shape", lambda m: m.ones(3)[m.tensor([True, False])], IndexError, ("mask", "3")),
     Row("setitem_oob", lambda m: m.ones(2).__setitem__(5, 1.0), IndexError, ("5", "size 2")),
     Row("index_select_oob", lambda m: m.ones(3).index_select(0, m.tensor([3])), IndexError, ("index_select", "3")),
@@ -751,3 +753,26 @@ SERIALIZATION = [
 
 ROWS = (TENSOR_OPS + CREATION + SHAPE_INDEX + NN_MODULES + FUNCTIONAL + LOSSES + OPTIM + LR_SCHEDULER + DATA
         + AUTOGRAD + SERIALIZATION)
+
+
+def _nonleaf_grad(m):
+    return (_leaf(m) * 2).grad
+
+
+def _sched_before_step(m):
+    opt = _sgd(m)
+    m.optim.lr_scheduler.StepLR(opt, 1).step()
+
+
+# Mistakes torch only warns about: Row(id, call, warning class, words the warning must contain).
+WARN_ROWS = [
+    Row("warn_nonleaf_grad", _nonleaf_grad, UserWarning, ("not a leaf Tensor", "retain_grad")),
+    Row("warn_softmax_no_dim", lambda m: F(m).softmax(m.ones(2, 2)), UserWarning, ("Implicit dimension",)),
+    Row("warn_mse_broadcast", lambda m: F(m).mse_loss(m.ones(2, 1), m.ones(2)), UserWarning,
+        ("target size", "broadcasting")),
+    Row("warn_l1_broadcast", lambda m: F(m).l1_loss(m.ones(2, 1), m.ones(2)), UserWarning,
+        ("target size", "broadcasting")),
+    Row("warn_sgd_duplicate", lambda m: (lambda p: m.optim.SGD([p, p], lr=0.1))(m.nn.Parameter(m.ones(2))),
+        UserWarning, ("duplicate parameters",)),
+    Row("warn_sched_order", _sched_before_step, UserWarning, ("lr_scheduler.step()", "optimizer.step()")),
+]

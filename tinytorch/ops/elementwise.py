@@ -108,7 +108,8 @@ def sub(input, other, *, alpha=1):
     """``input - alpha * other``."""
     a, b, dt = binary_operands(input, other, "sub")
     if dt.name == "bool":
-        raise TypeError("sub: subtraction with two bool tensors is not supported; use logical_xor or ~ instead")
+        raise RuntimeError("sub: Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
     if alpha != 1:
         b = mul(b, alpha)
     return Sub.apply(a, b)
@@ -414,7 +415,8 @@ def neg(input):
     """``-input``."""
     _check_tensor(input, "neg")
     if input._data.dtype.kind == "b":
-        raise TypeError("neg: negation, the `-` operator, on a bool tensor is not supported; use ~ or logical_not")
+        raise RuntimeError("neg: Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+                           "to invert a mask, use the `~` or `logical_not()` operator instead.")
     return Neg.apply(input)
 
 
@@ -974,7 +976,7 @@ def _bitwise(name, fn):
     def op(input, other):
         a, b, dt = binary_operands(input, other, name)
         if dt.is_floating_point:
-            raise TypeError(f"{name}: bitwise ops are only supported for bool and integer tensors, got {dt}")
+            raise RuntimeError(f"{name}: bitwise ops are only supported for bool and integer tensors, got {dt}")
         return _NonDiff.apply(fn, a, b)
 
     op.__name__ = op.__qualname__ = name
