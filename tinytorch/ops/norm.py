@@ -403,7 +403,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
     num = weight.shape[0]
     if padding_idx is not None:
         if padding_idx >= num or padding_idx < -num:
-            raise ValueError(f"{op}: Padding_idx must be within num_embeddings ({num}), got {padding_idx}")
+            raise AssertionError(f"{op}: Padding_idx must be within num_embeddings ({num}), got {padding_idx}")
         padding_idx = builtins.int(padding_idx) % num
     idx = input._data
     if idx.size:

@@ -262,7 +262,7 @@ def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, 
     kernel, stride, padding, dilation = _pool_args(op, nd, kernel_size, stride, padding, dilation)
     for k, p, d in zip(kernel, padding, dilation):
         if p > (d * (k - 1) + 1) // 2:
-            raise ValueError(
+            raise RuntimeError(
                 f"{op}: pad should be at most half of effective kernel size, but got padding={padding}, "
                 f"kernel_size={kernel} and dilation={dilation}"
             )
@@ -405,7 +405,7 @@ def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
     kernel, stride, padding, _ = _pool_args(op, nd, kernel_size, stride, padding)
     for k, p in zip(kernel, padding):
         if p > k // 2:
-            raise ValueError(f"{op}: pad should be at most half of kernel size, but got padding={padding}, kernel_size={kernel}")
+            raise RuntimeError(f"{op}: pad should be at most half of kernel size, but got padding={padding}, kernel_size={kernel}")
     if divisor_override is not None and (isinstance(divisor_override, builtins.bool) or not isinstance(divisor_override, (builtins.int, np.integer)) or divisor_override == 0):
         raise RuntimeError(f"{op}: divisor_override must be a non-zero integer, got {divisor_override!r}")
     x = _add_h(input) if nd == 1 else input
@@ -700,10 +700,11 @@ def pad(input, pad, mode="constant", value=None):  # noqa: A002 - torch's name
         raise TypeError(f"{op}: pad must be a tuple of ints, got {type(pad).__name__}")
     amounts = _ntuple(tuple(pad), len(pad), "pad", op) if len(pad) else ()
     if len(amounts) % 2:
-        raise ValueError(f"{op}: padding length must be divisible by 2, got pad={tuple(pad)}")
+        raise RuntimeError(f"{op}: Padding length must be divisible by 2, got pad={tuple(pad)}")
     k = len(amounts) // 2
     if k > input.ndim:
-        raise ValueError(f"{op}: padding length too large: pad={tuple(pad)} pads {k} dims of a {input.ndim}-D input {tuple(input.shape)}")
+        raise RuntimeError(f"{op}: Padding length should be less than or equal to two times the input dimension: "
+                           f"pad={tuple(pad)} pads {k} dims of a {input.ndim}-D input {tuple(input.shape)}")
     # pairs for the padded dims in natural order (first padded dim first)
     pairs = tuple((amounts[2 * i], amounts[2 * i + 1]) for i in reversed(range(k)))
     shape = tuple(input.shape)

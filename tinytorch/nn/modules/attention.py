@@ -43,8 +43,9 @@ class MultiheadAttention(Module):
         if embed_dim <= 0 or num_heads <= 0:
             raise ValueError(f"embed_dim and num_heads must be greater than 0, got embed_dim={embed_dim} "
                              f"and num_heads={num_heads} instead")
-        if embed_dim % num_heads != 0:
-            raise ValueError(f"embed_dim must be divisible by num_heads (got {embed_dim} and {num_heads})")
+        if embed_dim % num_heads != 0:  # torch asserts: scripts see AssertionError
+            raise AssertionError(f"embed_dim must be divisible by num_heads (got embed_dim={embed_dim} and "
+                                 f"num_heads={num_heads})")
         if not 0.0 <= dropout <= 1.0:
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {dropout}")
         self.embed_dim = embed_dim

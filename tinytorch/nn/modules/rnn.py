@@ -56,7 +56,7 @@ class RNNBase(Module):
         super().__init__()
         if not isinstance(dropout, (int, float)) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
             raise ValueError("dropout should be a number in range [0, 1] representing the probability of an "
-                             "element being zeroed")
+                             f"element being zeroed, got {dropout!r}")
         if not isinstance(hidden_size, int) or hidden_size <= 0:
             raise ValueError(f"hidden_size must be an integer greater than zero, got {hidden_size!r}")
         if not isinstance(num_layers, int) or num_layers <= 0:

@@ -24,11 +24,13 @@ class Embedding(Module):
         self.embedding_dim = embedding_dim
         if padding_idx is not None:
             if padding_idx > 0:
-                if padding_idx >= num_embeddings:
-                    raise ValueError("Padding_idx must be within num_embeddings")
+                if padding_idx >= num_embeddings:  # torch asserts: scripts see AssertionError
+                    raise AssertionError(f"Padding_idx must be within num_embeddings (num_embeddings="
+                                         f"{num_embeddings}, padding_idx={padding_idx})")
             elif padding_idx < 0:
                 if padding_idx < -num_embeddings:
-                    raise ValueError("Padding_idx must be within num_embeddings")
+                    raise AssertionError(f"Padding_idx must be within num_embeddings (num_embeddings="
+                                         f"{num_embeddings}, padding_idx={padding_idx})")
                 padding_idx = num_embeddings + padding_idx
         self.padding_idx = padding_idx
         self.max_norm = max_norm
