@@ -414,7 +414,7 @@ NN_MODULES = [
     Row("get_parameter", lambda m: m.nn.Linear(2, 2).get_parameter("nope"), AttributeError, ("nope",)),
     Row("module_attr", lambda m: m.nn.Linear(2, 2).nope, AttributeError, ("Linear", "nope")),
     Row("softmax_module_dim", lambda m: m.nn.Softmax(dim=3)(m.ones(2, 2)), IndexError, ("Dimension out of range",)),
-    Row("unflatten_size", lambda m: m.nn.Unflatten(1, (2, 2))(m.ones(2, 5)), RuntimeError, ("unflatten", "5", "(2, 2)")),
+    Row("unflatten_size", lambda m: m.nn.Unflatten(1, (2, 2))(m.ones(2, 5)), RuntimeError, ("unflatten", "[2, 2]", "(2, 5)")),
     Row("prelu_params", lambda m: m.nn.PReLU(3)(m.ones(2, 4)), RuntimeError, ("3", "4")),
     Row("upsample_nothing", lambda m: m.nn.Upsample()(m.ones(1, 1, 2, 2)), ValueError,
         ("size or scale_factor",)),

@@ -35,8 +35,9 @@ def _make_grads(outputs, grad_outputs, create_graph):
                     f"grad can be implicitly created only for scalar outputs (output {i} has shape {tuple(out.shape)})"
                 )
             g = Tensor._make(out.xp_ones_like())
-        elif not isinstance(g, Tensor):
-            g = ops.as_tensor_like(g, out)
+        elif not isinstance(g, Tensor):  # torch: TypeError, no silent conversion of numbers or lists
+            raise TypeError(f"backward: gradient (grad_outputs[{i}]) must be a Tensor or None, got "
+                            f"{type(g).__name__}")
         if tuple(g.shape) != tuple(out.shape):
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and output[{i}] has a shape of {tuple(out.shape)}."

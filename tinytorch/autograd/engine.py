@@ -99,7 +99,8 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
         results = [None] * len(inputs)
         for i, t in enumerate(inputs):
             if not isinstance(t, Tensor):
-                raise TypeError(f"autograd.grad: inputs must be tensors, got {type(t).__name__} at position {i}")
+                raise RuntimeError(f"autograd.grad: all inputs have to be Tensors, got {type(t).__name__} at "
+                                   f"position {i}")
             if t._grad_fn is not None:
                 key = (t._grad_fn, t._output_nr)
             elif t._requires_grad:

@@ -335,7 +335,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction, op)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+        raise RuntimeError(f"{op}: label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     _check_tensor(input, "input", op)
     _check_tensor(target, "target", op)
     if target._data.dtype.kind == "f":
@@ -433,9 +433,14 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction, op)
     target = _pair(input, target, op, strict=True)
-    a = input._data
-    if a.size and builtins.bool(((a < 0) | (a > 1)).any()):
-        raise RuntimeError(f"{op}: all elements of input should be between 0 and 1")
+    a, t = input._data, target._data
+    if a.size:  # a value check, as torch's: one device-to-host transfer for both flags
+        xp = backend.array_module(a)
+        bad = backend.as_numpy(xp.stack([((a < 0) | (a > 1)).any(), ((t < 0) | (t > 1)).any()]))
+        for flag, name, arr in zip(bad, ("input", "target"), (a, t)):
+            if flag:
+                raise RuntimeError(f"{op}: all elements of {name} should be between 0 and 1 (got min "
+                                   f"{builtins.float(arr.min())}, max {builtins.float(arr.max())})")
     loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         _check_tensor(weight, "weight", op)
