@@ -33,7 +33,9 @@ def _finish(arr, device, requires_grad, op):
     return t
 
 
-def _to_host_array(data, op):
+def _to_host_array(data, op, dtype=None):
+    """``data`` as a host array; Python floats go straight to ``dtype`` when given (float64 data must not pass
+    through the float32 default on the way)."""
     if isinstance(data, Tensor):
         return backend.as_numpy(data._data), True
     if isinstance(data, np.ndarray):
@@ -49,7 +51,8 @@ def _to_host_array(data, op):
         _diagnose_nested(data, op)
         raise TypeError(f"{op}: could not infer dtype of {type(data).__name__} (got objects of mixed types)")
     if arr.dtype.kind == "f":
-        arr = arr.astype(dtypes.get_default_dtype().np)
+        want = dtypes.to_dtype(dtype) if dtype is not None else None
+        arr = arr.astype(want.np if want is not None and want.is_floating_point else dtypes.get_default_dtype().np)
     elif arr.dtype.kind in "iu":
         arr = arr.astype(np.int64)
     elif arr.dtype.kind not in "bc":
@@ -115,7 +118,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     if isinstance(data, Tensor) and backend.is_cupy_array(data._data):
         arr = data._data.copy()
     else:
-        arr, _ = _to_host_array(data, "tensor")
+        arr, _ = _to_host_array(data, "tensor", dtype)
         arr = np.array(arr, copy=True)
     if dtype is not None:
         arr = arr.astype(dtypes.to_dtype(dtype).np)
@@ -129,7 +132,7 @@ def as_tensor(data, dtype=None, device=None):
     if backend.is_cupy_array(data):
         arr = data
     else:
-        arr, _ = _to_host_array(data, "as_tensor")
+        arr, _ = _to_host_array(data, "as_tensor", dtype)
     if dtype is not None:
         arr = arr.astype(dtypes.to_dtype(dtype).np, copy=False)
     return _finish(arr, device, False, "as_tensor")
