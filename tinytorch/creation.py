@@ -226,6 +226,8 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     for name, v in zip(("start", "end", "step"), vals):
         if not isinstance(v, _SCALARS) or isinstance(v, builtins.complex):
             raise TypeError(f"arange(): argument '{name}' must be a real number, not {type(v).__name__}")
+    if not builtins.all(math.isfinite(v) for v in vals):
+        raise RuntimeError(f"arange: unsupported range: {vals[0]} -> {vals[1]} (step {vals[2]})")
     if vals[2] == 0:
         raise RuntimeError("arange: step must be nonzero")
     if (vals[1] - vals[0]) / vals[2] < 0:
@@ -334,6 +336,12 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, out=None):
     """A random permutation of 0..n-1."""
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise TypeError(f"randperm(): argument 'n' must be int, not {type(n).__name__}") from None
+    if n < 0:
+        raise RuntimeError(f"randperm: Trying to create tensor with negative dimension {n}: [{n}]")
     perm = _gen(generator).numpy().permutation(int(n)).astype(_dt(dtype, dtypes.int64).np)
     return _finish(perm, _on(device), requires_grad, "randperm")
 

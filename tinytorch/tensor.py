@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import operator
 import warnings
 
 import numpy as np
@@ -626,7 +627,14 @@ class Size(tuple):
     """``tinytorch.Size``: a tuple of ints, printed like torch's."""
 
     def __new__(cls, it=()):
-        return super().__new__(cls, (builtins.int(i) for i in it))
+        try:
+            return super().__new__(cls, builtins.map(operator.index, it))  # 1.5 or "a" are errors, not truncated
+        except TypeError:
+            bad = [(i, v) for i, v in enumerate(it) if not hasattr(v, "__index__")]
+            if not bad:
+                raise
+            raise TypeError(f"tinytorch.Size() takes an iterable of 'int' (item {bad[0][0]} is "
+                            f"'{type(bad[0][1]).__name__}')") from None
 
     def __repr__(self):
         return f"tinytorch.Size([{', '.join(str(i) for i in self)}])"

@@ -169,6 +169,13 @@ TENSOR_OPS = [
     Row("det_nonsquare", lambda m: m.linalg.det(m.ones(2, 3)), RuntimeError, ("square",)),
     Row("cholesky_1d", lambda m: m.linalg.cholesky(m.ones(3)), RuntimeError, ("cholesky", "(3,)")),
     Row("norm_ord_str", lambda m: m.linalg.vector_norm(m.ones(2), ord="fro"), TypeError, ("ord", "str")),
+    Row("einsum_output", lambda m: m.einsum("ij->k", m.ones(2, 3)), RuntimeError, ("einsum", "k")),
+    Row("kron_str", lambda m: m.kron(m.ones(2), "a"), TypeError, ("kron", "str")),
+    Row("cross_sizes", lambda m: m.cross(m.ones(3), m.ones(4)), RuntimeError, ("cross", "(3,)", "(4,)")),
+    Row("histc_bins0", lambda m: m.histc(m.ones(3), bins=0), RuntimeError, ("histc", "bins", "0")),
+    Row("clamp_tensor_shape", lambda m: m.clamp(m.ones(3), min=m.ones(2)), RuntimeError, ("clamp", "(2,)", "(3,)")),
+    Row("index_copy_count", lambda m: m.ones(3).index_copy(0, m.tensor([0, 1]), m.ones(3)), IndexError,
+        ("index_copy", "(3,)")),
 ]
 
 CREATION = [
@@ -219,6 +226,11 @@ CREATION = [
     Row("full_like_bad", lambda m: m.full_like([1.0], 2.0), TypeError, ("full_like", "list")),
     Row("zeros_like_bad", lambda m: m.zeros_like([1.0]), TypeError, ("zeros_like", "list")),
     Row("manual_seed_str", lambda m: m.manual_seed("a"), ValueError, ("'a'",)),
+    Row("randperm_negative", lambda m: m.randperm(-1), RuntimeError, ("randperm", "-1")),
+    Row("arange_nan", lambda m: m.arange(float("nan")), RuntimeError, ("arange", "nan")),
+    Row("arange_inf", lambda m: m.arange(float("inf")), RuntimeError, ("arange", "inf")),
+    Row("size_float", lambda m: m.Size([1.5]), TypeError, ("Size", "float")),
+    Row("size_str", lambda m: m.Size(["a"]), TypeError, ("Size", "str")),
 ]
 
 SHAPE_INDEX = [
@@ -289,6 +301,7 @@ SHAPE_INDEX = [
     Row("one_hot_negative", lambda m: F(m).one_hot(m.tensor([-1, 0])), RuntimeError, ("Class values", "non-negative")),
     Row("one_hot_small", lambda m: F(m).one_hot(m.tensor([3]), 2), RuntimeError, ("Class values", "num_classes")),
     Row("one_hot_float", lambda m: F(m).one_hot(m.tensor([1.0])), RuntimeError, ("one_hot", "index tensor")),
+    Row("stack_tensor", lambda m: m.stack(m.ones(2, 2)), TypeError, ("stack", "Tensor")),
 ]
 
 NN_MODULES = [
@@ -423,6 +436,21 @@ NN_MODULES = [
     Row("hardtanh_range", lambda m: m.nn.Hardtanh(2.0, 1.0), AssertionError, ("max_val", "min_val", "2.0")),
     Row("flatten_module_dims", lambda m: m.nn.Flatten(3)(m.ones(2, 3)), IndexError, ("Dimension out of range",)),
     Row("transformer_heads", lambda m: m.nn.TransformerEncoderLayer(10, 3), AssertionError, ("divisible",)),
+    Row("rnn_input_negative", lambda m: m.nn.RNN(-3, 4), ValueError, ("input_size", "-3")),
+    Row("lstm_proj_negative", lambda m: m.nn.LSTM(3, 4, proj_size=-1), ValueError, ("proj_size", "-1")),
+    Row("lstm_proj_big", lambda m: m.nn.LSTM(3, 4, proj_size=4), ValueError, ("proj_size", "hidden_size")),
+    Row("mha_key_value", lambda m: m.nn.MultiheadAttention(4, 2)(m.ones(3, 2, 4), m.ones(3, 2, 5), m.ones(3, 2, 4)),
+        AssertionError, ("key shape", "value shape")),
+    Row("transformer_embed", lambda m: m.nn.TransformerEncoderLayer(4, 2)(m.ones(3, 2, 5)), AssertionError,
+        ("embedding dimension", "4", "5")),
+    Row("embedding_pretrained_1d", lambda m: m.nn.Embedding.from_pretrained(m.ones(3)), AssertionError,
+        ("2-dimensional",)),
+    Row("gelu_approximate", lambda m: m.nn.GELU(approximate="foo")(m.ones(2)), RuntimeError, ("approximate", "foo")),
+    Row("init_normal_std", lambda m: m.nn.init.normal_(m.ones(3), std=-1.0), RuntimeError, ("normal_", "std", "-1")),
+    Row("init_uniform_bounds", lambda m: m.nn.init.uniform_(m.ones(3), 2.0, 1.0), RuntimeError, ("uniform_", "2.0")),
+    Row("init_trunc_bounds", lambda m: m.nn.init.trunc_normal_(m.ones(3), a=2.0, b=1.0), RuntimeError,
+        ("trunc_normal_", "a=2.0")),
+    Row("init_constant_str", lambda m: m.nn.init.constant_(m.ones(3), "a"), TypeError, ("constant_", "str")),
 ]
 
 FUNCTIONAL = [
@@ -479,6 +507,14 @@ FUNCTIONAL = [
     Row("prelu_f_weight", lambda m: F(m).prelu(m.ones(2, 3), m.ones(2)), RuntimeError, ("2", "3")),
     Row("gumbel_softmax_dim", lambda m: F(m).gumbel_softmax(m.ones(2), dim=3), IndexError,
         ("Dimension out of range",)),
+    Row("rrelu_bounds", lambda m: F(m).rrelu(m.ones(2), lower=0.5, upper=0.1, training=True), RuntimeError,
+        ("rrelu", "0.5", "0.1")),
+    Row("lrn_size0", lambda m: F(m).local_response_norm(m.ones(1, 3, 4), 0), RuntimeError,
+        ("local_response_norm", "0")),
+    Row("interpolate_negative_scale", lambda m: F(m).interpolate(m.ones(1, 1, 2, 2), scale_factor=-1), RuntimeError,
+        ("interpolate", "-1")),
+    Row("adaptive_output_len", lambda m: m.nn.AdaptiveAvgPool2d((1, 2, 3))(m.ones(1, 1, 4, 4)), RuntimeError,
+        ("adaptive_avg_pool2d", "output_size", "(1, 2, 3)")),
 ]
 
 LOSSES = [
@@ -546,6 +582,11 @@ LOSSES = [
         ("p", "3")),
     Row("poisson_nll_reduction", lambda m: F(m).poisson_nll_loss(m.ones(2), m.ones(2), reduction="x"), ValueError,
         ("x",)),
+    Row("hinge_shape", lambda m: F(m).hinge_embedding_loss(m.ones(2), m.ones(3)), RuntimeError,
+        ("hinge_embedding_loss", "(2,)", "(3,)")),
+    Row("bce_int_target", lambda m: F(m).binary_cross_entropy(m.full((2,), 0.5), m.ones(2, dtype=m.int64)),
+        RuntimeError, ("binary_cross_entropy", "int64", "float32")),
+    Row("nll_1d_target", lambda m: F(m).nll_loss(m.ones(3), m.tensor([1, 1])), ValueError, ("nll_loss", "(2,)")),
 ]
 
 OPTIM = [
@@ -601,6 +642,8 @@ OPTIM = [
     Row("adagrad_init_acc", lambda m: m.optim.Adagrad(_params(m), initial_accumulator_value=-1.0), ValueError,
         ("Invalid initial_accumulator_value",)),
     Row("adagrad_eps", lambda m: m.optim.Adagrad(_params(m), eps=-1.0), ValueError, ("Invalid epsilon value",)),
+    Row("sgd_lr_tensor", lambda m: m.optim.SGD(_params(m), lr=m.tensor([0.1, 0.2])), ValueError,
+        ("1-element", "(2,)")),
 ]
 
 LR_SCHEDULER = [
@@ -701,6 +744,8 @@ DATA = [
     Row("collate_sizes", lambda m: m.utils.data.default_collate([m.ones(2), m.ones(3)]), RuntimeError,
         ("stack", "equal size")),
     Row("loader_len_iterable", lambda m: len(m.utils.data.DataLoader(_iterable_ds(m))), TypeError, ("len",)),
+    Row("loader_mp_context", lambda m: m.utils.data.DataLoader(_ds(m), num_workers=1, multiprocessing_context="foo"),
+        ValueError, ("multiprocessing_context", "foo"), "owned by data helper"),
 ]
 
 AUTOGRAD = [
@@ -741,6 +786,9 @@ AUTOGRAD = [
     Row("grad_assign_dtype", lambda m: _grad_assign(m, lambda m: m.ones(3, dtype=m.float64)), RuntimeError,
         ("assigned grad", "float64", "float32")),
     Row("backward_wrong_type", lambda m: (_leaf(m) * 2).sum().backward(3.0), TypeError, ("gradient", "float")),
+    Row("backward_inputs_empty", lambda m: _leaf(m).sum().backward(inputs=[]), RuntimeError, ("inputs", "empty")),
+    Row("grad_of_int", lambda m: m.autograd.grad(3, _leaf(m)), TypeError, ("int",)),
+    Row("backward_of_int", lambda m: m.autograd.backward(3), TypeError, ("int",)),
 ]
 
 SERIALIZATION = [

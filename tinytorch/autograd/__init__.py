@@ -28,6 +28,9 @@ def _make_grads(outputs, grad_outputs, create_graph):
 
     grads = []
     for i, out in enumerate(outputs):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"autograd: the tensors to differentiate must be Tensors, got {type(out).__name__} at "
+                            f"position {i}")
         g = None if grad_outputs is None else grad_outputs[i]
         if g is None:
             if out._data.size != 1:
@@ -57,6 +60,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     grads = _make_grads(tensors, grad_tensors, create_graph)
     if inputs is not None:
         inputs = _as_tuple(inputs)
+        if not inputs:
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
         res = _engine.run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs, allow_unused=True)
         taken = {id(g._data) for g in grads}
         for t, g in zip(inputs, res):

@@ -1141,6 +1141,13 @@ def clamp(input, min=None, max=None):  # noqa: A002 - torch's names
     if min is None and max is None:
         raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
     given = [v for v in (input, min, max) if v is not None]
+    for name, v in (("min", min), ("max", max)):
+        if isinstance(v, Tensor) and v.shape != input.shape:
+            try:
+                np.broadcast_shapes(tuple(input.shape), tuple(v.shape))
+            except ValueError:
+                raise RuntimeError(f"clamp: {name} of shape {tuple(v.shape)} cannot be broadcast to the input's "
+                                   f"shape {tuple(input.shape)}") from None
     dt = dtypes.result_type(*given)
     from .convert import to_dtype
 

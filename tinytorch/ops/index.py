@@ -464,7 +464,7 @@ def index_copy(input, dim, index, source):
     d, index, idx = _dim_index(input, dim, index, "index_copy")
     want = tuple(input._data.shape[:d]) + (index._data.size,) + tuple(input._data.shape[d + 1:])
     if tuple(source._data.shape) != want:
-        raise RuntimeError(f"index_copy: source of shape {tuple(source.shape)} does not match {want} (input {tuple(input.shape)}, dim {d})")
+        raise IndexError(f"index_copy: source of shape {tuple(source.shape)} does not match {want} (input {tuple(input.shape)}, dim {d})")
     return _index_put_raw(input, idx, source, "index_copy")
 
 
@@ -893,6 +893,8 @@ def histc(input, bins=100, min=0, max=0):  # noqa: A002 - torch's names
     """Histogram of ``bins`` equal-width bins over [min, max] (the data's range when both are 0)."""
     if input._data.dtype.kind not in "fV":
         raise RuntimeError(f"histc: expected a floating point tensor, got {input.dtype}")
+    if isinstance(bins, builtins.bool) or not isinstance(bins, (builtins.int, np.integer)) or bins <= 0:
+        raise RuntimeError(f"histc: bins must be a positive int, got {bins!r}")
     xp = backend.array_module(input._data)
     a = input._data.reshape(-1)
     lo, hi = builtins.float(min), builtins.float(max)

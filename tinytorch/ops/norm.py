@@ -284,7 +284,7 @@ def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.7
     op = "local_response_norm"
     _check_input(input, op, 3)
     if size <= 0:
-        raise ValueError(f"{op}: size must be positive, got {size}")
+        raise RuntimeError(f"{op}: size (the kernel size) should be greater than zero, got {size}")
     c = input.shape[1]
     sq = mul(input, input)
     # channel window [i - size//2, i + (size-1)//2], zero-padded like torch's avg_pool over padded channels

@@ -492,7 +492,8 @@ def _adaptive_avg_matrix(n, o):
 def _output_size_arg(output_size, spatial, nd, op):
     if isinstance(output_size, (list, tuple)):
         if len(output_size) != nd:
-            raise ValueError(f"{op}: output_size must be an int or a tuple of {nd} ints (None keeps a dim), got {output_size!r}")
+            raise RuntimeError(f"{op}: output_size must be an int or a tuple of {nd} ints (None keeps a dim), "
+                               f"got {output_size!r}")
         vals = tuple(n if o is None else o for o, n in zip(output_size, spatial))
     else:
         vals = (output_size,) * nd
@@ -823,7 +824,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             raise ValueError(f"{op}: scale_factor shape must match input shape: input is {nd}-D spatial, scale_factor={scale_factor!r}")
         sf = tuple(builtins.float(s) for s in sf)
         if builtins.any(s <= 0 for s in sf):
-            raise ValueError(f"{op}: scale_factor must be positive, got {scale_factor!r}")
+            raise RuntimeError(f"{op}: Input and output sizes should be greater than 0: scale_factor must be positive, "
+                               f"got {scale_factor!r}")
         out = tuple(builtins.int(math.floor(n * s)) for n, s in zip(spatial, sf))
         if builtins.any(o <= 0 for o in out):
             raise ValueError(f"{op}: scale_factor {scale_factor!r} gives an empty output {out} for input {tuple(input.shape)}")

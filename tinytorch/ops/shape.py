@@ -241,6 +241,8 @@ class Stack(Function):
 
 def stack(tensors, dim=0):
     """Join same-shaped tensors along a new dimension."""
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"stack(): argument 'tensors' must be a tuple or list of Tensors, not {type(tensors).__name__}")
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")

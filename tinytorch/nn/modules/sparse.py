@@ -79,7 +79,8 @@ class Embedding(Module):
                         sparse: bool = False) -> "Embedding":
         """An Embedding whose weight wraps ``embeddings`` (2-D); frozen unless ``freeze=False``."""
         if embeddings.dim() != 2:
-            raise ValueError("Embeddings parameter is expected to be 2-dimensional")
+            raise AssertionError(f"Embeddings parameter is expected to be 2-dimensional, got shape "
+                                 f"{tuple(embeddings.shape)}")  # torch asserts
         rows, cols = tuple(embeddings.shape)
         return cls(rows, cols, _weight=embeddings, _freeze=freeze, padding_idx=padding_idx, max_norm=max_norm,
                    norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
