@@ -9,7 +9,7 @@ import warnings
 import pytest
 
 import tinytorch
-from tests.errors.bad_input_table import ROWS, WARN_ROWS
+from tests.errors.bad_input_table import ROWS, STRICTER_ROWS, WARN_ROWS
 
 _PKG = os.path.dirname(tinytorch.__file__)
 
@@ -23,12 +23,12 @@ def _params(rows, xfail=True):
 
 
 def test_table_is_big_and_ids_unique():
-    ids = [r.id for r in ROWS + WARN_ROWS]
+    ids = [r.id for r in ROWS + WARN_ROWS + STRICTER_ROWS]
     assert len(ROWS) >= 200
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
 
 
-@pytest.mark.parametrize("row", _params(ROWS))
+@pytest.mark.parametrize("row", _params(ROWS + STRICTER_ROWS))
 def test_tinytorch_raises(row):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -68,4 +68,12 @@ def test_tinytorch_warns(row):
 def test_torch_warns_the_same(row):
     torch = pytest.importorskip("torch")
     with pytest.warns(row.exc):
+        row.call(torch)
+
+
+@pytest.mark.parametrize("row", _params(STRICTER_ROWS, xfail=False))
+def test_torch_still_accepts_the_stricter_rows(row):
+    torch = pytest.importorskip("torch")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         row.call(torch)
