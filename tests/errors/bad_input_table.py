@@ -51,6 +51,13 @@ def _stale(m):
     z.backward()
 
 
+def _hooked(m, hook, nonleaf=False):
+    x = _leaf(m)
+    t = x * 1 if nonleaf else x
+    t.register_hook(hook)
+    (t * 2).sum().backward()
+
+
 def _backward_in_no_grad(m):
     x = _leaf(m)
     with m.no_grad():
@@ -789,6 +796,14 @@ AUTOGRAD = [
     Row("backward_inputs_empty", lambda m: _leaf(m).sum().backward(inputs=[]), RuntimeError, ("inputs", "empty")),
     Row("grad_of_int", lambda m: m.autograd.grad(3, _leaf(m)), TypeError, ("int",)),
     Row("backward_of_int", lambda m: m.autograd.backward(3), TypeError, ("int",)),
+    Row("grad_outputs_fewer", lambda m: (lambda x: m.autograd.grad([x.sum(), x.sum()], x, grad_outputs=[m.ones(())]))(
+        _leaf(m)), RuntimeError, ("2 tensors", "1 gradients")),
+    Row("grad_inputs_empty", lambda m: m.autograd.grad((_leaf(m) * 2).sum(), []), RuntimeError, ("inputs", "empty")),
+    Row("hook_changes_size", lambda m: _hooked(m, lambda g: g.sum()), RuntimeError, ("hook", "size")),
+    Row("hook_changes_dtype", lambda m: _hooked(m, lambda g: g.double()), RuntimeError, ("hook", "type", "float64")),
+    Row("hook_returns_str", lambda m: _hooked(m, lambda g: "a"), TypeError, ("hook", "str")),
+    Row("hook_nonleaf_changes_size", lambda m: _hooked(m, lambda g: g[:1], nonleaf=True), RuntimeError,
+        ("hook", "size")),
 ]
 
 SERIALIZATION = [

@@ -27,6 +27,9 @@ def _make_grads(outputs, grad_outputs, create_graph):
     from .. import ops
 
     grads = []
+    if grad_outputs is not None and len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"grad can't be matched to outputs: got {len(outputs)} tensors and {len(grad_outputs)} "
+                           f"gradients")
     for i, out in enumerate(outputs):
         if not isinstance(out, Tensor):
             raise TypeError(f"autograd: the tensors to differentiate must be Tensors, got {type(out).__name__} at "
@@ -82,6 +85,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
     outputs = _as_tuple(outputs)
     inputs_t = _as_tuple(inputs)
+    if not inputs_t:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     grad_outputs = _as_tuple(grad_outputs)
     if is_grads_batched:
         raise NotImplementedError("autograd.grad: is_grads_batched=True is not supported")
