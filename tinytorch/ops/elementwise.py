@@ -104,12 +104,19 @@ class Sub(Function):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
+def _is_bool_operand(x):
+    return isinstance(x, builtins.bool) or (isinstance(x, Tensor) and x._data.dtype.kind == "b")
+
+
 def sub(input, other, *, alpha=1):
     """``input - alpha * other``."""
     a, b, dt = binary_operands(input, other, "sub")
     if dt.name == "bool":
         raise RuntimeError("sub: Subtraction, the `-` operator, with two bool tensors is not supported. "
                            "Use the `^` or `logical_xor()` operator instead.")
+    if _is_bool_operand(input) or _is_bool_operand(other):  # torch refuses any bool operand, not only two
+        raise RuntimeError("sub: Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                           "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
     if alpha != 1:
         b = mul(b, alpha)
     return Sub.apply(a, b)
