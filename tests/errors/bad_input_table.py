@@ -526,6 +526,16 @@ FUNCTIONAL = [
         ("interpolate", "-1")),
     Row("adaptive_output_len", lambda m: m.nn.AdaptiveAvgPool2d((1, 2, 3))(m.ones(1, 1, 4, 4)), RuntimeError,
         ("adaptive_avg_pool2d", "output_size", "(1, 2, 3)")),
+    Row("gelu_int", lambda m: F(m).gelu(m.ones(2, dtype=m.int64)), NotImplementedError, ("gelu", "int64")),
+    Row("layer_norm_int", lambda m: F(m).layer_norm(m.ones(2, 3, dtype=m.int64), (3,)), NotImplementedError,
+        ("layer_norm", "int64")),
+    Row("normalize_int", lambda m: F(m).normalize(m.ones(2, 3, dtype=m.int64)), RuntimeError, ("normalize", "int64")),
+    Row("dropout_int", lambda m: F(m).dropout(m.ones(2, dtype=m.int64), training=True), RuntimeError,
+        ("dropout", "int64")),
+    Row("mse_int", lambda m: F(m).mse_loss(m.ones(2, dtype=m.int64), m.ones(2, dtype=m.int64)), NotImplementedError,
+        ("mse_loss", "int64")),
+    Row("uniform_int", lambda m: m.ones(2, dtype=m.int64).uniform_(), NotImplementedError, ("uniform_", "int64")),
+    Row("normal_int", lambda m: m.ones(2, dtype=m.int64).normal_(), NotImplementedError, ("normal_", "int64")),
 ]
 
 LOSSES = [
