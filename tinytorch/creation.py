@@ -55,7 +55,7 @@ def _to_host_array(data, op, dtype=None):
         arr = arr.astype(want.np if want is not None and want.is_floating_point else dtypes.get_default_dtype().np)
     elif arr.dtype.kind in "iu":
         arr = arr.astype(np.int64)
-    elif arr.dtype.kind not in "bc":
+    elif arr.dtype.kind not in "b":
         raise TypeError(f"{op}: unsupported data of NumPy dtype {arr.dtype}")
     return arr, False
 

@@ -122,6 +122,12 @@ def _write(content: bytes) -> str:
     return path
 
 
+def _saved(m):
+    path = os.path.join(_tmpdir(), "ok.pt")
+    m.save({"a": m.ones(1)}, path)
+    return path
+
+
 B = (True, False)
 
 TENSOR_OPS = [
@@ -826,6 +832,12 @@ SERIALIZATION = [
     Row("save_missing_dir", lambda m: m.save({"a": m.ones(1)}, os.path.join(_tmpdir(), "no", "x.pt")), RuntimeError,
         ("Parent directory", "does not exist"), "owned by data helper"),
     Row("load_empty", lambda m: m.load(_write(b"")), EOFError, ("ckpt.pt",), "owned by data helper"),
+    Row("load_map_location_bad", lambda m: m.load(_saved(m), map_location="gpu"), RuntimeError, ("gpu",)),
+    Row("load_map_location_float", lambda m: m.load(_saved(m), map_location=3.5), TypeError, ("map_location", "3.5")),
+    Row("load_missing_parent", lambda m: m.load(os.path.join(_tmpdir(), "no", "x.pt")), FileNotFoundError,
+        ("x.pt",)),
+    Row("save_to_directory", lambda m: m.save({"a": m.ones(1)}, _tmpdir()), RuntimeError, ("directory",),
+        "owned by data helper"),
 ]
 
 ROWS = (TENSOR_OPS + CREATION + SHAPE_INDEX + NN_MODULES + FUNCTIONAL + LOSSES + OPTIM + LR_SCHEDULER + DATA
