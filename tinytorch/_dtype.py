@@ -122,11 +122,10 @@ def to_dtype(d) -> dtype:
             return _NAMES[d]
         raise TypeError(f"unknown dtype name {d!r}")
     try:
-        return from_numpy_dtype(d)
-    except TypeError:
-        raise
+        npd = np.dtype(d)
     except Exception:
-        raise TypeError(f"expected a tinytorch dtype, got {d!r}") from None
+        raise TypeError(f"dtype must be a tinytorch.dtype, got {type(d).__name__} {d!r}") from None
+    return from_numpy_dtype(npd)
 
 
 # ---- promotion -------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import operator
 
 import numpy as np
 
@@ -32,7 +33,9 @@ def _finish(arr, device, requires_grad, op):
     return t
 
 
-def _to_host_array(data, op):
+def _to_host_array(data, op, dtype=None):
+    """``data`` as a host array; Python floats go straight to ``dtype`` when given (float64 data must not pass
+    through the float32 default on the way)."""
     if isinstance(data, Tensor):
         return backend.as_numpy(data._data), True
     if isinstance(data, np.ndarray):
@@ -42,16 +45,53 @@ def _to_host_array(data, op):
     try:
         arr = np.asarray(data)
     except ValueError as e:
+        _diagnose_nested(data, op)
         raise ValueError(f"{op}: could not build a tensor from ragged or mixed data: {e}") from None
-    if arr.dtype == object:
+    if arr.dtype == object or arr.dtype.kind in "USO":
+        _diagnose_nested(data, op)
         raise TypeError(f"{op}: could not infer dtype of {type(data).__name__} (got objects of mixed types)")
     if arr.dtype.kind == "f":
-        arr = arr.astype(dtypes.get_default_dtype().np)
+        want = dtypes.to_dtype(dtype) if dtype is not None else None
+        arr = arr.astype(want.np if want is not None and want.is_floating_point else dtypes.get_default_dtype().np)
     elif arr.dtype.kind in "iu":
         arr = arr.astype(np.int64)
     elif arr.dtype.kind not in "b":
         raise TypeError(f"{op}: unsupported data of NumPy dtype {arr.dtype}")
     return arr, False
+
+
+_SCALARS = (builtins.bool, builtins.int, builtins.float, builtins.complex, np.generic)
+
+
+def _diagnose_nested(data, op, dim=0):
+    """Raise torch's error for the first element of ``data`` that is not a number or a sequence of equal length."""
+    if isinstance(data, _SCALARS) or isinstance(data, (Tensor, np.ndarray)):
+        return
+    if isinstance(data, str):
+        raise TypeError(f"{op}: new(): invalid data type 'str' (got {data!r}); tensors hold numbers, not strings")
+    if not isinstance(data, (list, tuple)):
+        raise RuntimeError(f"{op}: Could not infer dtype of {type(data).__name__}")
+    lengths = unset = object()
+    for item in data:
+        if isinstance(item, str):
+            raise TypeError(f"{op}: new(): invalid data type 'str' (got {item!r} at dim {dim + 1})")
+        if isinstance(item, (list, tuple)):
+            n = len(item)
+        elif isinstance(item, _SCALARS):
+            n = None
+        elif isinstance(item, (Tensor, np.ndarray)):
+            continue
+        else:
+            raise RuntimeError(f"{op}: Could not infer dtype of {type(item).__name__}")
+        if lengths is unset:
+            lengths = n
+        elif (n is None) != (lengths is None):
+            raise TypeError(f"{op}: mixed numbers and sequences at dim {dim + 1}: expected all "
+                            f"{'numbers' if lengths is None else 'sequences'}, got {type(item).__name__}")
+        elif n != lengths:
+            raise ValueError(f"{op}: expected sequence of length {lengths} at dim {dim + 1} (got {n})")
+    for item in data:
+        _diagnose_nested(item, op, dim + 1)
 
 
 def _flatten(x):
@@ -78,7 +118,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     if isinstance(data, Tensor) and backend.is_cupy_array(data._data):
         arr = data._data.copy()
     else:
-        arr, _ = _to_host_array(data, "tensor")
+        arr, _ = _to_host_array(data, "tensor", dtype)
         arr = np.array(arr, copy=True)
     if dtype is not None:
         arr = arr.astype(dtypes.to_dtype(dtype).np)
@@ -92,7 +132,7 @@ def as_tensor(data, dtype=None, device=None):
     if backend.is_cupy_array(data):
         arr = data
     else:
-        arr, _ = _to_host_array(data, "as_tensor")
+        arr, _ = _to_host_array(data, "as_tensor", dtype)
     if dtype is not None:
         arr = arr.astype(dtypes.to_dtype(dtype).np, copy=False)
     return _finish(arr, device, False, "as_tensor")
@@ -122,10 +162,14 @@ def from_dlpack(ext):
 def _shape(size, op):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    try:
-        shape = tuple(builtins.int(s) for s in size)
-    except TypeError:
-        raise TypeError(f"{op}: size must be a sequence of ints, got {size!r}") from None
+    shape = []
+    for pos, s in enumerate(size):
+        try:
+            shape.append(operator.index(s))
+        except TypeError:
+            raise TypeError(f"{op}(): argument 'size' must be a tuple of ints, but found element of type "
+                            f"{type(s).__name__} at pos {pos} (got size {size!r})") from None
+    shape = tuple(shape)
     if any(s < 0 for s in shape):
         raise RuntimeError(f"{op}: Trying to create tensor with negative dimension: {shape}")
     return shape
@@ -164,6 +208,8 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
     shape = _shape((size,) if not isinstance(size, (tuple, list)) else (tuple(size),), "full")
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
+    if not isinstance(fill_value, _SCALARS):
+        raise TypeError(f"full(): argument 'fill_value' must be a number, not {type(fill_value).__name__}")
     dt = _dt(dtype, dtypes.result_type(fill_value))
     return _finish(_xp(device).full(shape, fill_value, dtype=dt.np), _on(device), requires_grad, "full")
 
@@ -177,6 +223,11 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    for name, v in zip(("start", "end", "step"), vals):
+        if not isinstance(v, _SCALARS) or isinstance(v, builtins.complex):
+            raise TypeError(f"arange(): argument '{name}' must be a real number, not {type(v).__name__}")
+    if not builtins.all(math.isfinite(v) for v in vals):
+        raise RuntimeError(f"arange: unsupported range: {vals[0]} -> {vals[1]} (step {vals[2]})")
     if vals[2] == 0:
         raise RuntimeError("arange: step must be nonzero")
     if (vals[1] - vals[0]) / vals[2] < 0:
@@ -192,19 +243,38 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     return _finish(arr, _on(device), requires_grad, "arange")
 
 
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None):
+def _steps(steps, op):
+    try:
+        steps = operator.index(steps)
+    except TypeError:
+        raise TypeError(f"{op}(): argument 'steps' must be int, not {type(steps).__name__}") from None
     if steps < 0:
-        raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
+        raise RuntimeError(f"{op}: number of steps must be non-negative, got {steps}")
+    return steps
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None):
+    steps = _steps(steps, "linspace")
     arr = _xp(device).linspace(float(start), float(end), int(steps)).astype(_dt(dtype).np)
     return _finish(arr, _on(device), requires_grad, "linspace")
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    steps = _steps(steps, "logspace")
     arr = _xp(device).logspace(float(start), float(end), int(steps), base=base).astype(_dt(dtype).np)
     return _finish(arr, _on(device), requires_grad, "logspace")
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None):
+    for name, v in (("n", n), ("m", m)):
+        if v is None:
+            continue
+        try:
+            v = operator.index(v)
+        except TypeError:
+            raise TypeError(f"eye(): argument '{name}' must be int, not {type(v).__name__}") from None
+        if v < 0:
+            raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {v}")
     arr = _xp(device).eye(int(n), None if m is None else int(m), dtype=_dt(dtype).np)
     return _finish(arr, _on(device), requires_grad, "eye")
 
@@ -234,7 +304,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, ou
     shape = _shape(size, "rand")
     dt = _dt(dtype)
     if not dt.is_floating_point:
-        raise TypeError(f"rand: expected a floating point dtype, got {dt}")
+        raise RuntimeError(f"rand: expected a floating point dtype, got {dt}")
     return _finish(_rand_array("rand", shape, dt, device, generator), _on(device), requires_grad, "rand")
 
 
@@ -243,7 +313,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, o
     shape = _shape(size, "randn")
     dt = _dt(dtype)
     if not dt.is_floating_point:
-        raise TypeError(f"randn: expected a floating point dtype, got {dt}")
+        raise RuntimeError(f"randn: expected a floating point dtype, got {dt}")
     return _finish(_rand_array("randn", shape, dt, device, generator), _on(device), requires_grad, "randn")
 
 
@@ -266,11 +336,18 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, out=None):
     """A random permutation of 0..n-1."""
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise TypeError(f"randperm(): argument 'n' must be int, not {type(n).__name__}") from None
+    if n < 0:
+        raise RuntimeError(f"randperm: Trying to create tensor with negative dimension {n}: [{n}]")
     perm = _gen(generator).numpy().permutation(int(n)).astype(_dt(dtype, dtypes.int64).np)
     return _finish(perm, _on(device), requires_grad, "randperm")
 
 
 def _like(fn, t, dtype, device, requires_grad, **kw):
+    _check_like(t, f"{fn.__name__}_like")
     return fn(tuple(t.shape), dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad, **kw)
 
 
@@ -286,7 +363,13 @@ def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_fo
     return _like(empty, input, dtype, device, requires_grad)
 
 
+def _check_like(input, op):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+
+
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    _check_like(input, "full_like")
     return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, device=device or input.device,
                 requires_grad=requires_grad)
 
@@ -307,6 +390,11 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
 
 def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False, out=None):
     """Normal samples; ``mean``/``std`` may be tensors (broadcast) or numbers with ``size``."""
+    if isinstance(std, Tensor):
+        if std.numel() and bool((std < 0).any()):  # a value check: torch syncs here too
+            raise RuntimeError(f"normal expects all elements of std >= 0.0 (std has min {std.min().item()})")
+    elif builtins.float(std) < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         like = mean if isinstance(mean, Tensor) else std
         shape = np.broadcast_shapes(tuple(getattr(mean, "shape", ())), tuple(getattr(std, "shape", ())))
@@ -323,6 +411,12 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
 def bernoulli(input, p=None, *, generator=None, out=None):
     """0/1 samples with probabilities ``input`` (or the scalar ``p``), same dtype as ``input``."""
     probs = input._data if p is None else p
+    if p is None:
+        if input.numel() and bool(((input < 0) | (input > 1)).any()):  # a value check, as torch's
+            raise RuntimeError(f"bernoulli: expected all probabilities p in [0, 1], got min {input.min().item()} "
+                               f"and max {input.max().item()}")
+    elif not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli: expected 0 <= p <= 1, got p={p}")
     u = rand(*tuple(input.shape), generator=generator, dtype=dtypes.float64, device=input.device)._data
     xp = backend.array_module(u)
     return Tensor._make((u < probs).astype(input._data.dtype if input.is_floating_point() else np.float32))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import numbers
 from collections import namedtuple
 
 import numpy as np
@@ -111,6 +112,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
         axes = (0,)
         if not keepdim:
             return _sh.reshape(vector_norm(x, ord, 0, True), ())
+    if not isinstance(ord, numbers.Real):
+        raise TypeError(f"linalg.vector_norm(): argument 'ord' must be a number, not {type(ord).__name__}")
     ord = builtins.float(ord)
     if ord == 2:
         return VectorNorm2.apply(x, axes, builtins.bool(keepdim))

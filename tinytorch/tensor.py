@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import builtins
 import math
+import operator
+import warnings
 
 import numpy as np
 
 from . import backend
 from . import _dtype as dtypes
 from .autograd import grad_mode
+
+
+_NONLEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
+    "populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf "
+    "Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure "
+    "you access the leaf Tensor instead.")
 
 
 def _new_vc():
@@ -173,6 +182,8 @@ class Tensor:
 
     @property
     def grad(self):
+        if self._grad_fn is not None and self._grad is None and not self.retains_grad:
+            warnings.warn(_NONLEAF_GRAD_WARNING, UserWarning, stacklevel=2)
         return self._grad
 
     @grad.setter
@@ -186,6 +197,9 @@ class Tensor:
                 )
             if value.device != self.device:
                 raise RuntimeError(f"assigned grad is on {value.device} but the tensor is on {self.device}")
+            if value.dtype != self.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: {value.dtype} vs the tensor's "
+                                   f"{self.dtype}")
         self._grad = value
 
     @property
@@ -227,6 +241,8 @@ class Tensor:
         return self
 
     def retain_grad(self):
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._grad_fn is None:
             return  # leaves keep their grad anyway
         import weakref
@@ -438,10 +454,16 @@ class Tensor:
         return builtins.bool(self.item())
 
     def __float__(self):
-        return builtins.float(self.item())
+        return builtins.float(self._scalar_for("float"))
 
     def __int__(self):
-        return builtins.int(self.item())
+        return builtins.int(self._scalar_for("int"))
+
+    def _scalar_for(self, kind):
+        if self._data.size != 1:  # torch: ValueError here, RuntimeError from .item()
+            raise ValueError(f"only one element tensors can be converted to Python scalars: {kind}() of a Tensor "
+                             f"with {self._data.size} elements (shape {tuple(self.shape)})")
+        return self.item()
 
     def __index__(self):
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -605,7 +627,14 @@ class Size(tuple):
     """``tinytorch.Size``: a tuple of ints, printed like torch's."""
 
     def __new__(cls, it=()):
-        return super().__new__(cls, (builtins.int(i) for i in it))
+        try:
+            return super().__new__(cls, builtins.map(operator.index, it))  # 1.5 or "a" are errors, not truncated
+        except TypeError:
+            bad = [(i, v) for i, v in enumerate(it) if not hasattr(v, "__index__")]
+            if not bad:
+                raise
+            raise TypeError(f"tinytorch.Size() takes an iterable of 'int' (item {bad[0][0]} is "
+                            f"'{type(bad[0][1]).__name__}')") from None
 
     def __repr__(self):
         return f"tinytorch.Size([{', '.join(str(i) for i in self)}])"

@@ -154,11 +154,11 @@ def test_hyper_parameter_errors():
     x, w = tinytorch.randn(1, 4, 6, 6), tinytorch.randn(6, 2, 3, 3)
     with pytest.raises(RuntimeError, match="groups=3"):
         F.conv2d(x, tinytorch.randn(4, 2, 3, 3), groups=3)
-    with pytest.raises(ValueError, match="stride must be positive"):
+    with pytest.raises(RuntimeError, match="stride must be greater than zero"):
         F.conv2d(x, w, groups=2, stride=0)
-    with pytest.raises(ValueError, match="dilation must be positive"):
+    with pytest.raises(RuntimeError, match="dilation must be greater than zero"):
         F.conv2d(x, w, groups=2, dilation=(1, -1))
-    with pytest.raises(ValueError, match="padding must be non-negative"):
+    with pytest.raises(RuntimeError, match="padding must be non-negative"):
         F.conv2d(x, w, groups=2, padding=-1)
     with pytest.raises(RuntimeError, match=r"bias of shape \(6,\)"):
         F.conv2d(x, w, tinytorch.randn(5), groups=2)
@@ -166,7 +166,7 @@ def test_hyper_parameter_errors():
         F.conv2d(x, w, groups=0)
     with pytest.raises(RuntimeError, match="input type.*weight type"):
         F.conv2d(x, w.double(), groups=2)
-    with pytest.raises(ValueError, match="output padding must be smaller"):
+    with pytest.raises(RuntimeError, match="output padding must be smaller"):
         F.conv_transpose2d(x, tinytorch.randn(4, 2, 3, 3), stride=2, output_padding=2)
     with pytest.raises(TypeError, match="stride must be an int"):
         F.conv2d(x, w, groups=2, stride=1.5)

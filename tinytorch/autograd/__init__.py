@@ -27,7 +27,13 @@ def _make_grads(outputs, grad_outputs, create_graph):
     from .. import ops
 
     grads = []
+    if grad_outputs is not None and len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"grad can't be matched to outputs: got {len(outputs)} tensors and {len(grad_outputs)} "
+                           f"gradients")
     for i, out in enumerate(outputs):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"autograd: the tensors to differentiate must be Tensors, got {type(out).__name__} at "
+                            f"position {i}")
         g = None if grad_outputs is None else grad_outputs[i]
         if g is None:
             if out._data.size != 1:
@@ -35,8 +41,9 @@ def _make_grads(outputs, grad_outputs, create_graph):
                     f"grad can be implicitly created only for scalar outputs (output {i} has shape {tuple(out.shape)})"
                 )
             g = Tensor._make(out.xp_ones_like())
-        elif not isinstance(g, Tensor):
-            g = ops.as_tensor_like(g, out)
+        elif not isinstance(g, Tensor):  # torch: TypeError, no silent conversion of numbers or lists
+            raise TypeError(f"backward: gradient (grad_outputs[{i}]) must be a Tensor or None, got "
+                            f"{type(g).__name__}")
         if tuple(g.shape) != tuple(out.shape):
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and output[{i}] has a shape of {tuple(out.shape)}."
@@ -56,6 +63,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     grads = _make_grads(tensors, grad_tensors, create_graph)
     if inputs is not None:
         inputs = _as_tuple(inputs)
+        if not inputs:
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
         res = _engine.run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs, allow_unused=True)
         taken = {id(g._data) for g in grads}
         for t, g in zip(inputs, res):
@@ -76,6 +85,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
     outputs = _as_tuple(outputs)
     inputs_t = _as_tuple(inputs)
+    if not inputs_t:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     grad_outputs = _as_tuple(grad_outputs)
     if is_grads_batched:
         raise NotImplementedError("autograd.grad: is_grads_batched=True is not supported")

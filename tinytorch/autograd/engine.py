@@ -99,7 +99,8 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
         results = [None] * len(inputs)
         for i, t in enumerate(inputs):
             if not isinstance(t, Tensor):
-                raise TypeError(f"autograd.grad: inputs must be tensors, got {type(t).__name__} at position {i}")
+                raise RuntimeError(f"autograd.grad: all inputs have to be Tensors, got {type(t).__name__} at "
+                                   f"position {i}")
             if t._grad_fn is not None:
                 key = (t._grad_fn, t._output_nr)
             elif t._requires_grad:
@@ -275,6 +276,20 @@ def _fit(node, edge, g):
     return g
 
 
+def _checked_hook_result(fn, g, r):
+    """A hook may replace the gradient, not change its kind: torch's errors for a wrong type, size or dtype."""
+    name = getattr(fn, "__name__", type(fn).__name__)
+    if not isinstance(r, Tensor):
+        raise TypeError(f"expected Tensor, but hook '{name}' returned '{type(r).__name__}'")
+    if r.shape != g.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value (was {tuple(g.shape)} got {tuple(r.shape)})")
+    if r.dtype != g.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {g.dtype} got {r.dtype})")
+    if r.device != g.device:
+        raise RuntimeError(f"hook '{name}' has changed the device of value (was {g.device} got {r.device})")
+    return r
+
+
 def _run_tensor_hooks(node, buf, create_graph):
     hooks = node._hooks
     if hooks:
@@ -285,7 +300,7 @@ def _run_tensor_hooks(node, buf, create_graph):
             for fn in fns:
                 r = fn(g)
                 if r is not None:
-                    g = r
+                    g = _checked_hook_result(fn, g, r)
             buf[nr] = g
     retained = node._retained
     if retained:
@@ -310,7 +325,7 @@ def _accumulate_leaf(node, buf, capture, results, accumulate, create_graph, user
     for fn in var._hooks or ():
         r = fn(g)
         if r is not None:
-            g = r
+            g = _checked_hook_result(fn, g, r)
     if capture is not None:
         for i in capture.get((node, 0), ()):
             results[i] = g

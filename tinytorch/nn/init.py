@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
+
 from .. import backend
 from ..random import _gen
 from ..tensor import Tensor
@@ -84,12 +86,16 @@ def _calculate_correct_fan(tensor, mode):
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     """Fill with U(a, b)."""
     _check(tensor, "uniform_")
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
     return _write(tensor, _rng(tensor, generator).uniform(a, b, size=tuple(tensor.shape)))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
     """Fill with N(mean, std^2)."""
     _check(tensor, "normal_")
+    if std < 0:
+        raise RuntimeError(f"normal_ expects std >= 0.0, but found std {std}")
     return _write(tensor, _rng(tensor, generator).normal(mean, std, size=tuple(tensor.shape)))
 
 
@@ -98,7 +104,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     """Fill with N(mean, std^2) truncated to [a, b] (absolute bounds, as in torch)."""
     _check(tensor, "trunc_normal_")
     if not a < b:
-        raise ValueError(f"trunc_normal_: expected a < b, got a={a}, b={b}")
+        raise RuntimeError(f"trunc_normal_: expected a < b, got a={a}, b={b}")
     xp = _xp(tensor)
     g = _rng(tensor, generator)
     shape = tuple(tensor.shape)
@@ -117,6 +123,10 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with ``val``."""
     _check(tensor, "constant_")
+    if isinstance(val, Tensor):
+        val = val.item()
+    if not isinstance(val, (bool, int, float, np.generic)):
+        raise TypeError(f"constant_: val must be a number, got {type(val).__name__} {val!r}")
     xp = _xp(tensor)
     return _write(tensor, xp.full(tuple(tensor.shape), val, dtype=tensor._data.dtype))
 

@@ -163,8 +163,11 @@ def normalize_dims(dim, ndim: int, op: str) -> tuple[int, ...]:
 
 
 def check_float(t: Tensor, op: str):
+    """Float-only ops refuse integer/bool tensors with torch's class: NotImplementedError ("not implemented for
+    'Long'"), which is a RuntimeError too, as torch raises for some of them."""
     if t._data.dtype.kind not in "fV":
-        raise TypeError(f"{op}: expected a floating point tensor, got {t.dtype}")
+        raise NotImplementedError(f"{op}: not implemented for {t.dtype}: expected a floating point tensor, got "
+                                  f"{t.dtype}")
 
 
 class _Overwrite(Function):

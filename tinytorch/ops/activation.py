@@ -127,7 +127,7 @@ def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool 
     ``(lower + upper) / 2`` otherwise."""
     _float_input(input, "rrelu")
     if lower > upper:
-        raise ValueError(f"rrelu: lower bound ({lower}) should be less than or equal to upper bound ({upper})")
+        raise RuntimeError(f"rrelu: lower bound ({lower}) should be less than or equal to upper bound ({upper})")
     if not training:
         return leaky_relu(input, (lower + upper) / 2.0, inplace)
     gen = _random.default_generator.for_device(input.device)
@@ -316,7 +316,7 @@ def gelu(input, approximate: str = "none"):
         k = 2.0 * math.sqrt(2.0 / math.pi)
         u = mul(add(input, mul(mul(mul(input, input), input), 0.044715)), k)
         return mul(input, ops.sigmoid(u))
-    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    raise RuntimeError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
 def silu(input, inplace: bool = False):

@@ -41,7 +41,7 @@ def _ntuple(v, n, name, op, minimum=None):
         if len(v) == 1 and n > 1:
             v = tuple(v) * n
         if len(v) != n:
-            raise ValueError(f"{op}: expected {name} to be a single int or a tuple of {n} ints, got {v!r}")
+            raise RuntimeError(f"{op}: expected {name} to be a single int or a tuple of {n} ints, got {v!r}")
         vals = tuple(v)
     else:
         vals = (v,) * n
@@ -52,10 +52,16 @@ def _ntuple(v, n, name, op, minimum=None):
         if isinstance(e, builtins.bool) or not isinstance(e, (builtins.int, np.integer)):
             raise TypeError(f"{op}: {name} must be an int or a tuple of ints, got {v!r}")
         out.append(builtins.int(e))
-    if minimum is not None and builtins.any(e < minimum for e in out):
-        what = "positive" if minimum == 1 else "non-negative"
-        raise ValueError(f"{op}: {name} must be {what}, got {v!r}")
+    if minimum is not None and builtins.any(e < minimum for e in out):  # torch: RuntimeError at the call
+        what = "greater than zero" if minimum == 1 else "non-negative (negative padding is not supported)"
+        raise RuntimeError(f"{op}: {name} must be {what}, got {v!r}")
     return tuple(out)
+
+
+def _check_kernel(op, weight):
+    if builtins.any(k <= 0 for k in weight.shape[2:]):
+        raise RuntimeError(f"{op}: kernel size must be greater than zero, got weight of shape {tuple(weight.shape)} "
+                           f"(kernel {tuple(weight.shape[2:])})")
 
 
 def _out_size(size, k, s, p, d):
@@ -422,6 +428,7 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
     stride = _ntuple(stride, nd, "stride", op, minimum=1)
     dilation = _ntuple(dilation, nd, "dilation", op, minimum=1)
     kernel = tuple(weight.shape[2:])
+    _check_kernel(op, weight)
     extra = None  # asymmetric 'same' padding: (per-dim extra zeros after)
     if isinstance(padding, str):
         if padding == "valid":
@@ -525,11 +532,12 @@ def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding
     dilation = _ntuple(dilation, nd, "dilation", op, minimum=1)
     for op_, s, d in zip(output_padding, stride, dilation):
         if op_ >= s and op_ >= d:
-            raise ValueError(
+            raise RuntimeError(
                 f"{op}: output padding must be smaller than either stride or dilation, got output_padding="
                 f"{output_padding}, stride={stride}, dilation={dilation}"
             )
     kernel = tuple(weight.shape[2:])
+    _check_kernel(op, weight)
     out_size = tuple((n - 1) * s - 2 * p + d * (k - 1) + op_ + 1
                      for n, s, p, d, k, op_ in zip(x.shape[2:], stride, padding, dilation, kernel, output_padding))
     if builtins.any(n <= 0 for n in out_size):

@@ -104,11 +104,19 @@ class Sub(Function):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
+def _is_bool_operand(x):
+    return isinstance(x, builtins.bool) or (isinstance(x, Tensor) and x._data.dtype.kind == "b")
+
+
 def sub(input, other, *, alpha=1):
     """``input - alpha * other``."""
     a, b, dt = binary_operands(input, other, "sub")
     if dt.name == "bool":
-        raise TypeError("sub: subtraction with two bool tensors is not supported; use logical_xor or ~ instead")
+        raise RuntimeError("sub: Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if _is_bool_operand(input) or _is_bool_operand(other):  # torch refuses any bool operand, not only two
+        raise RuntimeError("sub: Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                           "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
     if alpha != 1:
         b = mul(b, alpha)
     return Sub.apply(a, b)
@@ -414,7 +422,8 @@ def neg(input):
     """``-input``."""
     _check_tensor(input, "neg")
     if input._data.dtype.kind == "b":
-        raise TypeError("neg: negation, the `-` operator, on a bool tensor is not supported; use ~ or logical_not")
+        raise RuntimeError("neg: Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+                           "to invert a mask, use the `~` or `logical_not()` operator instead.")
     return Neg.apply(input)
 
 
@@ -974,7 +983,7 @@ def _bitwise(name, fn):
     def op(input, other):
         a, b, dt = binary_operands(input, other, name)
         if dt.is_floating_point:
-            raise TypeError(f"{name}: bitwise ops are only supported for bool and integer tensors, got {dt}")
+            raise RuntimeError(f"{name}: bitwise ops are only supported for bool and integer tensors, got {dt}")
         return _NonDiff.apply(fn, a, b)
 
     op.__name__ = op.__qualname__ = name
@@ -1139,6 +1148,13 @@ def clamp(input, min=None, max=None):  # noqa: A002 - torch's names
     if min is None and max is None:
         raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
     given = [v for v in (input, min, max) if v is not None]
+    for name, v in (("min", min), ("max", max)):
+        if isinstance(v, Tensor) and v.shape != input.shape:
+            try:
+                np.broadcast_shapes(tuple(input.shape), tuple(v.shape))
+            except ValueError:
+                raise RuntimeError(f"clamp: {name} of shape {tuple(v.shape)} cannot be broadcast to the input's "
+                                   f"shape {tuple(input.shape)}") from None
     dt = dtypes.result_type(*given)
     from .convert import to_dtype
 

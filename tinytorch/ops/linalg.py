@@ -332,7 +332,7 @@ def einsum(equation, *operands):
             sizes[c] = s
     for c in out_spec:
         if c not in sizes and c not in bshape:
-            raise ValueError(f"einsum(): output subscript {c} does not appear in the equation for any input operand")
+            raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input operand")
     sizes.update(bshape)
     # broadcast ellipsis dims explicitly (a view) so every letter has one size
     ops_ = []
@@ -383,6 +383,10 @@ def tensordot(a, b, dims=2):
 def kron(input, other):
     """Kronecker product: block (i, j) is ``input[i, j] * other``."""
     from .shape import reshape
+
+    for name, t in (("input", input), ("other", other)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"kron(): argument '{name}' must be Tensor, not {type(t).__name__}")
 
     n = builtins.max(input._data.ndim, other._data.ndim)
     sa = (1,) * (n - input._data.ndim) + tuple(input._data.shape)
@@ -553,8 +557,13 @@ def pinverse(input, rcond=1e-15):
 
 def cross(input, other, dim=None):
     """Cross product of 3-vectors along ``dim`` (the first dim of size 3 when None)."""
+    try:
+        shape = np.broadcast_shapes(tuple(input.shape), tuple(other.shape))
+    except ValueError:
+        raise RuntimeError(f"cross: shapes {tuple(input.shape)} and {tuple(other.shape)} cannot be broadcast "
+                           f"(both inputs need length 3 in the crossed dim)") from None
     if dim is None:
-        dims = [i for i, s in enumerate(np.broadcast_shapes(tuple(input.shape), tuple(other.shape))) if s == 3]
+        dims = [i for i, s in enumerate(shape) if s == 3]
         if not dims:
             raise RuntimeError(f"cross: no dimension of size 3 in input shapes {tuple(input.shape)} and {tuple(other.shape)}")
         dim = dims[0]

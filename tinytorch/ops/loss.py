@@ -186,7 +186,8 @@ def _class_layout(input, target, op):
         )
     if input.ndim == 1:
         if target.ndim != 0:
-            raise RuntimeError(f"{op}: for unbatched input of shape {tuple(input.shape)} expected a 0-D target, got shape {tuple(target.shape)}")
+            raise ValueError(f"{op}: for unbatched input of shape {tuple(input.shape)} expected a 0-D target, "
+                             f"got shape {tuple(target.shape)}")
         return ops.reshape(input, (1, input.shape[0])), target._data.reshape(1), ()
     n, c = input.shape[0], input.shape[1]
     want = (n,) + tuple(input.shape[2:])
@@ -335,7 +336,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction, op)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+        raise RuntimeError(f"{op}: label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     _check_tensor(input, "input", op)
     _check_tensor(target, "target", op)
     if target._data.dtype.kind == "f":
@@ -432,10 +433,18 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     op = "binary_cross_entropy"
     reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction, op)
+    if isinstance(target, Tensor) and isinstance(input, Tensor) and target.dtype != input.dtype:
+        raise RuntimeError(f"{op}: Found dtype {target.dtype} but expected {input.dtype} (the target must have the "
+                           f"input's dtype)")
     target = _pair(input, target, op, strict=True)
-    a = input._data
-    if a.size and builtins.bool(((a < 0) | (a > 1)).any()):
-        raise RuntimeError(f"{op}: all elements of input should be between 0 and 1")
+    a, t = input._data, target._data
+    if a.size:  # a value check, as torch's: one device-to-host transfer for both flags
+        xp = backend.array_module(a)
+        bad = backend.as_numpy(xp.stack([((a < 0) | (a > 1)).any(), ((t < 0) | (t > 1)).any()]))
+        for flag, name, arr in zip(bad, ("input", "target"), (a, t)):
+            if flag:
+                raise RuntimeError(f"{op}: all elements of {name} should be between 0 and 1 (got min "
+                                   f"{builtins.float(arr.min())}, max {builtins.float(arr.max())})")
     loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         _check_tensor(weight, "weight", op)
@@ -604,7 +613,12 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, 
     _check_tensor(input, "input", op)
     _check_tensor(target, "target", op)
     xp = backend.array_module(input._data)
-    t = xp.broadcast_to(target._data, np.broadcast_shapes(tuple(input.shape), tuple(target.shape)))
+    try:
+        shape = np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+    except ValueError:
+        raise RuntimeError(f"{op}: The size of tensor input {tuple(input.shape)} must match the size of target "
+                           f"{tuple(target.shape)}") from None
+    t = xp.broadcast_to(target._data, shape)
     dt = input._data.dtype
     margin_part = mul(ops.clamp(sub(margin, input), min=0.0), _const((t != 1).astype(dt)))
     self_part = mul(input, _const((t != -1).astype(dt)))

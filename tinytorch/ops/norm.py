@@ -284,7 +284,7 @@ def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.7
     op = "local_response_norm"
     _check_input(input, op, 3)
     if size <= 0:
-        raise ValueError(f"{op}: size must be positive, got {size}")
+        raise RuntimeError(f"{op}: size (the kernel size) should be greater than zero, got {size}")
     c = input.shape[1]
     sq = mul(input, input)
     # channel window [i - size//2, i + (size-1)//2], zero-padded like torch's avg_pool over padded channels
@@ -309,8 +309,9 @@ def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.7
 # ---- vector norms and distances ------------------------------------------------------------------------------
 
 def _vector_norm(x, p, dim, keepdim):
+    """The p-norm along ``dim``; its gradient is 0, not NaN, where the norm is 0 (as torch's norm backward)."""
     if p == 2:
-        return ops.sqrt(ops.sum(mul(x, x), dim, keepdim=keepdim))
+        return ops.norm(x, 2, dim, keepdim)
     if p == 1:
         return ops.sum(ops.abs(x), dim, keepdim=keepdim)
     if p == math.inf:
@@ -319,7 +320,17 @@ def _vector_norm(x, p, dim, keepdim):
         return ops.amin(ops.abs(x), dim, keepdim=keepdim)
     if p == 0:
         return ops.sum(_const((x._data != 0).astype(x._data.dtype)), dim, keepdim=keepdim)
-    return ops.pow(ops.sum(ops.pow(ops.abs(x), p), dim, keepdim=keepdim), 1.0 / p)
+    s = ops.sum(ops.pow(ops.abs(x), p), dim, keepdim=keepdim)
+    zero = _const(s._data == 0)
+    # pow(0, 1/p) has an infinite slope: take it at 1 where s is 0 and mask the result (and so its gradient)
+    return ops.masked_fill(ops.pow(ops.masked_fill(s, zero, 1.0), 1.0 / p), zero, 0.0)
+
+
+def _clamp_min_keep_grad(n, eps):
+    """``max(n, eps)`` in value with the gradient of ``n``: torch's cosine_similarity clamps its norms in place
+    under no_grad, so near-zero vectors still get the norm's gradient."""
+    xp = backend.array_module(n._data)
+    return add(n, _const(xp.maximum(n._data, eps) - n._data))
 
 
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None):
@@ -346,8 +357,8 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
         raise RuntimeError(f"{op}: x1 of shape {tuple(x1.shape)} and x2 of shape {tuple(x2.shape)} are not broadcastable") from None
     x1, x2 = ops.expand(x1, shape), ops.expand(x2, shape)
     d = wrap_dim(dim, len(shape), op)
-    n1 = ops.clamp(_vector_norm(x1, 2, d, True), min=eps)
-    n2 = ops.clamp(_vector_norm(x2, 2, d, True), min=eps)
+    n1 = _clamp_min_keep_grad(_vector_norm(x1, 2, d, True), eps)
+    n2 = _clamp_min_keep_grad(_vector_norm(x2, 2, d, True), eps)
     return ops.sum(mul(div(x1, n1), div(x2, n2)), d)
 
 
@@ -403,7 +414,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
     num = weight.shape[0]
     if padding_idx is not None:
         if padding_idx >= num or padding_idx < -num:
-            raise ValueError(f"{op}: Padding_idx must be within num_embeddings ({num}), got {padding_idx}")
+            raise AssertionError(f"{op}: Padding_idx must be within num_embeddings ({num}), got {padding_idx}")
         padding_idx = builtins.int(padding_idx) % num
     idx = input._data
     if idx.size:

@@ -262,7 +262,7 @@ def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, 
     kernel, stride, padding, dilation = _pool_args(op, nd, kernel_size, stride, padding, dilation)
     for k, p, d in zip(kernel, padding, dilation):
         if p > (d * (k - 1) + 1) // 2:
-            raise ValueError(
+            raise RuntimeError(
                 f"{op}: pad should be at most half of effective kernel size, but got padding={padding}, "
                 f"kernel_size={kernel} and dilation={dilation}"
             )
@@ -405,7 +405,7 @@ def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
     kernel, stride, padding, _ = _pool_args(op, nd, kernel_size, stride, padding)
     for k, p in zip(kernel, padding):
         if p > k // 2:
-            raise ValueError(f"{op}: pad should be at most half of kernel size, but got padding={padding}, kernel_size={kernel}")
+            raise RuntimeError(f"{op}: pad should be at most half of kernel size, but got padding={padding}, kernel_size={kernel}")
     if divisor_override is not None and (isinstance(divisor_override, builtins.bool) or not isinstance(divisor_override, (builtins.int, np.integer)) or divisor_override == 0):
         raise RuntimeError(f"{op}: divisor_override must be a non-zero integer, got {divisor_override!r}")
     x = _add_h(input) if nd == 1 else input
@@ -492,7 +492,8 @@ def _adaptive_avg_matrix(n, o):
 def _output_size_arg(output_size, spatial, nd, op):
     if isinstance(output_size, (list, tuple)):
         if len(output_size) != nd:
-            raise ValueError(f"{op}: output_size must be an int or a tuple of {nd} ints (None keeps a dim), got {output_size!r}")
+            raise RuntimeError(f"{op}: output_size must be an int or a tuple of {nd} ints (None keeps a dim), "
+                               f"got {output_size!r}")
         vals = tuple(n if o is None else o for o, n in zip(output_size, spatial))
     else:
         vals = (output_size,) * nd
@@ -700,10 +701,11 @@ def pad(input, pad, mode="constant", value=None):  # noqa: A002 - torch's name
         raise TypeError(f"{op}: pad must be a tuple of ints, got {type(pad).__name__}")
     amounts = _ntuple(tuple(pad), len(pad), "pad", op) if len(pad) else ()
     if len(amounts) % 2:
-        raise ValueError(f"{op}: padding length must be divisible by 2, got pad={tuple(pad)}")
+        raise RuntimeError(f"{op}: Padding length must be divisible by 2, got pad={tuple(pad)}")
     k = len(amounts) // 2
     if k > input.ndim:
-        raise ValueError(f"{op}: padding length too large: pad={tuple(pad)} pads {k} dims of a {input.ndim}-D input {tuple(input.shape)}")
+        raise RuntimeError(f"{op}: Padding length should be less than or equal to two times the input dimension: "
+                           f"pad={tuple(pad)} pads {k} dims of a {input.ndim}-D input {tuple(input.shape)}")
     # pairs for the padded dims in natural order (first padded dim first)
     pairs = tuple((amounts[2 * i], amounts[2 * i + 1]) for i in reversed(range(k)))
     shape = tuple(input.shape)
@@ -822,7 +824,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             raise ValueError(f"{op}: scale_factor shape must match input shape: input is {nd}-D spatial, scale_factor={scale_factor!r}")
         sf = tuple(builtins.float(s) for s in sf)
         if builtins.any(s <= 0 for s in sf):
-            raise ValueError(f"{op}: scale_factor must be positive, got {scale_factor!r}")
+            raise RuntimeError(f"{op}: Input and output sizes should be greater than 0: scale_factor must be positive, "
+                               f"got {scale_factor!r}")
         out = tuple(builtins.int(math.floor(n * s)) for n, s in zip(spatial, sf))
         if builtins.any(o <= 0 for o in out):
             raise ValueError(f"{op}: scale_factor {scale_factor!r} gives an empty output {out} for input {tuple(input.shape)}")

@@ -32,7 +32,8 @@ def _check_tensor(t, op):
 
 def _check_float(t, op):
     if t._data.dtype.kind not in "fV":
-        raise TypeError(f"{op}: expected a floating point tensor, got {t.dtype}")
+        raise NotImplementedError(f"{op}: not implemented for {t.dtype}: expected a floating point tensor, got "
+                                  f"{t.dtype}")
 
 
 def _fill(t, op, draw, generator):

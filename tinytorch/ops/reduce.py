@@ -326,7 +326,7 @@ def aminmax(input, *, dim=None, keepdim=False):
 def _arg_extreme(input, dim, keepdim, largest, op):
     _check_tensor(input, op)
     if input._data.size == 0:
-        raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0 "
+        raise IndexError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0 "
                            f"(input shape {tuple(input.shape)})")
     if dim is None:
         def fn(xp, x):

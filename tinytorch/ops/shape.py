@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import operator
 
 import numpy as np
 
@@ -33,10 +34,14 @@ TENSOR_METHODS = (
 def _shape_arg(shape, op):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    try:
-        return tuple(builtins.int(s) for s in shape)
-    except TypeError:
-        raise TypeError(f"{op}: shape must be ints, got {shape!r}") from None
+    out = []
+    for pos, s in enumerate(shape):
+        try:
+            out.append(operator.index(s))  # 2.5 is an error, not 2 (torch: TypeError)
+        except TypeError:
+            raise TypeError(f"{op}(): argument 'shape' must be a tuple of ints, but found element of type "
+                            f"{type(s).__name__} at pos {pos} (got {shape!r})") from None
+    return tuple(out)
 
 
 def _infer_shape(shape, numel, op, src):
@@ -236,6 +241,8 @@ class Stack(Function):
 
 def stack(tensors, dim=0):
     """Join same-shaped tensors along a new dimension."""
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"stack(): argument 'tensors' must be a tuple or list of Tensors, not {type(tensors).__name__}")
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -442,7 +449,7 @@ def cat(tensors, dim=0):
         raise TypeError(f"cat: expected a sequence of Tensors, got {type(tensors).__name__}")
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("cat: expected a non-empty list of Tensors")
+        raise ValueError("cat: expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"cat: expected a sequence of Tensors, got {type(t).__name__} at position {i}")

@@ -20,6 +20,21 @@ __all__ = [
 ]
 
 
+def _track_step_called(optimizer):
+    """Wrap this optimizer's ``step`` (the instance's, once) so schedulers can tell whether it ran yet."""
+    step = optimizer.step
+    if getattr(step, "_wrapped_by_lr_sched", False):
+        return
+    optimizer._opt_called = False
+
+    def wrapper(*args, **kwargs):
+        optimizer._opt_called = True
+        return step(*args, **kwargs)
+
+    wrapper._wrapped_by_lr_sched = True
+    optimizer.step = wrapper
+
+
 class LRScheduler:
     """Base class: keeps ``base_lrs`` (each group's ``initial_lr``), ``last_epoch`` and ``get_last_lr()``.
 
@@ -43,6 +58,7 @@ class LRScheduler:
                     )
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        _track_step_called(optimizer)
         self._initial_step()
 
     def _initial_step(self):
@@ -58,6 +74,12 @@ class LRScheduler:
 
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch (or jump to ``epoch``, deprecated in torch) and update the groups' ``lr``."""
+        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", True):
+            warnings.warn(
+                "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and later, you "
+                "should call them in the opposite order: `optimizer.step()` before `lr_scheduler.step()`. Failure to "
+                "do this will result in PyTorch skipping the first value of the learning rate schedule.",
+                UserWarning, stacklevel=2)
         self._step_count += 1
         if epoch is None:
             self.last_epoch += 1

@@ -117,7 +117,11 @@ def update_moments(state, g, beta1, beta2):
 def check_nonneg(value, what: str):
     """torch's hyper-parameter message: ``Invalid learning rate: -1``."""
     if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise ValueError(f"Tensor {what} must be 1-element, got shape {tuple(value.shape)}")
         value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"Invalid {what}: expected a number, got {type(value).__name__} {value!r}")
     if not 0.0 <= value:
         raise ValueError(f"Invalid {what}: {value}")
 

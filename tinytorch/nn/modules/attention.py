@@ -43,8 +43,9 @@ class MultiheadAttention(Module):
         if embed_dim <= 0 or num_heads <= 0:
             raise ValueError(f"embed_dim and num_heads must be greater than 0, got embed_dim={embed_dim} "
                              f"and num_heads={num_heads} instead")
-        if embed_dim % num_heads != 0:
-            raise ValueError(f"embed_dim must be divisible by num_heads (got {embed_dim} and {num_heads})")
+        if embed_dim % num_heads != 0:  # torch asserts: scripts see AssertionError
+            raise AssertionError(f"embed_dim must be divisible by num_heads (got embed_dim={embed_dim} and "
+                                 f"num_heads={num_heads})")
         if not 0.0 <= dropout <= 1.0:
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {dropout}")
         self.embed_dim = embed_dim
@@ -121,10 +122,15 @@ class MultiheadAttention(Module):
         elif not self.batch_first:
             query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
         n, tgt_len, e = tuple(query.shape)
+        # torch asserts both: scripts see AssertionError
         if e != self.embed_dim:
-            raise ValueError(f"MultiheadAttention: was expecting embedding dimension of {self.embed_dim}, but got {e}")
-        if tuple(key.shape)[:2] != tuple(value.shape)[:2]:
-            raise ValueError(f"MultiheadAttention: key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}")
+            raise AssertionError(f"MultiheadAttention: was expecting embedding dimension of {self.embed_dim}, but "
+                                 f"got {e}")
+        same = tuple(key.shape) == tuple(value.shape) if self._qkv_same_embed_dim else \
+            tuple(key.shape)[:2] == tuple(value.shape)[:2]
+        if not same:
+            raise AssertionError(f"MultiheadAttention: key shape {tuple(key.shape)} does not match value shape "
+                                 f"{tuple(value.shape)}")
         h, d = self.num_heads, self.head_dim
 
         q, k, v = self._projections(query, key, value)

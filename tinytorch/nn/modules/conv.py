@@ -31,11 +31,13 @@ class _ConvNd(Module):
         super().__init__()
         cls, n = type(self).__name__, self._n
         if groups <= 0:
-            raise ValueError("groups must be a positive integer")
+            raise ValueError(f"{cls}: groups must be a positive integer, got {groups}")
         if in_channels % groups != 0:
-            raise ValueError("in_channels must be divisible by groups")
+            raise ValueError(f"{cls}: in_channels must be divisible by groups (in_channels={in_channels}, "
+                             f"groups={groups})")
         if out_channels % groups != 0:
-            raise ValueError("out_channels must be divisible by groups")
+            raise ValueError(f"{cls}: out_channels must be divisible by groups (out_channels={out_channels}, "
+                             f"groups={groups})")
         if padding_mode not in _PADDING_MODES:
             raise ValueError(f"padding_mode must be one of {list(_PADDING_MODES)}, but got padding_mode='{padding_mode}'")
         self.in_channels = in_channels
@@ -45,9 +47,10 @@ class _ConvNd(Module):
         self.dilation = _ntuple(dilation, n, "dilation", cls)
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
-                raise ValueError(f"Invalid padding string {padding!r}, should be one of ['valid', 'same']")
+                raise ValueError(f"{cls}: Invalid padding string {padding!r}, should be one of ['valid', 'same']")
             if padding == "same" and any(s != 1 for s in self.stride):
-                raise ValueError("padding='same' is not supported for strided convolutions")
+                raise ValueError(f"{cls}: padding='same' is not supported for strided convolutions "
+                                 f"(stride={self.stride})")
             self.padding = padding
         else:
             self.padding = _ntuple(padding, n, "padding", cls)
@@ -161,8 +164,8 @@ class _ConvTransposeNd(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, device, dtype, output_padding=output_padding)
         for o, s, d in zip(self.output_padding, self.stride, self.dilation):
-            if o >= s and o >= d:
-                raise ValueError(
+            if o >= s and o >= d:  # torch finds this at the call, as a RuntimeError; we find it sooner
+                raise RuntimeError(
                     f"{type(self).__name__}: output padding must be smaller than either stride or dilation, "
                     f"got output_padding={self.output_padding}, stride={self.stride}, dilation={self.dilation}"
                 )

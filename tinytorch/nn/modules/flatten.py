@@ -32,9 +32,7 @@ class Unflatten(Module):
         self.unflattened_size = tuple(unflattened_size) if isinstance(unflattened_size, list) else unflattened_size
 
     def forward(self, input):
-        d = self.dim % input.dim()
-        shape = tuple(input.shape)
-        return input.reshape(shape[:d] + tuple(self.unflattened_size) + shape[d + 1:])
+        return input.unflatten(self.dim, tuple(self.unflattened_size))
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

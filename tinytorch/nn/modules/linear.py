@@ -13,9 +13,12 @@ __all__ = ["Identity", "Linear", "Bilinear", "LazyLinear"]
 
 
 def _check_positive(name, **values):
+    """Sizes are ints (torch: TypeError) and not negative (torch: RuntimeError from creating the weight)."""
     for k, v in values.items():
-        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-            raise ValueError(f"{name}: {k} must be a non-negative int, got {v!r}")
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise TypeError(f"{name}: {k} must be an int, got {type(v).__name__} {v!r}")
+        if v < 0:
+            raise RuntimeError(f"{name}: Trying to create tensor with negative dimension: {k}={v}")
 
 
 class Identity(Module):

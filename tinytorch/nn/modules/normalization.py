@@ -22,8 +22,12 @@ class _NormBase(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, device=None, dtype=None, *, bias: bool = True):
         super().__init__()
-        if not isinstance(num_features, int) or num_features <= 0:
-            raise ValueError(f"{type(self).__name__}: num_features must be a positive int, got {num_features!r}")
+        if not isinstance(num_features, int) or isinstance(num_features, bool):
+            raise TypeError(f"{type(self).__name__}: num_features must be an int, got "
+                            f"{type(num_features).__name__} {num_features!r}")
+        if num_features < 0:
+            raise RuntimeError(f"{type(self).__name__}: Trying to create tensor with negative dimension: "
+                               f"num_features={num_features}")
         if eps <= 0:
             raise ValueError(f"{type(self).__name__}: eps must be positive, got {eps}")
         self.num_features = num_features
@@ -187,7 +191,7 @@ class GroupNorm(Module):
                  device=None, dtype=None, *, bias: bool = True):
         super().__init__()
         if num_channels % num_groups != 0:
-            raise ValueError("num_channels must be divisible by num_groups")
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
         self.num_groups = num_groups
         self.num_channels = num_channels
         self.eps = eps

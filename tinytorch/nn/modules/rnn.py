@@ -56,11 +56,18 @@ class RNNBase(Module):
         super().__init__()
         if not isinstance(dropout, (int, float)) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
             raise ValueError("dropout should be a number in range [0, 1] representing the probability of an "
-                             "element being zeroed")
+                             f"element being zeroed, got {dropout!r}")
         if not isinstance(hidden_size, int) or hidden_size <= 0:
             raise ValueError(f"hidden_size must be an integer greater than zero, got {hidden_size!r}")
         if not isinstance(num_layers, int) or num_layers <= 0:
             raise ValueError(f"num_layers must be an integer greater than zero, got {num_layers!r}")
+        if not isinstance(input_size, int) or isinstance(input_size, bool) or input_size <= 0:
+            raise ValueError(f"input_size must be an integer greater than zero, got {input_size!r}")
+        if not isinstance(proj_size, int) or proj_size < 0:
+            raise ValueError(f"proj_size should be a positive integer or zero to disable projections, got {proj_size!r}")
+        if proj_size >= hidden_size:
+            raise ValueError(f"proj_size has to be smaller than hidden_size (proj_size={proj_size}, "
+                             f"hidden_size={hidden_size})")
         if proj_size != 0:
             raise NotImplementedError("tinytorch LSTM does not support proj_size > 0 yet")
         self.mode = mode

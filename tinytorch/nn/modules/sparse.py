@@ -24,11 +24,13 @@ class Embedding(Module):
         self.embedding_dim = embedding_dim
         if padding_idx is not None:
             if padding_idx > 0:
-                if padding_idx >= num_embeddings:
-                    raise ValueError("Padding_idx must be within num_embeddings")
+                if padding_idx >= num_embeddings:  # torch asserts: scripts see AssertionError
+                    raise AssertionError(f"Padding_idx must be within num_embeddings (num_embeddings="
+                                         f"{num_embeddings}, padding_idx={padding_idx})")
             elif padding_idx < 0:
                 if padding_idx < -num_embeddings:
-                    raise ValueError("Padding_idx must be within num_embeddings")
+                    raise AssertionError(f"Padding_idx must be within num_embeddings (num_embeddings="
+                                         f"{num_embeddings}, padding_idx={padding_idx})")
                 padding_idx = num_embeddings + padding_idx
         self.padding_idx = padding_idx
         self.max_norm = max_norm
@@ -77,7 +79,8 @@ class Embedding(Module):
                         sparse: bool = False) -> "Embedding":
         """An Embedding whose weight wraps ``embeddings`` (2-D); frozen unless ``freeze=False``."""
         if embeddings.dim() != 2:
-            raise ValueError("Embeddings parameter is expected to be 2-dimensional")
+            raise AssertionError(f"Embeddings parameter is expected to be 2-dimensional, got shape "
+                                 f"{tuple(embeddings.shape)}")  # torch asserts
         rows, cols = tuple(embeddings.shape)
         return cls(rows, cols, _weight=embeddings, _freeze=freeze, padding_idx=padding_idx, max_norm=max_norm,
                    norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
