@@ -116,13 +116,13 @@ def _describe(row):
     return s
 
 
-def agree(g: ProcessGroup, name: str, row, compare=slice(0, 5)):
+def agree(g: ProcessGroup, name: str, row, compare=slice(0, 5), timeout=None):
     """Raise the same RuntimeError on every rank when the ranks' fingerprints differ in ``compare``."""
     if not g.checks or g.size() == 1:
         return
     rows = np.empty((g.size(), row.size), dtype=np.int64)
     req = g.comm.Iallgather(row, rows)
-    Work(name, req.Test, None, _timeout(g), g.rank()).wait()
+    Work(name, req.Test, None, _timeout(g) if timeout is None else timeout, g.rank()).wait()
     ref = rows[0, compare]
     if all(np.array_equal(r[compare], ref) for r in rows[1:]):
         return
@@ -331,9 +331,10 @@ def barrier(group=None, async_op=False, device_ids=None, timeout=None):
     g = resolve(group)
     if g is None:
         return None
-    agree(g, "barrier", _fingerprint("barrier"))
+    limit = _timeout(g) if timeout is None else _seconds(timeout)
+    agree(g, "barrier", _fingerprint("barrier"), timeout=limit)
     eng = next(iter(g.engines.values()))
-    w = eng.barrier(_timeout(g) if timeout is None else _seconds(timeout), "barrier")
+    w = eng.barrier(limit, "barrier")
     return _finish(w, async_op)
 
 
