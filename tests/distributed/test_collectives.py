@@ -29,7 +29,7 @@ ERRORS = [
 
 def _passed(out: str) -> dict:
     got = {}
-    for rank, name in re.findall(r"rank (\d+) PASS (\w+?)(?=rank \d|[\s:]|$)", out)  # lines of 2 ranks can interleave:
+    for rank, name in re.findall(r"rank (\d+) PASS (\w+?)(?=rank \d|[\s:]|$)", out):  # lines can interleave
         got.setdefault(name, set()).add(int(rank))
     return got
 
