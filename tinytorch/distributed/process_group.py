@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import importlib.util
 import os
+import sys
 
 __all__ = ["Backend", "GroupMember", "group", "ProcessGroup", "is_available", "is_mpi_available",
            "is_gloo_available", "is_nccl_available", "is_backend_available", "is_initialized",
@@ -117,6 +118,24 @@ class ProcessGroup:
 class _World:
     default: ProcessGroup | None = None
     groups: list = []
+    excepthook = None  # the hook _abort_job replaced while a multi-rank group exists
+
+
+def _abort_job(exc_type, exc, tb):
+    """An uncaught exception on one rank ends the whole job (MPI_Abort) instead of leaving the others
+    blocked in their next collective -- what ``python -m mpi4py`` does, installed by init_process_group."""
+    import traceback
+
+    MPI = _mpi()
+    rank = MPI.COMM_WORLD.Get_rank()
+    text = "".join(traceback.format_exception(exc_type, exc, tb))
+    sys.stderr.write(f"[rank {rank}] {text}[rank {rank}] uncaught {exc_type.__name__}: aborting the job\n")
+    sys.stderr.flush()
+    if exc_type is SystemExit:
+        code = exc.code if isinstance(exc.code, int) else 1
+    else:
+        code = 1
+    MPI.COMM_WORLD.Abort(code or 1)
 
 
 def _mpi():
@@ -241,6 +260,9 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     _World.default = pg
     _World.groups = [pg]
     GroupMember.WORLD = pg
+    if size > 1 and _World.excepthook is None:
+        _World.excepthook = sys.excepthook
+        sys.excepthook = _abort_job
 
 
 def is_initialized() -> bool:
@@ -276,6 +298,8 @@ def destroy_process_group(group: ProcessGroup | None = None) -> None:
         _World.default = None
         _World.groups = []
         GroupMember.WORLD = None
+        if _World.excepthook is not None:
+            sys.excepthook, _World.excepthook = _World.excepthook, None
         return
     g = resolve(group)
     if g is None:

@@ -1,0 +1,21 @@
+"""DistributedDataParallel on 2 ranks through MPI: equal to single-process training on the full batch."""
+from __future__ import annotations
+
+import pytest
+
+from .launch import check, run_ranks
+from .test_collectives import _passed
+
+CHECKS = ["broadcast_at_construction", "ddp_equals_full_batch", "state_dict_prefix", "gradient_as_bucket_view",
+          "no_sync_accumulation", "find_unused_parameters", "unused_without_flag_names_them", "broadcast_buffers",
+          "mismatched_replicas"]
+
+
+@pytest.fixture(scope="module")
+def ddp_run():
+    return _passed(check(run_ranks("ddp.py", timeout=240)))
+
+
+@pytest.mark.parametrize("name", CHECKS)
+def test_ddp_on_2_ranks(ddp_run, name):
+    assert ddp_run.get(name) == {0, 1}, f"{name}: {ddp_run.get(name)}"
