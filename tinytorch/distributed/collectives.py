@@ -117,9 +117,11 @@ def _describe(row):
 
 
 def agree(g: ProcessGroup, name: str, row, compare=slice(0, 5), timeout=None):
-    """Raise the same RuntimeError on every rank when the ranks' fingerprints differ in ``compare``."""
+    """Raise the same RuntimeError on every rank when the ranks' fingerprints (``row``, or a function
+    making it) differ in ``compare``."""
     if not g.checks or g.size() == 1:
         return
+    row = row() if callable(row) else row  # built only when checking
     rows = np.empty((g.size(), row.size), dtype=np.int64)
     req = g.comm.Iallgather(row, rows)
     Work(name, req.Test, None, _timeout(g) if timeout is None else timeout, g.rank()).wait()
@@ -149,7 +151,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
         return None
     a = _tensor(tensor, "all_reduce")
     op = _redop(op, "all_reduce")
-    agree(g, "all_reduce", _fingerprint("all_reduce", tensor, op))
+    agree(g, "all_reduce", lambda: _fingerprint("all_reduce", tensor, op))
     eng = _engine(g, tensor, "all_reduce")
     _out(tensor, "all_reduce")
     return _finish(eng.allreduce(a, op, _timeout(g), "all_reduce"), async_op)
@@ -162,7 +164,7 @@ def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
         return None
     a = _tensor(tensor, "broadcast")
     root = _peer(g, src, group_src, "broadcast", "src")
-    agree(g, "broadcast", _fingerprint("broadcast", tensor, root=root))
+    agree(g, "broadcast", lambda: _fingerprint("broadcast", tensor, root=root))
     eng = _engine(g, tensor, "broadcast")
     _out(tensor, "broadcast")
     return _finish(eng.broadcast(a, root, _timeout(g), "broadcast"), async_op)
@@ -176,7 +178,7 @@ def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_
     a = _tensor(tensor, "reduce")
     op = _redop(op, "reduce")
     root = _peer(g, dst, group_dst, "reduce", "dst")
-    agree(g, "reduce", _fingerprint("reduce", tensor, op, root))
+    agree(g, "reduce", lambda: _fingerprint("reduce", tensor, op, root))
     eng = _engine(g, tensor, "reduce")
     if g.rank() == root:
         _out(tensor, "reduce")
@@ -198,7 +200,7 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
         if t.numel() != a.size or t._data.dtype != a.dtype:
             raise ValueError(f"all_gather: tensor_list[{i}] is {t._data.dtype} {tuple(t.shape)}, but the input is "
                              f"{a.dtype} {tuple(a.shape)}: each output must match the input")
-    agree(g, "all_gather", _fingerprint("all_gather", tensor))
+    agree(g, "all_gather", lambda: _fingerprint("all_gather", tensor))
     eng = _engine(g, tensor, "all_gather")
     xp = _xp(a)
     flat = xp.empty((n,) + a.shape, dtype=a.dtype)
@@ -220,7 +222,7 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     if o.size != n * a.size or o.dtype != a.dtype:
         raise ValueError(f"all_gather_into_tensor: output_tensor must hold world_size={n} times the input "
                          f"({a.dtype} {tuple(a.shape)}), got {o.dtype} {tuple(o.shape)}")
-    agree(g, "all_gather_into_tensor", _fingerprint("all_gather_into_tensor", input_tensor))
+    agree(g, "all_gather_into_tensor", lambda: _fingerprint("all_gather_into_tensor", input_tensor))
     eng = _engine(g, input_tensor, "all_gather_into_tensor")
     _out(output_tensor, "all_gather_into_tensor")
     return _finish(eng.allgather(a, o, _timeout(g), "all_gather_into_tensor"), async_op)
@@ -238,7 +240,7 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
     if a.size != n * o.size or o.dtype != a.dtype:
         raise ValueError(f"reduce_scatter_tensor: input must hold world_size={n} times the output "
                          f"({o.dtype} {tuple(o.shape)}), got {a.dtype} {tuple(a.shape)}")
-    agree(g, "reduce_scatter_tensor", _fingerprint("reduce_scatter_tensor", output, op))
+    agree(g, "reduce_scatter_tensor", lambda: _fingerprint("reduce_scatter_tensor", output, op))
     eng = _engine(g, input, "reduce_scatter_tensor")
     _out(output, "reduce_scatter_tensor", "output")
     return _finish(eng.reduce_scatter(a, o, op, _timeout(g), "reduce_scatter_tensor"), async_op)
@@ -256,7 +258,7 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group
         _check_list(gather_list, a, n, "gather", "gather_list")
     elif gather_list:
         raise ValueError("gather: Argument ``gather_list`` must NOT be specified on non-destination ranks.")
-    agree(g, "gather", _fingerprint("gather", tensor, root=root))
+    agree(g, "gather", lambda: _fingerprint("gather", tensor, root=root))
     eng = _engine(g, tensor, "gather")
     flat = _xp(a).empty((n,) + a.shape, dtype=a.dtype) if me == root else None
     w = eng.gather(a, flat, root, _timeout(g), "gather")
@@ -281,7 +283,7 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
         send = xp.stack([t._data.reshape(a.shape) for t in scatter_list])
     elif scatter_list:
         raise ValueError("scatter: Argument ``scatter_list`` must NOT be specified on non-source ranks.")
-    agree(g, "scatter", _fingerprint("scatter", tensor, root=root))
+    agree(g, "scatter", lambda: _fingerprint("scatter", tensor, root=root))
     eng = _engine(g, tensor, "scatter")
     _out(tensor, "scatter")
     return _finish(eng.scatter(send, a, root, _timeout(g), "scatter"), async_op)
@@ -332,7 +334,7 @@ def barrier(group=None, async_op=False, device_ids=None, timeout=None):
     if g is None:
         return None
     limit = _timeout(g) if timeout is None else _seconds(timeout)
-    agree(g, "barrier", _fingerprint("barrier"), timeout=limit)
+    agree(g, "barrier", lambda: _fingerprint("barrier"), timeout=limit)
     eng = next(iter(g.engines.values()))
     w = eng.barrier(limit, "barrier")
     return _finish(w, async_op)
@@ -403,8 +405,8 @@ def broadcast_object_list(object_list, src=None, group=None, device=None, group_
     root = _peer(g, src, group_src, "broadcast_object_list", "src")
     if not isinstance(object_list, list):
         raise TypeError(f"broadcast_object_list: object_list must be a list, got {type(object_list).__name__}")
-    agree(g, "broadcast_object_list", _fingerprint("broadcast_object_list", root=root, shape=(len(object_list),),
-                                                   dtype=np.dtype(object)))
+    agree(g, "broadcast_object_list", lambda: _fingerprint("broadcast_object_list", root=root,
+                                                           shape=(len(object_list),), dtype=np.dtype(object)))
     got = g.comm.bcast(object_list if g.rank() == root else None, root=root)
     object_list[:] = got
     return None
@@ -417,7 +419,7 @@ def all_gather_object(object_list, obj, group=None):
         return None
     if not isinstance(object_list, list) or len(object_list) != g.size():
         raise ValueError(f"all_gather_object: object_list must be a list of world_size={g.size()} entries")
-    agree(g, "all_gather_object", _fingerprint("all_gather_object"))
+    agree(g, "all_gather_object", lambda: _fingerprint("all_gather_object"))
     object_list[:] = g.comm.allgather(obj)
     return None
 
@@ -430,7 +432,7 @@ def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=
     root = _peer(g, dst, group_dst, "gather_object", "dst")
     if g.rank() == root and (not isinstance(object_gather_list, list) or len(object_gather_list) != g.size()):
         raise ValueError(f"gather_object: object_gather_list must be a list of world_size={g.size()} on dst")
-    agree(g, "gather_object", _fingerprint("gather_object", root=root))
+    agree(g, "gather_object", lambda: _fingerprint("gather_object", root=root))
     got = g.comm.gather(obj, root=root)
     if g.rank() == root:
         object_gather_list[:] = got
@@ -449,7 +451,7 @@ def scatter_object_list(scatter_object_output_list, scatter_object_input_list=No
     if g.rank() == root and (not isinstance(scatter_object_input_list, (list, tuple))
                              or len(scatter_object_input_list) != g.size()):
         raise ValueError(f"scatter_object_list: the input list must hold world_size={g.size()} objects on src")
-    agree(g, "scatter_object_list", _fingerprint("scatter_object_list", root=root))
+    agree(g, "scatter_object_list", lambda: _fingerprint("scatter_object_list", root=root))
     scatter_object_output_list[0] = g.comm.scatter(
         list(scatter_object_input_list) if g.rank() == root else None, root=root)
     return None
