@@ -6,7 +6,8 @@ import pytest
 from .launch import check, run_ranks
 from .test_collectives import _passed
 
-CHECKS = ["broadcast_at_construction", "ddp_equals_full_batch", "state_dict_prefix", "gradient_as_bucket_view",
+CHECKS = ["broadcast_at_construction", "ddp_equals_full_batch", "state_dict_prefix", "buckets_launched_during_backward",
+          "gradient_as_bucket_view",
           "no_sync_accumulation", "find_unused_parameters", "unused_without_flag_names_them", "broadcast_buffers",
           "mismatched_replicas"]
 

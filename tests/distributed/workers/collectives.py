@@ -55,6 +55,13 @@ for w in works:
 for k, x in enumerate(ts, 1):
     ok(f"async_all_reduce_{k}", x, every().sum(0) * k)
 
+# is_completed polls without blocking, and completing through it finishes the op (AVG's division)
+t = torch.tensor(base(r))
+w = dist.all_reduce(t, op=dist.ReduceOp.AVG, async_op=True)
+while not w.is_completed():
+    pass
+ok("async_is_completed_polling", t, every().mean(0))
+
 # broadcast from the last rank
 t = torch.tensor(base(r))
 dist.broadcast(t, src=n - 1)

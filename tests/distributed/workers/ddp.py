@@ -68,6 +68,20 @@ assert sorted(ddp.state_dict())[0].startswith("module.") and ddp.module is model
 assert set(ddp.state_dict()) == {"module." + k for k in model.state_dict()}
 passed("state_dict_prefix")
 
+# ---- 1b. buckets are launched during backward, before the first layer's gradient exists ---------
+m1b = mlp(seed=5)
+seen = []
+# registered before DDP's own hooks, so it runs first: at that moment the later layers' buckets must be
+# in flight already (the first layer's gradient is the last one backward produces)
+m1b[0].weight.register_post_accumulate_grad_hook(
+    lambda p: seen.append((d1b._next_bucket, d1b._buckets[0].work is not None, d1b._finished)))
+d1b = DDP(m1b, bucket_cap_mb=0.001)
+x, y = data(77 + r, 4)
+nn.functional.mse_loss(d1b(x), y).backward()
+assert len(seen) == 1 and seen[0][0] >= 1 and seen[0][1] and not seen[0][2], (seen, len(d1b._buckets))
+assert d1b._finished
+passed("buckets_launched_during_backward")
+
 # ---- 2. gradient_as_bucket_view gives the same gradients ---------------------------------------
 m2 = mlp(seed=7)
 d2 = DDP(m2, gradient_as_bucket_view=True)
