@@ -147,11 +147,15 @@ def _mpi():
     return MPI
 
 
+def _default_backend() -> str:
+    from .. import backend as _be
+    return "cpu:gloo,cuda:nccl" if _be.cuda_available() else "gloo"
+
+
 def _parse_backend(backend) -> dict:
     """``"gloo"`` -> {"cpu": "mpi", "cuda": "mpi"}; ``"cpu:gloo,cuda:nccl"`` -> per-device engines."""
     if backend is None:
-        from .. import backend as _be
-        backend = "cpu:gloo,cuda:nccl" if _be.cuda_available() else "gloo"
+        backend = _default_backend()
     if not isinstance(backend, str):
         raise TypeError(f"init_process_group: backend must be a string, got {type(backend).__name__}")
     name = backend.lower()
@@ -194,7 +198,7 @@ def _make_group(comm, ranks, backend_name, timeout, device_id=None):
         else:
             from ._nccl import NcclEngine
             engines[dev] = NcclEngine.create(comm, device_id)
-    return ProcessGroup(comm, ranks, str(backend_name or "gloo"), engines, timeout)
+    return ProcessGroup(comm, ranks, str(backend_name or _default_backend()).lower(), engines, timeout)
 
 
 def _check_timeout(timeout, fn):

@@ -173,13 +173,15 @@ class DistributedDataParallel(Module):
 
     # ---- forward ---------------------------------------------------------------------------------
     def forward(self, *inputs, **kwargs):
-        self._check_prior_reduction()
+        sync = is_grad_enabled() and self.require_backward_grad_sync
+        if sync:
+            self._check_prior_reduction()  # as torch: an evaluation under no_grad may follow a broken step
         if self.broadcast_buffers and self.require_forward_param_sync:
             bufs = list(self.module.buffers())
             if bufs:
                 self._sync(bufs)
         out = self.module(*inputs, **kwargs)
-        if is_grad_enabled() and self.require_backward_grad_sync:
+        if sync:
             self._prepare_for_backward(out)
         else:
             self._expect_hooks = False
