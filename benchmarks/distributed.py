@@ -11,8 +11,8 @@ Not a ``bench_*.py`` file (pytest does not collect it): it starts its own jobs t
 the engine itself (ours is built on the non-blocking one; MPICH picks different algorithms for the two). Bus
 bandwidth is NCCL-tests' definition, ``bytes * 2 (n - 1) / n / time``. The DDP part times one training
 step (forward, backward with the bucketed all-reduce, SGD) of an MLP with a fixed per-rank batch, so
-perfect scaling keeps the step time flat from 1 to N ranks (one BLAS thread per rank). Times are medians over repetitions of the
-slowest rank's time.
+perfect scaling keeps the step time flat from 1 to N ranks (one BLAS thread per rank). Times are medians
+over repetitions of the slowest rank's time.
 """
 from __future__ import annotations
 
@@ -44,7 +44,6 @@ def _median_max(comm, fn, reps):
 
 
 def worker(out_path: str, smoke: bool):
-    import numpy as np
     from mpi4py import MPI
 
     import tinytorch as torch
@@ -119,7 +118,8 @@ def report(results, smoke) -> str:
             bus = a["bytes"] * 2 * (n - 1) / n
             nb = a["mpi4py_nb"]
             lines.append(f"| {_size(a['bytes'])} | {a['mpi4py'] * 1e6:.1f} us | {nb * 1e6:.1f} us | "
-                         f"{a['tinytorch_nocheck'] * 1e6:.1f} us | {a['tinytorch'] * 1e6:.1f} us | {bus / nb / 1e9:.2f} / "
+                         f"{a['tinytorch_nocheck'] * 1e6:.1f} us | {a['tinytorch'] * 1e6:.1f} us | "
+                         f"{bus / nb / 1e9:.2f} / "
                          f"{bus / a['tinytorch_nocheck'] / 1e9:.2f} | {a['tinytorch_nocheck'] / nb:.2f}x / "
                          f"{a['tinytorch'] / nb:.2f}x |")
         lines.append("")

@@ -13,7 +13,6 @@ Each rank trains on its shard of every epoch; DDP averages the gradients, so the
 from __future__ import annotations
 
 import argparse
-import os
 
 import numpy as np
 

@@ -14,7 +14,8 @@ from .launch import check, run, run_ranks
 COLLECTIVES = [
     "all_reduce_SUM", "all_reduce_PRODUCT", "all_reduce_MIN", "all_reduce_MAX", "all_reduce_AVG",
     "all_reduce_int64", "all_reduce_float16", "all_reduce_float32_AVG", "all_reduce_bool",
-    "async_all_reduce_1", "async_all_reduce_2", "async_all_reduce_3", "async_is_completed_polling", "broadcast", "broadcast_async_int32",
+    "async_all_reduce_1", "async_all_reduce_2", "async_all_reduce_3", "async_is_completed_polling", "broadcast",
+    "broadcast_async_int32",
     "reduce", "all_gather", "all_gather_into_tensor", "all_gather_into_tensor_stacked", "reduce_scatter_tensor",
     "reduce_scatter_tensor_AVG", "gather", "scatter", "all_to_all_single", "all_to_all_single_uneven",
     "send_recv", "isend_irecv", "broadcast_object_list", "all_gather_object", "object_gather_scatter",

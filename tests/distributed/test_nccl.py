@@ -100,7 +100,8 @@ def test_cpu_tensor_on_nccl_is_refused():
         _engine()._check(np.zeros(2), "all_reduce")
 
 
-@pytest.mark.parametrize("name,engines", [("gloo", {"cpu": "mpi", "cuda": "mpi"}), ("MPI", {"cpu": "mpi", "cuda": "mpi"}),
+@pytest.mark.parametrize("name,engines", [("gloo", {"cpu": "mpi", "cuda": "mpi"}),
+                                          ("MPI", {"cpu": "mpi", "cuda": "mpi"}),
                                           ("nccl", {"cuda": "nccl"}),
                                           ("cpu:gloo,cuda:nccl", {"cpu": "mpi", "cuda": "nccl"})])
 def test_backend_strings(name, engines):

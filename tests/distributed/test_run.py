@@ -7,13 +7,14 @@ import pytest
 
 from tinytorch.distributed import run as launcher
 
-from .launch import ROOT, WORKERS, check, mpiexec, run
+from .launch import WORKERS, check, mpiexec, run
 
 ENV_SCRIPT = """
 import os, sys
 import tinytorch.distributed as dist
 assert dist.is_torchelastic_launched()
-want = {k: os.environ[k] for k in ("RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")}
+names = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
+want = {k: os.environ[k] for k in names}
 dist.init_process_group("gloo")
 assert int(want["RANK"]) == dist.get_rank() and int(want["WORLD_SIZE"]) == dist.get_world_size() == 2
 print("WORKER", want["RANK"], want["LOCAL_RANK"], want["WORLD_SIZE"], want["LOCAL_WORLD_SIZE"],
@@ -31,7 +32,7 @@ def test_launcher_sets_torchrun_variables(tmp_path):
     script = tmp_path / "train.py"
     script.write_text(ENV_SCRIPT)
     out = check(_launch("--nproc_per_node=2", "--master_port", "29511", script, "--lr", "0.1"))
-    lines = sorted(line for line in out.splitlines() if line.startswith("WORKER"))
+    lines = sorted(ln.strip() for ln in out.replace("WORKER", "\nWORKER").splitlines() if ln.startswith("WORKER"))
     assert lines == [f"WORKER {r} {r} 2 2 29511 ['--lr', '0.1'] __main__" for r in range(2)], out
 
 
@@ -74,3 +75,17 @@ def test_worker_reads_rank_from_the_mpi_launchers_variables(monkeypatch):
     monkeypatch.setenv("PMI_RANK", "2")
     monkeypatch.setenv("PMI_SIZE", "3")
     assert mpi_layout()[:2] == (2, 3)
+
+
+def test_unchanged_torch_script_under_the_alias_and_the_launcher():
+    out = check(_launch("--nproc_per_node=2", "-m", "tinytorch.alias", WORKERS / "torch_style.py"))
+    assert sorted(line.split(" ", 1)[1].strip() for line in out.replace("TORCHY", "\nTORCHY").splitlines()
+                  if line.startswith("TORCHY")) == ["0 True tinytorch", "1 True tinytorch"], out  # ranks interleave
+
+
+@pytest.mark.slow
+def test_the_same_script_is_valid_pytorch_under_torchrun():
+    pytest.importorskip("torch")
+    out = check(run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", WORKERS / "torch_style.py"],
+                    timeout=240))
+    assert out.count("True torch") == 2, out

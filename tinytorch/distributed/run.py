@@ -94,7 +94,7 @@ def build_command(args, nproc: int, mpiexec: str) -> list:
     cmd = [mpiexec, "-n", str(nproc), *args.mpiexec_args.split()]
     if args.no_python:
         return cmd + [args.training_script, *args.training_script_args]
-    worker = [sys.executable, "-u", "-m", "tinytorch.distributed._worker"]
+    worker = [sys.executable, "-m", "tinytorch.distributed._worker"]
     if args.module:
         worker.append("-m")
     return cmd + worker + [args.training_script, *args.training_script_args]
