@@ -18,7 +18,7 @@ COLLECTIVES = [
     "broadcast_async_int32",
     "reduce", "all_gather", "all_gather_into_tensor", "all_gather_into_tensor_stacked", "reduce_scatter_tensor",
     "reduce_scatter_tensor_AVG", "gather", "scatter", "all_to_all_single", "all_to_all_single_uneven",
-    "send_recv", "isend_irecv", "broadcast_object_list", "all_gather_object", "object_gather_scatter",
+    "send_recv", "isend_irecv", "batch_isend_irecv", "all_reduce_BOR", "all_reduce_BXOR", "broadcast_object_list", "all_gather_object", "object_gather_scatter",
     "new_group_broadcast_global_src", "new_group_broadcast_group_src", "teardown",
 ]
 ERRORS = [
@@ -83,7 +83,7 @@ def test_unsupported_backend_is_named(backend, match):
 
 
 def test_reduce_op_and_backend_names():
-    assert {op.name for op in dist.ReduceOp} == {"SUM", "PRODUCT", "MIN", "MAX", "AVG"}
+    assert {op.name for op in dist.ReduceOp} == {"SUM", "PRODUCT", "MIN", "MAX", "AVG", "BAND", "BOR", "BXOR"}
     assert dist.Backend("GLOO") == dist.Backend.GLOO == "gloo"
     assert issubclass(dist.DistBackendError, dist.DistError) and issubclass(dist.DistError, RuntimeError)
 

@@ -29,3 +29,16 @@ def test_distributed_sampler_reads_rank_and_world_size_from_the_group():
     from .test_collectives import _passed as _p
     cp = _run("sampler.py", timeout=120)
     assert cp.returncode == 0 and _p(cp.stdout).get("sampler_from_group") == {0, 1}, cp.stderr
+
+
+def test_ddp_constructor_arguments_are_checked_before_anything_else():
+    import tinytorch as torch
+    from tinytorch.nn.parallel import DistributedDataParallel as DDP
+
+    lin = torch.nn.Linear(2, 1)
+    with pytest.raises(TypeError, match=r"unexpected keyword arguments \['bogus'\]"):
+        DDP(lin, bogus=1)
+    with pytest.raises(NotImplementedError, match="mixed_precision"):
+        DDP(lin, mixed_precision=object())
+    with pytest.raises(TypeError, match="expected an nn.Module"):
+        DDP(lambda x: x)

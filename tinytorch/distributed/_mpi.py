@@ -23,6 +23,13 @@ def _mpi():
 
 def _mpi_op(op: ReduceOp, dtype: np.dtype, name: str):
     MPI = _mpi()
+    bitwise = {ReduceOp.BAND: MPI.BAND, ReduceOp.BOR: MPI.BOR, ReduceOp.BXOR: MPI.BXOR}
+    if op in bitwise:
+        if dtype.kind not in "iub":
+            raise TypeError(f"{name}: {op!r} needs an integer or bool tensor, got {dtype}")
+        if dtype == np.bool_:
+            return {ReduceOp.BAND: MPI.LAND, ReduceOp.BOR: MPI.LOR, ReduceOp.BXOR: MPI.LXOR}[op]
+        return bitwise[op]
     if dtype == np.bool_:
         return MPI.LOR if op in (ReduceOp.SUM, ReduceOp.MAX) else MPI.LAND
     if dtype.kind == "c" and op in (ReduceOp.MIN, ReduceOp.MAX):

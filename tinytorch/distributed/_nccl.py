@@ -69,6 +69,8 @@ class NcclEngine:
     def _typed(self, a, op, name):
         """(array to reduce, NCCL dtype, NCCL op, post-scale): complex as float pairs, bool as uint8."""
         dt = a.dtype
+        if op not in _OPS:
+            raise TypeError(f"{name}: {op!r} is not supported by NCCL")
         if dt == np.bool_:
             a = a.view(np.uint8)
             op = ReduceOp.MAX if op in (ReduceOp.SUM, ReduceOp.MAX) else ReduceOp.MIN

@@ -17,7 +17,8 @@ from .reduce_op import ReduceOp
 from .work import Work, done_work
 
 __all__ = ["all_reduce", "broadcast", "reduce", "all_gather", "all_gather_into_tensor", "reduce_scatter_tensor",
-           "gather", "scatter", "all_to_all_single", "send", "recv", "isend", "irecv", "barrier",
+           "gather", "scatter", "all_to_all_single", "send", "recv", "isend", "irecv", "P2POp", "batch_isend_irecv",
+           "barrier",
            "monitored_barrier", "broadcast_object_list", "all_gather_object", "gather_object",
            "scatter_object_list"]
 
@@ -57,7 +58,7 @@ def _redop(op, name):
         except KeyError:
             pass
     if not isinstance(op, ReduceOp):
-        raise ValueError(f"{name}: op must be a ReduceOp (SUM, AVG, MIN, MAX, PRODUCT), got {op!r}")
+        raise ValueError(f"{name}: op must be a ReduceOp (SUM, AVG, MIN, MAX, PRODUCT, BAND, BOR, BXOR), got {op!r}")
     return op
 
 
@@ -373,6 +374,23 @@ def irecv(tensor, src=None, group=None, tag=0, group_src=None) -> Work:
     eng = _engine(g, tensor, "recv")
     _out(tensor, "recv")
     return eng.recv(a, peer, int(tag), _timeout(g), "recv")
+
+
+class P2POp:
+    """One point-to-point operation for ``batch_isend_irecv``: ``P2POp(dist.isend, tensor, peer)``."""
+
+    def __init__(self, op, tensor, peer=None, group=None, tag=0, group_peer=None):
+        if op not in (isend, irecv):
+            raise ValueError(f"P2POp: op must be dist.isend or dist.irecv, got {op!r}")
+        self.op, self.tensor, self.peer, self.group, self.tag, self.group_peer = op, tensor, peer, group, tag, group_peer
+
+
+def batch_isend_irecv(p2p_op_list) -> list:
+    """Start every ``P2POp`` of the list (all at once, so pairs of sends and receives cannot deadlock);
+    returns their Works."""
+    if not isinstance(p2p_op_list, (list, tuple)) or not all(isinstance(p, P2POp) for p in p2p_op_list):
+        raise TypeError("batch_isend_irecv: expected a list of P2POp")
+    return [p.op(p.tensor, p.peer, p.group, p.tag, p.group_peer) for p in p2p_op_list]
 
 
 def recv(tensor, src=None, group=None, tag=0, group_src=None) -> int:

@@ -14,7 +14,7 @@ import sys
 __all__ = ["Backend", "GroupMember", "group", "ProcessGroup", "is_available", "is_mpi_available",
            "is_gloo_available", "is_nccl_available", "is_backend_available", "is_initialized",
            "is_torchelastic_launched", "init_process_group", "destroy_process_group", "new_group",
-           "get_rank", "get_world_size", "get_backend", "get_global_rank", "get_group_rank",
+           "get_rank", "get_world_size", "get_backend", "get_global_rank", "get_group_rank", "get_node_local_rank",
            "get_process_group_ranks", "default_pg_timeout"]
 
 default_pg_timeout = datetime.timedelta(minutes=30)  # torch's default for CPU backends
@@ -375,6 +375,17 @@ def get_process_group_ranks(group: ProcessGroup | None) -> list:
     if g is None:
         raise ValueError("get_process_group_ranks: this process is not a member of the group")
     return list(g.ranks)
+
+
+def get_node_local_rank(fallback_rank: int | None = None) -> int:
+    """This process's rank on its node: ``LOCAL_RANK`` (set by the launcher), else ``fallback_rank``."""
+    v = os.environ.get("LOCAL_RANK")
+    if v is not None:
+        return int(v)
+    if fallback_rank is not None:
+        return int(fallback_rank)
+    raise RuntimeError("LOCAL_RANK is not set: start the job with python -m tinytorch.distributed.run, or pass "
+                       "fallback_rank")
 
 
 def get_global_rank(group: ProcessGroup | None, group_rank: int) -> int:

@@ -46,6 +46,13 @@ t = torch.tensor(np.array([r == 0, False, True]))
 dist.all_reduce(t, op=dist.ReduceOp.MAX)
 ok("all_reduce_bool", t, np.array([True, False, True]))
 
+t = torch.tensor(np.array([0b1100 | r, 0b1010, r], dtype=np.int32))
+dist.all_reduce(t, op=dist.ReduceOp.BOR)
+ok("all_reduce_BOR", t, np.bitwise_or.reduce(np.array([[0b1100 | k, 0b1010, k] for k in range(n)], np.int32)))
+t = torch.tensor(np.array([0b1100 | r, 0b1010, r], dtype=np.int32))
+dist.all_reduce(t, op=dist.ReduceOp.BXOR)
+ok("all_reduce_BXOR", t, np.bitwise_xor.reduce(np.array([[0b1100 | k, 0b1010, k] for k in range(n)], np.int32)))
+
 # async handles: several in flight at once
 ts = [torch.tensor(base(r) * k) for k in range(1, 4)]
 works = [dist.all_reduce(x, async_op=True) for x in ts]
@@ -135,6 +142,14 @@ reqs = [dist.isend(torch.tensor(base(r, np.int64, (3,))), dst=nxt, tag=7), dist.
 for w in reqs:
     w.wait()
 ok("isend_irecv", t, base(prv, np.int64, (3,)))
+
+# batch_isend_irecv: both directions at once
+t = torch.zeros(2, dtype=torch.float64)
+works = dist.batch_isend_irecv([dist.P2POp(dist.isend, torch.tensor(base(r, shape=(2,))), nxt),
+                                dist.P2POp(dist.irecv, t, prv)])
+for w in works:
+    w.wait()
+ok("batch_isend_irecv", t, base(prv, shape=(2,)))
 
 # objects
 objs = [{"rank": r}, "x" * r, None] if r == 0 else [None, None, None]

@@ -24,6 +24,9 @@ from ..modules import Module
 __all__ = ["DistributedDataParallel"]
 
 _FIRST_BUCKET_BYTES = 1024 * 1024  # torch's dist._DEFAULT_FIRST_BUCKET_BYTES
+# torch's other constructor arguments: accepted; those that would change the result raise when set
+_ACCEPTED = {"mixed_precision", "device_mesh", "delay_all_reduce_named_params", "param_to_hook_all_reduce",
+             "bucket_cap_mb_list", "skip_all_reduce_unused_params", "batched_grad_copy", "forward_sync_buffers"}
 
 
 class _Bucket:
@@ -64,6 +67,13 @@ class DistributedDataParallel(Module):
                  gradient_as_bucket_view: bool = False, static_graph: bool = False, **kwargs):
         if not isinstance(module, Module):
             raise TypeError(f"DistributedDataParallel: expected an nn.Module, got {type(module).__name__}")
+        unknown = set(kwargs) - _ACCEPTED
+        if unknown:
+            raise TypeError(f"DistributedDataParallel got unexpected keyword arguments {sorted(unknown)}")
+        unsupported = [k for k in ("mixed_precision", "device_mesh", "delay_all_reduce_named_params",
+                                   "param_to_hook_all_reduce", "bucket_cap_mb_list") if kwargs.get(k) is not None]
+        if unsupported:
+            raise NotImplementedError(f"DistributedDataParallel: {unsupported} are not supported by tinytorch")
         pg = _pg.resolve(process_group)  # ValueError before init_process_group, as torch
         if pg is None:
             raise ValueError("DistributedDataParallel: this rank is not a member of process_group")
