@@ -1,7 +1,10 @@
 """The torchrun-like launcher: torchrun's variables, exit codes, a failing rank ending the job."""
 from __future__ import annotations
 
+import os
 import sys
+import time
+import uuid
 
 import pytest
 
@@ -43,6 +46,29 @@ def test_failing_rank_ends_the_job_with_its_code_and_rank(mode, code, message):
     assert cp.returncode == code, (cp.returncode, cp.stderr)
     assert f"worker rank 1 (local_rank 1) failed with exit code {code}: {message}" in cp.stderr, cp.stderr
     assert "UNREACHABLE" not in cp.stdout
+
+
+def _processes_with(token: str) -> list:
+    found = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/cmdline", "rb") as f:
+                    if token.encode() in f.read():
+                        found.append(int(d))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_killed_rank_ends_the_job_and_leaves_no_process():
+    token = f"tt-kill-{uuid.uuid4().hex}"
+    cp = _launch("--nproc_per_node=2", WORKERS / "crash.py", "kill", token, timeout=90)
+    assert cp.returncode != 0 and "a worker was killed or failed before it could report" in cp.stderr, cp.stderr
+    assert "UNREACHABLE" not in cp.stdout
+    time.sleep(0.5)
+    assert _processes_with(token) == []
 
 
 def test_plain_mpiexec_uncaught_exception_aborts_the_job():
