@@ -377,11 +377,11 @@ def test_distributed_and_parallel_wrappers():
     import tinytorch.distributed as dist
     from tinytorch.nn.parallel import DataParallel, DistributedDataParallel
 
-    assert dist.is_available() is False and dist.is_initialized() is False
+    assert dist.is_initialized() is False  # tests/distributed/ runs real process groups under mpiexec
     with pytest.raises(ValueError, match="init_process_group"):
         dist.get_rank()
-    with pytest.raises(RuntimeError, match="no distributed backend"):
-        dist.init_process_group("nccl")
+    with pytest.raises(ValueError, match="unsupported backend"):
+        dist.init_process_group("bogus")
     lin = tinytorch.nn.Linear(2, 1)
     dp = tinytorch.nn.DataParallel(lin)
     assert isinstance(dp, DataParallel) and dp.module is lin

@@ -1,13 +1,13 @@
-"""``tinytorch.nn.parallel``: the data-parallel wrappers, usable on a single device.
+"""``tinytorch.nn.parallel``: the data-parallel wrappers.
 
 ``DataParallel`` runs its module directly (tinytorch drives one device per process), keeping torch's
-``module.`` prefix in state dicts. ``DistributedDataParallel`` needs an initialized process group, which
-tinytorch never has, so it raises a clear error: guard it with ``torch.distributed.is_initialized()``.
+``module.`` prefix in state dicts. ``DistributedDataParallel`` (in ``distributed.py``) averages gradients
+across the ranks of an initialized process group (see ``tinytorch.distributed``).
 """
 from __future__ import annotations
 
 from ..modules import Module
-from ... import distributed as _dist
+from .distributed import DistributedDataParallel
 
 __all__ = ["DataParallel", "DistributedDataParallel"]
 
@@ -26,22 +26,6 @@ class DataParallel(Module):
         self.device_ids = list(device_ids) if device_ids is not None else []
         self.output_device = output_device
         self.dim = dim
-
-    def forward(self, *inputs, **kwargs):
-        return self.module(*inputs, **kwargs)
-
-
-class DistributedDataParallel(Module):
-    """``DistributedDataParallel(module, ...)``: raises unless a process group is initialized (never, here)."""
-
-    def __init__(self, module: Module, device_ids=None, output_device=None, dim: int = 0,
-                 broadcast_buffers: bool = True, process_group=None, bucket_cap_mb=None,
-                 find_unused_parameters: bool = False, **kwargs):
-        if not _dist.is_initialized():
-            raise ValueError("DistributedDataParallel: the default process group has not been initialized "
-                             "(tinytorch has no distributed backend; use the module directly or DataParallel)")
-        super().__init__()
-        self.module = module
 
     def forward(self, *inputs, **kwargs):
         return self.module(*inputs, **kwargs)
