@@ -238,15 +238,15 @@ def dispatch(cls, args, kwargs):
     return _run(names, device, cls.apply, args, kwargs)
 
 
-def autocast_op(name: str):
-    """Declare that a public function composed of several ops is torch's op ``name`` under autocast.
+def autocast_op(*names: str):
+    """Declare that a public function composed of several ops is torch's op ``names[0]`` under autocast.
+
+    More names: torch's other spellings of the op (the first one a device's lists know wins).
 
     Inside an autocast region the function's inputs are cast as ``name``'s policy says and its body runs
     with autocast off (torch casts at the op's surface, not inside it); an op in no list just runs its
     body with autocast off, as torch's own kernel would.
     """
-    names = (name,)
-
     def decorate(fn):
         @functools.wraps(fn)
         def autocast_wrapper(*args, **kwargs):

@@ -48,8 +48,8 @@ _CPU_FP32 = frozenset("""
     linalg_householder_product linalg_tensorinv linalg_tensorsolve fake_quantize_per_tensor_affine geqrf
     _lu_with_info qr svd triangular_solve fractional_max_pool2d fractional_max_pool3d adaptive_max_pool3d
     multilabel_margin_loss_forward linalg_qr linalg_cholesky_ex linalg_svd linalg_eig linalg_eigh linalg_lstsq
-    linalg_inv_ex
-""".split())
+    linalg_inv_ex smooth_l1_loss
+""".split())  # smooth_l1_loss: torch's CPU autocast casts it to float32 (checked against torch 2.13); the page omits it
 _CPU_PROMOTE = frozenset("cat stack index_copy".split())
 
 LOWER = {"cuda": _CUDA_LOWER, "cpu": _CPU_LOWER}

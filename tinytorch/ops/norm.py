@@ -20,6 +20,7 @@ from ._common import check_float, wrap_dim
 from .elementwise import add, mul, div, sub
 from .registry import OpInfo, SampleInput, Const, register, randn, positive
 from .. import ops  # the package namespace: ops of other families are looked up at call time
+from ..amp.autocast_mode import autocast_op
 
 __all__ = [
     "batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "local_response_norm",
@@ -232,6 +233,7 @@ def _check_param_shape(t, name, shape, op):
         raise RuntimeError(f"{op}: expected {name} of shape {list(shape)}, got {list(t.shape)}")
 
 
+@autocast_op("layer_norm")
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-05):
     """Normalize over the trailing ``normalized_shape`` dims; ``weight``/``bias`` have that shape."""
     op = "layer_norm"
@@ -244,6 +246,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     return Standardize.apply(input, weight, bias, axes, float(eps))
 
 
+@autocast_op("group_norm")
 def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-05):
     """Split the C channels of (N, C, *) input into ``num_groups`` groups and normalize each group per sample."""
     op = "group_norm"
@@ -322,6 +325,7 @@ def _vector_norm(x, p, dim, keepdim):
     return ops.pow(ops.sum(ops.pow(ops.abs(x), p), dim, keepdim=keepdim), 1.0 / p)
 
 
+@autocast_op("normalize")
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None):
     """``input / max(||input||_p, eps)`` along ``dim``."""
     op = "normalize"
@@ -335,6 +339,7 @@ def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None)
     return res
 
 
+@autocast_op("cosine_similarity")
 def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
     """Cosine of the angle between x1 and x2 (broadcast) along ``dim``; each norm is clamped to ``eps``."""
     op = "cosine_similarity"
