@@ -19,6 +19,13 @@ from .tensor import Tensor
 from .amp import autocast  # noqa: F401 - torch.autocast
 from . import amp  # noqa: F401 - torch.amp
 from .cuda import amp as _cuda_amp  # noqa: F401 - binds tinytorch.cuda.amp like torch.cuda.amp
+from . import cpu  # noqa: F401 - torch.cpu (and its deprecated cpu.amp)
+from .amp.autocast_mode import (  # noqa: F401 - torch.is_autocast_enabled & co
+    is_autocast_enabled, set_autocast_enabled, get_autocast_dtype, set_autocast_dtype, is_autocast_cache_enabled,
+    set_autocast_cache_enabled, clear_autocast_cache, autocast_increment_nesting, autocast_decrement_nesting,
+    get_autocast_gpu_dtype, get_autocast_cpu_dtype, is_autocast_cpu_enabled, set_autocast_cpu_enabled,
+    set_autocast_gpu_dtype, set_autocast_cpu_dtype,
+)
 from . import distributed  # noqa: F401 - torch.distributed
 from . import version  # noqa: F401 - torch.version
 from . import _format
@@ -30,6 +37,10 @@ __all__ = [
     "set_float32_matmul_precision", "get_float32_matmul_precision", "set_num_threads", "get_num_threads",
     "set_num_interop_threads", "get_num_interop_threads", "set_printoptions", "use_deterministic_algorithms",
     "are_deterministic_algorithms_enabled", "is_deterministic_algorithms_warn_only_enabled", "version",
+    "cpu", "is_autocast_enabled", "set_autocast_enabled", "get_autocast_dtype", "set_autocast_dtype",
+    "is_autocast_cache_enabled", "set_autocast_cache_enabled", "clear_autocast_cache", "autocast_increment_nesting",
+    "autocast_decrement_nesting", "get_autocast_gpu_dtype", "get_autocast_cpu_dtype", "is_autocast_cpu_enabled",
+    "set_autocast_cpu_enabled", "set_autocast_gpu_dtype", "set_autocast_cpu_dtype",
 ]
 
 
