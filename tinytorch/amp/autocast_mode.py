@@ -238,22 +238,28 @@ def dispatch(cls, args, kwargs):
     return _run(names, device, cls.apply, args, kwargs)
 
 
-def autocast_op(*names: str):
+def autocast_op(*names: str, select=None):
     """Declare that a public function composed of several ops is torch's op ``names[0]`` under autocast.
 
-    More names: torch's other spellings of the op (the first one a device's lists know wins).
+    More names: torch's other spellings of the op (the first one a device's lists know wins). ``select``:
+    for a function that is one of several torch ops depending on its arguments (``F.pad``'s mode), a
+    callable taking the call's arguments and returning the names (``()``: a native op in no list; ``None``:
+    a composite in torch for these arguments, whose inner ops autocast one by one).
 
-    Inside an autocast region the function's inputs are cast as ``name``'s policy says and its body runs
+    Inside an autocast region the function's inputs are cast as the op's policy says and its body runs
     with autocast off (torch casts at the op's surface, not inside it); an op in no list just runs its
     body with autocast off, as torch's own kernel would.
     """
+
     def decorate(fn):
         @functools.wraps(fn)
         def autocast_wrapper(*args, **kwargs):
             if _local.on:
                 device = _device_type(args, kwargs)
                 if device is not None and _local.enabled[device]:
-                    return _run(names, device, fn, args, kwargs)
+                    which = names if select is None else select(*args, **kwargs)
+                    if which is not None:  # None: this call is a composite in torch too; its inner ops autocast
+                        return _run(which, device, fn, args, kwargs)
             return fn(*args, **kwargs)
 
         return autocast_wrapper

@@ -64,7 +64,6 @@ REFUSE = {"cuda": frozenset({"binary_cross_entropy"}), "cpu": frozenset()}
 FUNCTION_OPS: dict[str, tuple[str, ...]] = {
     "tinytorch.ops.linalg.MatMul": ("matmul",),
     "tinytorch.ops.linalg.Linear": ("linear",),
-    "tinytorch.ops.linalg.Einsum": ("bmm",),  # torch's einsum contracts through bmm
     "tinytorch.ops.conv.Conv2d": ("conv2d",),
     "tinytorch.ops.conv.ConvTranspose2d": ("conv_transpose2d",),
     "tinytorch.nn.fusion.LinearAct": ("linear",),

@@ -320,6 +320,20 @@ def _parse_einsum(equation, operands):
     return specs, out_spec, ell
 
 
+def _einsum_op(equation, *operands):
+    """torch's einsum contracts operand pairs through bmm; one operand, or nothing summed, stays elementwise."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = operands[0]
+    if not isinstance(equation, str) or len(operands) < 2:
+        return None
+    lhs, _, rhs = equation.replace(" ", "").partition("->")
+    letters = set(lhs.replace(",", "").replace(".", ""))
+    if not _:
+        rhs = "".join(c for c in letters if lhs.count(c) == 1)
+    return ("bmm",) if letters - set(rhs) else None
+
+
+@autocast_op(select=_einsum_op)
 def einsum(equation, *operands):
     """Einstein summation (``'bij,bjk->bik'``, ``'ii->i'``, ``'...ij->...ji'``); operands may be a list."""
     from .shape import expand
@@ -458,6 +472,7 @@ class Linear(Function):
         return gx, gw, gb
 
 
+@autocast_op("linear")
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias``: input (*, in_features), weight (out_features, in_features), bias (out_features,)."""
     if weight._data.ndim not in (1, 2):

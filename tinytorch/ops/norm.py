@@ -52,6 +52,8 @@ class Standardize(Function):
     def forward(ctx, x, weight, bias, axes, eps, stats=None):
         xp = ctx.xp
         a = x._data
+        if a.dtype.itemsize == 2 and a.dtype.kind in "fV":  # float16/bfloat16: statistics in float32, one rounding
+            a = a.astype(np.float32)
         if stats is None:
             mean = a.mean(axis=axes, keepdims=True)
             xc = a - mean
@@ -68,7 +70,7 @@ class Standardize(Function):
         ctx.axes, ctx.eps = axes, eps
         ctx.mean, ctx.invstd = mean, invstd
         ctx.save_for_backward(x, weight)
-        return y.astype(a.dtype, copy=False)
+        return y.astype(x._data.dtype, copy=False)
 
     @staticmethod
     def backward_arrays(ctx, grad):
@@ -282,6 +284,8 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     return y if weight is None else mul(y, weight)
 
 
+# torch pools 4-D and larger inputs through avg_pool3d, which CPU autocast runs in float32
+@autocast_op(select=lambda input, *a, **k: None if input.ndim == 3 else ("avg_pool3d",))
 def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
     """``x / (k + alpha / size * sum of x^2 over ``size`` neighbouring channels) ** beta`` for (N, C, *) input."""
     op = "local_response_norm"

@@ -691,6 +691,13 @@ def _pad_index(n, lo, hi, mode):
     return j % n  # circular
 
 
+def _pad_op(input, pad, mode="constant", value=None):
+    """torch's op behind ``F.pad``: reflection_pad2d, replication_pad1d ... (constant_pad_nd has no policy)."""
+    kind = {"reflect": "reflection_pad", "replicate": "replication_pad"}.get(mode)
+    return (f"{kind}{len(pad) // 2}d",) if kind and isinstance(pad, (tuple, list)) else ()
+
+
+@autocast_op(select=_pad_op)
 def pad(input, pad, mode="constant", value=None):  # noqa: A002 - torch's name
     """Pad the last ``len(pad) // 2`` dims; ``pad = (left, right, top, bottom, ...)`` from the last dim backwards.
 
