@@ -1,5 +1,6 @@
 """Legacy and environment names PyTorch scripts still use: ``FloatTensor``, ``finfo``/``iinfo``, ``compile``,
-``autocast``, thread and matmul-precision switches.
+thread and matmul-precision switches; and the top-level names of :mod:`tinytorch.amp` (``autocast``,
+``is_autocast_enabled`` ...), which is real mixed precision, not a no-op.
 
 Everything here is either a thin constructor over the modern API or a documented no-op, so a script that
 touches it runs unchanged; none of it changes numerics except where stated.
