@@ -274,3 +274,21 @@ def test_custom_fwd_casts_inputs_and_runs_without_autocast():
     assert z.grad_fn.bwd_autocast
     with pytest.raises(ValueError, match="device_type"):
         tinytorch.amp.custom_fwd(device_type=1)
+
+
+def test_cuda_lists_drive_the_same_dispatch(monkeypatch):
+    """No GPU here: pretend the tensors are CUDA tensors to check that the CUDA lists (not the CPU ones) apply.
+    The full CUDA float16 table runs through the CuPy stand-in elsewhere."""
+    monkeypatch.setattr(autocast_mode, "_device_type", lambda args, kwargs: "cuda")
+    x, w = _w(4, 3), _w(5, 3, seed=1)
+    h = x.to(f16)
+    tinytorch.set_autocast_enabled("cuda", True)
+    try:
+        assert F.linear(x, w).dtype is f16  # lower: float16 by default on CUDA
+        for y in (tinytorch.softmax(h, -1), F.layer_norm(h, (3,)), h.exp(), h.sum(), h.pow(2), h.log_softmax(0),
+                  F.mse_loss(h, h.detach())):
+            assert y.dtype is f32, y.grad_fn  # CUDA's float32 list
+        assert tinytorch.cat([h, h]).dtype is f16  # cat is not on CUDA's promote list: natively promoted
+        assert (h + 1).dtype is f16
+    finally:
+        tinytorch.set_autocast_enabled("cuda", False)

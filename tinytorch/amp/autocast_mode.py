@@ -332,6 +332,8 @@ def _cached(t, npd, make):
 
 
 def _run(names, device, call, args, kwargs):
+    if Tensor is None:
+        _bind()
     kind = _policy.category(names, device)
     low = _local.dtype[device].np
     emulate = False
