@@ -146,6 +146,14 @@ def _affine_eval(input, mean, var, weight_b, bias_b, eps):
     return y
 
 
+def _in_input_dtype(y, input):
+    """torch's norms return a float16/bfloat16 input's dtype even with float32 weights (mixed precision)."""
+    d = input._data.dtype
+    if d.itemsize == 2 and d.kind in "fV" and y._data.dtype != d:
+        return ops.to_dtype(y, d)
+    return y
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-05):
     """Normalize each channel of (N, C), (N, C, L) or (N, C, H, W) input over the batch (and spatial dims).
@@ -167,11 +175,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if not training:
         if running_mean is None or running_var is None:
             raise RuntimeError(f"{op}: running_mean and running_var must be defined in evaluation mode")
-        return _affine_eval(input, running_mean._data.reshape(bshape), running_var._data.reshape(bshape), w, b, eps)
+        y = _affine_eval(input, running_mean._data.reshape(bshape), running_var._data.reshape(bshape), w, b, eps)
+        return _in_input_dtype(y, input)
     count = input.numel() // c
     if count <= 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {tuple(input.shape)}")
     a = input._data
+    if a.dtype.itemsize == 2 and a.dtype.kind in "fV":  # float16/bfloat16: statistics in float32
+        a = a.astype(np.float32)
     mean = a.mean(axis=axes, keepdims=True)
     var = a.var(axis=axes, keepdims=True)
     if not isinstance(momentum, (builtins.int, builtins.float)):
@@ -267,7 +278,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-0
         y = mul(y, w)
     if b is not None:
         y = add(y, b)
-    return y
+    return _in_input_dtype(y, input)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
@@ -281,7 +292,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
         eps = builtins.float(np.finfo(input._data.dtype).eps) if input._data.dtype.kind == "f" else 1e-6
     axes = tuple(range(input.ndim - len(shape), input.ndim))
     y = mul(input, ops.rsqrt(add(_mean(mul(input, input), axes), builtins.float(eps))))
-    return y if weight is None else mul(y, weight)
+    return y if weight is None else _in_input_dtype(mul(y, weight), input)
 
 
 # torch pools 4-D and larger inputs through avg_pool3d, which CPU autocast runs in float32
