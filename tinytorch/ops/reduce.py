@@ -633,8 +633,12 @@ class Softmax(Function):
         ctx.save_for_backward(OUTPUT)
         xp = ctx.xp
         xd = x._data
+        low = xd.dtype if _low(xd) else None
+        if low is not None:  # float16/bfloat16: computed in float32 and rounded once, as torch's kernels
+            xd = xd.astype(np.float32)
         e = xp.exp(xd - xd.max(axis=axis, keepdims=True))  # shifted: exp never overflows
-        return e / e.sum(axis=axis, keepdims=True)
+        y = e / e.sum(axis=axis, keepdims=True)
+        return y if low is None else y.astype(low)
 
     @staticmethod
     def backward(ctx, grad):
@@ -657,8 +661,12 @@ class LogSoftmax(Function):
         ctx.save_for_backward(OUTPUT)
         xp = ctx.xp
         xd = x._data
+        low = xd.dtype if _low(xd) else None
+        if low is not None:  # float16/bfloat16: computed in float32 and rounded once
+            xd = xd.astype(np.float32)
         shifted = xd - xd.max(axis=axis, keepdims=True)
-        return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        y = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        return y if low is None else y.astype(low)
 
     @staticmethod
     def backward(ctx, grad):
