@@ -1,5 +1,6 @@
 """Legacy and environment names PyTorch scripts still use: ``FloatTensor``, ``finfo``/``iinfo``, ``compile``,
-``autocast``, thread and matmul-precision switches.
+thread and matmul-precision switches; and the top-level names of :mod:`tinytorch.amp` (``autocast``,
+``is_autocast_enabled`` ...), which is real mixed precision, not a no-op.
 
 Everything here is either a thin constructor over the modern API or a documented no-op, so a script that
 touches it runs unchanged; none of it changes numerics except where stated.
@@ -19,6 +20,13 @@ from .tensor import Tensor
 from .amp import autocast  # noqa: F401 - torch.autocast
 from . import amp  # noqa: F401 - torch.amp
 from .cuda import amp as _cuda_amp  # noqa: F401 - binds tinytorch.cuda.amp like torch.cuda.amp
+from . import cpu  # noqa: F401 - torch.cpu (and its deprecated cpu.amp)
+from .amp.autocast_mode import (  # noqa: F401 - torch.is_autocast_enabled & co
+    is_autocast_enabled, set_autocast_enabled, get_autocast_dtype, set_autocast_dtype, is_autocast_cache_enabled,
+    set_autocast_cache_enabled, clear_autocast_cache, autocast_increment_nesting, autocast_decrement_nesting,
+    get_autocast_gpu_dtype, get_autocast_cpu_dtype, is_autocast_cpu_enabled, set_autocast_cpu_enabled,
+    set_autocast_gpu_dtype, set_autocast_cpu_dtype,
+)
 from . import distributed  # noqa: F401 - torch.distributed
 from . import version  # noqa: F401 - torch.version
 from . import _format
@@ -30,6 +38,10 @@ __all__ = [
     "set_float32_matmul_precision", "get_float32_matmul_precision", "set_num_threads", "get_num_threads",
     "set_num_interop_threads", "get_num_interop_threads", "set_printoptions", "use_deterministic_algorithms",
     "are_deterministic_algorithms_enabled", "is_deterministic_algorithms_warn_only_enabled", "version",
+    "cpu", "is_autocast_enabled", "set_autocast_enabled", "get_autocast_dtype", "set_autocast_dtype",
+    "is_autocast_cache_enabled", "set_autocast_cache_enabled", "clear_autocast_cache", "autocast_increment_nesting",
+    "autocast_decrement_nesting", "get_autocast_gpu_dtype", "get_autocast_cpu_dtype", "is_autocast_cpu_enabled",
+    "set_autocast_cpu_enabled", "set_autocast_gpu_dtype", "set_autocast_cpu_dtype",
 ]
 
 

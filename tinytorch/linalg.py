@@ -22,6 +22,7 @@ from .ops import index as _ix
 from .ops.linalg import matmul
 from .ops.registry import OpInfo, SampleInput, register, randn
 from .ops._common import normalize_dims
+from .amp.autocast_mode import autocast_op
 
 __all__ = [
     "vector_norm", "matrix_norm", "norm", "inv", "inv_ex", "solve", "det", "slogdet", "cholesky", "qr", "svd",
@@ -200,12 +201,14 @@ class Inv(Function):
         return _ew.neg(matmul(matmul(yt, grad), yt))
 
 
+@autocast_op("linalg_inv")
 def inv(A):
     """Inverse of square matrices (*, n, n)."""
     _check_square(A, "inv")
     return Inv.apply(A)
 
 
+@autocast_op("linalg_inv_ex")
 def inv_ex(A, *, check_errors=False):
     """``(inverse, info)`` (info is 0: tinytorch raises on singular input)."""
     from . import backend
@@ -232,6 +235,7 @@ class Solve(Function):
         return ga, gb
 
 
+@autocast_op("linalg_solve")
 def solve(A, B, *, left=True):
     """X with ``A @ X = B`` (``X @ A = B`` when left=False); B is a vector when it is (*, n) with A's batch."""
     _check_square(A, "solve")
@@ -319,6 +323,7 @@ class Cholesky(Function):
         return _ew.mul(_ew.add(g, _mT(g)), 0.5)
 
 
+@autocast_op("linalg_cholesky")
 def cholesky(A, *, upper=False):
     """Cholesky factor of symmetric positive-definite matrices: lower L with A = L L^T (U = L^T if upper)."""
     _check_square(A, "cholesky")
@@ -348,6 +353,7 @@ class QR(Function):
         return matmul(_ew.add(gq, matmul(q, sym)), _mT(inv(r))), None
 
 
+@autocast_op("linalg_qr")
 def qr(A, mode="reduced"):
     """``(Q, R)`` with A = Q R, Q orthonormal columns, R upper triangular; mode 'reduced' | 'complete' | 'r'."""
     if mode not in ("reduced", "complete", "r"):
@@ -430,6 +436,7 @@ class SVD(Function):
         return ga, None
 
 
+@autocast_op("linalg_svd")
 def svd(A, full_matrices=True, *, driver=None):
     """``(U, S, Vh)`` with A = U diag(S) Vh, S descending; differentiable for distinct singular values."""
     if A._data.ndim < 2:
@@ -437,6 +444,7 @@ def svd(A, full_matrices=True, *, driver=None):
     return svd_result(*SVD.apply(A, builtins.bool(full_matrices)))
 
 
+@autocast_op("linalg_svdvals")
 def svdvals(A, *, driver=None):
     """Singular values of A (*, m, n) -> (*, min(m, n)), descending."""
     return svd(A, full_matrices=False).S
@@ -460,6 +468,7 @@ class Eigh(Function):
         return matmul(matmul(v, inner), _mT(v)), None
 
 
+@autocast_op("linalg_eigh")
 def eigh(A, UPLO="L"):  # noqa: N803 - torch's name
     """``(eigenvalues, eigenvectors)`` of symmetric matrices (ascending); uses the ``UPLO`` triangle."""
     _check_square(A, "eigh")
@@ -468,11 +477,13 @@ def eigh(A, UPLO="L"):  # noqa: N803 - torch's name
     return eigh_result(*Eigh.apply(A, UPLO))
 
 
+@autocast_op("linalg_eigvalsh")
 def eigvalsh(A, UPLO="L"):  # noqa: N803
     """Eigenvalues of symmetric matrices, ascending."""
     return eigh(A, UPLO).eigenvalues
 
 
+@autocast_op("linalg_matrix_rank")
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
     """Number of singular values above max(atol, rtol * largest singular value)."""
     from . import backend
@@ -519,6 +530,7 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     return _sh.diagonal(A, offset, dim1, dim2)
 
 
+@autocast_op("linalg_vecdot")
 def vecdot(x, y, *, dim=-1):
     """Dot product of vectors along ``dim`` (with broadcasting)."""
     from .ops.reduce import sum as _sum

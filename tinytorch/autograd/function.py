@@ -29,9 +29,11 @@ from .. import backend
 from ..backend._cuda import _state as _cuda_state
 from . import grad_mode
 from . import anomaly as _anomaly
+from ..amp import autocast_mode as _autocast
 
 _grad_state = grad_mode._local  # read directly on the hot path (thread-local grad mode)
 _anomaly_state = _anomaly._local
+_autocast_state = _autocast._local
 
 Tensor = None  # tinytorch.tensor imports this module before it defines Tensor: bound on first use
 
@@ -235,6 +237,10 @@ class Function(metaclass=FunctionMeta):
     def apply(cls, *args, **kwargs):
         if Tensor is None:
             _bind_tensor()
+        if _autocast_state.on:  # inside an autocast region: the op policy may cast the inputs (tinytorch.amp)
+            out = _autocast.dispatch(cls, args, kwargs)
+            if out is not NotImplemented:
+                return out
         ctx = cls()
         grad_on = _grad_state.enabled
         needs = []  # per edge: does this input need a gradient

@@ -30,6 +30,7 @@ from ..ops import conv as _conv
 from ..ops.activation import NormalCdf, _erf_array, _normal_pdf
 from ..ops.registry import OpInfo, SampleInput, randn, register
 from ..tensor import Tensor
+from ..amp.autocast_mode import autocast_op
 
 __all__ = ["enabled", "linear_act", "conv2d_relu", "run_sequential", "ACTIVATIONS"]
 
@@ -146,6 +147,7 @@ def _unfused_act(y, activation):
     return ops.gelu(y, approximate="none" if activation == "gelu" else "tanh")
 
 
+@autocast_op("linear")
 def linear_act(input, weight, bias=None, activation: str = "relu"):
     """``activation(linear(input, weight, bias))`` as one op.
 
@@ -246,6 +248,7 @@ def _plain_conv_config(input, weight, bias, stride, padding, dilation, groups):
     return stride, padding, dilation, groups, tuple(out_size)
 
 
+@autocast_op("conv2d")
 def conv2d_relu(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """``relu(conv2d(input, weight, bias, ...))`` as one op; arguments as ``conv2d``.
 

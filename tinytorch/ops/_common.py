@@ -236,3 +236,10 @@ def inplace(t: Tensor, compute, op: str) -> Tensor:
     t._vc = out._vc
     t._is_view = False
     return t
+
+
+def matmul_acc32(xp, a, b):
+    """``xp.matmul`` that accumulates float16/bfloat16 in float32 on NumPy (which has no such GEMM) and rounds once."""
+    if xp is np and a.dtype.itemsize == 2 and a.dtype.kind in "fV":
+        return np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(a.dtype)
+    return xp.matmul(a, b)

@@ -22,6 +22,7 @@ from .elementwise import add, mul, div, neg, exp, sub
 from .elementwise import relu, sigmoid, tanh  # re-exported for nn.functional
 from .registry import OpInfo, SampleInput, Const, register, randn, away_from
 from .. import ops  # the package namespace: ops of other families are looked up at call time
+from ..amp.autocast_mode import autocast_op
 
 __all__ = [
     "relu", "relu_", "sigmoid", "tanh", "relu6", "rrelu", "rrelu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "selu_", "celu", "celu_", "gelu", "silu",
@@ -297,7 +298,7 @@ class Gelu(Function):
         a = x._data
         cdf = special.normal_cdf(a)
         cdf *= a  # x * Phi(x), in place on the fresh Phi array
-        return cdf
+        return cdf.astype(a.dtype, copy=False)  # bfloat16 Phi comes back wider
 
     @staticmethod
     def backward(ctx, grad):
@@ -432,6 +433,7 @@ def glu(input, dim: int = -1):
     return mul(a, ops.sigmoid(b))
 
 
+@autocast_op("prelu")
 def prelu(input, weight):
     """``x`` where positive, ``weight * x`` elsewhere; ``weight`` has 1 or C (= input.shape[1]) elements."""
     _float_input(input, "prelu")
@@ -456,6 +458,7 @@ def prelu(input, weight):
     return add(mul(input, pos), mul(mul(input, negm), w))
 
 
+@autocast_op("softmin")
 def softmin(input, dim=None, _stacklevel: int = 3, dtype=None):
     """``softmax(-input, dim)``."""
     if dim is None:
@@ -590,6 +593,7 @@ def gumbel_softmax(logits, tau: float = 1.0, hard: bool = False, eps: float = 1e
 
 # ---- attention ---------------------------------------------------------------------------------------------
 
+@autocast_op("scaled_dot_product_attention")
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0, is_causal: bool = False,
                                  scale=None, enable_gqa: bool = False):
     """``softmax(Q K^T * scale + mask) V`` over the last two dims.

@@ -27,6 +27,7 @@ from ..backend import kernels
 from ..backend.strides import as_strided, kernel_offsets, sliding_windows, window_slices
 from ..tensor import Tensor
 from .registry import OpInfo, SampleInput, register, randn
+from ..amp.autocast_mode import autocast_op
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
 
@@ -482,6 +483,7 @@ def _finish(y, nd, unbatched):
     return y
 
 
+@autocast_op("conv2d")
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation) over an (N, C, H, W) or (C, H, W) input.
 
@@ -493,6 +495,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
+@autocast_op("conv1d")
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution over an (N, C, L) or (C, L) input; weight (out_channels, in_channels/groups, kL)."""
     return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
@@ -550,6 +553,7 @@ def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding
     return _finish(y, nd, unbatched)
 
 
+@autocast_op("conv_transpose2d")
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """2-D transposed convolution ("deconvolution") over an (N, C_in, H, W) or (C_in, H, W) input.
 
@@ -559,6 +563,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups, dilation)
 
 
+@autocast_op("conv_transpose1d")
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """1-D transposed convolution over an (N, C_in, L) or (C_in, L) input; weight (in_channels, out_channels/groups, kL)."""
     return _conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups, dilation)

@@ -13,6 +13,7 @@ from ..tensor import Tensor
 from ._common import ensure_tensor, inplace, is_scalar, wrap_dim
 from . import elementwise as _ew
 from .registry import OpInfo, SampleInput, register, randn
+from ..amp.autocast_mode import autocast_op
 
 __all__ = [
     "getitem", "index_put", "index_put_", "setitem_", "gather", "scatter", "scatter_add", "index_select", "index_add",
@@ -459,6 +460,7 @@ def index_fill(input, dim, index, value):
     return _index_put_raw(input, idx, value, "index_fill")
 
 
+@autocast_op("index_copy")
 def index_copy(input, dim, index, source):
     """``input`` with the slices at ``index`` along ``dim`` replaced by those of ``source``."""
     d, index, idx = _dim_index(input, dim, index, "index_copy")

@@ -17,6 +17,8 @@ from ..tensor import Tensor
 from ._common import wrap_dim
 from . import elementwise as _ew
 from .registry import OpInfo, SampleInput, register, randn
+from ..amp.autocast_mode import autocast_op
+from ._common import matmul_acc32
 
 __all__ = [
     "matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm", "addmv", "addr", "baddbmm", "einsum",
@@ -50,7 +52,7 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
-        return ctx.xp.matmul(a._data, b._data)
+        return matmul_acc32(ctx.xp, a._data, b._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -63,11 +65,12 @@ class MatMul(Function):
     def backward_arrays(ctx, grad):
         a, b = ctx.saved_tensors
         xp = ctx.xp
-        ga = xp.matmul(grad, b._data.swapaxes(-1, -2)) if ctx.needs_input_grad[0] else None
-        gb = xp.matmul(a._data.swapaxes(-1, -2), grad) if ctx.needs_input_grad[1] else None
+        ga = matmul_acc32(xp, grad, b._data.swapaxes(-1, -2)) if ctx.needs_input_grad[0] else None
+        gb = matmul_acc32(xp, a._data.swapaxes(-1, -2), grad) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
+@autocast_op("matmul")
 def matmul(input, other):
     """Matrix product with NumPy/PyTorch rules: 1-D operands are vectors, batch dims broadcast.
 
@@ -98,6 +101,7 @@ def matmul(input, other):
     return out
 
 
+@autocast_op("mm")
 def mm(input, mat2):
     """(n, m) @ (m, p) -> (n, p); both must be 2-D."""
     if input._data.ndim != 2 or mat2._data.ndim != 2:
@@ -109,6 +113,7 @@ def mm(input, mat2):
     return matmul(input, mat2)
 
 
+@autocast_op("bmm")
 def bmm(input, mat2):
     """(b, n, m) @ (b, m, p) -> (b, n, p), no broadcasting."""
     if input._data.ndim != 3 or mat2._data.ndim != 3:
@@ -118,6 +123,7 @@ def bmm(input, mat2):
     return matmul(input, mat2)
 
 
+@autocast_op("mv")
 def mv(input, vec):
     """(n, m) @ (m,) -> (n,)."""
     if input._data.ndim != 2 or vec._data.ndim != 1:
@@ -125,6 +131,7 @@ def mv(input, vec):
     return matmul(input, vec)
 
 
+@autocast_op("dot")
 def dot(input, tensor):
     """Inner product of two 1-D tensors of the same size."""
     if input._data.ndim != 1 or tensor._data.ndim != 1:
@@ -169,21 +176,25 @@ def _addmm_like(op, input, product, beta, alpha):
     return _ew.add(_scaled(input, beta), _scaled(product, alpha))
 
 
+@autocast_op("addmm")
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)`` (input broadcast to (n, p))."""
     return _addmm_like("addmm", input, mm(mat1, mat2), beta, alpha)
 
 
+@autocast_op("addmv")
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat @ vec)``."""
     return _addmm_like("addmv", input, mv(mat, vec), beta, alpha)
 
 
+@autocast_op("addr")
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
     """``beta * input + alpha * outer(vec1, vec2)``."""
     return _addmm_like("addr", input, outer(vec1, vec2), beta, alpha)
 
 
+@autocast_op("baddbmm")
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * bmm(batch1, batch2)``."""
     return _addmm_like("baddbmm", input, bmm(batch1, batch2), beta, alpha)
@@ -210,7 +221,11 @@ class Einsum(Function):
         ctx.save_for_backward(*operands)
         eq = ",".join(in_specs) + "->" + out_spec
         # optimize=True lets contractions run as BLAS GEMMs instead of the generic loop
-        return ctx.xp.einsum(eq, *[t._data for t in operands], optimize=True)
+        arrays = [t._data for t in operands]
+        low = arrays[0].dtype
+        if ctx.xp is np and low.itemsize == 2 and low.kind in "fV":  # float32 accumulation, one rounding
+            return np.einsum(eq, *[a.astype(np.float32) for a in arrays], optimize=True).astype(low)
+        return ctx.xp.einsum(eq, *arrays, optimize=True)
 
     @staticmethod
     def backward(ctx, grad):
@@ -305,6 +320,20 @@ def _parse_einsum(equation, operands):
     return specs, out_spec, ell
 
 
+def _einsum_op(equation, *operands):
+    """torch's einsum contracts operand pairs through bmm; one operand, or nothing summed, stays elementwise."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = operands[0]
+    if not isinstance(equation, str) or len(operands) < 2:
+        return None
+    lhs, _, rhs = equation.replace(" ", "").partition("->")
+    letters = set(lhs.replace(",", "").replace(".", ""))
+    if not _:
+        rhs = "".join(c for c in letters if lhs.count(c) == 1)
+    return ("bmm",) if letters - set(rhs) else None
+
+
+@autocast_op(select=_einsum_op)
 def einsum(equation, *operands):
     """Einstein summation (``'bij,bjk->bik'``, ``'ii->i'``, ``'...ij->...ji'``); operands may be a list."""
     from .shape import expand
@@ -405,7 +434,13 @@ class Linear(Function):
     def forward(ctx, x, w, b):
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
         ctx.has_bias = b is not None
-        y = ctx.xp.matmul(x._data, w._data.T)
+        xd = x._data
+        if ctx.xp is np and xd.dtype.itemsize == 2 and xd.dtype.kind in "fV":  # float32 accumulation, one rounding
+            y = np.matmul(xd.astype(np.float32), w._data.T.astype(np.float32))
+            if b is not None:
+                y += b._data.astype(np.float32)
+            return y.astype(xd.dtype)
+        y = ctx.xp.matmul(xd, w._data.T)
         if b is not None:
             y += b._data
         return y
@@ -431,15 +466,17 @@ class Linear(Function):
         x, w = ctx.saved_tensors
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
-            gx = ctx.xp.matmul(grad, w._data)
+            gx = matmul_acc32(ctx.xp, grad, w._data)
         if ctx.needs_input_grad[1]:
             g2 = grad.reshape(-1, grad.shape[-1])
-            gw = ctx.xp.matmul(g2.T, x._data.reshape(-1, x._data.shape[-1]))
+            gw = matmul_acc32(ctx.xp, g2.T, x._data.reshape(-1, x._data.shape[-1]))
         if ctx.has_bias and ctx.needs_input_grad[2]:
-            gb = grad.reshape(-1, grad.shape[-1]).sum(0)
+            g2 = grad.reshape(-1, grad.shape[-1])
+            gb = g2.sum(0, dtype=np.float32).astype(grad.dtype) if grad.dtype.itemsize == 2 else g2.sum(0)
         return gx, gw, gb
 
 
+@autocast_op("linear")
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias``: input (*, in_features), weight (out_features, in_features), bias (out_features,)."""
     if weight._data.ndim not in (1, 2):
@@ -460,6 +497,7 @@ def linear(input, weight, bias=None):
     return Linear.apply(input, weight, bias)
 
 
+@autocast_op("bilinear")
 def bilinear(input1, input2, weight, bias=None):
     """``y[..., k] = input1 @ weight[k] @ input2 + bias[k]``: (*, in1), (*, in2), weight (out, in1, in2)."""
     if weight._data.ndim != 3:
@@ -476,6 +514,7 @@ def bilinear(input1, input2, weight, bias=None):
 
 # ---- distances -----------------------------------------------------------------------------------
 
+@autocast_op("cdist")
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """Pairwise p-norm distances: x1 (*, P, M), x2 (*, R, M) -> (*, P, R)."""
     from .shape import unsqueeze
@@ -499,6 +538,7 @@ def _la():
     return import_module("tinytorch.linalg")
 
 
+@autocast_op("dist")
 def dist(input, other, p=2):
     """``vector_norm(input - other, p)`` over all elements (broadcasting)."""
     return _la().vector_norm(_ew.sub(input, other), p)

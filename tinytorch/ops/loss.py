@@ -23,6 +23,7 @@ from .registry import OpInfo, SampleInput, Const, register, randn, positive, awa
 from .activation import logsigmoid
 from .norm import pairwise_distance
 from .. import ops  # the package namespace: ops of other families are looked up at call time
+from ..amp.autocast_mode import autocast_op
 
 __all__ = [
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
@@ -118,6 +119,7 @@ def _weighted(loss, weight, reduction, op, *, mean_by_weight):
 
 # ---- regression losses ---------------------------------------------------------------------------------------------
 
+@autocast_op(select=lambda *a, weight=None, **k: None if weight is not None else ("mse_loss",))  # weighted: composite in torch
 def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
     """Mean squared error ``(input - target)^2`` (optionally weighted elementwise), reduced."""
     op = "mse_loss"
@@ -128,6 +130,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "me
     return _weighted(mul(d, d), weight, reduction, op, mean_by_weight=True)
 
 
+@autocast_op(select=lambda *a, weight=None, **k: None if weight is not None else ("l1_loss",))  # weighted: composite in torch
 def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
     """Mean absolute error ``|input - target|``, reduced."""
     op = "l1_loss"
@@ -146,6 +149,7 @@ def _huber(d, delta):
     return add(quad, lin)
 
 
+@autocast_op("smooth_l1_loss")
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
     """``0.5 d^2 / beta`` where ``|d| < beta``, ``|d| - 0.5 beta`` elsewhere (``d = input - target``)."""
     op = "smooth_l1_loss"
@@ -160,6 +164,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
     return _reduce(div(_huber(d, float(beta)), float(beta)), reduction)
 
 
+@autocast_op(select=lambda *a, weight=None, **k: None if weight is not None else ("huber_loss",))  # weighted: composite in torch
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
     """``0.5 d^2`` where ``|d| < delta``, ``delta (|d| - 0.5 delta)`` elsewhere."""
     op = "huber_loss"
@@ -286,6 +291,7 @@ def _class_weight(weight, c, op):
     return weight._data
 
 
+@autocast_op("nll_loss")
 def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
              reduction: str = "mean"):
     """Negative log-likelihood: ``-weight[t] * input[n, t]`` for log-probabilities (N, C, d1, ...) and indices (N, d1, ...).
@@ -325,6 +331,7 @@ def _nll_rows(x2, t, w, ignore_index):
     return neg(mul(picked, _const(wt))), wt
 
 
+@autocast_op("cross_entropy", "cross_entropy_loss")
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
                   reduction: str = "mean", label_smoothing: float = 0.0):
     """Cross-entropy between logits (N, C, d1, ...) or (C,) and class indices (N, d1, ...) or class probabilities (same shape as input).
@@ -452,6 +459,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _reduce(loss, reduction)
 
 
+@autocast_op("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction: str = "mean", pos_weight=None):
     """``binary_cross_entropy(sigmoid(input), target)`` computed stably from logits.
@@ -487,6 +495,7 @@ def _xlogx(t):
     return mul(t, ops.log(safe))
 
 
+@autocast_op("kl_div")
 def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):
     """KL divergence ``target * (log target - input)`` for log-probabilities ``input``.
 
@@ -514,6 +523,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
     return _reduce(loss, reduction)
 
 
+@autocast_op("poisson_nll_loss")
 def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, size_average=None, eps: float = 1e-08,
                      reduce=None, reduction: str = "mean"):
     """Poisson negative log-likelihood: ``exp(input) - target * input`` (log_input) or ``input - target * log(input + eps)``."""
@@ -565,6 +575,7 @@ def _mask_of(target, cond_fn, like):
     return _const(cond_fn(target._data).astype(like._data.dtype))
 
 
+@autocast_op("cosine_embedding_loss")
 def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, size_average=None, reduce=None,
                           reduction: str = "mean"):
     """``1 - cos(x1, x2)`` where target is 1, ``max(0, cos(x1, x2) - margin)`` where it is -1; inputs (N, D) or (D,)."""
@@ -588,6 +599,7 @@ def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, size_aver
     return _reduce(add(pos, negp), reduction)
 
 
+@autocast_op("margin_ranking_loss")
 def margin_ranking_loss(input1, input2, target, margin: float = 0.0, size_average=None, reduce=None,
                         reduction: str = "mean"):
     """``max(0, -target * (input1 - input2) + margin)``."""
@@ -605,6 +617,7 @@ def margin_ranking_loss(input1, input2, target, margin: float = 0.0, size_averag
     return _reduce(loss, reduction)
 
 
+@autocast_op("hinge_embedding_loss")
 def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, reduce=None, reduction: str = "mean"):
     """``input`` where target is 1, ``max(0, margin - input)`` where target is -1."""
     op = "hinge_embedding_loss"
@@ -625,6 +638,7 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, 
     return _reduce(add(margin_part, self_part), reduction)
 
 
+@autocast_op("soft_margin_loss")
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
     """``log(1 + exp(-target * input))`` (targets ±1), computed stably."""
     op = "soft_margin_loss"
@@ -649,6 +663,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     return _reduce(loss, reduction)
 
 
+@autocast_op("multi_margin_loss")
 def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=None, size_average=None, reduce=None,
                       reduction: str = "mean"):
     """Multi-class hinge: ``sum_{j != y} max(0, margin - x[y] + x[j])^p / C`` for (N, C) or (C,) input."""
@@ -679,6 +694,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
     return _reduce(loss, reduction)
 
 
+@autocast_op("triplet_margin_loss")
 def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: float = 2, eps: float = 1e-06,
                         swap: bool = False, size_average=None, reduce=None, reduction: str = "mean"):
     """``max(0, margin + d(a, p) - d(a, n))`` with ``d`` the pairwise p-norm distance; ``swap`` uses min(d(a, n), d(p, n))."""
@@ -719,6 +735,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     return _reduce(ops.clamp(sub(add(d_pos, margin), d_neg), min=0.0), reduction)
 
 
+@autocast_op("multilabel_margin_loss")
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
     """Multi-label hinge for (N, C) or (C,) input: ``sum_{j in y, k not in y} max(0, 1 - (x[j] - x[k])) / C``.
 

@@ -20,6 +20,7 @@ from ._common import check_float, wrap_dim
 from .elementwise import add, mul, div, sub
 from .registry import OpInfo, SampleInput, Const, register, randn, positive
 from .. import ops  # the package namespace: ops of other families are looked up at call time
+from ..amp.autocast_mode import autocast_op
 
 __all__ = [
     "batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "local_response_norm",
@@ -51,6 +52,8 @@ class Standardize(Function):
     def forward(ctx, x, weight, bias, axes, eps, stats=None):
         xp = ctx.xp
         a = x._data
+        if a.dtype.itemsize == 2 and a.dtype.kind in "fV":  # float16/bfloat16: statistics in float32, one rounding
+            a = a.astype(np.float32)
         if stats is None:
             mean = a.mean(axis=axes, keepdims=True)
             xc = a - mean
@@ -67,7 +70,7 @@ class Standardize(Function):
         ctx.axes, ctx.eps = axes, eps
         ctx.mean, ctx.invstd = mean, invstd
         ctx.save_for_backward(x, weight)
-        return y.astype(a.dtype, copy=False)
+        return y.astype(x._data.dtype, copy=False)
 
     @staticmethod
     def backward_arrays(ctx, grad):
@@ -143,6 +146,14 @@ def _affine_eval(input, mean, var, weight_b, bias_b, eps):
     return y
 
 
+def _in_input_dtype(y, input):
+    """torch's norms return a float16/bfloat16 input's dtype even with float32 weights (mixed precision)."""
+    d = input._data.dtype
+    if d.itemsize == 2 and d.kind in "fV" and y._data.dtype != d:
+        return ops.to_dtype(y, d)
+    return y
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-05):
     """Normalize each channel of (N, C), (N, C, L) or (N, C, H, W) input over the batch (and spatial dims).
@@ -164,11 +175,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if not training:
         if running_mean is None or running_var is None:
             raise RuntimeError(f"{op}: running_mean and running_var must be defined in evaluation mode")
-        return _affine_eval(input, running_mean._data.reshape(bshape), running_var._data.reshape(bshape), w, b, eps)
+        y = _affine_eval(input, running_mean._data.reshape(bshape), running_var._data.reshape(bshape), w, b, eps)
+        return _in_input_dtype(y, input)
     count = input.numel() // c
     if count <= 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {tuple(input.shape)}")
     a = input._data
+    if a.dtype.itemsize == 2 and a.dtype.kind in "fV":  # float16/bfloat16: statistics in float32
+        a = a.astype(np.float32)
     mean = a.mean(axis=axes, keepdims=True)
     var = a.var(axis=axes, keepdims=True)
     if not isinstance(momentum, (builtins.int, builtins.float)):
@@ -232,6 +246,7 @@ def _check_param_shape(t, name, shape, op):
         raise RuntimeError(f"{op}: expected {name} of shape {list(shape)}, got {list(t.shape)}")
 
 
+@autocast_op("layer_norm")
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-05):
     """Normalize over the trailing ``normalized_shape`` dims; ``weight``/``bias`` have that shape."""
     op = "layer_norm"
@@ -244,6 +259,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     return Standardize.apply(input, weight, bias, axes, float(eps))
 
 
+@autocast_op("group_norm")
 def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-05):
     """Split the C channels of (N, C, *) input into ``num_groups`` groups and normalize each group per sample."""
     op = "group_norm"
@@ -262,7 +278,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-0
         y = mul(y, w)
     if b is not None:
         y = add(y, b)
-    return y
+    return _in_input_dtype(y, input)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
@@ -276,9 +292,11 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
         eps = builtins.float(np.finfo(input._data.dtype).eps) if input._data.dtype.kind == "f" else 1e-6
     axes = tuple(range(input.ndim - len(shape), input.ndim))
     y = mul(input, ops.rsqrt(add(_mean(mul(input, input), axes), builtins.float(eps))))
-    return y if weight is None else mul(y, weight)
+    return y if weight is None else _in_input_dtype(mul(y, weight), input)
 
 
+# torch pools 4-D and larger inputs through avg_pool3d, which CPU autocast runs in float32
+@autocast_op(select=lambda input, *a, **k: None if input.ndim == 3 else ("avg_pool3d",))
 def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
     """``x / (k + alpha / size * sum of x^2 over ``size`` neighbouring channels) ** beta`` for (N, C, *) input."""
     op = "local_response_norm"
@@ -333,6 +351,7 @@ def _clamp_min_keep_grad(n, eps):
     return add(n, _const(xp.maximum(n._data, eps) - n._data))
 
 
+@autocast_op("normalize")
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None):
     """``input / max(||input||_p, eps)`` along ``dim``."""
     op = "normalize"
@@ -346,6 +365,7 @@ def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None)
     return res
 
 
+@autocast_op("cosine_similarity")
 def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
     """Cosine of the angle between x1 and x2 (broadcast) along ``dim``; each norm is clamped to ``eps``."""
     op = "cosine_similarity"

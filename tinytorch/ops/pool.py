@@ -24,6 +24,8 @@ from ..backend.strides import kernel_offsets, window_slices
 from ..tensor import Tensor
 from .conv import _ntuple, _pad_array
 from .registry import OpInfo, SampleInput, register, randn, positive
+from ..amp.autocast_mode import autocast_op
+from ._common import matmul_acc32
 
 __all__ = [
     "max_pool1d", "max_pool2d", "max_unpool1d", "max_unpool2d", "avg_pool1d", "avg_pool2d",
@@ -319,6 +321,7 @@ def _max_unpool(op, nd, input, indices, kernel_size, stride, padding, output_siz
     return _drop_h(y) if nd == 1 else y
 
 
+@autocast_op("max_unpool2d")
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """The partial inverse of ``max_pool2d``: values put back at their ``return_indices`` positions, zeros elsewhere.
 
@@ -329,6 +332,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size)
 
 
+@autocast_op("max_unpool2d")
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """The partial inverse of ``max_pool1d`` over (N, C, L) or (C, L) inputs."""
     return _max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding, output_size)
@@ -465,9 +469,9 @@ class Separable(Function):
         xp = ctx.xp
         y = x._data
         if a is not None:
-            y = xp.matmul(xp.asarray(a, dtype=y.dtype), y)
+            y = matmul_acc32(xp, xp.asarray(a, dtype=y.dtype), y)
         if b is not None:
-            y = xp.matmul(y, xp.asarray(b.T, dtype=y.dtype))
+            y = matmul_acc32(xp, y, xp.asarray(b.T, dtype=y.dtype))
         return xp.ascontiguousarray(y)
 
     @staticmethod
@@ -688,6 +692,13 @@ def _pad_index(n, lo, hi, mode):
     return j % n  # circular
 
 
+def _pad_op(input, pad, mode="constant", value=None):
+    """torch's op behind ``F.pad``: reflection_pad2d, replication_pad1d ... (constant_pad_nd has no policy)."""
+    kind = {"reflect": "reflection_pad", "replicate": "replication_pad"}.get(mode)
+    return (f"{kind}{len(pad) // 2}d",) if kind and isinstance(pad, (tuple, list)) else ()
+
+
+@autocast_op(select=_pad_op)
 def pad(input, pad, mode="constant", value=None):  # noqa: A002 - torch's name
     """Pad the last ``len(pad) // 2`` dims; ``pad = (left, right, top, bottom, ...)`` from the last dim backwards.
 

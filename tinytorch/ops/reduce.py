@@ -65,12 +65,19 @@ class _NonDiff(Function):
 
 # ---- sum, mean, prod --------------------------------------------------------------------------------
 
+def _low(a) -> bool:
+    """float16/bfloat16: sums accumulate in float32 and round once, as torch's kernels do."""
+    return a.dtype.itemsize == 2 and a.dtype.kind in "fV"
+
+
 class Sum(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim, np_dtype):
         ctx.in_shape = x._data.shape
         ctx.axes = axes
         ctx.keepdim = keepdim
+        if np_dtype is None and _low(x._data):
+            return x._data.sum(axis=axes, keepdims=keepdim, dtype=np.float32).astype(x._data.dtype)
         return x._data.sum(axis=axes, keepdims=keepdim, dtype=np_dtype)
 
     @staticmethod
@@ -145,6 +152,8 @@ class Mean(Function):
         ctx.in_shape, ctx.axes, ctx.keepdim = x._data.shape, axes, keepdim
         ctx.count = math.prod(x._data.shape[a] for a in axes)
         with np.errstate(all="ignore"):  # the mean of an empty tensor is NaN, quietly, as in torch
+            if _low(x._data):
+                return x._data.mean(axis=axes, keepdims=keepdim, dtype=np.float32).astype(x._data.dtype)
             return x._data.mean(axis=axes, keepdims=keepdim)
 
     @staticmethod
@@ -527,6 +536,8 @@ class Cumsum(Function):
     @staticmethod
     def forward(ctx, x, axis, np_dtype):
         ctx.axis = axis
+        if np_dtype is None and _low(x._data):
+            return x._data.cumsum(axis=axis, dtype=np.float32).astype(x._data.dtype)
         return x._data.cumsum(axis=axis, dtype=np_dtype)
 
     @staticmethod
@@ -541,7 +552,8 @@ class ReverseCumsum(Function):
     def forward(ctx, x, axis):
         ctx.axis = axis
         xp = ctx.xp
-        return xp.flip(xp.flip(x._data, axis).cumsum(axis=axis), axis)
+        acc = np.float32 if _low(x._data) else None
+        return xp.flip(xp.flip(x._data, axis).cumsum(axis=axis, dtype=acc), axis).astype(x._data.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -621,8 +633,12 @@ class Softmax(Function):
         ctx.save_for_backward(OUTPUT)
         xp = ctx.xp
         xd = x._data
+        low = xd.dtype if _low(xd) else None
+        if low is not None:  # float16/bfloat16: computed in float32 and rounded once, as torch's kernels
+            xd = xd.astype(np.float32)
         e = xp.exp(xd - xd.max(axis=axis, keepdims=True))  # shifted: exp never overflows
-        return e / e.sum(axis=axis, keepdims=True)
+        y = e / e.sum(axis=axis, keepdims=True)
+        return y if low is None else y.astype(low)
 
     @staticmethod
     def backward(ctx, grad):
@@ -645,8 +661,12 @@ class LogSoftmax(Function):
         ctx.save_for_backward(OUTPUT)
         xp = ctx.xp
         xd = x._data
+        low = xd.dtype if _low(xd) else None
+        if low is not None:  # float16/bfloat16: computed in float32 and rounded once
+            xd = xd.astype(np.float32)
         shifted = xd - xd.max(axis=axis, keepdims=True)
-        return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        y = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        return y if low is None else y.astype(low)
 
     @staticmethod
     def backward(ctx, grad):

@@ -13,6 +13,7 @@ from ..autograd.function import Function
 from ..tensor import Tensor
 from ._common import wrap_dim
 from .registry import OpInfo, SampleInput, TensorList, register, randn
+from ..amp.autocast_mode import autocast_op
 
 __all__ = [
     "reshape", "view", "view_as", "reshape_as", "flatten", "unflatten", "squeeze", "unsqueeze", "permute",
@@ -829,6 +830,7 @@ def diag(input, diagonal=0):
     raise RuntimeError(f"diag: expected a 1-D or 2-D tensor, got shape {tuple(input.shape)}")
 
 
+@autocast_op("trace")
 def trace(input):
     """Sum of the main diagonal of a 2-D tensor."""
     if input._data.ndim != 2:
