@@ -58,7 +58,8 @@ LIMITS = {
     "benchmarks": 45, "benchmark_report": 10,
 }
 CPU_TESTS_LIMIT = 300  # --cpu-tests only, and only with that much budget left: not part of the 8 minutes
-BENCH_FILES = ("bench_kernels.py", "bench_models.py", "bench_ops.py")  # most telling first
+BENCH_FILES = ("bench_kernels.py", "bench_models.py", "bench_workloads.py", "bench_ops.py")  # most telling first
+BENCH_SELECT = "cuda or fused or cupy"  # GPU rows only: CI and the CPU results cover the CPU rows
 # gpu tests: most basic first, so a run cut short still says whether the CUDA path works at all
 GPU_TEST_PRIORITY = ("tests/test_device.py", "tests/gpu/test_cuda_module.py", "tests/kernels/test_gpu.py",
                      "tests/gpu/test_cuda_models.py", "tests/gpu/test_registry_cuda_vs_cpu.py")
@@ -513,8 +514,8 @@ def step_benchmarks(runner: Runner) -> dict | None:
     bench_json = os.path.join(runner.out_dir, "bench.json")
     files = [os.path.join("benchmarks", f) for f in BENCH_FILES if os.path.exists(os.path.join(ROOT, "benchmarks", f))]
     # the fused-kernel rows set TINYTORCH_CUDA_KERNELS=strict themselves and fail unless the kernel launched
-    runner.run("benchmarks", [sys.executable, "-m", "pytest", "-q", *files, "-p", "no:cacheprovider",
-                              f"--benchmark-json={bench_json}"],
+    runner.run("benchmarks", [sys.executable, "-m", "pytest", "-q", *files, "-k", BENCH_SELECT, "-p",
+                              "no:cacheprovider", f"--benchmark-json={bench_json}"],
                LIMITS["benchmarks"], env=_py_env(TT_BENCH_SECONDS="0.1", MPLBACKEND="Agg"))
     report = os.path.join(ROOT, "benchmarks", "report.py")
     if os.path.exists(bench_json) and os.path.exists(report):
