@@ -4,8 +4,10 @@ Each case mirrors the shapes and layer mix of a common public training script (w
 description, not copied): a character-level MLP language model (embedding of a 3-token context,
 Linear, tanh, Linear; vocab 27, batch 32, SGD), an embedding bigram model (vocab 65, block 8, batch 32,
 AdamW), a bag-of-words classifier (count vectors, Linear, log_softmax, NLL, SGD), a GRU character
-model (vocab 65, embedding 32, hidden 128, sequence 32, batch 32, Adam), and a GPT-style character
-model (4 layers, 4 heads, 128 wide, block 64, batch 12, causal attention, AdamW).
+model and the same with a plain tanh RNN (vocab 65, embedding 32, hidden 128, sequence 32, batch 32,
+Adam), a word-level LSTM language model (vocab 10000, 2 layers of 200, sequence 35, batch 20, SGD with
+gradient clipping), and a GPT-style character model (4 layers, 4 heads, 128 wide, block 64, batch 12,
+causal attention, AdamW).
 
 As in ``bench_models.py``, every model is built by the same code from ``bk.lib`` and PyTorch gets
 tinytorch's seeded initial weights, so both train the same network from the same point (the smoke
@@ -65,21 +67,24 @@ def build_bow(lib, vocab=pick(2000, 50), labels=4):
     return BoW()
 
 
-def build_gru(lib, vocab=65, emb=32, hidden=pick(128, 16)):
+def build_recurrent(lib, cell="GRU", vocab=65, emb=32, hidden=pick(128, 16), layers=1):
     nn = lib.nn
 
-    class CharGRU(nn.Module):
+    class CharRNN(nn.Module):
         def __init__(self):
             super().__init__()
             self.emb = nn.Embedding(vocab, emb)
-            self.rnn = nn.GRU(emb, hidden, batch_first=True)
+            self.rnn = getattr(nn, cell)(emb, hidden, num_layers=layers, batch_first=True)
             self.out = nn.Linear(hidden, vocab)
 
         def forward(self, idx):  # idx (B, T) -> logits (B, T, vocab)
             h, _ = self.rnn(self.emb(idx))
             return self.out(h)
 
-    return CharGRU()
+    return CharRNN()
+
+
+WORD_VOCAB = pick(10000, 100)
 
 
 GPT_WIDTH, GPT_LAYERS, GPT_HEADS, GPT_BLOCK = pick(128, 32), pick(4, 1), 4, pick(64, 8)
@@ -161,12 +166,21 @@ WORKLOADS = {
     "bow vocab2000 4 labels b32": (
         build_bow, _bow_data, lambda lib, p: lib.optim.SGD(p, lr=0.1), "nll"),
     "gru char vocab65 emb32 h128 seq32 b32": (
-        build_gru, lambda: _next_token_data(65, 32, pick(32, 8)), lambda lib, p: lib.optim.Adam(p, lr=2e-3), "ce"),
+        build_recurrent, lambda: _next_token_data(65, 32, pick(32, 8)), lambda lib, p: lib.optim.Adam(p, lr=2e-3),
+        "ce"),
+    "rnn char vocab65 emb32 h128 seq32 b32": (
+        lambda lib: build_recurrent(lib, "RNN"), lambda: _next_token_data(65, 32, pick(32, 8)),
+        lambda lib, p: lib.optim.Adam(p, lr=2e-3), "ce"),
+    # a word-level LSTM LM (2 layers of 200, sequence 35, batch 20, plain SGD with gradient clipping)
+    "lstm word vocab10000 emb200 h200x2 seq35 b20": (
+        lambda lib: build_recurrent(lib, "LSTM", WORD_VOCAB, pick(200, 16), pick(200, 16), 2),
+        lambda: _next_token_data(WORD_VOCAB, pick(20, 2), pick(35, 5)), lambda lib, p: lib.optim.SGD(p, lr=20.0),
+        "ce_clip"),
     "gpt char 4l 4h 128w block64 b12": (
         build_gpt, lambda: _next_token_data(65, pick(12, 2), GPT_BLOCK),
         lambda lib, p: lib.optim.AdamW(p, lr=3e-4), "ce"),
 }
-IDS = ["charmlp", "bigram", "bow", "gru", "gpt"]
+IDS = ["charmlp", "bigram", "bow", "gru", "rnn", "lstm", "gpt"]
 
 
 def make_workload(bk, name):
@@ -202,6 +216,8 @@ def test_workload_step(benchmark, bk, name):
         opt.zero_grad()
         loss = loss_fn()
         loss.backward()
+        if loss_kind == "ce_clip":
+            lib.nn.utils.clip_grad_norm_(model.parameters(), 0.25)
         opt.step()
         return loss
 

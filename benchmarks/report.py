@@ -28,6 +28,8 @@ TARGETS = [
     ("bigram LM training step time", "train step bigram", "time", 1.0),
     ("bag-of-words training step time", "train step bow", "time", 1.0),
     ("GRU char model training step time", "train step gru char", "time", 1.0),
+    ("RNN char model training step time", "train step rnn char", "time", 1.0),
+    ("word-level LSTM LM training step time", "train step lstm word", "time", 1.0),
     ("GPT char model training step time", "train step gpt char", "time", 1.0),
 ]
 

@@ -62,7 +62,7 @@ def test_models_start_from_the_same_weights_as_torch(smoke_json):
         tt = runs[f"test_train_step[tinytorch-cpu-{model}]"]["extra_info"]["loss0"]
         pt = runs[f"test_train_step[torch-cpu-{model}]"]["extra_info"]["loss0"]
         assert tt == pytest.approx(pt, rel=1e-4, abs=1e-5), model
-    for model in ("charmlp", "bigram", "bow", "gru", "gpt"):  # benchmarks/bench_workloads.py (issue #17)
+    for model in ("charmlp", "bigram", "bow", "gru", "rnn", "lstm", "gpt"):  # benchmarks/bench_workloads.py (issue #17)
         tt = runs[f"test_workload_step[tinytorch-cpu-{model}]"]["extra_info"]["loss0"]
         pt = runs[f"test_workload_step[torch-cpu-{model}]"]["extra_info"]["loss0"]
         assert tt == pytest.approx(pt, rel=1e-4, abs=1e-5), model
