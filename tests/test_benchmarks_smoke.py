@@ -46,7 +46,8 @@ def test_every_case_ran_on_tinytorch_cpu(smoke_json):
     data, runs = _by_name(smoke_json)
     names = {n.split("[")[0] for n, b in runs.items() if b["extra_info"]["backend"] == "tinytorch-cpu"}
     assert {"test_matmul", "test_linear_relu", "test_conv2d_3x3", "test_elementwise", "test_reduction",
-            "test_softmax", "test_cross_entropy", "test_autograd_chain", "test_train_step", "test_workload_step"} <= names
+            "test_softmax", "test_cross_entropy", "test_autograd_chain", "test_train_step", "test_workload_step",
+            "test_embedding_backward"} <= names
     info = data["machine_info"]["tinytorch_bench"]
     assert info["smoke"] is True and info["threads"] == 1
     for b in runs.values():
