@@ -135,7 +135,9 @@ def test_the_real_probe_reports_a_missing_cupy(gv, tmp_path):
 
 def test_sigterm_keeps_what_was_measured(tmp_path):
     env = dict(os.environ, TT_GIT_COMMIT="abc", PYTHONPATH=ROOT)
-    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "tools", "gpu_validate.py"), "--out", str(tmp_path)],
+    # --cpu-tests: the run then certainly lasts minutes, so the signal lands mid-run
+    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "tools", "gpu_validate.py"), "--out", str(tmp_path),
+                             "--cpu-tests"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     summary = tmp_path / "summary.json"
