@@ -3,7 +3,9 @@
     PYTHONPATH=. python -m pytest benchmarks/bench_kernels.py --benchmark-columns=median,iqr,rounds
 
 Skipped without a GPU. Each timed call ends with a device synchronize, after a warm-up call (the
-first use compiles the kernels).
+first use compiles the kernels). The "fused" rows run with ``TINYTORCH_CUDA_KERNELS=strict`` (every
+kernel on, a failing launch raises instead of falling back) and fail unless ``kernels.launch_counts``
+shows one completed launch per call: a row never times a wrapper that returned early.
 """
 from __future__ import annotations
 
@@ -20,14 +22,30 @@ cp = backend.cupy_module()
 rng = np.random.default_rng(0)
 
 
-def _timed(benchmark, fn):
+@pytest.fixture(autouse=True)
+def _kernels_strict(monkeypatch):
+    monkeypatch.setenv("TINYTORCH_CUDA_KERNELS", "strict")
+
+
+def _timed(benchmark, fn, kernel=None):
+    """Time ``fn`` (synchronized); with ``kernel``, fail unless every call launched that fused kernel."""
+    calls = [0]
+
     def run():
+        calls[0] += 1
         out = fn()
         cp.cuda.Device().synchronize()
         return out
 
-    run()  # warm-up: compiles
+    before = kernels.launch_counts[kernel] if kernel else 0
+    first = run()  # warm-up: compiles
+    if kernel is not None and (first is None or first is False):
+        pytest.fail(f"fused {kernel} did not run (returned {first!r}): the row would time the fallback")
     benchmark(run)
+    if kernel is not None:
+        launched = kernels.launch_counts[kernel] - before
+        if launched != calls[0]:
+            pytest.fail(f"fused {kernel}: {launched} launches for {calls[0]} timed calls")
 
 
 def _rand(*shape, dtype=np.float32):
@@ -48,7 +66,7 @@ def _im2col(x):
 @pytest.mark.parametrize("path", ["fused", "cupy"])
 def test_conv2d_forward(benchmark, path):
     if path == "fused":
-        _timed(benchmark, lambda: kernels.conv2d_forward(X, WGT, None, 1, 1, 1, 1))
+        _timed(benchmark, lambda: kernels.conv2d_forward(X, WGT, None, 1, 1, 1, 1), "conv2d_forward")
     else:
         _timed(benchmark, lambda: cp.matmul(WGT.reshape(K, -1), _im2col(X)).reshape(N, K, H, W))
 
@@ -56,7 +74,8 @@ def test_conv2d_forward(benchmark, path):
 @pytest.mark.parametrize("path", ["fused", "cupy"])
 def test_conv2d_grad_weight(benchmark, path):
     if path == "fused":
-        _timed(benchmark, lambda: kernels.conv2d_backward(X, WGT, DY, 1, 1, 1, 1, False, True, True))
+        _timed(benchmark, lambda: kernels.conv2d_backward(X, WGT, DY, 1, 1, 1, 1, False, True, True),
+               "conv2d_backward")
     else:
         def plain():
             dy = DY.reshape(N, K, H * W)
@@ -72,7 +91,7 @@ G, Z = _rand(8192, 1024), _rand(8192, 1024)
 @pytest.mark.parametrize("path", ["fused", "cupy"])
 def test_linear_gelu_backward(benchmark, path):
     if path == "fused":
-        _timed(benchmark, lambda: kernels.linear_act_backward(G, Z, "gelu_tanh", True))
+        _timed(benchmark, lambda: kernels.linear_act_backward(G, Z, "gelu_tanh", True), "linear_act_backward")
     else:
         def plain():
             k, c = np.float32(0.7978845608), np.float32(0.044715)
@@ -89,7 +108,8 @@ LOGITS, TARGET = _rand(4096, 32000), cp.asarray(rng.integers(0, 32000, 4096))
 @pytest.mark.parametrize("path", ["fused", "cupy"])
 def test_softmax_cross_entropy(benchmark, path):
     if path == "fused":
-        _timed(benchmark, lambda: kernels.softmax_cross_entropy(LOGITS, TARGET, -100, True))
+        _timed(benchmark, lambda: kernels.softmax_cross_entropy(LOGITS, TARGET, -100, True),
+               "softmax_cross_entropy")
     else:
         def plain():
             m = LOGITS.max(axis=1, keepdims=True)
@@ -118,7 +138,8 @@ def test_adam_step(benchmark, path):
               for p in params]
     hyper = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False)
     if path == "fused":
-        _timed(benchmark, lambda: kernels.fused_optimizer_step("adam", params, grads, states, hyper))
+        _timed(benchmark, lambda: kernels.fused_optimizer_step("adam", params, grads, states, hyper),
+               "fused_optimizer_step")
     else:
         def plain():
             for p, g, s in zip(params, grads, states):

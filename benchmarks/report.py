@@ -23,6 +23,14 @@ TARGETS = [
     ("LeNet CNN training step time", "train step lenet", "time", 1.5),
     ("tiny-op autograd chain time", "autograd chain", "time", 1.0),
     ("LeNet CNN training step peak memory", "train step lenet", "memory", 1.2),
+    # user workloads (benchmarks/bench_workloads.py, issue #17: <= 1.0x at 1 thread)
+    ("char-MLP LM training step time", "train step charmlp", "time", 1.0),
+    ("bigram LM training step time", "train step bigram", "time", 1.0),
+    ("bag-of-words training step time", "train step bow", "time", 1.0),
+    ("GRU char model training step time", "train step gru char", "time", 1.0),
+    ("RNN char model training step time", "train step rnn char", "time", 1.0),
+    ("word-level LSTM LM training step time", "train step lstm word", "time", 1.0),
+    ("GPT char model training step time", "train step gpt char", "time", 1.0),
 ]
 
 

@@ -46,7 +46,8 @@ def test_every_case_ran_on_tinytorch_cpu(smoke_json):
     data, runs = _by_name(smoke_json)
     names = {n.split("[")[0] for n, b in runs.items() if b["extra_info"]["backend"] == "tinytorch-cpu"}
     assert {"test_matmul", "test_linear_relu", "test_conv2d_3x3", "test_elementwise", "test_reduction",
-            "test_softmax", "test_cross_entropy", "test_autograd_chain", "test_train_step"} <= names
+            "test_softmax", "test_cross_entropy", "test_autograd_chain", "test_train_step", "test_workload_step",
+            "test_embedding_backward"} <= names
     info = data["machine_info"]["tinytorch_bench"]
     assert info["smoke"] is True and info["threads"] == 1
     for b in runs.values():
@@ -62,6 +63,10 @@ def test_models_start_from_the_same_weights_as_torch(smoke_json):
         tt = runs[f"test_train_step[tinytorch-cpu-{model}]"]["extra_info"]["loss0"]
         pt = runs[f"test_train_step[torch-cpu-{model}]"]["extra_info"]["loss0"]
         assert tt == pytest.approx(pt, rel=1e-4, abs=1e-5), model
+    for model in ("charmlp", "bigram", "bow", "gru", "rnn", "lstm", "gpt"):  # benchmarks/bench_workloads.py (issue #17)
+        tt = runs[f"test_workload_step[tinytorch-cpu-{model}]"]["extra_info"]["loss0"]
+        pt = runs[f"test_workload_step[torch-cpu-{model}]"]["extra_info"]["loss0"]
+        assert tt == pytest.approx(pt, rel=1e-4, abs=1e-5), model
 
 
 def test_report_writes_markdown_and_png(smoke_json, tmp_path):
@@ -71,6 +76,7 @@ def test_report_writes_markdown_and_png(smoke_json, tmp_path):
     md = (tmp_path / "smoke.md").read_text()
     assert "## CPU targets" in md and "| MLP training step time |" in md
     assert "train step lenet" in md and "autograd chain" in md
+    assert "train step charmlp" in md and "train step gpt char" in md and "| char-MLP LM training step time |" in md
     png = (tmp_path / "smoke.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
 

@@ -15,8 +15,9 @@ pytestmark = pytest.mark.gpu
 
 @pytest.fixture(autouse=True)
 def _kernels_forced_on(monkeypatch):
-    # unmeasured kernels are off by default ("auto"); these tests exercise them explicitly
-    monkeypatch.setenv("TINYTORCH_CUDA_KERNELS", "1")
+    # unmeasured kernels are off by default ("auto"); these tests exercise them explicitly, and "strict"
+    # makes a failing launch raise here instead of falling back to the plain path
+    monkeypatch.setenv("TINYTORCH_CUDA_KERNELS", "strict")
 
 
 @pytest.fixture

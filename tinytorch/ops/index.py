@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import grad_mode
+from ..backend import scatter as _scatter
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._common import ensure_tensor, inplace, is_scalar, wrap_dim
@@ -142,7 +143,7 @@ class IndexAccumulate(Function):
         if _is_basic(idx):
             out[idx] = g._data
         else:
-            backend.scatter_add(ctx.xp, out, idx, g._data)
+            _scatter.scatter_add(ctx.xp, out, idx, g._data)  # NumPy: sorted level-wise adds, not np.add.at
         return out
 
     @staticmethod
@@ -314,7 +315,7 @@ class ScatterAddInto(Function):
         ctx.save_for_backward(index)
         out = ctx.xp.zeros(shape, dtype=src._data.dtype)
         sl = tuple(slice(0, s) for s in index._data.shape)
-        backend.scatter_add(ctx.xp, out, _along_dim_index(ctx.xp, index._data, dim), src._data[sl])
+        _scatter.scatter_add(ctx.xp, out, _along_dim_index(ctx.xp, index._data, dim), src._data[sl])
         return out
 
     @staticmethod

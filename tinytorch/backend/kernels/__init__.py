@@ -3,7 +3,13 @@
 Every function here returns ``None`` (``False`` for the optimizer step) when it does not apply —
 CPU (NumPy) arrays, CuPy not loaded, kernels disabled with ``TINYTORCH_CUDA_KERNELS=0``, or an
 unsupported configuration (dtype, string padding, sizes past int32...) — and the calling op then
-runs its plain ``xp`` path. Ops therefore never ask which backend they are on.
+runs its plain ``xp`` path. Ops therefore never ask which backend they are on. A launch that fails
+(a compile error, a launch error, arrays the launcher rejects) falls back the same way with a
+``RuntimeWarning`` naming the kernel and the error, unless ``TINYTORCH_CUDA_KERNELS=strict``, which
+forces every kernel on and lets such errors propagate (tests, sanitizer runs).
+
+``launch_counts`` counts the completed launches of each kernel, so a benchmark or test can prove a
+kernel really ran rather than its fallback.
 
 Nothing is compiled or imported from CuPy until a kernel is first used on a CuPy array; each
 source is then compiled once per device (``_loader.CupyRuntime``). The launchers
@@ -13,12 +19,14 @@ versions of every kernel, used by the tests.
 from __future__ import annotations
 
 import os
+import warnings
+from collections import Counter
 
 from .. import _cuda
 from . import launchers
 from ._loader import KERNELS, cupy_runtime, read_source  # noqa: F401 - re-exported for tests and tools
 
-__all__ = ["enabled", "conv2d_forward", "conv2d_backward", "linear_act_backward", "softmax_cross_entropy",
+__all__ = ["enabled", "strict", "launch_counts", "conv2d_forward", "conv2d_backward", "linear_act_backward", "softmax_cross_entropy",
            "fused_optimizer_step", "KERNELS", "read_source"]
 
 
@@ -37,14 +45,23 @@ MEASURED_DEFAULTS = {
 }
 
 
+# completed launches per kernel entry point (conv2d_forward, ..., fused_optimizer_step)
+launch_counts: Counter = Counter()
+
+
 def enabled(kernel: str | None = None) -> bool:
     """Whether ``kernel`` (or, with None, any kernel) may run: the env switch, then the measured defaults."""
     mode = os.environ.get("TINYTORCH_CUDA_KERNELS", "auto")
     if mode in ("0", "false", "False"):
         return False
-    if mode in ("1", "true", "True"):
+    if mode in ("1", "true", "True", "strict"):
         return True
     return any(MEASURED_DEFAULTS.values()) if kernel is None else MEASURED_DEFAULTS.get(kernel, False)
+
+
+def strict() -> bool:
+    """``TINYTORCH_CUDA_KERNELS=strict``: every kernel on, and a failing launch raises instead of falling back."""
+    return os.environ.get("TINYTORCH_CUDA_KERNELS") == "strict"
 
 
 def _runtime(a, kernel):
@@ -55,6 +72,23 @@ def _runtime(a, kernel):
     if cp is None or not isinstance(a, cp.ndarray):
         return None
     return cupy_runtime(cp)
+
+
+def _launch(kernel, rt, anchor, run):
+    """``run()`` on ``anchor``'s device; None (the caller's plain path) when it cannot run."""
+    try:
+        with rt.device_of(anchor):
+            out = run()
+    except launchers.Unsupported:
+        return None
+    except Exception as e:  # noqa: BLE001 - the plain path is always there; strict mode re-raises
+        if strict():
+            raise
+        warnings.warn(f"tinytorch: fused CUDA kernel {kernel} failed, running the plain path instead "
+                      f"({type(e).__name__}: {e})", RuntimeWarning, stacklevel=3)
+        return None
+    launch_counts[kernel] += 1
+    return out
 
 
 def _contiguous(rt, a):
@@ -69,12 +103,8 @@ def conv2d_forward(x, w, b, stride, padding, dilation, groups):
     rt = _runtime(x, "conv2d_forward")
     if rt is None:
         return None
-    try:
-        with rt.device_of(x):
-            return launchers.conv2d_forward(rt, _contiguous(rt, x), _contiguous(rt, w), _contiguous(rt, b),
-                                            stride, padding, dilation, groups)
-    except launchers.Unsupported:
-        return None
+    return _launch("conv2d_forward", rt, x, lambda: launchers.conv2d_forward(
+        rt, _contiguous(rt, x), _contiguous(rt, w), _contiguous(rt, b), stride, padding, dilation, groups))
 
 
 def conv2d_backward(x, w, grad_out, stride, padding, dilation, groups, need_input, need_weight, need_bias,
@@ -88,13 +118,9 @@ def conv2d_backward(x, w, grad_out, stride, padding, dilation, groups, need_inpu
     rt = _runtime(x, "conv2d_backward")
     if rt is None:
         return None
-    try:
-        with rt.device_of(x):
-            return launchers.conv2d_backward(
-                rt, _contiguous(rt, x), _contiguous(rt, w), _contiguous(rt, grad_out), stride, padding, dilation,
-                groups, need_input, need_weight, need_bias, relu_out=_contiguous(rt, relu_out))
-    except launchers.Unsupported:
-        return None
+    return _launch("conv2d_backward", rt, x, lambda: launchers.conv2d_backward(
+        rt, _contiguous(rt, x), _contiguous(rt, w), _contiguous(rt, grad_out), stride, padding, dilation, groups,
+        need_input, need_weight, need_bias, relu_out=_contiguous(rt, relu_out)))
 
 
 def linear_act_backward(grad_out, act_input, activation, need_bias):
@@ -106,12 +132,8 @@ def linear_act_backward(grad_out, act_input, activation, need_bias):
     rt = _runtime(grad_out, "linear_act_backward")
     if rt is None:
         return None
-    try:
-        with rt.device_of(grad_out):
-            return launchers.linear_act_backward(rt, _contiguous(rt, grad_out), _contiguous(rt, act_input),
-                                                 activation, need_bias)
-    except launchers.Unsupported:
-        return None
+    return _launch("linear_act_backward", rt, grad_out, lambda: launchers.linear_act_backward(
+        rt, _contiguous(rt, grad_out), _contiguous(rt, act_input), activation, need_bias))
 
 
 def softmax_cross_entropy(logits, target, ignore_index, need_grad):
@@ -124,13 +146,8 @@ def softmax_cross_entropy(logits, target, ignore_index, need_grad):
     rt = _runtime(logits, "softmax_cross_entropy")
     if rt is None:
         return None
-    try:
-        with rt.device_of(logits):
-            return launchers.softmax_cross_entropy(rt, _contiguous(rt, logits),
-                                                   rt.xp.ascontiguousarray(target, dtype=rt.xp.int64),
-                                                   ignore_index, need_grad)
-    except launchers.Unsupported:
-        return None
+    return _launch("softmax_cross_entropy", rt, logits, lambda: launchers.softmax_cross_entropy(
+        rt, _contiguous(rt, logits), rt.xp.ascontiguousarray(target, dtype=rt.xp.int64), ignore_index, need_grad))
 
 
 def fused_optimizer_step(kind, params, grads, states, hyper):
@@ -144,8 +161,6 @@ def fused_optimizer_step(kind, params, grads, states, hyper):
     rt = _runtime(params[0], "fused_optimizer_step")
     if rt is None:
         return False
-    try:
-        with rt.device_of(params[0]):
-            return launchers.fused_optimizer_step(rt, kind, list(params), list(grads), list(states), hyper)
-    except launchers.Unsupported:
-        return False
+    done = _launch("fused_optimizer_step", rt, params[0], lambda: launchers.fused_optimizer_step(
+        rt, kind, list(params), list(grads), list(states), hyper))
+    return bool(done)

@@ -239,7 +239,8 @@ def fused_optimizer_step(rt, kind, params, grads, states, hyper) -> bool:
 
     kind: "sgd", "adam" or "adamw"; params/grads: lists of arrays; states: per-parameter dicts as
     tinytorch.optim keeps them (SGD ``momentum_buffer``; Adam ``step`` (a host scalar, incremented
-    here), ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq``); hyper: the param group's options.
+    here once the launch went out, never when it raised), ``exp_avg``, ``exp_avg_sq``,
+    ``max_exp_avg_sq``); hyper: the param group's options.
     """
     op = "fused_optimizer_step"
     if kind not in ("sgd", "adam", "adamw"):
@@ -300,9 +301,8 @@ def fused_optimizer_step(rt, kind, params, grads, states, hyper) -> bool:
                 raise Unsupported(f"{op}: step of param {i} is not a host scalar")
             steps.append(step)
         coef = np.empty((len(params), 2), dtype=acc)
-        for i, step in enumerate(steps):  # all checks passed: now mutate
-            step += 1
-            n = float(step)
+        for i, step in enumerate(steps):
+            n = float(step) + 1.0  # this step's count; the counters advance only once the launch went out
             coef[i, 0] = lr / (1.0 - beta1**n)
             coef[i, 1] = math.sqrt(1.0 - beta2**n)
         scalars = (rt.asarray(coef), acc(beta1), acc(beta2), acc(float(hyper["eps"])), acc(wd),
@@ -310,8 +310,10 @@ def fused_optimizer_step(rt, kind, params, grads, states, hyper) -> bool:
         name = f"multi_tensor_adam<{T}>"
     chunks = np.array([(i, s) for i, n in enumerate(sizes.tolist()) for s in range(0, n, _OPT_CHUNK)],
                       dtype=np.int64).reshape(-1, 2)
-    if len(chunks) == 0:
-        return True
-    rt.launch("optimizer.cu", name, (len(chunks), 1, 1), (256, 1, 1),
-              (rt.asarray(ptrs), rt.asarray(sizes), rt.asarray(chunks), np.int32(_OPT_CHUNK)) + scalars)
+    if len(chunks):
+        rt.launch("optimizer.cu", name, (len(chunks), 1, 1), (256, 1, 1),
+                  (rt.asarray(ptrs), rt.asarray(sizes), rt.asarray(chunks), np.int32(_OPT_CHUNK)) + scalars)
+    if kind != "sgd":
+        for step in steps:  # a failed launch raised above and left them as they were
+            step += 1
     return True
