@@ -32,7 +32,7 @@ def _finish(arr, device, requires_grad, op):
     return t
 
 
-def _to_host_array(data, op):
+def _to_host_array(data, op, exact_floats=False):
     if isinstance(data, Tensor):
         return backend.as_numpy(data._data), True
     if isinstance(data, np.ndarray):
@@ -46,7 +46,8 @@ def _to_host_array(data, op):
     if arr.dtype == object:
         raise TypeError(f"{op}: could not infer dtype of {type(data).__name__} (got objects of mixed types)")
     if arr.dtype.kind == "f":
-        arr = arr.astype(dtypes.get_default_dtype().np)
+        if not exact_floats:  # exact_floats: a dtype follows, so round once, to that one
+            arr = arr.astype(dtypes.get_default_dtype().np)
     elif arr.dtype.kind in "iu":
         arr = arr.astype(np.int64)
     elif arr.dtype.kind not in "b":
@@ -78,7 +79,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     if isinstance(data, Tensor) and backend.is_cupy_array(data._data):
         arr = data._data.copy()
     else:
-        arr, _ = _to_host_array(data, "tensor")
+        arr, _ = _to_host_array(data, "tensor", exact_floats=dtype is not None)
         arr = np.array(arr, copy=True)
     if dtype is not None:
         arr = arr.astype(dtypes.to_dtype(dtype).np)
