@@ -109,9 +109,11 @@ def _same_memory(a, b):
 class _Env:
     """Maps arrays (by identity, or as an unchanged view of a known array) to graph values."""
 
-    def __init__(self):
+    def __init__(self, graph=None):
         self._by_id = {}
         self._keep = []
+        self.graph = graph
+        self.inputs = []  # (name, shape in trace 1, shape in trace 2) of the graph inputs
 
     def bind(self, array, value):
         self._by_id[id(array)] = value
@@ -247,6 +249,11 @@ def export(model, args=(), f=None, *, kwargs=None, export_params=True, verbose=F
     in_names += _default_input_names(model, n_in)[len(in_names):] if not input_names else \
         [f"input_{i}" for i in range(len(in_names), n_in)]
     dyn_spec = _normalize_dynamic_axes(dynamic_axes, in_names)
+    for i, name in zip(tensor_pos, in_names):
+        for ax in dyn_spec.get(name, {}):
+            if not 0 <= ax < args[i].ndim:
+                raise ValueError(f"onnx.export: dynamic axis {ax} of input {name!r} is out of range for its "
+                                 f"shape {tuple(args[i].shape)}")
 
     with _mode(model, training):
         _state["exporting"] = True
@@ -272,18 +279,16 @@ def export(model, args=(), f=None, *, kwargs=None, export_params=True, verbose=F
     out_names += [f"output_{i}" if len(outputs) > 1 else "output" for i in range(len(out_names), len(outputs))]
 
     g = Graph(onnx, opset)
-    env = _Env()
+    env = _Env(g)
     graph_inputs = []
     for k, (t, name) in enumerate(zip(traced_inputs, in_names)):
         g._used.add(name)
         axes = dyn_spec.get(name, {})
-        for ax in axes:
-            if not 0 <= ax < t.ndim:
-                raise ValueError(f"onnx.export: dynamic axis {ax} of input {name!r} is out of range for its "
-                                 f"shape {tuple(t.shape)}")
         v = Value(name=name, dyn=set(axes), dtype=t._data.dtype, shape=tuple(t.shape))
         env.bind(t._data, v)
         graph_inputs.append((name, t, axes))
+        grown = [n + 1 if ax in axes else n for ax, n in enumerate(t.shape)]
+        env.inputs.append((name, tuple(t.shape), tuple(grown)))
     param_inputs = []
     named = []
     if hasattr(model, "named_parameters"):
@@ -440,6 +445,29 @@ def _convert(g, env, records, records2, outputs, fold):
                 env.bind(a, Value(name=name, dyn=dyn, dtype=a.dtype, shape=tuple(a.shape)))
 
 
+def _sized_fill(env, a, b):
+    """A tensor filled with one value whose size follows dynamic input axes (``zeros(n_layers, batch, h)``):
+    rebuilt in the graph as ``ConstantOfShape`` of a shape gathered from the inputs' ``Shape``."""
+    if a.ndim != b.ndim or a.size == 0 or b.size == 0 or not (np.all(a == a.flat[0]) and np.all(b == a.flat[0])):
+        return None
+    g = env.graph
+    pieces, dyn = [], set()
+    for ax, (p, q) in enumerate(zip(a.shape, b.shape)):
+        if p == q:
+            pieces.append(g.int64s([p]))
+            continue
+        src = next(((name, k) for name, s1, s2 in env.inputs for k in range(len(s1)) if s1[k] == p and s2[k] == q),
+                   None)
+        if src is None:
+            return None
+        shape = g.node("Shape", [src[0]])
+        pieces.append(g.node("Gather", [shape, g.int64s([src[1]])], axis=0))
+        dyn.add(ax)
+    fill = g.onnx.numpy_helper.from_array(np.array([a.flat[0]], dtype=a.dtype), "value")
+    out = g.node("ConstantOfShape", [g.node("Concat", pieces, axis=0)], value=fill)
+    return Value(name=out, dyn=dyn, dtype=a.dtype, shape=a.shape)
+
+
 def _resolve(env, array, requires_grad, rec, rec2, i, j):
     v = env.lookup(array)
     if v is not None:
@@ -453,6 +481,10 @@ def _resolve(env, array, requires_grad, rec, rec2, i, j):
         other = rec2.in_arrays[i] if j is None else rec2.in_arrays[i][j]
         a, b = backend.as_numpy(array), backend.as_numpy(other)
         if a.shape != b.shape or not np.array_equal(a, b, equal_nan=True):
+            v = _sized_fill(env, a, b)
+            if v is not None:
+                env.bind(array, v)
+                return v
             warnings.warn(f"onnx.export: {rec.name} uses a tensor of shape {tuple(array.shape)} created in the "
                           "forward whose value depends on a dynamic axis; it is exported as a constant, so the "
                           "graph is only right for the example's size on that axis", OnnxExporterWarning,
