@@ -328,3 +328,60 @@ def test_argument_validation():
     with pytest.raises(TypeError, match="binary file object"):
         tinytorch.onnx.export(nn.ReLU(), _x(2), 42)
     assert tinytorch.onnx.is_in_onnx_export() is False
+
+
+class _PosLM(nn.Module):
+    """Positions from ``arange(T)``, a causal mask from ``triu(ones(T, T))``, a reshape through ``B * T`` and a
+    slice ``[:, :T]``: everything sized by the sequence length must follow it in the graph."""
+
+    def __init__(self, vocab=20, d=8, ctx=12):
+        super().__init__()
+        self.emb, self.pos = nn.Embedding(vocab, d), nn.Embedding(ctx, d)
+        self.ln = nn.LayerNorm(d)
+        self.att = nn.MultiheadAttention(d, 2, batch_first=True)
+        self.out = nn.Linear(d, vocab)
+
+    def forward(self, idx):
+        B, T = idx.shape
+        h = self.emb(idx) + self.pos(tinytorch.arange(T))
+        a = self.ln(h)
+        mask = tinytorch.triu(tinytorch.ones(T, T, dtype=tinytorch.bool), diagonal=1)
+        h = h + self.att(a, a, a, attn_mask=mask, need_weights=False)[0]
+        h = h.view(B * T, -1)
+        return self.out(h).view(B, T, -1)[:, :T]
+
+
+def test_dynamic_batch_and_sequence_length():
+    tinytorch.manual_seed(0)
+    model = _PosLM().eval()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing may be baked in as a constant
+        proto = tinytorch.onnx.export(model, tinytorch.randint(0, 20, (2, 5)), None, input_names=["idx"],
+                                      output_names=["logits"],
+                                      dynamic_axes={"idx": {0: "B", 1: "T"}, "logits": {0: "B", 1: "T"}})
+    sess = _session(proto)
+    for shape in [(2, 5), (3, 7), (1, 2), (4, 12)]:
+        x = tinytorch.randint(0, 20, shape)
+        got = sess.run(None, {"idx": x.numpy()})[0]
+        np.testing.assert_allclose(got, _eager(model, [x])[0].numpy(), atol=ATOL)
+
+
+def test_sdpa_causal_with_dynamic_sequence():
+    qs = [_x(2, 2, 5, 4, seed=s) for s in range(3)]
+    fn = lambda a, b, c: F.scaled_dot_product_attention(a, b, c, is_causal=True)  # noqa: E731
+    proto = tinytorch.onnx.export(fn, tuple(qs), None, input_names=["q", "k", "v"],
+                                  dynamic_axes={n: {0: "B", 2: "T"} for n in "qkv"})
+    sess = _session(proto)
+    longer = [_x(3, 2, 8, 4, seed=s) for s in range(3)]
+    got = sess.run(None, dict(zip("qkv", (t.numpy() for t in longer))))[0]
+    np.testing.assert_allclose(got, fn(*longer).numpy(), atol=ATOL)
+
+
+def test_a_constant_that_depends_on_a_dynamic_axis_is_reported():
+    def fn(x):  # random noise of the input's size: neither a fill nor an arange, so it is baked in
+        return x + tinytorch.tensor(np.arange(x.shape[0] * 3, dtype=np.float32).reshape(-1, 3) ** 2)
+
+    with pytest.warns(tinytorch.onnx.errors.OnnxExporterWarning, match="depends on a dynamic axis"):
+        tinytorch.onnx.export(fn, _x(4, 3), None, input_names=["x"], dynamic_axes={"x": [0]})

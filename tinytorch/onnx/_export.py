@@ -114,10 +114,24 @@ class _Env:
         self._keep = []
         self.graph = graph
         self.inputs = []  # (name, shape in trace 1, shape in trace 2) of the graph inputs
+        self._dims = {}
 
     def bind(self, array, value):
         self._by_id[id(array)] = value
         self._keep.append(array)
+
+    def dim(self, p, q):
+        """A 1-element int64 graph value holding the size of the input axis that is ``p`` in the first
+        trace and ``q`` in the second (None when no dynamic input axis behaves so)."""
+        for name, s1, s2 in self.inputs:
+            for k, (a, b) in enumerate(zip(s1, s2)):
+                if a == p and b == q and a != b:
+                    key = (name, k)
+                    if key not in self._dims:
+                        shape = self.graph.node("Shape", [name])
+                        self._dims[key] = self.graph.node("Gather", [shape, self.graph.int64s([k])], axis=0)
+                    return self._dims[key]
+        return None
 
     def lookup(self, array):
         v = self._by_id.get(id(array))
@@ -419,7 +433,9 @@ def _convert(g, env, records, records2, outputs, fold):
             else:
                 ins.append(_resolve(env, arrays, rec.in_grad[i], rec, rec2, i, None))
         flat = [v for x in ins if x is not None for v in (x if isinstance(x, list) else [x])]
-        idx_values = [env.lookup(a) for a in _ops.index_arrays(rec)]
+        idx_arrays = _ops.index_arrays(rec)
+        idx2 = _ops.index_arrays(rec2) if rec2 is not None else [None] * len(idx_arrays)
+        idx_values = [_resolve_array(env, a, b, rec) for a, b in zip(idx_arrays, idx2)]
         dyn_out = [frozenset(ax for ax, (p, q) in enumerate(zip(o.shape, o2.shape)) if p != q)
                    for o, o2 in zip(rec.out_arrays, rec2.out_arrays)] if rec2 is not None else \
             [frozenset()] * len(rec.out_arrays)
@@ -446,22 +462,33 @@ def _convert(g, env, records, records2, outputs, fold):
 
 
 def _sized_fill(env, a, b):
-    """A tensor filled with one value whose size follows dynamic input axes (``zeros(n_layers, batch, h)``):
-    rebuilt in the graph as ``ConstantOfShape`` of a shape gathered from the inputs' ``Shape``."""
-    if a.ndim != b.ndim or a.size == 0 or b.size == 0 or not (np.all(a == a.flat[0]) and np.all(b == a.flat[0])):
+    """A created tensor whose size follows dynamic input axes, rebuilt from the inputs' ``Shape``: one value
+    everywhere (``zeros(n_layers, batch, h)``: ConstantOfShape) or a 1-D ``arange`` (Range). None otherwise."""
+    if a.ndim != b.ndim or a.size == 0 or b.size == 0:
         return None
     g = env.graph
+    if a.ndim == 1 and a.dtype.kind in "iuf" and a.size > 1 and b.size > 1:
+        start, step = a[0], a[1] - a[0]
+        if np.array_equal(a, start + step * np.arange(a.size)) and np.array_equal(b, start + step * np.arange(b.size)):
+            n = env.dim(a.size, b.size)
+            if n is None:
+                return None
+            dt = a.dtype
+            n = g.node("Cast", [g.node("Squeeze", [n, g.int64s([0])])], to=g.onnx.helper.np_dtype_to_tensor_dtype(dt))
+            limit = g.node("Add", [g.node("Mul", [n, g.const(step, dt)]), g.const(start, dt)])
+            out = g.node("Range", [g.const(start, dt), limit, g.const(step, dt)])
+            return Value(name=out, dyn={0}, dtype=dt, shape=a.shape)
+    if not (np.all(a == a.flat[0]) and np.all(b == a.flat[0])):
+        return None
     pieces, dyn = [], set()
     for ax, (p, q) in enumerate(zip(a.shape, b.shape)):
         if p == q:
             pieces.append(g.int64s([p]))
             continue
-        src = next(((name, k) for name, s1, s2 in env.inputs for k in range(len(s1)) if s1[k] == p and s2[k] == q),
-                   None)
-        if src is None:
+        piece = env.dim(p, q)
+        if piece is None:
             return None
-        shape = g.node("Shape", [src[0]])
-        pieces.append(g.node("Gather", [shape, g.int64s([src[1]])], axis=0))
+        pieces.append(piece)
         dyn.add(ax)
     fill = g.onnx.numpy_helper.from_array(np.array([a.flat[0]], dtype=a.dtype), "value")
     out = g.node("ConstantOfShape", [g.node("Concat", pieces, axis=0)], value=fill)
@@ -472,13 +499,23 @@ def _resolve(env, array, requires_grad, rec, rec2, i, j):
     v = env.lookup(array)
     if v is not None:
         return v
+    other = None
+    if rec2 is not None:
+        other = rec2.in_arrays[i] if j is None else rec2.in_arrays[i][j]
+    return _resolve_array(env, array, other, rec, requires_grad)
+
+
+def _resolve_array(env, array, other, rec, requires_grad=False):
+    """The value of an op's array argument; ``other`` is the same argument in the second trace (or None)."""
+    v = env.lookup(array)
+    if v is not None:
+        return v
     if requires_grad:
         raise OnnxExporterError(
             f"onnx.export: {rec.name} used a tensor of shape {tuple(array.shape)} that was computed from the "
             "inputs or parameters outside the ops tinytorch records (e.g. through NumPy or .data); the graph "
             "cannot express it")
-    if rec2 is not None:  # a tensor the forward created: is it the same when a dynamic axis grows?
-        other = rec2.in_arrays[i] if j is None else rec2.in_arrays[i][j]
+    if other is not None:  # a tensor the forward created: is it the same when a dynamic axis grows?
         a, b = backend.as_numpy(array), backend.as_numpy(other)
         if a.shape != b.shape or not np.array_equal(a, b, equal_nan=True):
             v = _sized_fill(env, a, b)

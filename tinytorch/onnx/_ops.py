@@ -632,10 +632,18 @@ def _reshape(n):
                 target[j] = 0  # copy that dim from the input: it follows the same dynamic axis
             else:
                 unresolved.append(j)
-        if len(unresolved) > 1:
-            raise SymbolicValueError(
-                f"onnx.export: reshape from {in_shape} to {out} mixes dynamic axes {sorted(dyn_out)} in a way "
-                "a single -1 cannot express")
+        if len(unresolved) > 1:  # sizes taken from the inputs' shapes, one -1 at most
+            pieces, free = [], None
+            for j, d in enumerate(target):
+                dim = n.env.dim(out[j], out2[j]) if j in unresolved else None
+                if j in unresolved and dim is None:
+                    if free is not None:
+                        raise SymbolicValueError(
+                            f"onnx.export: reshape from {in_shape} to {out}: dims {sorted(unresolved)} follow "
+                            "dynamic axes in a way the graph cannot express")
+                    free = j
+                pieces.append(dim if dim is not None else n.int64s([-1 if j == free else d]))
+            return n.node("Reshape", [n.v(0), n.node("Concat", pieces, axis=0)])
         if unresolved:
             target[unresolved[0]] = -1
     return n.node("Reshape", [n.v(0), n.int64s(target)])
@@ -707,47 +715,72 @@ def _gather(n):
     return n.node("GatherElements", [n.v(0), n.v(1)], axis=int(n.args[2]))
 
 
-def _getitem(n):
-    if n.differs(1):
-        raise SymbolicValueError("onnx.export: an index whose bounds depend on a dynamic axis")
-    idx = n.args[1] if isinstance(n.args[1], tuple) else (n.args[1],)
-    x = n.v(0)
-    shape = list(n.shape(0))
-    n_adv = sum(1 for i in idx if hasattr(i, "shape") and not np.isscalar(i) and getattr(i, "ndim", 0) > 0)
-    if n_adv > 1:
-        n.fail("indexing with more than one index tensor/array (advanced indexing)")
+def _expand_index(idx, ndim):
+    idx = idx if isinstance(idx, tuple) else (idx,)
     consuming = sum(1 for i in idx if i is not None and i is not Ellipsis)
     if any(i is Ellipsis for i in idx):
         k = next(j for j, i in enumerate(idx) if i is Ellipsis)
-        idx = idx[:k] + (slice(None),) * (len(shape) - consuming) + idx[k + 1:]
-    ax = 0
-    for item in idx:
+        idx = idx[:k] + (slice(None),) * (ndim - consuming) + idx[k + 1:]
+    return idx
+
+
+def _slice_bound(n, value, other, size, size2, default):
+    """An ONNX Slice bound: a constant, or the input's dynamic size where the bound follows it."""
+    if _equal(value, other):
+        return n.int64s([default if value is None else int(value)])
+    if value is not None and other is not None:
+        if int(value) >= size and int(other) >= size2:
+            return n.int64s([default])  # x[:, :T] with T the full length
+        dim = n.env.dim(int(value), int(other))
+        if dim is not None:
+            return dim
+    raise SymbolicValueError(f"onnx.export: a slice bound ({value} here, {other} for a longer dynamic axis) that "
+                             "follows no input axis")
+
+
+def _getitem(n):
+    shape = list(n.shape(0))
+    idx = _expand_index(n.args[1], len(shape))
+    if n.rec2 is not None:
+        shape2 = list(n.rec2.in_arrays[0].shape)
+        idx2 = _expand_index(n.rec2.args[1], len(shape2))
+    else:
+        shape2, idx2 = shape, idx
+    x = n.v(0)
+    n_adv = sum(1 for i in idx if hasattr(i, "shape") and not np.isscalar(i) and getattr(i, "ndim", 0) > 0)
+    if n_adv > 1:
+        n.fail("indexing with more than one index tensor/array (advanced indexing)")
+    ax = 0  # the axis of x (as built so far) the next item applies to
+    src = 0  # the axis of the input it consumes
+    for item, item2 in zip(idx, idx2):
         if item is None:
             x = n.unsqueeze(x, [ax])
             ax += 1
             continue
         if isinstance(item, slice):
-            start, stop, step = item.start, item.stop, item.step
-            step = 1 if step is None else int(step)
-            if step == 1 and start in (None, 0) and stop is None:
-                ax += 1
+            step = 1 if item.step is None else int(item.step)
+            if step == 1 and item.start in (None, 0) and item.stop is None and _equal(item, item2):
+                ax, src = ax + 1, src + 1
                 continue
-            if start is None:
-                start = 0 if step > 0 else -1
-            if stop is None:
-                stop = INT64_MAX if step > 0 else INT64_MIN
-            x = n.node("Slice", [x, n.int64s([int(start)]), n.int64s([int(stop)]), n.int64s([ax]),
-                                 n.int64s([step])])
-            ax += 1
+            if not isinstance(item2, slice) or item.step != item2.step:
+                raise SymbolicValueError("onnx.export: an index that changes with a dynamic axis")
+            size, size2 = shape[src], shape2[src]
+            start = _slice_bound(n, item.start, item2.start, size, size2, 0 if step > 0 else -1)
+            stop = _slice_bound(n, item.stop, item2.stop, size, size2, INT64_MAX if step > 0 else INT64_MIN)
+            x = n.node("Slice", [x, start, stop, n.int64s([ax]), n.int64s([step])])
+            ax, src = ax + 1, src + 1
             continue
+        if not _equal(item, item2):
+            raise SymbolicValueError("onnx.export: an integer index that changes with a dynamic axis")
         if isinstance(item, (int, np.integer)) or (hasattr(item, "ndim") and item.ndim == 0):
             x = n.node("Gather", [x, n.const(int(item), np.int64)], axis=ax)
+            src += 1
             continue
         if hasattr(item, "dtype") and item.dtype == np.bool_:
             n.fail("boolean-mask indexing (its output size depends on the data)")
         if hasattr(item, "dtype"):
             x = n.node("Gather", [x, n.cast(n.array(item), item.dtype, np.int64)], axis=ax)
-            ax += item.ndim
+            ax, src = ax + item.ndim, src + 1
             continue
         n.fail(f"index item of type {type(item).__name__}")
     return x
