@@ -1,6 +1,7 @@
 """LBFGS (both line-search modes), ASGD, Rprop, SparseAdam and CyclicLR: trajectories equal torch's in float64."""
 from __future__ import annotations
 
+import copy
 import itertools
 
 import numpy as np
@@ -185,3 +186,24 @@ def test_cyclic_lr_validation():
         optim.lr_scheduler.CyclicLR(opt, 0.01, 0.1)
     with pytest.raises(ValueError, match="mode is invalid"):
         optim.lr_scheduler.CyclicLR(opt, 0.01, 0.1, mode="sawtooth", cycle_momentum=False)
+
+
+def test_lbfgs_state_dict_resume_continues_the_same_iterates():
+    rng = np.random.default_rng(2)
+    X, Y = rng.standard_normal((40, 3)), rng.standard_normal((40, 1))
+    W1, W2 = rng.standard_normal((3, 6)) * 0.5, rng.standard_normal((6, 1)) * 0.5
+    params, make = _problem(tinytorch, X, Y, W1, W2)
+    opt = optim.LBFGS(params, max_iter=3, history_size=4, line_search_fn="strong_wolfe")
+    for _ in range(2):
+        opt.step(make(opt))
+    saved_params = [p.detach().clone() for p in params]
+    sd = copy.deepcopy(opt.state_dict())  # state_dict hands out references, as torch's does
+    opt.step(make(opt))
+    expected = [p.detach().numpy().copy() for p in params]
+
+    params2, make2 = _problem(tinytorch, X, Y, saved_params[0].numpy(), saved_params[1].numpy())
+    opt2 = optim.LBFGS(params2, max_iter=3, history_size=4, line_search_fn="strong_wolfe")
+    opt2.load_state_dict(sd)
+    opt2.step(make2(opt2))
+    for p, e in zip(params2, expected):
+        np.testing.assert_allclose(p.detach().numpy(), e, rtol=1e-12, atol=1e-14)

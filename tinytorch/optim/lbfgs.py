@@ -103,6 +103,21 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
     return bracket_f[low], bracket_g[low], bracket[low], evals
 
 
+def _array(x):
+    """State as an array: it may come back from ``load_state_dict`` as a Tensor."""
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _arrays(xs):
+    return None if xs is None else [_array(x) for x in xs]
+
+
+def _number(x):
+    if x is None:
+        return None
+    return float(x.item()) if isinstance(x, Tensor) else float(x)
+
+
 class LBFGS(Optimizer):
     """``torch.optim.LBFGS``: limited-memory BFGS; ``step(closure)`` runs up to ``max_iter`` iterations.
 
@@ -199,9 +214,11 @@ class LBFGS(Optimizer):
             if float(xp.abs(flat_grad).max()) <= tolerance_grad:
                 return orig_loss
 
-            d, t = state.get("d"), state.get("t")
-            old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
-            H_diag, prev_flat_grad, prev_loss = state.get("H_diag"), state.get("prev_flat_grad"), state.get("prev_loss")
+            d, t = _array(state.get("d")), _number(state.get("t"))
+            old_dirs, old_stps = _arrays(state.get("old_dirs")), _arrays(state.get("old_stps"))
+            ro = None if state.get("ro") is None else [_number(r) for r in state["ro"]]
+            H_diag, prev_loss = _number(state.get("H_diag")), _number(state.get("prev_loss"))
+            prev_flat_grad = _array(state.get("prev_flat_grad"))
 
             n_iter = 0
             while n_iter < max_iter:
