@@ -148,6 +148,11 @@ SHAPE_OPS = {
     "flip-tril-cumsum-gather-expand": lambda x: x.flip(0) + x.tril() + x.cumsum(1)
     + tinytorch.gather(x, 1, tinytorch.tensor([[0], [1], [2], [3]])).expand(4, 6),
     "pad": lambda x: F.pad(x, (1, 2), value=0.5),
+    "pad-modes": lambda x: F.pad(x[None], (2, 1), mode="reflect")[0] + F.pad(x[None], (2, 1), mode="replicate")[0]
+    + F.pad(x[None], (2, 1), mode="circular")[0],
+    "interpolate": lambda x: F.interpolate(x[None, None], scale_factor=2, mode="nearest").sum(1)
+    + F.interpolate(x[None, None], size=(8, 12), mode="bilinear", align_corners=False).sum(1)
+    + F.interpolate(x[None, None], size=(8, 12), mode="bicubic", align_corners=True).sum(1),
     "einsum": lambda x: tinytorch.einsum("ij,kj->ik", x, x),
     "reductions": lambda x: x.sum() + x.mean() + x.max() + x.sum(0).sum() + x.amax(1).sum() + x.max(1)[0].sum()
     + x.argmax(1).float().sum() + x.logsumexp(1).sum() + x.norm() + x.prod(1).sum() + x.min(0)[1].float().sum(),

@@ -443,7 +443,7 @@ def _avg_pool2d(n):
 
 
 def _separable(n):
-    a, b = n.args[1], n.args[2]
+    a, b = (None if m is None else backend.as_numpy(m) for m in n.args[1:3])
     x = n.v(0)
     nd = len(n.shape(0))
     if a is not None and b is not None and a.shape[0] == 1 and b.shape[0] == 1 \
@@ -455,10 +455,29 @@ def _separable(n):
         raise SymbolicValueError("onnx.export: adaptive pooling to a size other than 1 on a dynamic spatial axis")
     dt = n.out_dtype()
     if a is not None:
-        x = n.node("MatMul", [n.const(backend.as_numpy(a), dt), x])
+        x = n.node("MatMul", [n.const(a, dt), x])
     if b is not None:
-        x = n.node("MatMul", [x, n.const(backend.as_numpy(b).T, dt)])
+        x = n.node("MatMul", [x, n.const(b.T, dt)])
     return x
+
+
+def _axis_taps(n):
+    """Resampling along one axis (interpolate, reflect/replicate/circular padding): a Gather per tap,
+    weighted and summed, exactly as tinytorch computes it."""
+    axis, idx, w = n.args[1], n.args[2], n.args[3]
+    nd = len(n.shape(0))
+    axis %= nd
+    if axis in n.dyn(0):
+        raise SymbolicValueError("onnx.export: interpolation or reflect/replicate padding along a dynamic axis")
+    dt = n.out_dtype()
+    shape = (-1,) + (1,) * (nd - axis - 1)
+    out = None
+    for t, i in enumerate(idx):
+        v = n.node("Gather", [n.v(0), n.const(backend.as_numpy(i), np.int64)], axis=axis)
+        if w is not None:
+            v = n.node("Mul", [v, n.const(backend.as_numpy(w[t]).reshape(shape), dt)])
+        out = v if out is None else n.node("Add", [out, v])
+    return out
 
 
 def _adaptive_max_pool2d(n):
@@ -806,7 +825,7 @@ CONVERTERS = {
     # linear algebra, convolution, pooling
     "Linear": _linear, "MatMul": _matmul, "Einsum": _einsum, "Conv2d": _conv2d, "ConvTranspose2d": _conv_transpose2d,
     "MaxPool2d": _max_pool2d, "AvgPool2d": _avg_pool2d, "Separable": _separable,
-    "AdaptiveMaxPool2d": _adaptive_max_pool2d, "ConstantPad": _constant_pad,
+    "AdaptiveMaxPool2d": _adaptive_max_pool2d, "ConstantPad": _constant_pad, "AxisTaps": _axis_taps,
     # normalisation, embedding
     "Standardize": _standardize, "EmbeddingLookup": _embedding,
     # reductions
