@@ -81,6 +81,12 @@ LAYERS = {
     "layernorm": (lambda: nn.LayerNorm(6), (4, 6)),
     "layernorm-2d-noaffine": (lambda: nn.LayerNorm((3, 6), elementwise_affine=False), (2, 3, 6)),
     "groupnorm": (lambda: nn.GroupNorm(1, 3), (2, 3, 4, 4)),
+    "instancenorm": (lambda: nn.InstanceNorm2d(3, affine=True), (2, 3, 4, 4)),
+    "channel-shuffle": (lambda: _Lambda(lambda x: x.view(x.shape[0], 2, 4, 3, 3).transpose(1, 2).reshape(
+        x.shape[0], 8, 3, 3)), (2, 8, 3, 3)),
+    "upsample-bilinear": (lambda: nn.Upsample(scale_factor=2, mode="bilinear"), (2, 3, 4, 4)),
+    "conv-reflect-pad": (lambda: nn.Conv2d(3, 2, 3, padding=1, padding_mode="reflect"), (2, 3, 6, 6)),
+    "prelu": (lambda: nn.PReLU(3), (2, 3, 4)),
     "maxpool2d": (lambda: nn.MaxPool2d(2), (2, 3, 8, 8)),
     "maxpool2d-pad": (lambda: nn.MaxPool2d(3, 2, 1), (2, 3, 8, 8)),
     "maxpool2d-ceil": (lambda: nn.MaxPool2d(3, 2, ceil_mode=True), (2, 2, 8, 8)),
@@ -97,6 +103,15 @@ LAYERS = {
     "dropout-eval": (lambda: nn.Sequential(nn.Linear(6, 6), nn.Dropout(0.5)), (4, 6)),
     "flatten": (lambda: nn.Sequential(nn.Flatten(), nn.Linear(48, 3)), (2, 3, 4, 4)),
 }
+
+
+class _Lambda(nn.Module):
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x):
+        return self.fn(x)
 
 
 def _bn(bn):
@@ -162,6 +177,12 @@ SHAPE_OPS = {
     "compare-where-masked_fill": lambda x: tinytorch.where(x > 0, x, 0.0) + x.masked_fill(x < 0, 1.5)
     + (x == x).float() + (x != 0).float() + ((x > 0) & (x <= 1)).float() + (~(x >= 0)).float(),
     "dtype-casts": lambda x: x.to(tinytorch.float64).float() + x.long().float() + (x > 0).sum(1, keepdim=True),
+    "repeat-tile-roll": lambda x: x.repeat(2, 1)[:4] + tinytorch.tile(x, (1, 2))[:, :6] + x.roll(1, 0)
+    + x.roll((2, -1), (0, 1)),
+    "rounding-any-all": lambda x: x.floor() + x.ceil() + (x * 3).round() + x.sign() + x.trunc() + (x * 7) // 2
+    + (x > 0).any(1, keepdim=True).float() + (x > -1).all(0).float() + (x > 0).any().float(),
+    "norms-distances": lambda x: F.normalize(x, dim=1) + x.var(1, keepdim=True) + x.std(0)
+    + F.cosine_similarity(x, x.flip(0))[:, None],
     "matmul": lambda x: x @ x.t() @ x + tinytorch.bmm(x.unsqueeze(0), x.t().unsqueeze(0)).sum(),
 }
 
@@ -382,6 +403,25 @@ def test_sdpa_causal_with_dynamic_sequence():
     longer = [_x(3, 2, 8, 4, seed=s) for s in range(3)]
     got = sess.run(None, dict(zip("qkv", (t.numpy() for t in longer))))[0]
     np.testing.assert_allclose(got, fn(*longer).numpy(), atol=ATOL)
+
+
+def test_a_constant_computed_from_input_values_is_refused():
+    def fn(x):  # a mask computed in NumPy from the values: as a constant it would be wrong for any other input
+        return x * tinytorch.tensor((x.detach().numpy() > 0).astype(np.float32))
+
+    with pytest.raises(OnnxExporterError, match="changes from one call to the next"):
+        tinytorch.onnx.export(fn, _x(4, 3), None)
+
+
+def test_control_flow_on_values_is_refused():
+    def fn(x):
+        return x.relu() if x.sum().item() > 0 else x.tanh()
+
+    x = _x(4, 3)
+    x = x if x.sum().item() > 0 else -x
+    with pytest.raises(OnnxExporterError, match="different ops"):
+        for seed in range(20):  # the second trace draws other values: one of them takes the other branch
+            tinytorch.onnx.export(fn, x * (seed + 1), None)
 
 
 def test_a_constant_that_depends_on_a_dynamic_axis_is_reported():

@@ -172,11 +172,17 @@ def _split_args(args):
     return args, kwargs
 
 
-def _grow(t: Tensor, axes):
-    """``t`` one longer along each of ``axes`` (its first slice repeated): the second trace's input."""
+def _variant(t: Tensor, axes, seed):
+    """The second trace's input: one longer along each dynamic axis in ``axes`` and, for floating tensors,
+    fresh values of the same mean and spread, so that anything the forward derives from the input's size or
+    values outside the recorded ops shows up as a difference between the two traces."""
     a = backend.as_numpy(t._data)
     for ax in axes:
         a = np.concatenate([a, np.take(a, [0], axis=ax)], axis=ax)
+    if a.dtype.kind == "f" and a.size:
+        std = float(np.std(a.astype(np.float64))) or 1.0
+        rng = np.random.default_rng(seed)
+        a = (float(np.mean(a.astype(np.float64))) + std * rng.standard_normal(a.shape)).astype(a.dtype)
     return Tensor._make(backend.to_device(a, t.device))
 
 
@@ -273,22 +279,23 @@ def export(model, args=(), f=None, *, kwargs=None, export_params=True, verbose=F
         _state["exporting"] = True
         try:
             records, result, traced_inputs = _run(model, args, kwargs, tensor_pos)
-            records2 = result2 = None
-            if any(n in dyn_spec for n in in_names):
-                grown = list(args)
-                for i, name in zip(tensor_pos, in_names):
-                    if name in dyn_spec:
-                        grown[i] = _grow(args[i], sorted(dyn_spec[name]))
-                records2, result2, _ = _run(model, tuple(grown), kwargs, tensor_pos)
+            # a second trace on other input values (and longer dynamic axes) tells the values that follow the
+            # input from the constants
+            variant = list(args)
+            for k, (i, name) in enumerate(zip(tensor_pos, in_names)):
+                variant[i] = _variant(args[i], sorted(dyn_spec.get(name, {})), seed=0x5EED + k)
+            records2, result2, _ = _run(model, tuple(variant), kwargs, tensor_pos)
         finally:
             _state["exporting"] = False
 
     outputs = _flatten_outputs(result)
-    outputs2 = _flatten_outputs(result2) if result2 is not None else None
-    if records2 is not None and [r.op for r in records2] != [r.op for r in records]:
+    outputs2 = _flatten_outputs(result2)
+    if [r.op for r in records2] != [r.op for r in records]:
+        first = next((k for k, (r, r2) in enumerate(zip(records, records2)) if r.op is not r2.op),
+                     min(len(records), len(records2)))
         raise OnnxExporterError(
-            "onnx.export: the forward runs different ops when a dynamic axis changes size (control flow that "
-            "depends on a shape); export with static shapes (no dynamic_axes) instead")
+            "onnx.export: the forward runs different ops for other input values or sizes (control flow that "
+            f"depends on the input, first at op {first}); such a model cannot be traced into one graph")
     out_names = list(output_names or [])[:len(outputs)]
     out_names += [f"output_{i}" if len(outputs) > 1 else "output" for i in range(len(out_names), len(outputs))]
 
@@ -450,7 +457,7 @@ def _convert(g, env, records, records2, outputs, fold):
             raise UnsupportedOperatorError(rec.name, g.opset, f"tinytorch.onnx has no mapping for "
                                            f"{rec.op.__module__}.{rec.name} (called on {node.describe()})")
         names = converter(node)
-        if isinstance(names, str):
+        if isinstance(names, (str, Value)):
             names = [names]
         for a, name, dyn in zip(rec.out_arrays, names, dyn_out):
             if name is None:
@@ -515,9 +522,15 @@ def _resolve_array(env, array, other, rec, requires_grad=False):
             f"onnx.export: {rec.name} used a tensor of shape {tuple(array.shape)} that was computed from the "
             "inputs or parameters outside the ops tinytorch records (e.g. through NumPy or .data); the graph "
             "cannot express it")
-    if other is not None:  # a tensor the forward created: is it the same when a dynamic axis grows?
+    if other is not None:  # a tensor the forward created: is it the same for another input?
         a, b = backend.as_numpy(array), backend.as_numpy(other)
-        if a.shape != b.shape or not np.array_equal(a, b, equal_nan=True):
+        if a.shape == b.shape and not np.array_equal(a, b, equal_nan=True):
+            raise OnnxExporterError(
+                f"onnx.export: {rec.name} uses a tensor of shape {tuple(a.shape)} that changes from one call to "
+                "the next: the forward computed it from the input's values outside the ops tinytorch records "
+                "(through NumPy, .item(), .tolist() ...), or drew it at random; as a constant it would be wrong "
+                "for any other input")
+        if a.shape != b.shape:
             v = _sized_fill(env, a, b)
             if v is not None:
                 env.bind(array, v)

@@ -252,6 +252,50 @@ def _nan_to_num(n):
     return n.node("Where", [n.node("IsInf", [y], detect_positive=0), n.const(neginf), y])
 
 
+# _ZeroGrad's functions (rounding, sign): recognised by their values on a probe
+_ZERO_GRAD_PROBE = np.array([-2.5, -1.5, -0.7, 0.0, 0.3, 0.5, 1.5, 2.7])
+_ZERO_GRAD_OPS = {"Floor": np.floor, "Ceil": np.ceil, "Round": np.round, "Sign": np.sign}
+
+
+def _zero_grad(n):
+    fn = n.args[0]
+    tensors = [i for i in range(1, len(n.args)) if n.ins[i] is not None]
+    if len(tensors) == 1:
+        got = _probe(fn, _ZERO_GRAD_PROBE.astype(n.dtype(1)))
+        if got is not None:
+            for op, ref in _ZERO_GRAD_OPS.items():
+                if got.shape == _ZERO_GRAD_PROBE.shape and np.array_equal(got, ref(_ZERO_GRAD_PROBE.astype(n.dtype(1)))):
+                    return n.node(op, [n.v(1)])
+            trunc = np.trunc(_ZERO_GRAD_PROBE)
+            if got.shape == trunc.shape and np.array_equal(got, trunc):  # trunc = sign(x) * floor(|x|)
+                x = n.v(1)
+                return n.node("Mul", [n.node("Sign", [x]), n.node("Floor", [n.node("Abs", [x])])])
+    if len(tensors) == 2 and np.dtype(n.out_dtype()).kind == "f":
+        a, b = np.array([7.0, -7.0, 7.5, -7.5]), np.array([2.0, 2.0, -2.0, -2.0])
+        got = _probe(fn, a.astype(n.dtype(1)), b.astype(n.dtype(2)))
+        if got is not None and np.array_equal(got, np.floor_divide(a, b)):
+            out_dt = n.out_dtype()
+            return n.node("Floor", [n.node("Div", [n.cast(n.v(1), n.dtype(1), out_dt),
+                                                   n.cast(n.v(2), n.dtype(2), out_dt)])])
+    n.fail(f"the piecewise-constant op {fn.__qualname__!r} (not floor/ceil/round/trunc/sign/floor_divide of floats)")
+
+
+def _roll(n):
+    x = n.v(0)
+    shape = n.shape(0)
+    for shift, dim in zip(n.args[1], n.args[2]):
+        if dim in n.dyn(0):
+            raise SymbolicValueError("onnx.export: roll along a dynamic axis")
+        size = shape[dim]
+        k = int(shift) % size if size else 0
+        if k == 0:
+            continue
+        head = n.node("Slice", [x, n.int64s([size - k]), n.int64s([size]), n.int64s([dim])])
+        tail = n.node("Slice", [x, n.int64s([0]), n.int64s([size - k]), n.int64s([dim])])
+        x = n.node("Concat", [head, tail], axis=dim)
+    return x if x != n.v(0) else n.node("Identity", [x])
+
+
 def _identity(n):
     return n.ins[0]  # the same value: no node
 
@@ -501,10 +545,16 @@ def _standardize(n):
     x = n.v(0)
     axes, eps = [int(a) for a in n.args[3]], float(n.args[4])
     stats = n.args[5] if len(n.args) > 5 else n.rec.kwargs.get("stats")
-    if stats is not None:
-        n.fail("batch normalization with batch statistics (training mode); export in eval mode")
     nd = len(n.shape(0))
     axes = sorted(a % nd for a in axes)
+    if stats is not None:
+        # instance norm, or batch norm in training mode: the statistics are the input's own over ``axes``,
+        # which the graph computes itself; anything else (e.g. statistics from elsewhere) cannot be expressed
+        a = backend.as_numpy(n.rec.in_arrays[0]).astype(np.float64)
+        mean, var = (backend.as_numpy(m) for m in stats)
+        if not (np.allclose(mean, a.mean(axis=tuple(axes), keepdims=True), rtol=1e-4, atol=1e-6)
+                and np.allclose(var, a.var(axis=tuple(axes), keepdims=True), rtol=1e-4, atol=1e-6)):
+            n.fail("normalization with statistics that are not the input's own")
     w, b = n.ins[1], n.ins[2]
     norm_shape = n.shape(0)[axes[0]:]
     trailing = axes == list(range(axes[0], nd))
@@ -616,6 +666,15 @@ def _non_diff(n):
             return n.node("Reshape", [y, n.int64s([1] * len(n.shape(1)) if keep else [])])
         return n.node("ArgMax" if largest else "ArgMin", [n.v(1)], axis=int(c["axis"]), keepdims=int(bool(
             c.get("keepdim"))))
+    if qual.startswith("_bool_reduce"):
+        method, axes, keep = c.get("method"), c.get("axes"), bool(c.get("keepdim"))
+        nz = n.node("Cast", [n.node("Not", [n.node("Equal", [n.v(1), n.const(0, n.dtype(1))])])],
+                    to=_onnx_type(n.g.onnx, np.int32))
+        if axes is not None and len(axes) == 0:  # no axes: elementwise "is non-zero"
+            return n.node("Cast", [nz], to=_onnx_type(n.g.onnx, np.bool_))
+        red = n.reduce("ReduceMax" if method == "any" else "ReduceMin", nz,
+                       list(range(len(n.shape(1)))) if axes is None else list(axes), keep)
+        return n.node("Cast", [red], to=_onnx_type(n.g.onnx, np.bool_))
     if len(tensors) == 2 and n.out_dtype() == np.bool_:
         if n.dtype(1) == np.bool_ and n.dtype(2) == np.bool_:
             got = _probe(fn, np.array([False, False, True, True]), np.array([False, True, False, True]))
@@ -782,7 +841,7 @@ def _getitem(n):
                 ax, src = ax + 1, src + 1
                 continue
             if not isinstance(item2, slice) or item.step != item2.step:
-                raise SymbolicValueError("onnx.export: an index that changes with a dynamic axis")
+                raise SymbolicValueError("onnx.export: an index that changes with the input (its size or values)")
             size, size2 = shape[src], shape2[src]
             start = _slice_bound(n, item.start, item2.start, size, size2, 0 if step > 0 else -1)
             stop = _slice_bound(n, item.stop, item2.stop, size, size2, INT64_MAX if step > 0 else INT64_MIN)
@@ -790,7 +849,7 @@ def _getitem(n):
             ax, src = ax + 1, src + 1
             continue
         if not _equal(item, item2):
-            raise SymbolicValueError("onnx.export: an integer index that changes with a dynamic axis")
+            raise SymbolicValueError("onnx.export: an integer index that changes with the input (its size or values)")
         if isinstance(item, (int, np.integer)) or (hasattr(item, "ndim") and item.ndim == 0):
             x = n.node("Gather", [x, n.const(int(item), np.int64)], axis=ax)
             src += 1
@@ -815,7 +874,7 @@ CONVERTERS = {
     "Cosh": _unary("Cosh"), "Tanh": _unary("Tanh"), "Sigmoid": _unary("Sigmoid"), "Relu": _unary("Relu"),
     "Erf": _unary("Erf"), "Rsqrt": _rsqrt, "Log1p": _log1p, "Expm1": _expm1, "Exp2": _exp2, "Erfc": _erfc,
     "LogBase": _log_base, "Where": _where, "MaskedFill": _masked_fill, "Clamp": _clamp, "_Select": _select,
-    "NanToNum": _nan_to_num, "_NonDiff": _non_diff,
+    "NanToNum": _nan_to_num, "_NonDiff": _non_diff, "_ZeroGrad": _zero_grad,
     # conversions
     "ToDtype": _to_dtype, "ToDevice": _identity, "Clone": _identity, "Contiguous": _identity,
     # activations
@@ -833,5 +892,5 @@ CONVERTERS = {
     "LogSumExp": _logsumexp, "Cumsum": _cumsum, "Softmax": _softmax, "LogSoftmax": _log_softmax,
     # shapes and indexing
     "Reshape": _reshape, "Expand": _expand, "Permute": _permute, "Cat": _cat, "Stack": _stack, "Split": _split,
-    "Unbind": _unbind, "Flip": _flip, "Tri": _tri, "Gather": _gather, "GetItem": _getitem,
+    "Unbind": _unbind, "Flip": _flip, "Roll": _roll, "Tri": _tri, "Gather": _gather, "GetItem": _getitem,
 }

@@ -450,10 +450,7 @@ def prelu(input, weight):
         w = ops.reshape(weight, (1, nw) + (1,) * (input.ndim - 2))
     else:
         w = weight
-    a = input._data
-    pos = _const((a > 0).astype(a.dtype))
-    negm = _const((a <= 0).astype(a.dtype))
-    return add(mul(input, pos), mul(mul(input, negm), w))
+    return ops.where(ops.gt(input, 0), input, mul(input, w))
 
 
 def softmin(input, dim=None, _stacklevel: int = 3, dtype=None):
