@@ -430,3 +430,34 @@ def test_a_constant_that_depends_on_a_dynamic_axis_is_reported():
 
     with pytest.warns(tinytorch.onnx.errors.OnnxExporterWarning, match="depends on a dynamic axis"):
         tinytorch.onnx.export(fn, _x(4, 3), None, input_names=["x"], dynamic_axes={"x": [0]})
+
+
+def test_is_in_onnx_export_during_the_forward():
+    seen = []
+
+    def fn(x):
+        seen.append(tinytorch.onnx.is_in_onnx_export())
+        return x + 1
+
+    tinytorch.onnx.export(fn, _x(2), None)
+    assert seen and all(seen) and not tinytorch.onnx.is_in_onnx_export()
+
+
+def test_importable_as_torch_onnx_under_the_alias():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import tinytorch.alias; tinytorch.alias.install()\n"
+            "import io, torch, torch.nn as nn, torch.onnx\n"
+            "from torch.onnx.errors import UnsupportedOperatorError\n"
+            "m = nn.Sequential(nn.Linear(4, 2), nn.Softmax(dim=1)).eval()\n"
+            "buf = io.BytesIO()\n"
+            "torch.onnx.export(m, (torch.randn(3, 4),), buf, input_names=['x'], output_names=['p'],\n"
+            "                  dynamic_axes={'x': {0: 'batch'}, 'p': {0: 'batch'}}, opset_version=17,\n"
+            "                  training=torch.onnx.TrainingMode.EVAL, do_constant_folding=True)\n"
+            "print(len(buf.getvalue()) > 100)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=str(Path(__file__).resolve().parents[2]))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"

@@ -9,28 +9,9 @@ ops. An op with no mapping raises ``errors.UnsupportedOperatorError`` naming it.
 """
 from __future__ import annotations
 
-import enum
-
 from . import errors
-from ._export import export, is_in_onnx_export
+from ._export import OperatorExportTypes, TrainingMode, export, is_in_onnx_export
 from .errors import OnnxExporterError, UnsupportedOperatorError
 
 __all__ = ["export", "is_in_onnx_export", "errors", "TrainingMode", "OperatorExportTypes", "OnnxExporterError",
            "UnsupportedOperatorError"]
-
-
-class TrainingMode(enum.IntEnum):
-    """``training=`` of ``export``: put the model in eval mode (default), keep its mode, or training mode."""
-
-    EVAL = 0
-    PRESERVE = 1
-    TRAINING = 2
-
-
-class OperatorExportTypes(enum.IntEnum):
-    """Accepted for compatibility; tinytorch always exports standard ONNX ops."""
-
-    ONNX = 0
-    ONNX_ATEN = 1
-    ONNX_ATEN_FALLBACK = 2
-    ONNX_FALLTHROUGH = 3

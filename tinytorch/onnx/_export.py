@@ -10,6 +10,7 @@ initializers, and convert the rest with the table in ``_ops``; (4) assemble and 
 from __future__ import annotations
 
 import contextlib
+import enum
 import inspect
 import os
 import warnings
@@ -26,6 +27,23 @@ DEFAULT_OPSET = 17
 MIN_OPSET, MAX_OPSET = 13, 21
 
 _state = {"exporting": False}
+
+
+class TrainingMode(enum.IntEnum):
+    """``training=`` of ``export``: put the model in eval mode (default), keep its mode, or training mode."""
+
+    EVAL = 0
+    PRESERVE = 1
+    TRAINING = 2
+
+
+class OperatorExportTypes(enum.IntEnum):
+    """Accepted for compatibility; tinytorch always exports standard ONNX ops."""
+
+    ONNX = 0
+    ONNX_ATEN = 1
+    ONNX_ATEN_FALLBACK = 2
+    ONNX_FALLTHROUGH = 3
 
 
 def is_in_onnx_export() -> bool:
@@ -213,8 +231,6 @@ def _default_input_names(model, n):
 
 @contextlib.contextmanager
 def _mode(model, training):
-    from . import TrainingMode  # noqa: PLC0415 - the enum lives in the package's front module
-
     modules = list(model.modules()) if hasattr(model, "modules") else []
     saved = [m.training for m in modules]
     try:
@@ -227,7 +243,7 @@ def _mode(model, training):
 
 
 # ---- export ---------------------------------------------------------------------------------------------
-def export(model, args=(), f=None, *, kwargs=None, export_params=True, verbose=False, training=None,
+def export(model, args=(), f=None, *, kwargs=None, export_params=True, verbose=False, training=TrainingMode.EVAL,
            input_names=None, output_names=None, operator_export_type=None, opset_version=None,
            do_constant_folding=True, dynamic_axes=None, keep_initializers_as_inputs=None, custom_opsets=None,
            export_modules_as_functions=False, autograd_inlining=True, dynamo=False, external_data=False,
