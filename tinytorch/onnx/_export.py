@@ -1,11 +1,13 @@
 """``export``: trace the forward, map each recorded op to ONNX nodes, write the model.
 
-Flow: (1) run the model with the op recorder on — twice when ``dynamic_axes`` is given, the second time
-with every dynamic axis one longer, so the dims (and the Python-int arguments such as reshape targets)
-that follow an input's size are known; (2) resolve every op argument to its source: a graph input, a
-parameter or buffer (an initializer named as in ``state_dict``), an earlier op's output, or a constant;
-(3) keep only the ops the outputs depend on, fold the ones whose inputs are all constant into
-initializers, and convert the rest with the table in ``_ops``; (4) assemble and check the ModelProto.
+Flow: (1) run the model twice with the op recorder on: on the example, and on fresh values with every
+dynamic axis one longer. Comparing the two tells the dims (and the Python-int arguments such as reshape
+targets) that follow an input's size, and unmasks values computed from the input outside the recorded
+ops, random draws and value-dependent control flow, which are refused rather than baked in; (2) resolve
+every op argument to its source: a graph input, a parameter or buffer (an initializer named as in
+``state_dict``), an earlier op's output, or a constant; (3) keep only the ops the outputs depend on, fold
+the ones whose inputs are all constant into initializers, and convert the rest with the table in
+``_ops``; (4) assemble and check the ModelProto.
 """
 from __future__ import annotations
 
@@ -369,7 +371,7 @@ def export(model, args=(), f=None, *, kwargs=None, export_params=True, verbose=F
                               ir_version=helper.find_min_ir_version_for(opsets))
     onnx.checker.check_model(proto)
     if verbose:
-        print(helper.printable_graph(proto.graph))
+        print(onnx.printer.to_text(proto.graph) if hasattr(onnx, "printer") else helper.printable_graph(proto.graph))
     if f is not None:
         data = proto.SerializeToString()
         if isinstance(f, (str, os.PathLike)):
