@@ -91,3 +91,16 @@ def test_importable_under_the_alias():
                          cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]))
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_less_common_jit_names():
+    from typing import Dict, List
+
+    assert jit.isinstance([1, 2], List[int]) and jit.isinstance({"a": 1}, Dict[str, int])
+    assert not jit.isinstance(3, List[int]) and jit.isinstance(3, int)
+    first = jit.set_fusion_strategy([("DYNAMIC", 3)])
+    assert jit.set_fusion_strategy(first) == [("DYNAMIC", 3)]
+    assert jit.script_if_tracing(len) is len and jit.enable_onednn_fusion(True) is None
+    assert issubclass(jit.Error, RuntimeError)
+    with pytest.raises(NotImplementedError, match="TorchScript source"):
+        jit.CompilationUnit("def f(x): return x")

@@ -80,3 +80,14 @@ def test_make_tensor_ranges_and_options():
     assert g.requires_grad and (g >= 1).all() and (g < 2).all()
     with pytest.raises(ValueError, match="low"):
         make_tensor(2, dtype=tinytorch.int32, low=5, high=5)
+
+
+def test_deprecated_assert_allclose():
+    from tinytorch.testing import assert_allclose
+
+    with pytest.warns(FutureWarning, match="assert_close"):
+        assert_allclose(tinytorch.tensor([1.0, float("nan")]), [1.0, float("nan")])  # NaNs equal by default
+    with pytest.warns(FutureWarning), pytest.raises(AssertionError, match="Tensor-likes are not close"):
+        assert_allclose(tinytorch.tensor([1.0, 2.0]), tinytorch.tensor([1.0, 2.1], dtype=F64))
+    with pytest.warns(FutureWarning):
+        assert_allclose(tinytorch.tensor([1.0, 2.0]), tinytorch.tensor([1.0, 2.1]), rtol=0.1, atol=0.0)

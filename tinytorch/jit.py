@@ -15,7 +15,9 @@ from .nn import Module
 
 __all__ = ["script", "trace", "trace_module", "ignore", "unused", "export", "script_method", "is_scripting",
            "is_tracing", "ScriptModule", "ScriptFunction", "RecursiveScriptModule", "TracedModule", "freeze",
-           "optimize_for_inference", "annotate", "Attribute", "Final", "interface", "save", "load", "fork", "wait"]
+           "optimize_for_inference", "annotate", "Attribute", "Final", "interface", "save", "load", "fork", "wait",
+           "script_if_tracing", "isinstance", "set_fusion_strategy", "enable_onednn_fusion", "Error",
+           "CompilationUnit"]
 
 _noted = [False]
 
@@ -112,6 +114,44 @@ def script_method(fn):
 def interface(obj):
     """``@torch.jit.interface``: returns the class unchanged."""
     return obj
+
+
+def script_if_tracing(fn):
+    """``@torch.jit.script_if_tracing``: returns the function unchanged."""
+    return fn
+
+
+_builtin_isinstance = isinstance
+
+
+def isinstance(obj, target_type) -> bool:  # noqa: A001 - torch.jit.isinstance
+    """``torch.jit.isinstance``: Python's isinstance, with ``typing`` containers checked by their origin."""
+    origin = getattr(target_type, "__origin__", None)
+    return _builtin_isinstance(obj, origin if origin is not None else target_type)
+
+
+_fusion_strategy = [[("STATIC", 2), ("DYNAMIC", 10)]]
+
+
+def set_fusion_strategy(strategy):
+    """Recorded and returned on the next call, as torch does; tinytorch fuses nothing."""
+    previous, _fusion_strategy[0] = _fusion_strategy[0], strategy
+    return previous
+
+
+def enable_onednn_fusion(enabled: bool) -> None:
+    """Accepted; tinytorch has no oneDNN fusion."""
+
+
+Error = RuntimeError  # torch.jit.Error: what TorchScript raises for a Python exception
+
+
+class CompilationUnit:
+    """``torch.jit.CompilationUnit`` compiles TorchScript source, which tinytorch cannot run."""
+
+    def __init__(self, lang=None, _frames_up=0):
+        raise NotImplementedError("jit.CompilationUnit: tinytorch cannot compile TorchScript source; write the "
+                                  "function in Python")
 
 
 def is_scripting() -> bool:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -11,7 +12,7 @@ from . import _dtype as dtypes
 from . import backend, creation
 from .tensor import Tensor
 
-__all__ = ["assert_close", "make_tensor"]
+__all__ = ["assert_close", "assert_allclose", "make_tensor"]
 
 # torch's default (rtol, atol) per dtype; integers and bool compare exactly
 _DEFAULT_TOLERANCES = {"float16": (1e-3, 1e-5), "bfloat16": (1.6e-2, 1e-5), "float32": (1.3e-6, 1e-5),
@@ -221,6 +222,24 @@ def assert_close(actual, expected, *, allow_subclasses=True, rtol=None, atol=Non
         if f.exc_type is AssertionError and msg is not None:
             message = msg(message) if callable(msg) else msg
         raise f.exc_type(message) from None
+
+
+def assert_allclose(actual, expected, rtol=None, atol=None, equal_nan=True, msg="") -> None:
+    """Deprecated ``torch.testing.assert_allclose``: ``assert_close`` on tensors, dtypes not compared.
+
+    Non-tensor inputs are made tensors and ``expected`` takes ``actual``'s dtype; NaNs compare equal by
+    default. Emits the FutureWarning torch emits.
+    """
+    warnings.warn("`torch.testing.assert_allclose()` is deprecated since 1.12 and will be removed in a future "
+                  "release. Please use `torch.testing.assert_close()` instead.", FutureWarning, stacklevel=2)
+    if not isinstance(actual, Tensor):
+        actual = creation.tensor(actual)
+    if not isinstance(expected, Tensor):
+        expected = creation.tensor(expected, dtype=actual.dtype)
+    if rtol is None and atol is None:
+        rtol, atol = _tolerances(actual.dtype.name, expected.dtype.name)
+    assert_close(actual, expected, rtol=rtol, atol=atol, equal_nan=equal_nan, check_device=True,
+                 check_dtype=False, check_stride=False, msg=msg or None)
 
 
 def make_tensor(*shape, dtype, device=None, low=None, high=None, requires_grad=False, noncontiguous=False,
