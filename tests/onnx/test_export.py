@@ -177,6 +177,8 @@ SHAPE_OPS = {
     "compare-where-masked_fill": lambda x: tinytorch.where(x > 0, x, 0.0) + x.masked_fill(x < 0, 1.5)
     + (x == x).float() + (x != 0).float() + ((x > 0) & (x <= 1)).float() + (~(x >= 0)).float(),
     "dtype-casts": lambda x: x.to(tinytorch.float64).float() + x.long().float() + (x > 0).sum(1, keepdim=True),
+    "gather-nd": lambda x: x[tinytorch.arange(4), tinytorch.tensor([0, 5, 2, 1])] + x[[0, 3], [1, 1]].sum()
+    + x.unsqueeze(0)[[0], [2, 3]].sum(),
     "repeat-tile-roll": lambda x: x.repeat(2, 1)[:4] + tinytorch.tile(x, (1, 2))[:, :6] + x.roll(1, 0)
     + x.roll((2, -1), (0, 1)),
     "rounding-any-all": lambda x: x.floor() + x.ceil() + (x * 3).round() + x.sign() + x.trunc() + (x * 7) // 2

@@ -816,6 +816,26 @@ def _slice_bound(n, value, other, size, size2, default):
                              "follows no input axis")
 
 
+def _getitem_nd(n, x, idx, adv, shape):
+    """``x[i, j, ...]`` with several index arrays in the leading positions: one GatherND."""
+    rest = [i for k, i in enumerate(idx) if k not in adv]
+    if adv != list(range(len(adv))) or any(not (isinstance(i, slice) and i == slice(None)) for i in rest):
+        n.fail("several index arrays that are not the leading items of the index (only x[i, j, ...] maps)")
+    arrays = [idx[k] for k in adv]
+    if any(a.dtype == np.bool_ for a in arrays):
+        n.fail("boolean-mask indexing (its output size depends on the data)")
+    target = np.broadcast_shapes(*(a.shape for a in arrays))
+    parts = []
+    for a in arrays:
+        name = n.cast(n.array(a), a.dtype, np.int64)
+        if a.shape != target:
+            if n.array_dyn(a):
+                raise SymbolicValueError("onnx.export: broadcasting index arrays along a dynamic axis")
+            name = n.node("Expand", [name, n.int64s(target)])
+        parts.append(n.unsqueeze(name, [len(target)]))
+    return n.node("GatherND", [x, n.node("Concat", parts, axis=-1)])
+
+
 def _getitem(n):
     shape = list(n.shape(0))
     idx = _expand_index(n.args[1], len(shape))
@@ -825,9 +845,9 @@ def _getitem(n):
     else:
         shape2, idx2 = shape, idx
     x = n.v(0)
-    n_adv = sum(1 for i in idx if hasattr(i, "shape") and not np.isscalar(i) and getattr(i, "ndim", 0) > 0)
-    if n_adv > 1:
-        n.fail("indexing with more than one index tensor/array (advanced indexing)")
+    adv = [k for k, i in enumerate(idx) if hasattr(i, "shape") and not np.isscalar(i) and getattr(i, "ndim", 0) > 0]
+    if len(adv) > 1:
+        return _getitem_nd(n, x, idx, adv, shape)
     ax = 0  # the axis of x (as built so far) the next item applies to
     src = 0  # the axis of the input it consumes
     for item, item2 in zip(idx, idx2):
