@@ -226,3 +226,9 @@ def test_dlpack_roundtrips():
     back.add_(1)
     assert mine.tolist() == [1.0, 2.0, 3.0, 4.0]
     assert np.from_dlpack(mine).tolist() == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_tensor_with_float64_dtype_keeps_python_floats_exact():
+    # the data must not pass through the float32 default on its way to float64
+    assert tinytorch.tensor([1.0, 2.3], dtype=tinytorch.float64).tolist() == [1.0, 2.3]
+    assert tinytorch.tensor(0.1, dtype=tinytorch.float64).item() == 0.1

@@ -29,6 +29,7 @@ EXPECT = {
     "infinite_sampler_trainer.py": (0.35, 2.0, 0.15),
     # torch.save(model) / torch.load whole, both ways; validation noise floor about 0.0085
     "save_whole_model.py": (0.02, 10.0, 0.25),
+    "lbfgs_fit.py": (1e-4, 1000.0, 0.01),  # deterministic data and start: both reach the same optimum
 }
 
 

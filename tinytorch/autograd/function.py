@@ -37,6 +37,16 @@ _autocast_state = _autocast._local
 
 Tensor = None  # tinytorch.tensor imports this module before it defines Tensor: bound on first use
 
+# Called as _tracer(cls, args, kwargs, outputs) after every apply while set (tinytorch.onnx's op recorder).
+_tracer = None
+
+
+def set_tracer(fn):
+    """Install ``fn`` as the op recorder (None removes it); returns the previous one."""
+    global _tracer
+    previous, _tracer = _tracer, fn
+    return previous
+
 
 def _bind_tensor():
     global Tensor
@@ -316,6 +326,8 @@ class Function(metaclass=FunctionMeta):
                 ctx._trace = _user_stack()
         elif ctx._to_save:
             ctx._to_save = ()
+        if _tracer is not None:  # tinytorch.onnx.export is recording the ops a forward runs
+            _tracer(cls, args, kwargs, out)
         return out
 
 

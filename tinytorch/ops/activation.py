@@ -452,10 +452,7 @@ def prelu(input, weight):
         w = ops.reshape(weight, (1, nw) + (1,) * (input.ndim - 2))
     else:
         w = weight
-    a = input._data
-    pos = _const((a > 0).astype(a.dtype))
-    negm = _const((a <= 0).astype(a.dtype))
-    return add(mul(input, pos), mul(mul(input, negm), w))
+    return ops.where(ops.gt(input, 0), input, mul(input, w))
 
 
 @autocast_op("softmin")
@@ -627,13 +624,16 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     xp = backend.array_module(query._data)
     dt = scores._data.dtype
     bias = None
+    # masks are built with ops (not raw arrays) so that a traced forward (onnx.export) can follow their size
     if is_causal:
-        bias = _const(xp.where(xp.tril(xp.ones((L, S), dtype=bool)), 0.0, -math.inf).astype(dt))
+        allowed = ops.tril(Tensor._make(xp.ones((L, S), dtype=bool)))
+        bias = ops.masked_fill(Tensor._make(xp.zeros((L, S), dtype=dt)), ops.logical_not(allowed), -math.inf)
     elif attn_mask is not None:
         if not isinstance(attn_mask, Tensor):
             raise TypeError(f"{op}: attn_mask must be a Tensor or None, got {type(attn_mask).__name__}")
         if attn_mask._data.dtype.kind == "b":
-            bias = _const(xp.where(attn_mask._data, 0.0, -math.inf).astype(dt))
+            zeros = Tensor._make(xp.zeros(attn_mask._data.shape, dtype=dt))
+            bias = ops.masked_fill(zeros, ops.logical_not(attn_mask), -math.inf)
         else:
             bias = attn_mask
     empty = None

@@ -9,6 +9,11 @@ from .adagrad import Adagrad
 from .adamax import Adamax
 from .nadam import NAdam
 from .radam import RAdam
+from .lbfgs import LBFGS
+from .asgd import ASGD
+from .rprop import Rprop
+from .sparse_adam import SparseAdam
 from . import lr_scheduler
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam", "LBFGS", "ASGD", "Rprop",
+           "SparseAdam", "lr_scheduler"]

@@ -16,7 +16,7 @@ from .optimizer import Optimizer
 __all__ = [
     "LRScheduler", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR", "CosineAnnealingLR",
     "CosineAnnealingWarmRestarts", "LambdaLR", "MultiplicativeLR", "PolynomialLR", "OneCycleLR",
-    "ReduceLROnPlateau", "SequentialLR", "ChainedScheduler",
+    "ReduceLROnPlateau", "SequentialLR", "ChainedScheduler", "CyclicLR",
 ]
 
 
@@ -628,3 +628,82 @@ class ChainedScheduler(LRScheduler):
         self.__dict__.update(state_dict)
         for s, sd in zip(self._schedulers, scheds):
             s.load_state_dict(sd)
+
+
+class CyclicLR(LRScheduler):
+    """Cyclical learning rates (Smith): the rate moves between ``base_lr`` and ``max_lr`` in triangles.
+
+    One cycle is ``step_size_up`` steps up then ``step_size_down`` (default: the same) down; step it after
+    every batch. ``mode``: ``'triangular'`` (constant amplitude), ``'triangular2'`` (halved every cycle),
+    ``'exp_range'`` (scaled by ``gamma ** iteration``); or a custom ``scale_fn(x)`` evaluated per
+    ``scale_mode`` (``'cycle'`` number or ``'iterations'``). With ``cycle_momentum`` the momentum (or Adam's
+    beta1) moves the other way, between ``max_momentum`` and ``base_momentum``.
+    """
+
+    def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None, mode="triangular",
+                 gamma=1.0, scale_fn=None, scale_mode="cycle", cycle_momentum=True, base_momentum=0.8,
+                 max_momentum=0.9, last_epoch=-1):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        base_lrs = _per_group(base_lr, optimizer, "base_lr")
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, optimizer.param_groups):
+                group["lr"] = lr
+        self.max_lrs = _per_group(max_lr, optimizer, "max_lr")
+        step_size_up = float(step_size_up)
+        step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
+        self.total_size = step_size_up + step_size_down
+        self.step_ratio = step_size_up / self.total_size
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError("mode is invalid and scale_fn is None")
+        self.mode = mode
+        self.gamma = gamma
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode if scale_fn is not None else \
+            ("iterations" if mode == "exp_range" else "cycle")
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
+            self.use_beta1 = "betas" in optimizer.defaults
+            self.base_momentums = _per_group(base_momentum, optimizer, "base_momentum")
+            self.max_momentums = _per_group(max_momentum, optimizer, "max_momentum")
+            if last_epoch == -1:
+                for m_max, m_base, group in zip(self.max_momentums, self.base_momentums, optimizer.param_groups):
+                    self._set_momentum(group, m_max)
+                    group["max_momentum"] = m_max
+                    group["base_momentum"] = m_base
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def _set_momentum(self, group, m):
+        if self.use_beta1:
+            group["betas"] = (m, *group["betas"][1:])
+        else:
+            group["momentum"] = m
+
+    def scale_fn(self, x):
+        """The amplitude factor at cycle (or iteration) ``x``."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma ** x
+
+    def get_lr(self):
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        scale_factor = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [base + ((top - base) * scale_factor) * scale for base, top in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for group, m_base, m_max in zip(self.optimizer.param_groups, self.base_momentums, self.max_momentums):
+                self._set_momentum(group, m_max - ((m_max - m_base) * scale_factor) * scale)
+        return lrs
+
+    def state_dict(self):
+        state = super().state_dict()
+        state.pop("_scale_fn_custom", None)  # a function is not data; torch drops it too
+        return state

@@ -19,9 +19,9 @@ __all__ = ["MultiheadAttention"]
 def _additive_mask(mask: Tensor, dtype, name: str) -> Tensor:
     """A float mask to add to the scores: bool True -> -inf (not allowed), float masks as given."""
     if mask.dtype.name == "bool":
+        # built with ops, not raw arrays, so that a traced forward (onnx.export) can follow the mask's size
         xp = backend.array_module(mask._data)
-        arr = xp.where(mask._data, -math.inf, 0.0).astype(dtype.np)
-        return Tensor._make(arr)
+        return ops.masked_fill(Tensor._make(xp.zeros(mask._data.shape, dtype=dtype.np)), mask, -math.inf)
     if not mask.is_floating_point():
         raise TypeError(f"MultiheadAttention: only bool and floating types of {name} are supported, got {mask.dtype}")
     return mask.to(dtype=dtype)
@@ -157,8 +157,8 @@ class MultiheadAttention(Module):
         scores = ops.matmul(q * (1.0 / math.sqrt(d)), k.transpose(-2, -1))
 
         if attn_mask is None and is_causal:
-            causal = backend.np.triu(backend.np.ones((tgt_len, src_len), dtype=bool), 1)
-            attn_mask = Tensor._make(backend.to_device(causal, scores.device))
+            ones = Tensor._make(backend.to_device(backend.np.ones((tgt_len, src_len), dtype=bool), scores.device))
+            attn_mask = ops.triu(ones, 1)
         if attn_mask is not None:
             m = _additive_mask(attn_mask, scores.dtype, "attn_mask")
             if m.dim() == 2:

@@ -1,0 +1,48 @@
+"""``torch._dynamo`` names scripts touch: ``config``, ``reset()``, ``disable``, ``mark_dynamic`` & co.
+
+tinytorch has no graph capture (``tinytorch.compile`` returns the model unchanged), so these are recorded
+settings and no-ops that let a script configure dynamo and carry on.
+"""
+from __future__ import annotations
+
+from . import config
+
+__all__ = ["config", "reset", "disable", "allow_in_graph", "mark_dynamic", "mark_static", "is_compiling",
+           "optimize", "explain"]
+
+
+def reset() -> None:
+    """Clear compiled-graph caches: there are none, so nothing happens."""
+
+
+def disable(fn=None, recursive=True, *, reason=None):
+    """``@torch._dynamo.disable``: returns the function unchanged (everything already runs eagerly)."""
+    if fn is None:
+        return lambda f: f
+    return fn
+
+
+def allow_in_graph(fn):
+    return fn
+
+
+def mark_dynamic(t, index, *, min=None, max=None) -> None:  # noqa: A002 - torch's parameter names
+    """Record nothing: shapes are always dynamic without a compiler."""
+
+
+def mark_static(t, index=None) -> None:
+    """Record nothing: there is no compiler to specialise shapes for."""
+
+
+def is_compiling() -> bool:
+    return False
+
+
+def optimize(backend="inductor", *, nopython=False, guard_export_fn=None, guard_fail_fn=None, disable=False,
+             dynamic=None):
+    """``torch._dynamo.optimize(...)``: a decorator that returns the function unchanged."""
+    return lambda fn: fn
+
+
+def explain(f, *args, **kwargs):
+    raise NotImplementedError("_dynamo.explain: tinytorch has no graph capture to explain")
