@@ -1,0 +1,50 @@
+"""Small tensor helpers the distributions share (private)."""
+from __future__ import annotations
+
+import math
+import numbers
+
+from ..tensor import Size, Tensor
+
+
+def as_size(shape) -> Size:
+    return shape if isinstance(shape, Size) else Size(tuple(shape))
+
+
+def log_of(x):
+    """``log`` of a number or a tensor."""
+    return math.log(x) if isinstance(x, numbers.Number) else x.log()
+
+
+def xlogy(x, y):
+    """``x * log(y)`` with 0 where x == 0 (also for y == 0), and gradients free of NaN there."""
+    from ..ops import where
+
+    zero = x == 0
+    safe_y = where(zero, 1.0, y)
+    return where(zero, 0.0, x * safe_y.log())
+
+
+def finfo(t: Tensor):
+    from .._compat import finfo as _finfo
+
+    return _finfo(t.dtype)
+
+
+def standard_normal(shape, like: Tensor):
+    from ..creation import randn
+
+    return randn(*tuple(shape), dtype=like.dtype, device=like.device)
+
+
+def standard_uniform(shape, like: Tensor):
+    from ..creation import rand
+
+    return rand(*tuple(shape), dtype=like.dtype, device=like.device)
+
+
+def expand_params(dist, new, batch_shape, names, shape_of=lambda b: b):
+    """Copy each parameter in ``names`` found on ``dist`` onto ``new``, expanded to ``shape_of(batch_shape)``."""
+    for name in names:
+        if name in dist.__dict__:
+            setattr(new, name, dist.__dict__[name].expand(tuple(shape_of(batch_shape))))
