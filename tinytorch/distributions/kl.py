@@ -184,7 +184,7 @@ def _kl_multivariatenormal_multivariatenormal(p, q):
     q_scale_tril = q_low.expand(combined_batch_shape + (n, n))
     p_scale_tril = p_low.expand(combined_batch_shape + (n, n))
     # trace(Sq^-1 Sp) = |Lq^-1 Lp|_F^2
-    term2 = linalg.solve(q_scale_tril, p_scale_tril).pow(2).sum((-2, -1))
+    term2 = linalg.solve(q_scale_tril.tril(), p_scale_tril.tril()).pow(2).sum((-2, -1))
     term3 = _batch_mahalanobis(q_low, q.loc - p.loc)
     return half_term1 + 0.5 * (term2 + term3 - n)
 

@@ -21,7 +21,8 @@ def _batch_mahalanobis(bL, bx):
     """``|L^-1 x|^2`` for lower-triangular L (..., d, d) and x (..., d), batch dims broadcast."""
     from .. import linalg
 
-    y = linalg.solve(bL, bx.unsqueeze(-1)).squeeze(-1)
+    # tril(): only the lower triangle is read, as a triangular solve would (upper entries get no gradient)
+    y = linalg.solve(bL.tril(), bx.unsqueeze(-1)).squeeze(-1)
     return y.pow(2).sum(-1)
 
 
