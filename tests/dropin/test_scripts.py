@@ -25,7 +25,11 @@ EXPECT = {
     "regression.py": (0.01, 20.0, 0.35),
     "char_lm.py": (0.5, 5.0, 0.2),
     "tiny_gpt.py": (0.05, 50.0, 0.2),
+    "policy_gradient.py": (0.01, 20.0, 0.2),
 }
+# absolute tolerance vs torch, added to the relative one: policy_gradient's "loss" is a regret that both
+# frameworks drive to about zero (1e-5 .. 1e-3 depending on the random draws), where only an absolute bar is robust
+ATOL = {"policy_gradient.py": 0.01}
 
 
 def _run(argv: list[str], timeout: float = 240) -> dict[str, float]:
@@ -67,5 +71,5 @@ def test_script_matches_real_torch(script, tinytorch_losses):
     ours = tinytorch_losses(script)["final_loss"]
     theirs = _run([sys.executable, str(SCRIPTS / script)])
     assert theirs["final_loss"] < bar, f"the script itself no longer trains under PyTorch: {theirs}"
-    assert abs(ours - theirs["final_loss"]) <= rtol * max(ours, theirs["final_loss"]), \
+    assert abs(ours - theirs["final_loss"]) <= rtol * max(ours, theirs["final_loss"]) + ATOL.get(script, 0.0), \
         f"tinytorch final loss {ours:.5f} vs torch {theirs['final_loss']:.5f}"
