@@ -4,7 +4,7 @@ from __future__ import annotations
 import numbers
 
 from ..ops import stack
-from ..ops.special import lgamma
+from ..ops.gamma import lgamma
 from ..tensor import Size
 from . import constraints
 from ._common import as_size

@@ -1,7 +1,7 @@
 """``Dirichlet(concentration)``: distributions over the probability simplex."""
 from __future__ import annotations
 
-from ..ops.special import _standard_gamma, digamma, lgamma
+from ..ops.gamma import _standard_gamma, digamma, lgamma
 from ..tensor import Size
 from . import constraints
 from ._common import as_size, finfo, xlogy

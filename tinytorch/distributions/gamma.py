@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numbers
 
-from ..ops.special import _standard_gamma, digamma, lgamma
+from ..ops.gamma import _standard_gamma, digamma, lgamma
 from ..tensor import Size
 from . import constraints
 from ._common import as_size, finfo, xlogy

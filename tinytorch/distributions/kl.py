@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import warnings
 
-from ..ops.special import digamma, lgamma
+from ..ops.gamma import digamma, lgamma
 from .bernoulli import Bernoulli
 from .beta import Beta
 from .categorical import Categorical

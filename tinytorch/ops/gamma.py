@@ -7,15 +7,13 @@ them by implicit reparameterisation (the distributions' ``Gamma.rsample`` uses i
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..autograd.function import Function, OUTPUT
 from ..backend import special as _special
 from ..random import _gen
 from ..tensor import Tensor
-from .elementwise import _floatify, mul, div, neg
+from .elementwise import _floatify, mul
 from .registry import OpInfo, SampleInput, register, positive
 
 __all__ = ["lgamma", "digamma", "polygamma"]
