@@ -38,6 +38,15 @@ MOMENT_CASES = {
     "OneHotCategorical": lambda d: D.OneHotCategorical(_t([0.1, 0.2, 0.7], d)),
     "MultivariateNormal": lambda d: D.MultivariateNormal(_t([1.0, -1.0], d), _t([[2.0, 0.6], [0.6, 1.0]], d)),
     "LogNormal": lambda d: D.LogNormal(_t([0.0, 0.5], d), _t([0.5, 0.25], d)),
+    "HalfNormal": lambda d: D.HalfNormal(_t([0.5, 2.0], d)),
+    "Gumbel": lambda d: D.Gumbel(_t([0.0, 3.0], d), _t([1.0, 0.5], d)),
+    "Chi2": lambda d: D.Chi2(_t([1.0, 5.0], d)),
+    "StudentT": lambda d: D.StudentT(_t([6.0, 9.0], d), _t([1.0, -1.0], d), _t([1.0, 2.0], d)),
+    "Poisson": lambda d: D.Poisson(_t([0.5, 7.0], d)),
+    "Geometric": lambda d: D.Geometric(_t([0.2, 0.9], d)),
+    "Binomial": lambda d: D.Binomial(_t([5.0, 20.0], d), _t([0.3, 0.8], d)),
+    "MixtureSameFamily": lambda d: D.MixtureSameFamily(D.Categorical(_t([0.3, 0.7], d)),
+                                                       D.Normal(_t([-2.0, 1.0], d), _t([0.5, 1.0], d))),
 }
 
 
@@ -51,6 +60,13 @@ def test_sample_moments(name, device):
     # 6 standard errors for the mean; the variance within 5% (its spread is far smaller at this n)
     np.testing.assert_array_less(np.abs(mean - want_mean), 6 * _se(want_var) + 1e-12, err_msg=f"{name} mean")
     np.testing.assert_allclose(var, want_var, rtol=0.05, err_msg=f"{name} variance")
+
+
+def test_cauchy_sample_quartiles():
+    tinytorch.manual_seed(2)
+    x = D.Cauchy(_t([1.0]), _t([2.0])).sample((N,)).numpy()[:, 0]
+    q1, med, q3 = np.quantile(x, [0.25, 0.5, 0.75])
+    np.testing.assert_allclose([q1, med, q3], [-1.0, 1.0, 3.0], atol=0.05)  # loc -+ scale
 
 
 def test_mvn_sample_covariance():
@@ -109,6 +125,13 @@ SHAPE_CASES = {
     "Beta": (lambda: D.Beta(tinytorch.ones(2), 2.0), (2,), ()),
     "Gamma": (lambda: D.Gamma(tinytorch.ones(2, 1), tinytorch.ones(3)), (2, 3), ()),
     "LogNormal": (lambda: D.LogNormal(tinytorch.zeros(3), 1.0), (3,), ()),
+    "StudentT": (lambda: D.StudentT(tinytorch.ones(2, 3) * 3), (2, 3), ()),
+    "Poisson": (lambda: D.Poisson(tinytorch.ones(3)), (3,), ()),
+    "Binomial": (lambda: D.Binomial(4, tinytorch.ones(3) * 0.5), (3,), ()),
+    "Gumbel": (lambda: D.Gumbel(tinytorch.zeros(3), 1.0), (3,), ()),
+    "MixtureSameFamily": (lambda: D.MixtureSameFamily(D.Categorical(logits=tinytorch.zeros(2, 4)),
+                                                      D.Independent(D.Normal(tinytorch.zeros(2, 4, 3), 1.0), 1)),
+                          (2,), (3,)),
 }
 
 
@@ -122,7 +145,8 @@ def test_shapes(name):
     s = dist.sample((4, 2))
     assert tuple(s.shape) == (4, 2) + batch + event
     assert tuple(dist.log_prob(s).shape) == (4, 2) + batch
-    assert tuple(dist.entropy().shape) == batch
+    if name not in ("Poisson", "MixtureSameFamily"):  # torch has no entropy for these either
+        assert tuple(dist.entropy().shape) == batch
     # expand: a larger batch, parameters broadcast, log_prob agrees with the unexpanded one
     big = dist.expand((5,) + batch)
     assert tuple(big.batch_shape) == (5,) + batch and tuple(big.event_shape) == event

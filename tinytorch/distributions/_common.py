@@ -46,3 +46,18 @@ def expand_params(dist, new, batch_shape, names, shape_of=lambda b: b):
     for name in names:
         if name in dist.__dict__:
             setattr(new, name, dist.__dict__[name].expand(tuple(shape_of(batch_shape))))
+
+
+def draw(like: Tensor, method: str, *params: Tensor):
+    """Integer-valued draws from the generator of ``like``'s device (NumPy's or CuPy's ``method``),
+    one per element of the (equal-shaped) ``params``, returned with ``like``'s dtype, outside autograd."""
+    import numpy as np
+
+    from ..random import _gen
+
+    rng = _gen(None).for_device(like.device)
+    arrays = [p.detach()._data.astype(np.float64) for p in params]
+    if method == "binomial":
+        arrays[0] = arrays[0].astype(np.int64)
+    out = getattr(rng, method)(*arrays, size=arrays[0].shape)
+    return Tensor._make(out.astype(like._data.dtype))
