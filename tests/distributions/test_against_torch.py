@@ -219,6 +219,13 @@ KL_PAIRS = {
     "Independent": lambda D, p: (D.Independent(D.Normal(p["c1"], p["c2"]), 1),
                                  D.Independent(D.Normal(p["c2"], p["c1"]), 1)),
     "LogNormal": lambda D, p: (D.LogNormal(p["a"], p["s1"]), D.LogNormal(p["b"], p["s2"])),
+    "Binomial": lambda D, p: (D.Binomial(7, probs=p["u1"]), D.Binomial(7, logits=p["a"])),
+    "Cauchy": lambda D, p: (D.Cauchy(p["a"], p["s1"]), D.Cauchy(p["b"], p["s2"])),
+    "Geometric": lambda D, p: (D.Geometric(probs=p["u1"]), D.Geometric(logits=p["a"])),
+    "Gumbel": lambda D, p: (D.Gumbel(p["a"], p["s1"]), D.Gumbel(p["b"], p["s2"])),
+    "HalfNormal": lambda D, p: (D.HalfNormal(p["s1"]), D.HalfNormal(p["s2"])),
+    "Poisson": lambda D, p: (D.Poisson(p["s1"]), D.Poisson(p["s2"])),
+    "Chi2": lambda D, p: (D.Chi2(p["s1"]), D.Chi2(p["s3"])),
 }
 
 KL_PARAMS = {"a": R.standard_normal(5), "b": R.standard_normal(5), "s1": _pos(5), "s2": _pos(5), "s3": _pos(5),
