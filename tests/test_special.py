@@ -17,15 +17,17 @@ CASES = [
     ("logit", (UNIT,)), ("xlogy", (np.array([0.0, 1.5, 2.0, 0.0]), np.array([0.5, 2.0, 0.5, 3.0]))),
     ("xlog1py", (np.array([0.0, 1.5, 2.0]), np.array([-0.5, 2.0, 0.5]))), ("entr", (np.array([0.1, 0.3, 2.0]),)),
     ("ndtr", (REAL,)), ("ndtri", (UNIT,)), ("log_ndtr", (REAL,)), ("sinc", (np.array([0.0, 0.3, -1.7, 2.5]),)),
-    ("multigammaln", (POS + 2.0, 3)), ("erf", (REAL,)), ("erfc", (REAL,)), ("erfinv", (UNIT - 0.5,)),
+    ("multigammaln", (POS + 2.0, 3)), ("gammainc", (POS, REAL + 3.5)), ("gammaincc", (POS, REAL + 3.5)), ("erf", (REAL,)), ("erfc", (REAL,)), ("erfinv", (UNIT - 0.5,)),
 ]
 
 
 @pytest.mark.parametrize("name, args", CASES, ids=[c[0] for c in CASES])
 def test_matches_torch_special(name, args):
     torch = pytest.importorskip("torch")
-    ours_args = [tinytorch.tensor(a, requires_grad=True) if isinstance(a, np.ndarray) else a for a in args]
-    their_args = [torch.tensor(a, requires_grad=True) if isinstance(a, np.ndarray) else a for a in args]
+    no_grad_first = name.startswith("gammainc")  # neither library differentiates in the shape parameter
+    grad = [isinstance(a, np.ndarray) and not (no_grad_first and i == 0) for i, a in enumerate(args)]
+    ours_args = [tinytorch.tensor(a, requires_grad=g) if isinstance(a, np.ndarray) else a for a, g in zip(args, grad)]
+    their_args = [torch.tensor(a, requires_grad=g) if isinstance(a, np.ndarray) else a for a, g in zip(args, grad)]
     ours = getattr(tinytorch.special, name)(*ours_args)
     theirs = getattr(torch.special, name)(*their_args)
     np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-9, atol=1e-12)
@@ -49,6 +51,12 @@ def test_boundary_values_match_torch():
                                   torch.special.entr(torch.tensor(e)).numpy())
 
 
+def test_gammainc_refuses_the_shape_gradient_like_torch():
+    a = tinytorch.tensor([1.5], requires_grad=True)
+    with pytest.raises(NotImplementedError, match="igamma: the derivative with respect to input"):
+        tinytorch.special.gammainc(a, tinytorch.tensor([2.0])).sum().backward()
+
+
 def test_top_level_gamma_functions_and_methods():
     x = tinytorch.tensor([0.5, 1.0, 4.0], dtype=tinytorch.float64)
     np.testing.assert_allclose(tinytorch.lgamma(x).numpy(), [np.log(np.sqrt(np.pi)), 0.0, np.log(6.0)], atol=1e-12)
@@ -69,4 +77,8 @@ def test_pure_fallbacks_match_scipy():
     for n in (1, 2, 3):
         np.testing.assert_allclose(backend_special.polygamma(n, xp, use_scipy=False), sp.polygamma(n, xp), rtol=1e-12)
     assert backend_special.lgamma(np.array([0.0, -2.0]), use_scipy=False).tolist() == [np.inf, np.inf]
+    a = np.repeat(np.logspace(-2, 3, 30), 30)
+    x = np.tile(np.logspace(-3, 3.3, 30), 30)
+    np.testing.assert_allclose(backend_special.gammainc(a, x, use_scipy=False), sp.gammainc(a, x), atol=1e-12)
+    np.testing.assert_allclose(backend_special.gammaincc(a, x, use_scipy=False), sp.gammaincc(a, x), atol=1e-12)
     assert backend_special.digamma(np.array([0.0]), use_scipy=False)[0] == -np.inf

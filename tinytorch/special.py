@@ -7,16 +7,18 @@ from __future__ import annotations
 import math
 
 from . import ops as _ops
-from .ops.gamma import digamma, lgamma, polygamma
+from .ops.gamma import digamma, igamma, igammac, lgamma, polygamma
 from .tensor import Tensor
 
 __all__ = [
-    "digamma", "entr", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln", "log1p", "log_ndtr",
+    "digamma", "entr", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc", "gammaln", "log1p", "log_ndtr",
     "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc",
     "softmax", "xlog1py", "xlogy",
 ]
 
 gammaln = lgamma
+gammainc = igamma
+gammaincc = igammac
 psi = digamma
 erf = _ops.erf
 erfc = _ops.erfc

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numbers
 
-from ..ops.gamma import _standard_gamma, digamma, lgamma
+from ..ops.gamma import _standard_gamma, digamma, igamma, lgamma
 from ..tensor import Size
 from . import constraints
 from ._common import as_size, finfo, xlogy
@@ -67,6 +67,11 @@ class Gamma(ExponentialFamily):
             self._validate_sample(value)
         return (xlogy(self.concentration, self.rate) + xlogy(self.concentration - 1, value)
                 - self.rate * value - lgamma(self.concentration))
+
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return igamma(self.concentration, self.rate * value)
 
     def entropy(self):
         return (self.concentration - self.rate.log() + lgamma(self.concentration)

@@ -13,11 +13,11 @@ from ..autograd.function import Function, OUTPUT
 from ..backend import special as _special
 from ..random import _gen
 from ..tensor import Tensor
-from .elementwise import _floatify, mul
-from .registry import OpInfo, SampleInput, register, positive
+from .elementwise import _floatify, mul, neg
+from .registry import Const, OpInfo, SampleInput, register, positive
 
-__all__ = ["lgamma", "digamma", "polygamma"]
-TENSOR_METHODS = ("lgamma", "digamma")
+__all__ = ["lgamma", "digamma", "polygamma", "igamma", "igammac"]
+TENSOR_METHODS = ("lgamma", "digamma", "igamma", "igammac")
 
 
 class Lgamma(Function):
@@ -66,6 +66,45 @@ def polygamma(n, input):
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
         raise RuntimeError(f"polygamma: n must be a non-negative integer, got {n!r}")
     return Polygamma.apply(_check(input, "polygamma"), int(n))
+
+
+class Igamma(Function):
+    """Regularized incomplete gamma P(a, x) (``upper=False``) or Q(a, x); differentiable in x only, like torch."""
+
+    @staticmethod
+    def forward(ctx, a, x, upper):
+        ctx.save_for_backward(a, x)
+        ctx.upper = upper
+        fn = _special.gammaincc if upper else _special.gammainc
+        return fn(a._data, x._data).astype(x._data.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, x = ctx.saved_tensors
+        if ctx.needs_input_grad[0]:
+            raise NotImplementedError("igamma: the derivative with respect to input (the shape a) is not implemented")
+        # dP/dx = x^(a-1) e^-x / Gamma(a)
+        gx = ((a - 1) * x.log() - x - lgamma(a)).exp()
+        return None, mul(grad, neg(gx) if ctx.upper else gx), None
+
+
+def _igamma(input, other, upper, op):
+    from .elementwise import _check_tensor
+    from ._common import binary_operands
+
+    _check_tensor(input, op)
+    a, x, _ = binary_operands(input, other, op, float_result=True)
+    return Igamma.apply(a, x, upper)
+
+
+def igamma(input, other):
+    """The regularized lower incomplete gamma function P(input, other) (``torch.special.gammainc``)."""
+    return _igamma(input, other, False, "igamma")
+
+
+def igammac(input, other):
+    """The regularized upper incomplete gamma function Q(input, other) = 1 - P (``torch.special.gammaincc``)."""
+    return _igamma(input, other, True, "igammac")
 
 
 # ---- Gamma(alpha, 1) samples with implicit reparameterisation -----------------------------------
@@ -147,3 +186,15 @@ register(OpInfo("digamma", digamma, _samples, ref=lambda x: _special.digamma(x),
 register(OpInfo("polygamma", polygamma,
                 lambda rng: [SampleInput((n, positive(rng, 3, 4, low=0.3, high=6.0)), name=f"n{n}") for n in (1, 2)],
                 ref=lambda n, x: _special.polygamma(n, x), torch_fn=_t("polygamma")))
+
+
+def _igamma_samples(rng):
+    a = Const(positive(rng, 3, 4, low=0.3, high=6.0))
+    return [SampleInput((a, positive(rng, 3, 4, low=0.1, high=8.0))),
+            SampleInput((Const(positive(rng, 4, low=0.5, high=3.0)), positive(rng, 2, 4, low=0.1, high=4.0)),
+                        name="broadcast")]
+
+
+register(OpInfo("igamma", igamma, _igamma_samples, ref=lambda a, x: _special.gammainc(a, x), torch_fn=_t("igamma")))
+register(OpInfo("igammac", igammac, _igamma_samples, ref=lambda a, x: _special.gammaincc(a, x),
+                torch_fn=_t("igammac")))
