@@ -146,17 +146,12 @@ def standard_gamma_grad(x, alpha):
 class StandardGamma(Function):
     @staticmethod
     def forward(ctx, alpha, generator):
-        from .. import backend
-
-        rng = _gen(generator).for_device(alpha.device)
+        rng = _gen(generator).for_device(alpha.device)  # NumPy's Generator or CuPy's RandomState
         a = alpha._data
-        if backend.is_cupy_array(a):
-            draw = rng.standard_gamma(a.astype(np.float64), size=a.shape)
-        else:
-            draw = rng.standard_gamma(np.asarray(a, dtype=np.float64), size=a.shape)
+        draw = rng.standard_gamma(a.astype(np.float64), size=a.shape)
         # torch clamps to the smallest positive normal so log(sample) stays finite
         tiny = np.finfo(a.dtype).tiny
-        out = backend.array_module(a).maximum(draw, tiny).astype(a.dtype, copy=False)
+        out = ctx.xp.maximum(draw, tiny).astype(a.dtype, copy=False)
         ctx.save_for_backward(alpha, OUTPUT)
         return out
 
