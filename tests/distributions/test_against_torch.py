@@ -105,6 +105,10 @@ CASES = {
                                   D.Independent(D.Normal(p["loc"], p["scale"]), 1)),
                               {"logits": R.standard_normal(3), "loc": R.standard_normal((3, 2)), "scale": _pos(3, 2)},
                               R.standard_normal((4, 2)), set()),
+    "Multinomial": (lambda D, p: D.Multinomial(6, probs=p["probs"]), {"probs": _P},
+                    np.array([[1.0, 2.0, 3.0, 0.0], [0.0, 0.0, 6.0, 0.0], [2.0, 2.0, 1.0, 1.0]]), set()),
+    "Multinomial_logits": (lambda D, p: D.Multinomial(3, logits=p["logits"]), {"logits": R.standard_normal((2, 3))},
+                           np.array([[3.0, 0.0, 0.0], [1.0, 1.0, 1.0]]), set()),
     "TransformedDistribution": (
         lambda D, p: D.TransformedDistribution(
             D.Normal(p["loc"], p["scale"]),
