@@ -109,6 +109,18 @@ CASES = {
                     np.array([[1.0, 2.0, 3.0, 0.0], [0.0, 0.0, 6.0, 0.0], [2.0, 2.0, 1.0, 1.0]]), set()),
     "Multinomial_logits": (lambda D, p: D.Multinomial(3, logits=p["logits"]), {"logits": R.standard_normal((2, 3))},
                            np.array([[3.0, 0.0, 0.0], [1.0, 1.0, 1.0]]), set()),
+    "Weibull": (lambda D, p: D.Weibull(p["scale"], p["concentration"]),
+                {"scale": _pos(4), "concentration": _pos(4, low=0.8, high=4)}, _pos(3, 4, low=0.05, high=4), {"cdf", "icdf"}),
+    "Pareto": (lambda D, p: D.Pareto(p["scale"], p["alpha"]), {"scale": _pos(4, low=0.2, high=1), "alpha": _pos(4, low=0.5, high=4)},
+               _pos(3, 4, low=1.0, high=6), {"cdf", "icdf"}),
+    "InverseGamma": (lambda D, p: D.InverseGamma(p["concentration"], p["rate"]),
+                     {"concentration": _pos(5, low=0.5, high=5), "rate": _pos(5)}, _pos(3, 5, low=0.1, high=5), set()),
+    "RelaxedBernoulli": (lambda D, p: D.RelaxedBernoulli(p["temperature"], probs=p["probs"]),
+                         {"temperature": np.array([0.7]), "probs": R.uniform(0.1, 0.9, 4)},
+                         R.uniform(0.05, 0.95, (3, 4)), set()),
+    "RelaxedOneHotCategorical": (lambda D, p: D.RelaxedOneHotCategorical(p["temperature"], logits=p["logits"]),
+                                 {"temperature": np.array(0.5), "logits": R.standard_normal((2, 3))},
+                                 R.dirichlet(np.ones(3), size=(4, 2)), set()),
     "TransformedDistribution": (
         lambda D, p: D.TransformedDistribution(
             D.Normal(p["loc"], p["scale"]),

@@ -39,6 +39,9 @@ MOMENT_CASES = {
     "MultivariateNormal": lambda d: D.MultivariateNormal(_t([1.0, -1.0], d), _t([[2.0, 0.6], [0.6, 1.0]], d)),
     "LogNormal": lambda d: D.LogNormal(_t([0.0, 0.5], d), _t([0.5, 0.25], d)),
     "HalfNormal": lambda d: D.HalfNormal(_t([0.5, 2.0], d)),
+    "Weibull": lambda d: D.Weibull(_t([1.0, 2.0], d), _t([1.5, 3.0], d)),
+    "Pareto": lambda d: D.Pareto(_t([1.0, 2.0], d), _t([5.0, 7.0], d)),
+    "InverseGamma": lambda d: D.InverseGamma(_t([5.0, 8.0], d), _t([1.0, 2.0], d)),
     "Multinomial": lambda d: D.Multinomial(10, _t([0.2, 0.5, 0.3], d)),
     "Gumbel": lambda d: D.Gumbel(_t([0.0, 3.0], d), _t([1.0, 0.5], d)),
     "Chi2": lambda d: D.Chi2(_t([1.0, 5.0], d)),
@@ -68,6 +71,16 @@ def test_cauchy_sample_quartiles():
     x = D.Cauchy(_t([1.0]), _t([2.0])).sample((N,)).numpy()[:, 0]
     q1, med, q3 = np.quantile(x, [0.25, 0.5, 0.75])
     np.testing.assert_allclose([q1, med, q3], [-1.0, 1.0, 3.0], atol=0.05)  # loc -+ scale
+
+
+def test_relaxed_samples_approach_the_discrete_ones_at_low_temperature():
+    tinytorch.manual_seed(4)
+    probs = _t([0.2, 0.3, 0.5])
+    x = D.RelaxedOneHotCategorical(_t(0.05), probs=probs).sample((20_000,)).numpy()
+    np.testing.assert_allclose(x.sum(-1), 1.0, rtol=1e-9)
+    np.testing.assert_allclose(np.bincount(x.argmax(-1), minlength=3) / 20_000, probs.numpy(), atol=0.015)
+    b = D.RelaxedBernoulli(_t(0.05), probs=_t([0.3])).sample((20_000,)).numpy()
+    assert ((b > 0) & (b < 1)).all() and abs((b > 0.5).mean() - 0.3) < 0.015
 
 
 def test_mvn_sample_covariance():
