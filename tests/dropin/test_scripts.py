@@ -26,6 +26,7 @@ EXPECT = {
     "char_lm.py": (0.5, 5.0, 0.2),
     "tiny_gpt.py": (0.05, 50.0, 0.2),
     "policy_gradient.py": (0.01, 20.0, 0.2),
+    "vae.py": (6.0, 1.8, 0.1),  # negative ELBO in nats: the flip noise alone costs ~4.6
 }
 # absolute tolerance vs torch, added to the relative one: policy_gradient's "loss" is a regret that both
 # frameworks drive to about zero (1e-5 .. 1e-3 depending on the random draws), where only an absolute bar is robust
