@@ -194,6 +194,27 @@ def test_values_match_torch(name):
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
+def test_expand_matches_torch(name):
+    _, params, _, _ = CASES[name]
+    value = _value(name)
+    ours, _ = _build(tdist, name, params, "tiny")
+    theirs, _ = _build(torch.distributions, name, params, "torch")
+    shape = (2,) + tuple(theirs.batch_shape)
+    big_ours, big_theirs = ours.expand(shape), theirs.expand(shape)
+    assert type(big_ours).__name__ == type(big_theirs).__name__
+    assert tuple(big_ours.batch_shape) == tuple(big_theirs.batch_shape), name
+    assert tuple(big_ours.event_shape) == tuple(big_theirs.event_shape), name
+    int_value = value.dtype.kind == "i"
+    tv = tinytorch.tensor(value, dtype=tinytorch.int64 if int_value else tinytorch.float64)
+    xv = torch.tensor(value, dtype=torch.int64 if int_value else torch.float64)
+    # a 1 where the new batch dim goes: sample dims, then (1,), then the old batch and event dims
+    cut = max(0, xv.dim() - len(theirs.batch_shape) - len(theirs.event_shape))
+    vshape = tuple(xv.shape[:cut]) + (1,) + tuple(xv.shape[cut:])
+    _close(big_ours.log_prob(tv.reshape(vshape)), big_theirs.log_prob(xv.reshape(vshape)), name, "expand().log_prob")
+    assert tuple(big_ours.sample().shape) == tuple(big_theirs.sample().shape), name
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
 def test_gradients_match_torch(name):
     _, params, _, _ = CASES[name]
     value = _value(name)
