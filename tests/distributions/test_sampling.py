@@ -43,6 +43,7 @@ MOMENT_CASES = {
     "Pareto": lambda d: D.Pareto(_t([1.0, 2.0], d), _t([5.0, 7.0], d)),
     "InverseGamma": lambda d: D.InverseGamma(_t([5.0, 8.0], d), _t([1.0, 2.0], d)),
     "Multinomial": lambda d: D.Multinomial(10, _t([0.2, 0.5, 0.3], d)),
+    "NegativeBinomial": lambda d: D.NegativeBinomial(_t([2.0, 7.5], d), _t([0.3, 0.6], d)),
     "Gumbel": lambda d: D.Gumbel(_t([0.0, 3.0], d), _t([1.0, 0.5], d)),
     "Chi2": lambda d: D.Chi2(_t([1.0, 5.0], d)),
     "StudentT": lambda d: D.StudentT(_t([6.0, 9.0], d), _t([1.0, -1.0], d), _t([1.0, 2.0], d)),
