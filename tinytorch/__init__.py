@@ -30,6 +30,7 @@ from . import nn  # noqa: F401
 from . import optim  # noqa: F401
 from . import utils  # noqa: F401
 from . import train, viz  # noqa: F401 - opt-in conveniences; their optional packages load on use
+from . import distributions, special  # noqa: F401
 from .serialization import save, load  # noqa: F401
 from . import jit, testing, _dynamo, onnx  # noqa: F401 - torch.jit/testing/_dynamo/onnx (onnx loads its package on use)
 from ._compat import *  # noqa: F401,F403

@@ -30,7 +30,12 @@ EXPECT = {
     # torch.save(model) / torch.load whole, both ways; validation noise floor about 0.0085
     "save_whole_model.py": (0.02, 10.0, 0.25),
     "lbfgs_fit.py": (1e-4, 1000.0, 0.01),  # deterministic data and start: both reach the same optimum
+    "policy_gradient.py": (0.01, 20.0, 0.2),
+    "vae.py": (6.0, 1.8, 0.1),  # negative ELBO in nats: the flip noise alone costs ~4.6
 }
+# absolute tolerance vs torch, added to the relative one: policy_gradient's "loss" is a regret that both
+# frameworks drive to about zero (1e-5 .. 1e-3 depending on the random draws), where only an absolute bar is robust
+ATOL = {"policy_gradient.py": 0.01}
 
 
 def _run(argv: list[str], timeout: float = 240) -> dict[str, float]:
@@ -72,5 +77,5 @@ def test_script_matches_real_torch(script, tinytorch_losses):
     ours = tinytorch_losses(script)["final_loss"]
     theirs = _run([sys.executable, str(SCRIPTS / script)])
     assert theirs["final_loss"] < bar, f"the script itself no longer trains under PyTorch: {theirs}"
-    assert abs(ours - theirs["final_loss"]) <= rtol * max(ours, theirs["final_loss"]), \
+    assert abs(ours - theirs["final_loss"]) <= rtol * max(ours, theirs["final_loss"]) + ATOL.get(script, 0.0), \
         f"tinytorch final loss {ours:.5f} vs torch {theirs['final_loss']:.5f}"

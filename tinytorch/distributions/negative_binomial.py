@@ -1,0 +1,89 @@
+"""``NegativeBinomial(total_count, probs=None, logits=None)``: successes before ``total_count`` failures."""
+from __future__ import annotations
+
+from ..autograd import no_grad
+from ..ops.gamma import _standard_gamma, lgamma
+from ..tensor import Size
+from . import constraints
+from ._common import as_size, draw
+from .distribution import Distribution
+from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+
+__all__ = ["NegativeBinomial"]
+
+
+class NegativeBinomial(Distribution):
+    """Number of successful Bernoulli(``probs``) trials before ``total_count`` failures (a Gamma-Poisson mixture)."""
+
+    arg_constraints = {"total_count": constraints.greater_than_eq(0), "probs": constraints.half_open_interval(0.0, 1.0),
+                       "logits": constraints.real}
+    support = constraints.nonnegative_integer
+
+    def __init__(self, total_count, probs=None, logits=None, validate_args=None):
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        if probs is not None:
+            self.total_count, self.probs = broadcast_all(total_count, probs)
+            self.total_count = self.total_count.type_as(self.probs)
+        else:
+            self.total_count, self.logits = broadcast_all(total_count, logits)
+            self.total_count = self.total_count.type_as(self.logits)
+        self._param = self.probs if probs is not None else self.logits
+        super().__init__(self._param.size(), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(NegativeBinomial, _instance)
+        batch_shape = as_size(batch_shape)
+        new.total_count = self.total_count.expand(tuple(batch_shape))
+        if "probs" in self.__dict__:
+            new.probs = self.probs.expand(tuple(batch_shape))
+            new._param = new.probs
+        if "logits" in self.__dict__:
+            new.logits = self.logits.expand(tuple(batch_shape))
+            new._param = new.logits
+        super(NegativeBinomial, new).__init__(batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def mean(self):
+        return self.total_count * self.logits.exp()
+
+    @property
+    def mode(self):
+        return ((self.total_count - 1) * self.logits.exp()).floor().clamp(min=0.0)
+
+    @property
+    def variance(self):
+        return self.mean / (-self.logits).sigmoid()
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=True)
+
+    @property
+    def param_shape(self):
+        return self._param.size()
+
+    def sample(self, sample_shape=Size()):
+        shape = tuple(self._extended_shape(sample_shape))
+        with no_grad():
+            # Poisson(rate) with rate ~ Gamma(total_count, rate=exp(-logits))
+            rate = _standard_gamma(self.total_count.expand(shape)) * self.logits.exp().expand(shape)
+            return draw(rate, "poisson", rate)
+
+    def log_prob(self, value):
+        from ..nn.functional import logsigmoid
+        from ..ops import where
+
+        if self._validate_args:
+            self._validate_sample(value)
+        log_unnormalized_prob = self.total_count * logsigmoid(-self.logits) + value * logsigmoid(self.logits)
+        log_normalization = -lgamma(self.total_count + value) + lgamma(1.0 + value) + lgamma(self.total_count)
+        # total_count == value == 0: the log-normalisation is 0, not lgamma(0) - lgamma(0)
+        log_normalization = where(self.total_count + value == 0.0, 0.0, log_normalization)
+        return log_unnormalized_prob - log_normalization
