@@ -113,7 +113,5 @@ def scatter_add(xp, target, index, values):
     if xp is np:
         np.add.at(target, index, values)
     else:
-        import cupyx  # noqa: PLC0415 - only reachable when CuPy is loaded
-
-        cupyx.scatter_add(target, index, values)
+        _cuda.cupyx().scatter_add(target, index, values)
     return target
