@@ -43,8 +43,16 @@ def _cupy_standin(request):
     from tinytorch.backend import _cuda
 
     cupy_standin.set_device_count(1)
-    with _cuda.use_module(cupy_standin):
-        yield cupy_standin
+    kernels = os.environ.get("TINYTORCH_CUDA_KERNELS")
+    os.environ["TINYTORCH_CUDA_KERNELS"] = "0"  # the stand-in runs no CUDA kernels: the plain xp path
+    try:
+        with _cuda.use_module(cupy_standin):
+            yield cupy_standin
+    finally:
+        if kernels is None:
+            os.environ.pop("TINYTORCH_CUDA_KERNELS", None)
+        else:
+            os.environ["TINYTORCH_CUDA_KERNELS"] = kernels
 
 
 @pytest.fixture(params=["cpu", pytest.param("cuda", marks=pytest.mark.gpu)])

@@ -77,6 +77,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     """
     if isinstance(data, Tensor) and backend.is_cupy_array(data._data):
         arr = data._data.copy()
+    elif backend.is_cupy_array(data):  # a raw device array: copied on its device, never through the host
+        arr = data.copy()
     else:
         arr, _ = _to_host_array(data, "tensor")
         arr = np.array(arr, copy=True)

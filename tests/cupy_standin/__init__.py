@@ -743,3 +743,37 @@ cupyx.seterr = _seterr
 cupyx.geterr = lambda: {"linalg": _State.linalg_mode}
 cupyx.scipy = types.ModuleType("cupyx.scipy")
 cupyx.scipy.special = _Special("cupyx.scipy.special")
+
+
+class _SparseMatrix:
+    """``cupyx.scipy.sparse`` coo/csr matrices: device data and indices in, device arrays out of ``@``."""
+
+    def __init__(self, m):
+        self._m = m
+
+    def tocsr(self):
+        return _SparseMatrix(self._m.tocsr())
+
+    def tocoo(self):
+        return _SparseMatrix(self._m.tocoo())
+
+    shape = property(lambda self: self._m.shape)
+
+    def __matmul__(self, other):
+        return _wrap(self._m @ _operand(other, "sparse @"))
+
+    def toarray(self):
+        return _wrap(self._m.toarray())
+
+
+class _Sparse(types.ModuleType):
+    def coo_matrix(self, arg, shape=None, dtype=None):
+        import scipy.sparse
+
+        data, (row, col) = arg
+        where = "cupyx.scipy.sparse.coo_matrix"
+        return _SparseMatrix(scipy.sparse.coo_matrix(
+            (_operand(data, where), (_operand(row, where), _operand(col, where))), shape=shape, dtype=dtype))
+
+
+cupyx.scipy.sparse = _Sparse("cupyx.scipy.sparse")

@@ -7,6 +7,8 @@ user asks for CUDA.
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from .device import device, parse_device, CPU
@@ -15,7 +17,7 @@ from . import _cuda
 __all__ = [
     "np", "device", "parse_device", "CPU", "array_module", "module_for_device",
     "device_of", "to_device", "cuda_available", "cuda_device_count", "cuda_unavailable_reason",
-    "is_cupy_array", "scatter_add", "as_numpy", "cupy_module", "is_writeable",
+    "is_cupy_array", "scatter_add", "as_numpy", "cupy_module", "is_writeable", "linalg_errors",
 ]
 
 
@@ -108,10 +110,41 @@ def as_numpy(a):
     return a.get() if is_cupy_array(a) else np.asarray(a)
 
 
+# dtypes CuPy's scatter_add kernel has an atomicAdd for (int64 only from CuPy 14 on)
+_SCATTER_ADD_DTYPES = frozenset(("float16", "float32", "float64", "int32", "uint32", "uint64", "int64"))
+
+
 def scatter_add(xp, target, index, values):
-    """Unbuffered ``target[index] += values`` (repeated indices accumulate) on either backend."""
+    """Unbuffered ``target[index] += values`` (repeated indices accumulate) on either backend.
+
+    On CuPy, dtypes its scatter kernel lacks (int8, uint8, int16, uint16, bool; int64 before CuPy 14) go
+    through a supported one and back: small ints via int32 (wrapping on the way back, like torch's integer
+    overflow), bool via int32 then ``!= 0`` (torch's logical or), int64 as uint64 (two's complement: exact).
+    """
     if xp is np:
         np.add.at(target, index, values)
+        return target
+    sx = _cuda.cupyx()
+    name = target.dtype.name
+    old_cupy = int(str(getattr(xp, "__version__", "14")).split(".")[0]) < 14
+    if name in _SCATTER_ADD_DTYPES and not (name == "int64" and old_cupy):
+        sx.scatter_add(target, index, values)
+    elif name == "int64":
+        wide = target.view(xp.uint64)
+        sx.scatter_add(wide, index, values.astype(xp.uint64) if hasattr(values, "astype") else values)
     else:
-        _cuda.cupyx().scatter_add(target, index, values)
+        wide = target.astype(xp.int32)
+        sx.scatter_add(wide, index, values.astype(xp.int32) if hasattr(values, "astype") else values)
+        target[...] = (wide != 0) if name == "bool" else wide.astype(target.dtype)
     return target
+
+
+def linalg_errors(xp):
+    """A ``with`` block in which singular / non-positive-definite inputs raise ``LinAlgError`` on either backend.
+
+    NumPy always raises; cuSOLVER reports failure only in its ``info`` output, which CuPy checks (one host
+    sync per call) when its linalg error mode is ``'raise'`` instead of the default ``'ignore'``.
+    """
+    if xp is np:
+        return contextlib.nullcontext()
+    return _cuda.cupyx().errstate(linalg="raise")

@@ -76,10 +76,13 @@ def _normalize_index(index, x, op="index"):
             continue
         if isinstance(i, Tensor):
             arr = i._data
+        elif backend.is_cupy_array(i):  # a raw device array (the loss functions pass these)
+            arr = i
         elif isinstance(i, (list, np.ndarray, tuple)):
             arr = np.asarray(i)
         else:
             raise IndexError(f"{op}: unsupported index type {type(i).__name__}")
+        _check_index_device(arr, x, op)
         if arr.dtype.kind == "b":
             if tuple(arr.shape) != tuple(x._data.shape[dim:dim + arr.ndim]):
                 raise IndexError(
@@ -99,6 +102,14 @@ def _normalize_index(index, x, op="index"):
         out.append(arr)
         dim += 1
     return tuple(out)
+
+
+def _check_index_device(arr, x, op):
+    """Host indices may index any tensor (copied over, like torch); device indices only their own device's."""
+    dev = backend.device_of(arr)
+    if dev.type != "cpu" and dev != x.device:
+        raise RuntimeError(f"{op}: indices should be either on cpu or on the same device as the indexed tensor "
+                           f"({x.device}), got indices on {dev}")
 
 
 def _is_bool(i):
@@ -213,9 +224,17 @@ def setitem_(input, index, value):
         idx = _normalize_index(index, input, "index_put")
         if not backend.is_writeable(input._data):  # CuPy arrays have no writeable flag
             raise RuntimeError("index_put: the tensor being written to is an expanded/read-only view; call .clone() first")
-        val = value._data if isinstance(value, Tensor) else (value if is_scalar(value) else np.asarray(value))
-        if isinstance(value, Tensor) and value.device != input.device:
-            raise RuntimeError(f"index_put: value is on {value.device} but the tensor is on {input.device}")
+        if isinstance(value, Tensor):
+            if value.device != input.device:
+                raise RuntimeError(f"index_put: value is on {value.device} but the tensor is on {input.device}")
+            val = value._data
+        elif is_scalar(value):
+            val = value
+        elif backend.is_cupy_array(value):
+            _check_index_device(value, input, "index_put")
+            val = value
+        else:  # host data (list, NumPy array): CuPy accepts no host data in assignments, so copy it over first
+            val = backend.to_device(np.asarray(value), input.device)
         try:
             input._data[idx] = val
         except ValueError as e:

@@ -73,6 +73,13 @@ def _check_tensor(t, name, op):
         raise TypeError(f"{op}: expected {name} to be a Tensor, got {type(t).__name__}")
 
 
+def _same_device(input, other, name, op):
+    """Targets, weights and indices are used as raw arrays, so the autograd device check never sees them."""
+    if other.device != input.device:
+        raise RuntimeError(f"{op}: expected all tensors to be on the same device, but found at least two devices, "
+                           f"{input.device} (input) and {other.device} ({name})")
+
+
 def _pair(input, target, op, *, strict=False):
     """Validate (input, target) of a pointwise loss; returns the target as a tensor of input's dtype."""
     _check_tensor(input, "input", op)
@@ -177,6 +184,7 @@ def _class_layout(input, target, op):
     _check_tensor(input, "input", op)
     _check_tensor(target, "target", op)
     check_float(input, op)
+    _same_device(input, target, "target", op)
     if input.ndim == 0:
         raise ValueError(f"{op}: input must have at least 1 dimension (C) or (N, C, ...), got a 0-D tensor")
     if target._data.dtype not in (np.int64, np.uint8):
@@ -274,7 +282,7 @@ class CrossEntropyIndices(Function):
         return mul(d, grad), None
 
 
-def _class_weight(weight, c, op):
+def _class_weight(weight, c, op, like):
     if weight is None:
         return None
     _check_tensor(weight, "weight", op)
@@ -282,6 +290,7 @@ def _class_weight(weight, c, op):
         raise RuntimeError(
             f"{op}: weight tensor should be defined either for all {c} classes or no classes but got weight tensor of shape: {list(weight.shape)}"
         )
+    _same_device(like, weight, "weight", op)
     return weight._data
 
 
@@ -296,7 +305,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     _check_reduction(reduction, op)
     x2, t, out_shape = _class_layout(input, target, op)
     c = x2.shape[1]
-    w = _class_weight(weight, c, op)
+    w = _class_weight(weight, c, op, input)
     _check_targets(t, c, ignore_index, op)
     loss, wt = _nll_rows(x2, t, w, ignore_index)
     if reduction == "none":
@@ -342,7 +351,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing, op)
     x2, t, out_shape = _class_layout(input, target, op)
     c = x2.shape[1]
-    w = _class_weight(weight, c, op)
+    w = _class_weight(weight, c, op, input)
     _check_targets(t, c, ignore_index, op)
     if w is None and label_smoothing == 0.0:
         out = CrossEntropyIndices.apply(x2, t, ignore_index, reduction)
@@ -375,7 +384,7 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing, op):
         )
     cdim = 0 if input.ndim == 1 else 1
     c = input.shape[cdim]
-    w = _class_weight(weight, c, op)
+    w = _class_weight(weight, c, op, input)
     if target._data.dtype != input._data.dtype:
         from .convert import to_dtype
 
@@ -647,7 +656,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
     if input.ndim > 2:
         raise RuntimeError(f"{op}: expected 1-D or 2-D input, got shape {tuple(input.shape)}")
     m, c = x2.shape
-    w = _class_weight(weight, c, op)
+    w = _class_weight(weight, c, op, input)
     _check_targets(t, c, None, op)
     xp = backend.array_module(x2._data)
     rows = xp.arange(m)

@@ -605,6 +605,10 @@ def _size(shape) -> str:
 def _as_tensor(v, key):
     if isinstance(v, Tensor):
         return v
+    from ... import backend
+
+    if backend.is_cupy_array(v):  # a raw device array stays on its device (np.asarray would refuse it)
+        return Tensor._make(v)
     try:
         import numpy as np
 
