@@ -13,6 +13,8 @@ DEVICES = ["cpu"] + (["cuda"] if backend.cuda_available() else [])
 # Without a usable GPU, gpu-marked tests run on the strict CuPy stand-in (tests/cupy_standin) unless they are
 # also marked real_gpu; TINYTORCH_TEST_STANDIN=0 turns that off (they are then skipped with the reason).
 STANDIN = not backend.cuda_available() and os.environ.get("TINYTORCH_TEST_STANDIN", "1") != "0"
+# gpu tests that launch tinytorch's own CUDA kernels (RawKernel/RawModule): the stand-in runs none
+REAL_GPU_ONLY = ("tests/kernels/", "tests/examples/test_examples.py::test_custom_op[cuda]")
 
 
 def pytest_configure(config):
@@ -29,7 +31,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("gpu") is None:  # not item.keywords: it holds the tests/gpu/ folder name
             continue
-        if not STANDIN or item.get_closest_marker("real_gpu") is not None:
+        if not STANDIN or item.get_closest_marker("real_gpu") is not None or item.nodeid.startswith(REAL_GPU_ONLY):
             item.add_marker(skip)
 
 

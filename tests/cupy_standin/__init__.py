@@ -258,7 +258,8 @@ class ndarray:
     def __getattr__(self, name):
         if name in NAMES["ndarray"] and hasattr(_np.ndarray, name):
             meth = getattr(self._a, name)
-            _check_device(self, f"ndarray.{name}")
+            if name not in _NO_KERNEL:
+                _check_device(self, f"ndarray.{name}")
 
             def method(*args, **kwargs):
                 return _call(meth, f"ndarray.{name}", args, kwargs)
@@ -358,7 +359,8 @@ class ndarray:
         return self.copy()
 
     def __getitem__(self, key):
-        _check_device(self, "ndarray.__getitem__")
+        if not _is_basic(key):  # basic indexing makes a view: no kernel, no device check
+            _check_device(self, "ndarray.__getitem__")
         return _wrap(self._a[_index_key(key, "ndarray.__getitem__")], self._dev)
 
     def __setitem__(self, key, value):
@@ -370,6 +372,15 @@ class ndarray:
         if isinstance(value, ndarray):
             _check_device(value, where)
         self._a[_index_key(key, where)] = v
+
+
+# methods that only make a view (no kernel launch), so CuPy runs them on any current device
+_NO_KERNEL = {"reshape", "view", "transpose", "swapaxes", "squeeze", "diagonal", "item", "tolist", "get"}
+
+
+def _is_basic(key):
+    keys = key if isinstance(key, tuple) else (key,)
+    return all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in keys)
 
 
 def _rebuild(a, dev):

@@ -215,6 +215,14 @@ def _nodes_leading_to(nodes, targets):
 
 
 def _call_backward(node, buf, create_graph):
+    dev_ctx = getattr(node, "_device_ctx", None)
+    if dev_ctx is not None:  # the forward ran on a non-current GPU: so does its backward
+        with dev_ctx:
+            return _call_backward_here(node, buf, create_graph)
+    return _call_backward_here(node, buf, create_graph)
+
+
+def _call_backward_here(node, buf, create_graph):
     if node._materialize and (buf[0] is None if len(buf) == 1 else any(g is None for g in buf)):
         xp = node.xp
         buf = [

@@ -17,7 +17,7 @@ from . import _cuda
 __all__ = [
     "np", "device", "parse_device", "CPU", "array_module", "module_for_device",
     "device_of", "to_device", "cuda_available", "cuda_device_count", "cuda_unavailable_reason",
-    "is_cupy_array", "scatter_add", "as_numpy", "cupy_module", "is_writeable", "linalg_errors",
+    "is_cupy_array", "scatter_add", "as_numpy", "cupy_module", "is_writeable", "linalg_errors", "scalar_like",
 ]
 
 
@@ -148,3 +148,26 @@ def linalg_errors(xp):
     if xp is np:
         return contextlib.nullcontext()
     return _cuda.cupyx().errstate(linalg="raise")
+
+
+def scalar_like(like, value, dtype):
+    """A 0-d array holding ``value`` as ``dtype`` on ``like``'s device: an operand for a Python scalar.
+
+    On CUDA the array is made once per (device, dtype, value) and reused (read-only by convention: ops
+    only read their operands), so a scalar costs no allocation and no host-to-device copy per op, and it
+    lives on the right GPU.
+    """
+    if type(like) is np.ndarray or not is_cupy_array(like):
+        return np.asarray(value, dtype=dtype)
+    cache = _cuda.scalar_cache
+    index = like.device.id
+    key = (index, np.dtype(dtype).str, type(value), value)
+    a = cache.get(key)
+    if a is None:
+        if len(cache) >= 4096:  # a loop over many distinct values must not grow it without bound
+            cache.clear()
+        cp = _cuda.loaded_cupy()
+        with cp.cuda.Device(index):
+            a = cp.full((), value, dtype=dtype)
+        cache[key] = a
+    return a

@@ -13,7 +13,8 @@ import contextlib
 import importlib
 import os
 
-_state = {"tried": False, "cupy": None, "reason": None}
+_state = {"tried": False, "cupy": None, "reason": None, "devices": 0}
+scalar_cache: dict = {}  # backend.scalar_like's reused 0-d device arrays, emptied when the CuPy module changes
 
 # which CuPy dependency a failure message points at, and what it is
 _LIBRARIES = (
@@ -100,6 +101,9 @@ def _activate(cupy) -> None:
     from . import memory  # noqa: PLC0415 - peak tracking and OOM messages from the first CUDA use on
 
     memory.install(cupy)
+    scalar_cache.clear()
+    # the device count, remembered: ops check it to know whether a device context may be needed
+    _state["devices"] = int(cupy.cuda.runtime.getDeviceCount())
     _state["cupy"], _state["reason"], _state["tried"] = cupy, None, True
 
 
@@ -107,7 +111,7 @@ def _activate(cupy) -> None:
 def use_module(module):
     """Run the block with ``module`` (e.g. the test stand-in) as tinytorch's CuPy; the state is restored after."""
     saved = dict(_state)
-    _state["tried"], _state["cupy"], _state["reason"] = True, None, None
+    _state["tried"], _state["cupy"], _state["reason"], _state["devices"] = True, None, None, 0
     _activate(module)
     try:
         if _state["cupy"] is None:
@@ -116,6 +120,7 @@ def use_module(module):
     finally:
         _state.clear()
         _state.update(saved)
+        scalar_cache.clear()
 
 
 def get_cupy():
