@@ -68,6 +68,14 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
     """
     if Tensor is None:
         _bind()
+    guard = backend.device_guard(roots[0]._data) if roots and isinstance(roots[0], Tensor) else None
+    if guard is not None:  # the roots live on a non-current GPU: seed gradients and accumulate there
+        with guard:
+            return _run_backward(roots, grad_roots, retain_graph, create_graph, inputs, allow_unused, accumulate)
+    return _run_backward(roots, grad_roots, retain_graph, create_graph, inputs, allow_unused, accumulate)
+
+
+def _run_backward(roots, grad_roots, retain_graph, create_graph, inputs, allow_unused, accumulate):
     root_edges = [_root_edge(t, i) for i, t in enumerate(roots)]
 
     # 1. dependency counts over everything reachable from the roots

@@ -365,12 +365,9 @@ def _edge(t):
 
 def _device_context(xp, arrays):
     """``cupy.cuda.Device(i)`` when the inputs live on GPU ``i`` and another GPU is current, else None."""
-    if not arrays or _cuda_state.get("devices", 1) < 2:
+    if not arrays or _cuda_state.get("devices", 0) < 2:
         return None
-    index = arrays[0].device.id
-    if index == xp.cuda.runtime.getDevice():
-        return None
-    return xp.cuda.Device(index)
+    return backend.device_guard(arrays[0])
 
 
 def _check_same_device(cls, arrays):

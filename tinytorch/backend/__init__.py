@@ -18,6 +18,7 @@ __all__ = [
     "np", "device", "parse_device", "CPU", "array_module", "module_for_device",
     "device_of", "to_device", "cuda_available", "cuda_device_count", "cuda_unavailable_reason",
     "is_cupy_array", "scatter_add", "as_numpy", "cupy_module", "is_writeable", "linalg_errors", "scalar_like",
+    "device_guard", "on_device_of", "on_device", "guard",
 ]
 
 
@@ -171,3 +172,65 @@ def scalar_like(like, value, dtype):
             a = cp.full((), value, dtype=dtype)
         cache[key] = a
     return a
+
+
+def device_guard(a):
+    """``cupy.cuda.Device(i)`` for a CuPy array on GPU ``i`` when another GPU is current, else None.
+
+    CuPy launches kernels and allocates on the *current* device; an op on a ``cuda:1`` tensor must
+    therefore run inside this context. With one GPU (the common case) it costs one dict lookup.
+    """
+    if _cuda._state.get("devices", 0) < 2 or not is_cupy_array(a):
+        return None
+    cp = _cuda.loaded_cupy()
+    index = a.device.id
+    if index == cp.cuda.runtime.getDevice():
+        return None
+    return cp.cuda.Device(index)
+
+
+def on_device_of(fn):
+    """Decorator for public functions that work on raw arrays outside ``Function.apply`` (losses, dropout):
+    run ``fn`` under the GPU of its first tensor argument (see :func:`device_guard`)."""
+    import functools  # noqa: PLC0415
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if _cuda._state.get("devices", 0) >= 2:
+            for a in args:
+                data = getattr(a, "_data", None)
+                if data is not None:
+                    guard = device_guard(data)
+                    if guard is not None:
+                        with guard:
+                            return fn(*args, **kwargs)
+                    break
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+def on_device(fn):
+    """Decorator for creation functions: allocate directly on the ``device=`` keyword's GPU
+    (not on the current one followed by a copy)."""
+    import functools  # noqa: PLC0415
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        dev = kwargs.get("device")
+        if dev is not None and _cuda._state.get("devices", 0) >= 2:
+            d = parse_device(dev)
+            cp = _cuda.loaded_cupy()
+            if d.type == "cuda" and d.index is not None and d.index != cp.cuda.runtime.getDevice():
+                with cp.cuda.Device(d.index):
+                    return fn(*args, **kwargs)
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+_NO_GUARD = contextlib.nullcontext()
+
+
+def guard(a):
+    """:func:`device_guard` as a ``with`` target that is always usable (a shared no-op when not needed)."""
+    g = device_guard(a)
+    return _NO_GUARD if g is None else g

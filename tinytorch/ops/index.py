@@ -215,6 +215,7 @@ def _host_idx(idx):
     return tuple(backend.as_numpy(i) if hasattr(i, "dtype") else i for i in idx)
 
 
+@backend.on_device_of
 def setitem_(input, index, value):
     """``input[index] = value`` in place (recorded when autograd is on)."""
     recording = grad_mode.is_grad_enabled() and (

@@ -125,6 +125,7 @@ def _weighted(loss, weight, reduction, op, *, mean_by_weight):
 
 # ---- regression losses ---------------------------------------------------------------------------------------------
 
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
     """Mean squared error ``(input - target)^2`` (optionally weighted elementwise), reduced."""
     op = "mse_loss"
@@ -135,6 +136,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "me
     return _weighted(mul(d, d), weight, reduction, op, mean_by_weight=True)
 
 
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
     """Mean absolute error ``|input - target|``, reduced."""
     op = "l1_loss"
@@ -153,6 +155,7 @@ def _huber(d, delta):
     return add(quad, lin)
 
 
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
     """``0.5 d^2 / beta`` where ``|d| < beta``, ``|d| - 0.5 beta`` elsewhere (``d = input - target``)."""
     op = "smooth_l1_loss"
@@ -167,6 +170,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
     return _reduce(div(_huber(d, float(beta)), float(beta)), reduction)
 
 
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
     """``0.5 d^2`` where ``|d| < delta``, ``delta (|d| - 0.5 delta)`` elsewhere."""
     op = "huber_loss"
@@ -294,6 +298,7 @@ def _class_weight(weight, c, op, like):
     return weight._data
 
 
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
              reduction: str = "mean"):
     """Negative log-likelihood: ``-weight[t] * input[n, t]`` for log-probabilities (N, C, d1, ...) and indices (N, d1, ...).
@@ -333,6 +338,7 @@ def _nll_rows(x2, t, w, ignore_index):
     return neg(mul(picked, _const(wt))), wt
 
 
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
                   reduction: str = "mean", label_smoothing: float = 0.0):
     """Cross-entropy between logits (N, C, d1, ...) or (C,) and class indices (N, d1, ...) or class probabilities (same shape as input).
@@ -436,6 +442,7 @@ class BinaryCrossEntropy(Function):
         return gx, gt
 
 
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
     """Binary cross-entropy between probabilities ``input`` and ``target`` (same shape); ``weight`` broadcasts."""
     op = "binary_cross_entropy"
@@ -452,6 +459,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _reduce(loss, reduction)
 
 
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction: str = "mean", pos_weight=None):
     """``binary_cross_entropy(sigmoid(input), target)`` computed stably from logits.
@@ -487,6 +495,7 @@ def _xlogx(t):
     return mul(t, ops.log(safe))
 
 
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):
     """KL divergence ``target * (log target - input)`` for log-probabilities ``input``.
 
@@ -514,6 +523,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
     return _reduce(loss, reduction)
 
 
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, size_average=None, eps: float = 1e-08,
                      reduce=None, reduction: str = "mean"):
     """Poisson negative log-likelihood: ``exp(input) - target * input`` (log_input) or ``input - target * log(input + eps)``."""
@@ -534,6 +544,7 @@ def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, 
     return _reduce(loss, reduction)
 
 
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-06, reduction: str = "mean"):
     """Gaussian negative log-likelihood ``0.5 (log var + (input - target)^2 / var)``, var clamped to >= eps."""
     op = "gaussian_nll_loss"
@@ -565,6 +576,7 @@ def _mask_of(target, cond_fn, like):
     return _const(cond_fn(target._data).astype(like._data.dtype))
 
 
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, size_average=None, reduce=None,
                           reduction: str = "mean"):
     """``1 - cos(x1, x2)`` where target is 1, ``max(0, cos(x1, x2) - margin)`` where it is -1; inputs (N, D) or (D,)."""
@@ -588,6 +600,7 @@ def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, size_aver
     return _reduce(add(pos, negp), reduction)
 
 
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def margin_ranking_loss(input1, input2, target, margin: float = 0.0, size_average=None, reduce=None,
                         reduction: str = "mean"):
     """``max(0, -target * (input1 - input2) + margin)``."""
@@ -605,6 +618,7 @@ def margin_ranking_loss(input1, input2, target, margin: float = 0.0, size_averag
     return _reduce(loss, reduction)
 
 
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, reduce=None, reduction: str = "mean"):
     """``input`` where target is 1, ``max(0, margin - input)`` where target is -1."""
     op = "hinge_embedding_loss"
@@ -620,6 +634,7 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, 
     return _reduce(add(margin_part, self_part), reduction)
 
 
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
     """``log(1 + exp(-target * input))`` (targets ±1), computed stably."""
     op = "soft_margin_loss"
@@ -629,6 +644,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: s
     return _reduce(neg(logsigmoid(mul(target, input))), reduction)
 
 
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
     """Per-class logistic loss of (N, C) logits against 0/1 targets, averaged over C, then reduced over N."""
     op = "multilabel_soft_margin_loss"
@@ -644,6 +660,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     return _reduce(loss, reduction)
 
 
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=None, size_average=None, reduce=None,
                       reduction: str = "mean"):
     """Multi-class hinge: ``sum_{j != y} max(0, margin - x[y] + x[j])^p / C`` for (N, C) or (C,) input."""
@@ -674,6 +691,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
     return _reduce(loss, reduction)
 
 
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: float = 2, eps: float = 1e-06,
                         swap: bool = False, size_average=None, reduce=None, reduction: str = "mean"):
     """``max(0, margin + d(a, p) - d(a, n))`` with ``d`` the pairwise p-norm distance; ``swap`` uses min(d(a, n), d(p, n))."""
@@ -697,6 +715,7 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
 
 
 
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin: float = 1.0,
                                       swap: bool = False, reduction: str = "mean"):
     """``max(0, margin + d(a, p) - d(a, n))`` for any ``distance_function`` (default: pairwise_distance)."""
@@ -714,6 +733,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     return _reduce(ops.clamp(sub(add(d_pos, margin), d_neg), min=0.0), reduction)
 
 
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
     """Multi-label hinge for (N, C) or (C,) input: ``sum_{j in y, k not in y} max(0, 1 - (x[j] - x[k])) / C``.
 
