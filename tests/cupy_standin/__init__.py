@@ -56,6 +56,7 @@ class _State:
     current = 0
     linalg_mode = "ignore"
     allocations = 0  # device arrays created (tests can check scalars are not allocated per op)
+    syncs = 0  # device-to-host reads (get, item, bool, int, float, tolist): each is a sync on a real GPU
 
 
 def set_device_count(n: int) -> None:
@@ -180,7 +181,7 @@ def _scatter(kind, a, indices, value, where):
         raise TypeError(f"{where}: scatter_{kind} does not support {a.dtype.name} "
                         f"(supported: {sorted(SCATTER_DTYPES[kind])}) (cupy stand-in)")
     _check_device(a, where)
-    idx = _index_key(indices, where)
+    idx = _index_key(indices, where, a._a.shape)
     v = _operand(value, where)
     np_ufunc = {"add": _np.add, "sub": _np.subtract, "max": _np.maximum, "min": _np.minimum,
                 "and": _np.bitwise_and, "or": _np.bitwise_or, "xor": _np.bitwise_xor}[kind]
@@ -188,15 +189,43 @@ def _scatter(kind, a, indices, value, where):
         np_ufunc.at(a._a, idx, v)
 
 
-def _index_key(key, where):
+def _index_key(key, where, shape=None):
     """An index for a device array: device arrays (same device), ints, slices, None, Ellipsis, host int
-    lists/arrays (CuPy copies those to the device); a 0-d device array is an index array, not an int."""
+    lists/arrays (CuPy copies those to the device); a 0-d device array is an index array, not an int.
+    With ``shape``, out-of-bounds integer-array indices wrap around as in CuPy (NumPy would raise)."""
     if isinstance(key, tuple):
-        return tuple(_index_key(k, where) for k in key)
-    if isinstance(key, ndarray):
+        keys = tuple(_index_key(k, where) for k in key)
+    elif isinstance(key, ndarray):
         _check_device(key, where)
-        return key._a
-    return key
+        keys = (key._a,)
+    else:
+        keys = (key,)
+    if shape is not None:
+        keys = _wrap_int_arrays(keys, shape)
+    return keys if isinstance(key, tuple) else keys[0]
+
+
+def _wrap_int_arrays(keys, shape):
+    used = sum(k.ndim if isinstance(k, _np.ndarray) and k.dtype == bool else 1
+               for k in keys if k is not None and k is not Ellipsis)
+    out, dim = [], 0
+    for k in keys:
+        if k is None:
+            out.append(k)
+            continue
+        if k is Ellipsis:
+            dim += len(shape) - used
+            out.append(k)
+            continue
+        if isinstance(k, (list, _np.ndarray)):
+            arr = _np.asarray(k)
+            if arr.dtype.kind in "iu" and dim < len(shape) and shape[dim] > 0:
+                k = _np.mod(arr, shape[dim])
+            dim += arr.ndim if arr.dtype == bool else 1
+        else:
+            dim += 1
+        out.append(k)
+    return tuple(out)
 
 
 # ---------------------------------------------------------------- the array
@@ -271,6 +300,7 @@ class ndarray:
 
     # --- explicit transfers and metadata
     def get(self, stream=None, order="C", out=None, blocking=True):
+        _State.syncs += 1
         if out is not None:
             out[...] = self._a
             return out
@@ -317,9 +347,11 @@ class ndarray:
         return (2, self._dev)  # kDLCUDA
 
     def item(self):
+        _State.syncs += 1
         return self._a.item()
 
     def tolist(self):
+        _State.syncs += 1
         return self._a.tolist()
 
     def __repr__(self):
@@ -341,12 +373,15 @@ class ndarray:
         return (self[i] for i in range(len(self._a)))
 
     def __bool__(self):
+        _State.syncs += 1
         return bool(self._a)
 
     def __int__(self):
+        _State.syncs += 1
         return int(self._a)
 
     def __float__(self):
+        _State.syncs += 1
         return float(self._a)
 
     def __complex__(self):
@@ -361,7 +396,7 @@ class ndarray:
     def __getitem__(self, key):
         if not _is_basic(key):  # basic indexing makes a view: no kernel, no device check
             _check_device(self, "ndarray.__getitem__")
-        return _wrap(self._a[_index_key(key, "ndarray.__getitem__")], self._dev)
+        return _wrap(self._a[_index_key(key, "ndarray.__getitem__", self._a.shape)], self._dev)
 
     def __setitem__(self, key, value):
         where = "ndarray.__setitem__"
@@ -371,7 +406,7 @@ class ndarray:
         v = value._a if isinstance(value, ndarray) else value
         if isinstance(value, ndarray):
             _check_device(value, where)
-        self._a[_index_key(key, where)] = v
+        self._a[_index_key(key, where, self._a.shape)] = v
 
 
 # methods that only make a view (no kernel launch), so CuPy runs them on any current device
@@ -473,7 +508,20 @@ def _function(np_fn, name):
     return fn
 
 
-_OVERRIDES = {"array": array, "asarray": asarray, "asanyarray": asarray, "asnumpy": asnumpy, "copyto": copyto,
+def take_along_axis(a, indices, axis):
+    where = "take_along_axis"
+    arr, idx = _operand(a, where), _operand(indices, where)
+    return _wrap(_np.take_along_axis(arr, _np.mod(idx, arr.shape[axis]) if arr.shape[axis] else idx, axis))
+
+
+def take(a, indices, axis=None, out=None):
+    where = "take"
+    arr, idx = _operand(a, where), _unwrap(indices, where)
+    n = arr.size if axis is None else arr.shape[axis]
+    return _wrap(_np.take(arr, idx, axis=axis, out=_unwrap(out, where), mode="wrap" if n else "raise"))
+
+
+_OVERRIDES = {"take_along_axis": take_along_axis, "take": take, "array": array, "asarray": asarray, "asanyarray": asarray, "asnumpy": asnumpy, "copyto": copyto,
               "get_array_module": get_array_module, "from_dlpack": from_dlpack, "ndarray": ndarray,
               "ufunc": ufunc}
 _cache: dict = {}

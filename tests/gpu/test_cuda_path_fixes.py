@@ -140,6 +140,27 @@ def test_scalar_operands_are_reused_on_the_device():
     np.testing.assert_array_equal(_np(a), _np(b))
 
 
+def test_loss_and_index_validation_do_not_sync_the_host(_cupy_standin, monkeypatch):
+    """Range checks on CUDA run on the device and raise at the next host sync (like torch's device asserts)."""
+    if _cupy_standin is None:
+        pytest.skip("counts host reads through the stand-in")
+    monkeypatch.delenv("TINYTORCH_CUDA_SYNC_CHECKS", raising=False)
+    x = torch.randn(4, 3, device="cuda", requires_grad=True)
+    t = torch.tensor([0, 2, 1, 1], device="cuda")
+    emb = torch.randn(5, 2, device="cuda")
+    before = _cupy_standin._State.syncs
+    loss = F.cross_entropy(x, t) + F.nll_loss(F.log_softmax(x, 1), t) + x[t].sum() + F.embedding(t, emb).sum()
+    loss = loss + torch.index_select(x, 0, t).sum() + torch.gather(x, 1, t[:, None]).sum()
+    loss.backward()
+    assert _cupy_standin._State.syncs == before, "a validation read a device flag back to the host"
+    bad = F.cross_entropy(x, torch.tensor([0, 7, 1, 1], device="cuda"))  # no error yet: nothing synced
+    with pytest.raises(IndexError, match="Target 7 is out of bounds"):
+        bad.item()
+    monkeypatch.setenv("TINYTORCH_CUDA_SYNC_CHECKS", "1")  # the debug switch: check at the call
+    with pytest.raises(IndexError, match="index 9 is out of bounds"):
+        x[torch.tensor([9], device="cuda")]
+
+
 @pytest.fixture
 def two_devices(_cupy_standin):
     """Two GPUs: the stand-in's two fake devices without a GPU; skipped on a machine with one real GPU."""
@@ -187,3 +208,14 @@ def test_a_model_on_cuda1_trains_under_its_device(two_devices):
     with pytest.raises(RuntimeError, match=r"same device as the indexed tensor \(cuda:1\), got indices on cuda:0"):
         x[torch.tensor([0], device="cuda:0")]
     assert torch.cuda.current_device() == 0
+
+
+def test_conv_chunk_size_is_chosen_per_device():
+    """The CPU chunks for its cache; on a GPU a LeNet batch is one chunk (not ~20 launches per sample)."""
+    from tinytorch.ops import conv
+
+    cp = backend.cupy_module()
+    rows, cols, itemsize = 6 * 5 * 5, 8 * 8, 4  # LeNet's second conv, float32
+    assert conv._chunk_size(np, 64, rows, cols, itemsize) < 64
+    assert conv._chunk_size(cp, 64, rows, cols, itemsize) == 64
+    assert conv._chunk_size(cp, 10**6, rows, cols, itemsize) < 10**6  # still bounded

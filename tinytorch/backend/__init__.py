@@ -8,6 +8,7 @@ user asks for CUDA.
 from __future__ import annotations
 
 import contextlib
+import os
 
 import numpy as np
 
@@ -18,7 +19,7 @@ __all__ = [
     "np", "device", "parse_device", "CPU", "array_module", "module_for_device",
     "device_of", "to_device", "cuda_available", "cuda_device_count", "cuda_unavailable_reason",
     "is_cupy_array", "scatter_add", "as_numpy", "cupy_module", "is_writeable", "linalg_errors", "scalar_like",
-    "device_guard", "on_device_of", "on_device", "guard",
+    "device_guard", "on_device_of", "on_device", "guard", "device_check", "raise_pending_checks",
 ]
 
 
@@ -78,6 +79,8 @@ def to_device(a, dev):
     dev = parse_device(dev)
     if dev.type == "cpu":
         if is_cupy_array(a):
+            if _pending:
+                raise_pending_checks()
             return a.get()
         return a
     cp = _cuda.require_cupy()
@@ -107,8 +110,12 @@ def is_writeable(a) -> bool:
 
 
 def as_numpy(a):
-    """Host copy of an array from either backend."""
-    return a.get() if is_cupy_array(a) else np.asarray(a)
+    """Host copy of an array from either backend (a host sync: deferred device checks are raised here)."""
+    if is_cupy_array(a):
+        if _pending:
+            raise_pending_checks()
+        return a.get()
+    return np.asarray(a)
 
 
 # dtypes CuPy's scatter_add kernel has an atomicAdd for (int64 only from CuPy 14 on)
@@ -234,3 +241,44 @@ def guard(a):
     """:func:`device_guard` as a ``with`` target that is always usable (a shared no-op when not needed)."""
     g = device_guard(a)
     return _NO_GUARD if g is None else g
+
+
+# ---- validation without a host sync per call --------------------------------------------------------
+# Index/target range checks on CUDA would read a flag back to the host on every call (a sync that
+# stalls the launch queue). Instead the flag is reduced on the device and queued; the queue is read at
+# the next host transfer (item, tolist, cpu, numpy, printing) or every _PENDING_LIMIT checks, and the first
+# failed check raises there -- the same deal as torch's device-side asserts. TINYTORCH_CUDA_SYNC_CHECKS=1
+# checks at the call instead (exact tracebacks, one sync per call), like CUDA_LAUNCH_BLOCKING=1.
+_pending = _cuda.pending_checks
+_PENDING_LIMIT = 64
+
+
+def device_check(xp, bad, make_error) -> None:
+    """Raise ``make_error()`` if any element of the boolean array ``bad`` is True.
+
+    NumPy: now. CuPy: at the next host sync (see above), unless ``TINYTORCH_CUDA_SYNC_CHECKS=1``.
+    ``make_error`` runs only when the check failed, so it may read arrays back to build its message.
+    """
+    if xp is np:
+        if bad.any():
+            raise make_error()
+        return
+    flag = bad.any()
+    if os.environ.get("TINYTORCH_CUDA_SYNC_CHECKS", "") not in ("", "0"):
+        if bool(flag):
+            raise make_error()
+        return
+    _pending.append((flag, make_error))
+    if len(_pending) >= _PENDING_LIMIT:
+        raise_pending_checks()
+
+
+def raise_pending_checks() -> None:
+    """Read the queued device-side checks (one host sync); raise the first failure's error."""
+    items = list(_pending)
+    _pending.clear()
+    for flag, make_error in items:
+        with guard(flag):
+            failed = bool(flag)
+        if failed:
+            raise make_error()

@@ -15,6 +15,7 @@ import os
 
 _state = {"tried": False, "cupy": None, "reason": None, "devices": 0}
 scalar_cache: dict = {}  # backend.scalar_like's reused 0-d device arrays, emptied when the CuPy module changes
+pending_checks: list = []  # backend.device_check's queued device-side flags, dropped when the module changes
 
 # which CuPy dependency a failure message points at, and what it is
 _LIBRARIES = (
@@ -121,6 +122,7 @@ def use_module(module):
         _state.clear()
         _state.update(saved)
         scalar_cache.clear()
+        pending_checks.clear()
 
 
 def get_cupy():

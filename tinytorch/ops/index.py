@@ -95,10 +95,9 @@ def _normalize_index(index, x, op="index"):
             continue
         if arr.dtype.kind not in "iu":
             raise IndexError(f"{op}: tensors used as indices must be long, int or bool tensors, got {arr.dtype}")
-        arr = backend.to_device(arr.astype(np.int64, copy=False), x.device)
         size = x._data.shape[dim]
-        if arr.size and (builtins.int(arr.max()) >= size or builtins.int(arr.min()) < -size):
-            raise IndexError(f"{op}: index {builtins.int(arr.max()) if builtins.int(arr.max()) >= size else builtins.int(arr.min())} is out of bounds for dimension {dim} with size {size}")
+        _check_index_range(arr, size, op, dim)  # on the host when it is a host index: no sync
+        arr = backend.to_device(arr.astype(np.int64, copy=False), x.device)
         out.append(arr)
         dim += 1
     return tuple(out)
@@ -259,11 +258,20 @@ def _index_tensor(index, op, like):
 
 
 def _check_index_range(idx_arr, size, op, dim):
-    if idx_arr.size:
+    """Indices in [-size, size); on CUDA checked on the device and raised at the next host sync."""
+    if not idx_arr.size:
+        return
+    if type(idx_arr) is np.ndarray:
         hi, lo = builtins.int(idx_arr.max()), builtins.int(idx_arr.min())
         if hi >= size or lo < -size:
             bad = hi if hi >= size else lo
             raise IndexError(f"{op}: index {bad} is out of bounds for dimension {dim} with size {size}")
+        return
+
+    def error():
+        hi, lo = builtins.int(idx_arr.max()), builtins.int(idx_arr.min())
+        return IndexError(f"{op}: index {hi if hi >= size else lo} is out of bounds for dimension {dim} with size {size}")
+    backend.device_check(backend.array_module(idx_arr), (idx_arr >= size) | (idx_arr < -size), error)
 
 
 def _along_dim_index(xp, index, dim):

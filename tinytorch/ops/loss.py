@@ -219,9 +219,9 @@ def _check_targets(t, c, ignore_index, op):
     bad = (t < 0) | (t >= c)
     if ignore_index is not None:
         bad &= t != ignore_index
-    if builtins.bool(bad.any()):
-        first = builtins.int(t[xp.argmax(bad)])
-        raise IndexError(f"{op}: Target {first} is out of bounds (number of classes {c}).")
+    # on CUDA: checked on the device, raised at the next host sync (backend.device_check)
+    backend.device_check(xp, bad, lambda: IndexError(
+        f"{op}: Target {builtins.int(t[xp.argmax(bad)])} is out of bounds (number of classes {c})."))
 
 
 class CrossEntropyIndices(Function):
@@ -450,8 +450,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     _check_reduction(reduction, op)
     target = _pair(input, target, op, strict=True)
     a = input._data
-    if a.size and builtins.bool(((a < 0) | (a > 1)).any()):
-        raise RuntimeError(f"{op}: all elements of input should be between 0 and 1")
+    if a.size:
+        backend.device_check(backend.array_module(a), (a < 0) | (a > 1), lambda: RuntimeError(
+            f"{op}: all elements of input should be between 0 and 1"))
     loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         _check_tensor(weight, "weight", op)
