@@ -130,9 +130,10 @@ def test_random_state_has_only_cupys_methods():
     rs = cp.random.RandomState(0)
     assert rs.standard_normal((2, 3), dtype=cp.float32).dtype == np.float32
     assert isinstance(rs.randint(0, 5, size=4), cp.ndarray)
-    for numpy_generator_only in ("integers", "random", "bit_generator"):
+    # NumPy's Generator API, and NumPy RandomState methods CuPy's RandomState does not have
+    for not_in_cupy in ("integers", "random", "bit_generator", "get_state", "set_state", "random_integers", "bytes"):
         with pytest.raises(AttributeError, match="RandomState"):
-            getattr(rs, numpy_generator_only)
+            getattr(rs, not_in_cupy)
 
 
 def test_arrays_on_another_fake_device_are_refused():

@@ -219,3 +219,14 @@ def test_conv_chunk_size_is_chosen_per_device():
     assert conv._chunk_size(np, 64, rows, cols, itemsize) < 64
     assert conv._chunk_size(cp, 64, rows, cols, itemsize) == 64
     assert conv._chunk_size(cp, 10**6, rows, cols, itemsize) < 10**6  # still bounded
+
+
+def test_int64_scatter_add_on_cupy_13(_cupy_standin, monkeypatch):
+    """CuPy 13's scatter_add has no int64 atomics: tinytorch goes through uint64 (exact, two's complement)."""
+    if _cupy_standin is None:
+        pytest.skip("emulates CuPy 13 through the stand-in")
+    monkeypatch.setattr(_cupy_standin, "__version__", "13.3.0")
+    monkeypatch.setitem(_cupy_standin.SCATTER_DTYPES, "add", _cupy_standin.SCATTER_DTYPES["add"] - {"int64"})
+    base = torch.tensor([5, -7, 2**40], device="cuda")
+    got = base.index_add_(0, torch.tensor([0, 0, 2], device="cuda"), torch.tensor([-9, 1, -(2**41)], device="cuda"))
+    np.testing.assert_array_equal(_np(got), [5 - 9 + 1, -7, 2**40 - 2**41])
