@@ -138,6 +138,11 @@ def test_scalar_operands_are_reused_on_the_device():
     b = torch.add(x, 2.5)
     assert backend._cuda.scalar_cache == cache  # no new 0-d array for a scalar seen before
     np.testing.assert_array_equal(_np(a), _np(b))
+    assert not np.signbit(_np(x * 0.0)).any() and np.signbit(_np(x * -0.0)).all()  # -0.0 is not 0.0
+    n = len(backend._cuda.scalar_cache)
+    for _ in range(3):
+        assert np.isnan(_np(x + float("nan"))).all()
+    assert len(backend._cuda.scalar_cache) == n + 1  # one NaN entry, not one per call
 
 
 def test_loss_and_index_validation_do_not_sync_the_host(_cupy_standin, monkeypatch):

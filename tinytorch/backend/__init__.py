@@ -169,7 +169,9 @@ def scalar_like(like, value, dtype):
         return np.asarray(value, dtype=dtype)
     cache = _cuda.scalar_cache
     index = like.device.id
-    key = (index, np.dtype(dtype).str, type(value), value)
+    # floats by their bits: -0.0 == 0.0 and nan != nan would otherwise share or miss entries
+    kv = value.hex() if isinstance(value, float) else (value if isinstance(value, int) else repr(value))
+    key = (index, np.dtype(dtype).str, type(value), kv)
     a = cache.get(key)
     if a is None:
         if len(cache) >= 4096:  # a loop over many distinct values must not grow it without bound
