@@ -110,6 +110,7 @@ def _tensors_to_lists(x):
     return x
 
 
+@backend.on_device
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor (always a copy) from a number, nested list, NumPy array or tensor.
 
@@ -117,6 +118,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     """
     if isinstance(data, Tensor) and backend.is_cupy_array(data._data):
         arr = data._data.copy()
+    elif backend.is_cupy_array(data):  # a raw device array: copied on its device, never through the host
+        arr = data.copy()
     else:
         arr, _ = _to_host_array(data, "tensor", dtype)
         arr = np.array(arr, copy=True)
@@ -125,6 +128,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     return _finish(arr, device, requires_grad, "tensor")
 
 
+@backend.on_device
 def as_tensor(data, dtype=None, device=None):
     """Like ``tensor`` but shares memory with a NumPy array or tensor when no conversion is needed."""
     if isinstance(data, Tensor):
@@ -189,21 +193,25 @@ def _on(device):
     return None if device is None else backend.parse_device(device)
 
 
+@backend.on_device
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
     shape = _shape(size, "zeros")
     return _finish(_xp(device).zeros(shape, dtype=_dt(dtype).np), _on(device), requires_grad, "zeros")
 
 
+@backend.on_device
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
     shape = _shape(size, "ones")
     return _finish(_xp(device).ones(shape, dtype=_dt(dtype).np), _on(device), requires_grad, "ones")
 
 
+@backend.on_device
 def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None, out=None, pin_memory=False):
     shape = _shape(size, "empty")
     return _finish(_xp(device).empty(shape, dtype=_dt(dtype).np), _on(device), requires_grad, "empty")
 
 
+@backend.on_device
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None):
     shape = _shape((size,) if not isinstance(size, (tuple, list)) else (tuple(size),), "full")
     if isinstance(fill_value, Tensor):
@@ -218,6 +226,7 @@ def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
     return full((), s, dtype=dtype or dtypes.get_default_dtype(), device=device, requires_grad=requires_grad)
 
 
+@backend.on_device
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None):
     """``[start, end)`` in steps of ``step``; int64 for integer arguments, else the default float."""
     if end is None:
@@ -253,18 +262,21 @@ def _steps(steps, op):
     return steps
 
 
+@backend.on_device
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None):
     steps = _steps(steps, "linspace")
     arr = _xp(device).linspace(float(start), float(end), int(steps)).astype(_dt(dtype).np)
     return _finish(arr, _on(device), requires_grad, "linspace")
 
 
+@backend.on_device
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
     steps = _steps(steps, "logspace")
     arr = _xp(device).logspace(float(start), float(end), int(steps), base=base).astype(_dt(dtype).np)
     return _finish(arr, _on(device), requires_grad, "logspace")
 
 
+@backend.on_device
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None):
     for name, v in (("n", n), ("m", m)):
         if v is None:
@@ -299,6 +311,7 @@ def _rand_array(kind, shape, dt, device, generator, **kw):
     return arr.astype(dt.np, copy=False)
 
 
+@backend.on_device
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
     """Uniform samples on [0, 1)."""
     shape = _shape(size, "rand")
@@ -308,6 +321,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, ou
     return _finish(_rand_array("rand", shape, dt, device, generator), _on(device), requires_grad, "rand")
 
 
+@backend.on_device
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
     """Standard normal samples."""
     shape = _shape(size, "randn")
@@ -317,6 +331,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, o
     return _finish(_rand_array("randn", shape, dt, device, generator), _on(device), requires_grad, "randn")
 
 
+@backend.on_device
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False, out=None):
     """Integers on [low, high); ``randint(high, size)`` and ``randint(low, high, size)`` like torch."""
     if size is None:
@@ -334,6 +349,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
                    requires_grad, "randint")
 
 
+@backend.on_device
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, out=None):
     """A random permutation of 0..n-1."""
     try:
@@ -388,6 +404,7 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
     return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device)
 
 
+@backend.on_device
 def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False, out=None):
     """Normal samples; ``mean``/``std`` may be tensors (broadcast) or numbers with ``size``."""
     if isinstance(std, Tensor):

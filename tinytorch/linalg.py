@@ -14,6 +14,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from . import backend
 from .autograd.function import Function, OUTPUT, output_ref
 from .tensor import Tensor
 from .ops import elementwise as _ew
@@ -190,7 +191,8 @@ class Inv(Function):
     def forward(ctx, a):
         ctx.save_for_backward(OUTPUT)
         try:
-            return ctx.xp.linalg.inv(a._data)
+            with backend.linalg_errors(ctx.xp):
+                return ctx.xp.linalg.inv(a._data)
         except Exception as exc:  # noqa: BLE001 - numpy/cupy raise their own LinAlgError types
             raise _linalg_error("inv", exc, a) from None
 
@@ -221,7 +223,8 @@ class Solve(Function):
     @staticmethod
     def forward(ctx, a, b):
         try:
-            x = ctx.xp.linalg.solve(a._data, b._data)
+            with backend.linalg_errors(ctx.xp):
+                x = ctx.xp.linalg.solve(a._data, b._data)
         except Exception as exc:  # noqa: BLE001
             raise _linalg_error("solve", exc, a) from None
         ctx.save_for_backward(a, OUTPUT)
@@ -306,7 +309,8 @@ class Cholesky(Function):
     @staticmethod
     def forward(ctx, a):
         try:
-            low = ctx.xp.linalg.cholesky(a._data)
+            with backend.linalg_errors(ctx.xp):
+                low = ctx.xp.linalg.cholesky(a._data)
         except Exception as exc:  # noqa: BLE001
             raise RuntimeError(
                 f"linalg.cholesky: The factorization could not be completed because the input of shape {tuple(a.shape)} is not positive-definite ({exc})"

@@ -61,16 +61,41 @@ class Generator:
         self._cuda_seed = int(seed) % (2**63)
         self._cupy = None
 
-    def cupy(self):
+    def cupy(self, index=None):
+        """CuPy's generator for GPU ``index`` (None: the current one), each seeded alike as in torch."""
         cp = backend.cupy_module()
+        if index is None:
+            index = int(cp.cuda.runtime.getDevice())
         if self._cupy is None:
-            self._cupy = cp.random.RandomState(getattr(self, "_cuda_seed", self._seed % (2**63)))
-        return self._cupy
+            self._cupy = {}
+        rs = self._cupy.get(index)
+        if rs is None:
+            with cp.cuda.Device(index):
+                rs = cp.random.RandomState(getattr(self, "_cuda_seed", self._seed % (2**63)))
+            if backend.cuda_device_count() > 1:  # draws must allocate on that GPU, whichever is current
+                rs = _OnDevice(rs, cp.cuda.Device(index))
+            self._cupy[index] = rs
+        return rs
 
     def for_device(self, device):
         """The array-level generator for ``device``: NumPy's on the CPU, CuPy's on CUDA."""
         dev = backend.parse_device(device)
-        return self._np if dev.type == "cpu" else self.cupy()
+        return self._np if dev.type == "cpu" else self.cupy(dev.index)
+
+
+class _OnDevice:
+    """A CuPy RandomState whose draws run under its GPU's context (only used with several GPUs)."""
+
+    def __init__(self, rs, dev):
+        self._rs, self._dev = rs, dev
+
+    def __getattr__(self, name):
+        fn = getattr(self._rs, name)
+
+        def call(*args, **kwargs):
+            with self._dev:
+                return fn(*args, **kwargs)
+        return call
 
 
 default_generator = Generator()

@@ -430,10 +430,12 @@ class Tensor:
         return creation.bernoulli(self, p, generator=generator)
 
     def xp_ones_like(self):
-        return backend.array_module(self._data).ones_like(self._data)
+        with backend.guard(self._data):
+            return backend.array_module(self._data).ones_like(self._data)
 
     def xp_zeros_like(self):
-        return backend.array_module(self._data).zeros_like(self._data)
+        with backend.guard(self._data):
+            return backend.array_module(self._data).zeros_like(self._data)
 
     # ---- Python protocol ---------------------------------------------------------------------
     def __len__(self):

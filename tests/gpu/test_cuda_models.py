@@ -104,6 +104,7 @@ def test_optimizer_state_stays_on_the_parameter_device(device):
                     assert v.device == p.device, (type(opt).__name__, key, v.device)
 
 
+@pytest.mark.real_gpu  # real kernels / memory pool / streams
 def test_training_matches_cpu_with_and_without_kernels(device, monkeypatch):
     """A few SGD/Adam steps of a conv net: GPU (fused kernels on, then off) against the CPU."""
     def train(where, kernels_on):
@@ -132,6 +133,7 @@ def test_training_matches_cpu_with_and_without_kernels(device, monkeypatch):
             np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
 
 
+@pytest.mark.real_gpu  # real kernels / memory pool / streams
 def test_fused_ops_match_unfused_on_device(device, rng, monkeypatch):
     for kernels_on in ("1", "0"):
         monkeypatch.setenv("TINYTORCH_CUDA_KERNELS", kernels_on)

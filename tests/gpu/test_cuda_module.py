@@ -139,6 +139,7 @@ def test_elapsed_time_needs_timing_and_records():
 # ---- on a real GPU -------------------------------------------------------------------------------
 
 @pytest.mark.gpu
+@pytest.mark.real_gpu  # real kernels / memory pool / streams
 def test_memory_stats_on_gpu():
     tcuda.synchronize()
     tcuda.empty_cache()
@@ -161,6 +162,7 @@ def test_memory_stats_on_gpu():
 
 
 @pytest.mark.gpu
+@pytest.mark.real_gpu  # real kernels / memory pool / streams
 def test_oom_error_text_on_gpu():
     total = tcuda.get_device_properties(0).total_memory
     n = (2 * total) // 4  # twice the device's memory in float32
@@ -173,6 +175,7 @@ def test_oom_error_text_on_gpu():
 
 
 @pytest.mark.gpu
+@pytest.mark.real_gpu  # real kernels / memory pool / streams
 def test_oom_from_an_op_forward():
     total = tcuda.get_device_properties(0).total_memory
     side = int((total / 4) ** 0.5) + 1024
@@ -182,6 +185,7 @@ def test_oom_from_an_op_forward():
 
 
 @pytest.mark.gpu
+@pytest.mark.real_gpu  # real kernels / memory pool / streams
 def test_events_time_gpu_work():
     a = tinytorch.randn(2048, 2048, device="cuda")
     start, end = tcuda.Event(enable_timing=True), tcuda.Event(enable_timing=True)
@@ -196,6 +200,7 @@ def test_events_time_gpu_work():
 
 
 @pytest.mark.gpu
+@pytest.mark.real_gpu  # real kernels / memory pool / streams
 def test_streams():
     s = tcuda.Stream()
     assert tcuda.current_stream() != s

@@ -68,6 +68,14 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
     """
     if Tensor is None:
         _bind()
+    guard = backend.device_guard(roots[0]._data) if roots and isinstance(roots[0], Tensor) else None
+    if guard is not None:  # the roots live on a non-current GPU: seed gradients and accumulate there
+        with guard:
+            return _run_backward(roots, grad_roots, retain_graph, create_graph, inputs, allow_unused, accumulate)
+    return _run_backward(roots, grad_roots, retain_graph, create_graph, inputs, allow_unused, accumulate)
+
+
+def _run_backward(roots, grad_roots, retain_graph, create_graph, inputs, allow_unused, accumulate):
     root_edges = [_root_edge(t, i) for i, t in enumerate(roots)]
 
     # 1. dependency counts over everything reachable from the roots
@@ -216,6 +224,14 @@ def _nodes_leading_to(nodes, targets):
 
 
 def _call_backward(node, buf, create_graph):
+    dev_ctx = getattr(node, "_device_ctx", None)
+    if dev_ctx is not None:  # the forward ran on a non-current GPU: so does its backward
+        with dev_ctx:
+            return _call_backward_here(node, buf, create_graph)
+    return _call_backward_here(node, buf, create_graph)
+
+
+def _call_backward_here(node, buf, create_graph):
     if node._materialize and (buf[0] is None if len(buf) == 1 else any(g is None for g in buf)):
         xp = node.xp
         buf = [

@@ -300,7 +300,13 @@ class Function(metaclass=FunctionMeta):
 
         _grad_state.enabled = False  # the forward itself is never recorded
         try:
-            raw = cls.forward(ctx, *args, **kwargs)
+            dev_ctx = _device_context(xp, arrays) if xp is not _np else None
+            if dev_ctx is None:
+                raw = cls.forward(ctx, *args, **kwargs)
+            else:  # inputs on another GPU than the current one: allocate and launch there
+                ctx._device_ctx = dev_ctx
+                with dev_ctx:
+                    raw = cls.forward(ctx, *args, **kwargs)
         finally:
             _grad_state.enabled = grad_on
 
@@ -373,6 +379,13 @@ def _edge(t):
     if t._grad_fn is not None:
         return (t._grad_fn, t._output_nr)
     return (_accumulator(t), 0)
+
+
+def _device_context(xp, arrays):
+    """``cupy.cuda.Device(i)`` when the inputs live on GPU ``i`` and another GPU is current, else None."""
+    if not arrays or _cuda_state.get("devices", 0) < 2:
+        return None
+    return backend.device_guard(arrays[0])
 
 
 def _check_same_device(cls, arrays):

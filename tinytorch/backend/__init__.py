@@ -7,6 +7,9 @@ user asks for CUDA.
 """
 from __future__ import annotations
 
+import contextlib
+import os
+
 import numpy as np
 
 from .device import device, parse_device, CPU
@@ -15,7 +18,8 @@ from . import _cuda
 __all__ = [
     "np", "device", "parse_device", "CPU", "array_module", "module_for_device",
     "device_of", "to_device", "cuda_available", "cuda_device_count", "cuda_unavailable_reason",
-    "is_cupy_array", "scatter_add", "as_numpy", "cupy_module", "is_writeable",
+    "is_cupy_array", "scatter_add", "as_numpy", "cupy_module", "is_writeable", "linalg_errors", "scalar_like",
+    "device_guard", "on_device_of", "on_device", "guard", "device_check", "raise_pending_checks",
 ]
 
 
@@ -75,6 +79,8 @@ def to_device(a, dev):
     dev = parse_device(dev)
     if dev.type == "cpu":
         if is_cupy_array(a):
+            if _pending:
+                raise_pending_checks()
             return a.get()
         return a
     cp = _cuda.require_cupy()
@@ -104,16 +110,177 @@ def is_writeable(a) -> bool:
 
 
 def as_numpy(a):
-    """Host copy of an array from either backend."""
-    return a.get() if is_cupy_array(a) else np.asarray(a)
+    """Host copy of an array from either backend (a host sync: deferred device checks are raised here)."""
+    if is_cupy_array(a):
+        if _pending:
+            raise_pending_checks()
+        return a.get()
+    return np.asarray(a)
+
+
+# dtypes CuPy's scatter_add kernel has an atomicAdd for (int64 only from CuPy 14 on)
+_SCATTER_ADD_DTYPES = frozenset(("float16", "float32", "float64", "int32", "uint32", "uint64", "int64"))
 
 
 def scatter_add(xp, target, index, values):
-    """Unbuffered ``target[index] += values`` (repeated indices accumulate) on either backend."""
+    """Unbuffered ``target[index] += values`` (repeated indices accumulate) on either backend.
+
+    On CuPy, dtypes its scatter kernel lacks (int8, uint8, int16, uint16, bool; int64 before CuPy 14) go
+    through a supported one and back: small ints via int32 (wrapping on the way back, like torch's integer
+    overflow), bool via int32 then ``!= 0`` (torch's logical or), int64 as uint64 (two's complement: exact).
+    """
     if xp is np:
         np.add.at(target, index, values)
+        return target
+    sx = _cuda.cupyx()
+    name = target.dtype.name
+    old_cupy = int(str(getattr(xp, "__version__", "14")).split(".")[0]) < 14
+    if name in _SCATTER_ADD_DTYPES and not (name == "int64" and old_cupy):
+        sx.scatter_add(target, index, values)
+    elif name == "int64":
+        wide = target.view(xp.uint64)
+        sx.scatter_add(wide, index, values.astype(xp.uint64) if hasattr(values, "astype") else values)
     else:
-        import cupyx  # noqa: PLC0415 - only reachable when CuPy is loaded
-
-        cupyx.scatter_add(target, index, values)
+        wide = target.astype(xp.int32)
+        sx.scatter_add(wide, index, values.astype(xp.int32) if hasattr(values, "astype") else values)
+        target[...] = (wide != 0) if name == "bool" else wide.astype(target.dtype)
     return target
+
+
+def linalg_errors(xp):
+    """A ``with`` block in which singular / non-positive-definite inputs raise ``LinAlgError`` on either backend.
+
+    NumPy always raises; cuSOLVER reports failure only in its ``info`` output, which CuPy checks (one host
+    sync per call) when its linalg error mode is ``'raise'`` instead of the default ``'ignore'``.
+    """
+    if xp is np:
+        return contextlib.nullcontext()
+    return _cuda.cupyx().errstate(linalg="raise")
+
+
+def scalar_like(like, value, dtype):
+    """A 0-d array holding ``value`` as ``dtype`` on ``like``'s device: an operand for a Python scalar.
+
+    On CUDA the array is made once per (device, dtype, value) and reused (read-only by convention: ops
+    only read their operands), so a scalar costs no allocation and no host-to-device copy per op, and it
+    lives on the right GPU.
+    """
+    if type(like) is np.ndarray or not is_cupy_array(like):
+        return np.asarray(value, dtype=dtype)
+    cache = _cuda.scalar_cache
+    index = like.device.id
+    # floats by their bits: -0.0 == 0.0 and nan != nan would otherwise share or miss entries
+    kv = value.hex() if isinstance(value, float) else (value if isinstance(value, int) else repr(value))
+    key = (index, np.dtype(dtype).str, type(value), kv)
+    a = cache.get(key)
+    if a is None:
+        if len(cache) >= 4096:  # a loop over many distinct values must not grow it without bound
+            cache.clear()
+        cp = _cuda.loaded_cupy()
+        with cp.cuda.Device(index):
+            a = cp.full((), value, dtype=dtype)
+        cache[key] = a
+    return a
+
+
+def device_guard(a):
+    """``cupy.cuda.Device(i)`` for a CuPy array on GPU ``i`` when another GPU is current, else None.
+
+    CuPy launches kernels and allocates on the *current* device; an op on a ``cuda:1`` tensor must
+    therefore run inside this context. With one GPU (the common case) it costs one dict lookup.
+    """
+    if _cuda._state.get("devices", 0) < 2 or not is_cupy_array(a):
+        return None
+    cp = _cuda.loaded_cupy()
+    index = a.device.id
+    if index == cp.cuda.runtime.getDevice():
+        return None
+    return cp.cuda.Device(index)
+
+
+def on_device_of(fn):
+    """Decorator for public functions that work on raw arrays outside ``Function.apply`` (losses, dropout):
+    run ``fn`` under the GPU of its first tensor argument (see :func:`device_guard`)."""
+    import functools  # noqa: PLC0415
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if _cuda._state.get("devices", 0) >= 2:
+            for a in args:
+                data = getattr(a, "_data", None)
+                if data is not None:
+                    guard = device_guard(data)
+                    if guard is not None:
+                        with guard:
+                            return fn(*args, **kwargs)
+                    break
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+def on_device(fn):
+    """Decorator for creation functions: allocate directly on the ``device=`` keyword's GPU
+    (not on the current one followed by a copy)."""
+    import functools  # noqa: PLC0415
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        dev = kwargs.get("device")
+        if dev is not None and _cuda._state.get("devices", 0) >= 2:
+            d = parse_device(dev)
+            cp = _cuda.loaded_cupy()
+            if d.type == "cuda" and d.index is not None and d.index != cp.cuda.runtime.getDevice():
+                with cp.cuda.Device(d.index):
+                    return fn(*args, **kwargs)
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+_NO_GUARD = contextlib.nullcontext()
+
+
+def guard(a):
+    """:func:`device_guard` as a ``with`` target that is always usable (a shared no-op when not needed)."""
+    g = device_guard(a)
+    return _NO_GUARD if g is None else g
+
+
+# ---- validation without a host sync per call --------------------------------------------------------
+# Index/target range checks on CUDA would read a flag back to the host on every call (a sync that
+# stalls the launch queue). Instead the flag is reduced on the device and queued; the queue is read at
+# the next host transfer (item, tolist, cpu, numpy, printing) or every _PENDING_LIMIT checks, and the first
+# failed check raises there -- the same deal as torch's device-side asserts. TINYTORCH_CUDA_SYNC_CHECKS=1
+# checks at the call instead (exact tracebacks, one sync per call), like CUDA_LAUNCH_BLOCKING=1.
+_pending = _cuda.pending_checks
+_PENDING_LIMIT = 64
+
+
+def device_check(xp, bad, make_error) -> None:
+    """Raise ``make_error()`` if any element of the boolean array ``bad`` is True.
+
+    NumPy: now. CuPy: at the next host sync (see above), unless ``TINYTORCH_CUDA_SYNC_CHECKS=1``.
+    ``make_error`` runs only when the check failed, so it may read arrays back to build its message.
+    """
+    if xp is np:
+        if bad.any():
+            raise make_error()
+        return
+    flag = bad.any()
+    if os.environ.get("TINYTORCH_CUDA_SYNC_CHECKS", "") not in ("", "0"):
+        if bool(flag):
+            raise make_error()
+        return
+    _pending.append((flag, make_error))
+    if len(_pending) >= _PENDING_LIMIT:
+        raise_pending_checks()
+
+
+def raise_pending_checks() -> None:
+    """Read the queued device-side checks (one host sync); raise the first failure's error."""
+    items = list(_pending)
+    _pending.clear()
+    for flag, make_error in items:
+        with guard(flag):
+            failed = bool(flag)
+        if failed:
+            raise make_error()

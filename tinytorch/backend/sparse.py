@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _cuda
+
 
 def sparse_module(xp):
     """``scipy.sparse`` when ``xp`` is NumPy, ``cupyx.scipy.sparse`` when it is CuPy."""
@@ -19,7 +21,7 @@ def sparse_module(xp):
                 "pip install scipy  (or pip install 'tinytorch[examples]')") from e
         return sp
     try:
-        import cupyx.scipy.sparse as csp  # noqa: PLC0415 - only reachable when CuPy is loaded
-    except ImportError as e:
+        csp = _cuda.cupyx("scipy.sparse")
+    except (ImportError, AttributeError) as e:
         raise ImportError(f"tinytorch sparse ops on CUDA need cupyx.scipy.sparse (part of CuPy): {e}") from e
     return csp

@@ -11,7 +11,7 @@ from builtins import min as builtins_min
 
 import numpy as np
 
-from . import array_module, is_cupy_array
+from . import _cuda, array_module, is_cupy_array
 
 _SQRT_PI = math.sqrt(math.pi)
 _SERIES_TERMS = 120  # the positive series below reaches double precision for |x| <= 3 well before this
@@ -22,10 +22,10 @@ def _scipy_special(a):
     """``scipy.special`` or ``cupyx.scipy.special`` matching ``a``'s backend, or None."""
     try:
         if is_cupy_array(a):
-            import cupyx.scipy.special as sp  # noqa: PLC0415 - optional, GPU only
+            sp = _cuda.cupyx("scipy.special")
         else:
             import scipy.special as sp  # noqa: PLC0415 - optional dependency
-    except ImportError:
+    except (ImportError, AttributeError):
         return None
     return sp
 

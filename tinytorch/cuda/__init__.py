@@ -60,11 +60,34 @@ def manual_seed(seed) -> None:
 manual_seed_all = manual_seed
 
 
-def is_bf16_supported() -> bool:
+def is_bf16_supported(including_emulation: bool = True) -> bool:
+    """True only when bfloat16 tensors really work here: an Ampere-or-newer GPU (compute capability >= 8),
+    ml_dtypes installed (NumPy's bfloat16), and a CuPy that holds and computes on bfloat16 arrays (14+).
+    Checked once per device by doing it; the answer is remembered."""
     if not is_available():
         return False
-    major = int(_cp().cuda.Device().compute_capability[:-1] or 0)
-    return major >= 8
+    cp = _cp()
+    key = (id(cp), int(cp.cuda.runtime.getDevice()))
+    if key not in _bf16_checked:
+        _bf16_checked[key] = _bf16_works(cp)
+    return _bf16_checked[key]
+
+
+_bf16_checked: dict = {}
+
+
+def _bf16_works(cp) -> bool:
+    from .._dtype import bfloat16
+
+    if bfloat16.np is None:  # ml_dtypes missing
+        return False
+    try:
+        if int(cp.cuda.Device().compute_capability[:-1] or 0) < 8:
+            return False
+        x = cp.asarray(backend.np.ones(2, dtype=bfloat16.np))
+        return float((x + x).astype(cp.float32).sum()) == 4.0
+    except Exception:  # noqa: BLE001 - TypeError/NotImplementedError/compile errors: not supported
+        return False
 
 
 def _index(device) -> int | None:

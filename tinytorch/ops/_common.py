@@ -68,8 +68,9 @@ def ensure_tensor(x, op: str, like: Tensor | None = None) -> Tensor:
         return x
     if is_scalar(x):
         dt = dtypes.result_type(x)
-        xp = backend.array_module(like._data) if like is not None else np
-        return Tensor._make(xp.asarray(x, dtype=dt.np))
+        if like is None:
+            return Tensor._make(np.asarray(x, dtype=dt.np))
+        return Tensor._make(backend.scalar_like(like._data, x, dt.np))
     if isinstance(x, (list, tuple, np.ndarray)):
         arr = np.asarray(x)
         if arr.dtype.kind == "f":
@@ -93,9 +94,10 @@ def binary_operands(a, b, op: str, *, float_result: bool = False):
         da = a._data
         tb = type(b)
         if (tb is builtins.float or tb is builtins.int) and da.dtype.kind == "f":
-            scalar = np.asarray(b, dtype=da.dtype)
-            if type(da) is not np.ndarray:
-                scalar = backend.array_module(da).asarray(scalar)
+            if type(da) is np.ndarray:
+                scalar = np.asarray(b, dtype=da.dtype)
+            else:  # reused per device: no allocation or host copy per op
+                scalar = backend.scalar_like(da, b, da.dtype)
             return a, Tensor._make(scalar), _DT_FROM_NP(da.dtype)
         if isinstance(b, Tensor):
             db = b._data
@@ -135,8 +137,7 @@ def _as(x, dt, like, op):
     if not is_scalar(x):
         x = ensure_tensor(x, op, like)
         return x if x._data.dtype == dt.np else to_dtype(x, dt)
-    xp = backend.array_module(like._data)
-    return Tensor._make(xp.asarray(x, dtype=dt.np))
+    return Tensor._make(backend.scalar_like(like._data, x, dt.np))
 
 
 def wrap_dim(dim, ndim: int, op: str) -> int:

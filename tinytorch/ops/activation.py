@@ -123,6 +123,7 @@ def relu_(input):
     return inplace(input, lambda: relu(input), "relu_")
 
 
+@backend.on_device_of
 def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False, inplace: bool = False):
     """Randomized leaky ReLU: negative slope drawn uniformly from [lower, upper] per element when training,
     ``(lower + upper) / 2`` otherwise."""
@@ -494,6 +495,7 @@ class ScaleByMask(Function):
         return mul(grad, _const(ctx.m.astype(grad._data.dtype, copy=False))), None
 
 
+@backend.on_device_of
 def _dropout_impl(input, p, training, inplace_flag, op, mask_shape):
     _float_input(input, op)
     p = _check_p(p, op)

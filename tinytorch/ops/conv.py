@@ -114,11 +114,16 @@ def _grad_batch_last(xp, g, groups):
 # stay in the CPU cache between the im2col copy and the GEMM that reads them, and no step allocates
 # whole-batch column matrices (which, freed and re-faulted every step, cost more than the copies).
 _CHUNK_BYTES = 1 << 20  # target size of one chunk's column matrix (measured best on LeNet: 256 KiB-16 MiB tried)
+# On a GPU there is no cache to fit and each chunk costs ~20 kernel launches: chunks as large as memory
+# comfortably allows (a LeNet batch of 64 is one chunk), still bounded so a huge batch cannot OOM on columns.
+_CUDA_CHUNK_BYTES = 64 << 20
 
 
-def _chunk_size(n, rows, cols_per_sample, itemsize):
+def _chunk_size(xp, n, rows, cols_per_sample, itemsize):
+    """Samples per im2col chunk: cache-sized on the CPU, launch-count-sized on CUDA."""
+    target = _CHUNK_BYTES if xp is np else _CUDA_CHUNK_BYTES
     per_sample = rows * cols_per_sample * itemsize
-    return builtins.max(1, builtins.min(n, _CHUNK_BYTES // builtins.max(per_sample, 1)))
+    return builtins.max(1, builtins.min(n, target // builtins.max(per_sample, 1)))
 
 
 class _Im2col:
@@ -182,7 +187,7 @@ def _conv_forward(xp, x, w, b, stride, padding, dilation, groups, out_size, keep
     out = xp.empty((n, o, oh, ow), dtype=dt)
     out4 = out.reshape(n, groups, og, p)
     bias = None if b is None else b.reshape(groups, og, 1)
-    step = _chunk_size(n, groups * k, p, x.dtype.itemsize)
+    step = _chunk_size(xp, n, groups * k, p, x.dtype.itemsize)
     im2col = _Im2col(xp, x, (kh, kw), stride, padding, dilation, out_size, step)
     ybuf = xp.empty(o * step * p, dtype=dt)
     for n0 in range(0, n, step):
@@ -209,7 +214,7 @@ def _conv_input_grad(xp, g, w, in_size, stride, padding, dilation, groups):
     wt = w.reshape(groups, og, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(groups, kh * kw * cg, og)
     dt = xp.result_type(g.dtype, w.dtype)
     gx = xp.empty((n, groups * cg, h, w_), dtype=dt)
-    step = _chunk_size(n, groups * kh * kw * cg, oh * ow, g.dtype.itemsize)
+    step = _chunk_size(xp, n, groups * kh * kw * cg, oh * ow, g.dtype.itemsize)
     gbuf = xp.empty(o * step * oh * ow, dtype=g.dtype)
     colbuf = xp.empty(groups * kh * kw * cg * step * oh * ow, dtype=dt)
     padbuf = xp.empty(groups * cg * step * (h + 2 * ph) * (w_ + 2 * pw), dtype=dt)
@@ -240,7 +245,7 @@ def _conv_weight_grad(xp, x, g, kernel, stride, padding, dilation, groups, cols=
     dt = xp.result_type(x.dtype, g.dtype)
     gw = xp.zeros((groups, o // groups, k), dtype=dt)
     part = xp.empty_like(gw)
-    step = _chunk_size(n, groups * k, p, x.dtype.itemsize)
+    step = _chunk_size(xp, n, groups * k, p, x.dtype.itemsize)
     im2col = _Im2col(xp, x, kernel, stride, padding, dilation, (oh, ow), step)
     gbuf = xp.empty(o * step * p, dtype=g.dtype)
     for n0 in range(0, n, step):

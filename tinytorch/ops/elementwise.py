@@ -1167,8 +1167,7 @@ def clamp(input, min=None, max=None):  # noqa: A002 - torch's names
             return to_dtype(v, dt)
         from .. import backend
 
-        xp = backend.array_module(input._data)
-        return Tensor._make(xp.asarray(v, dtype=dt.np))
+        return Tensor._make(backend.scalar_like(input._data, v, dt.np))
 
     return Clamp.apply(x, bound(min), bound(max))
 

@@ -82,6 +82,8 @@ def _normalize_index(index, x, op="index"):
             continue
         if isinstance(i, Tensor):
             arr = i._data
+        elif backend.is_cupy_array(i):  # a raw device array (the loss functions pass these)
+            arr = i
         elif isinstance(i, (list, np.ndarray, tuple)):
             arr = np.asarray(i)
         elif isinstance(i, (builtins.float, np.floating)):
@@ -90,6 +92,7 @@ def _normalize_index(index, x, op="index"):
         else:
             raise TypeError(f"{op}: unsupported index type {type(i).__name__}: only integers, slices (`:`), "
                             f"ellipsis (`...`), None and long or bool tensors are valid indices")
+        _check_index_device(arr, x, op)
         if arr.dtype.kind == "b":
             if tuple(arr.shape) != tuple(x._data.shape[dim:dim + arr.ndim]):
                 raise IndexError(
@@ -102,13 +105,20 @@ def _normalize_index(index, x, op="index"):
             continue
         if arr.dtype.kind not in "iu":
             raise IndexError(f"{op}: tensors used as indices must be long, int or bool tensors, got {arr.dtype}")
-        arr = backend.to_device(arr.astype(np.int64, copy=False), x.device)
         size = x._data.shape[dim]
-        if arr.size and (builtins.int(arr.max()) >= size or builtins.int(arr.min()) < -size):
-            raise IndexError(f"{op}: index {builtins.int(arr.max()) if builtins.int(arr.max()) >= size else builtins.int(arr.min())} is out of bounds for dimension {dim} with size {size}")
+        _check_index_range(arr, size, op, dim)  # on the host when it is a host index: no sync
+        arr = backend.to_device(arr.astype(np.int64, copy=False), x.device)
         out.append(arr)
         dim += 1
     return tuple(out)
+
+
+def _check_index_device(arr, x, op):
+    """Host indices may index any tensor (copied over, like torch); device indices only their own device's."""
+    dev = backend.device_of(arr)
+    if dev.type != "cpu" and dev != x.device:
+        raise RuntimeError(f"{op}: indices should be either on cpu or on the same device as the indexed tensor "
+                           f"({x.device}), got indices on {dev}")
 
 
 def _is_bool(i):
@@ -214,6 +224,7 @@ def _host_idx(idx):
     return tuple(backend.as_numpy(i) if hasattr(i, "dtype") else i for i in idx)
 
 
+@backend.on_device_of
 def setitem_(input, index, value):
     """``input[index] = value`` in place (recorded when autograd is on)."""
     recording = grad_mode.is_grad_enabled() and (
@@ -223,9 +234,17 @@ def setitem_(input, index, value):
         idx = _normalize_index(index, input, "index_put")
         if not backend.is_writeable(input._data):  # CuPy arrays have no writeable flag
             raise RuntimeError("index_put: the tensor being written to is an expanded/read-only view; call .clone() first")
-        val = value._data if isinstance(value, Tensor) else (value if is_scalar(value) else np.asarray(value))
-        if isinstance(value, Tensor) and value.device != input.device:
-            raise RuntimeError(f"index_put: value is on {value.device} but the tensor is on {input.device}")
+        if isinstance(value, Tensor):
+            if value.device != input.device:
+                raise RuntimeError(f"index_put: value is on {value.device} but the tensor is on {input.device}")
+            val = value._data
+        elif is_scalar(value):
+            val = value
+        elif backend.is_cupy_array(value):
+            _check_index_device(value, input, "index_put")
+            val = value
+        else:  # host data (list, NumPy array): CuPy accepts no host data in assignments, so copy it over first
+            val = backend.to_device(np.asarray(value), input.device)
         try:
             input._data[idx] = val
         except ValueError as e:
@@ -249,13 +268,22 @@ def _index_tensor(index, op, like):
 
 
 def _check_index_range(idx_arr, size, op, dim, exc=IndexError, low=None):
-    """Indices must lie in [low, size) (low defaults to -size); torch raises ``exc`` (gather/scatter: RuntimeError)."""
+    """Indices must lie in [low, size) (low defaults to -size); torch raises ``exc`` (gather/scatter: RuntimeError).
+    On CUDA checked on the device and raised at the next host sync."""
     low = -size if low is None else low
-    if idx_arr.size:
+    if not idx_arr.size:
+        return
+    if type(idx_arr) is np.ndarray:
         hi, lo = builtins.int(idx_arr.max()), builtins.int(idx_arr.min())
         if hi >= size or lo < low:
             bad = hi if hi >= size else lo
             raise exc(f"{op}: index {bad} is out of bounds for dimension {dim} with size {size}")
+        return
+
+    def error():
+        hi, lo = builtins.int(idx_arr.max()), builtins.int(idx_arr.min())
+        return exc(f"{op}: index {hi if hi >= size else lo} is out of bounds for dimension {dim} with size {size}")
+    backend.device_check(backend.array_module(idx_arr), (idx_arr >= size) | (idx_arr < low), error)
 
 
 def _along_dim_index(xp, index, dim):

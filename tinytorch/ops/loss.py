@@ -74,6 +74,13 @@ def _check_tensor(t, name, op):
         raise TypeError(f"{op}: expected {name} to be a Tensor, got {type(t).__name__}")
 
 
+def _same_device(input, other, name, op):
+    """Targets, weights and indices are used as raw arrays, so the autograd device check never sees them."""
+    if other.device != input.device:
+        raise RuntimeError(f"{op}: expected all tensors to be on the same device, but found at least two devices, "
+                           f"{input.device} (input) and {other.device} ({name})")
+
+
 def _pair(input, target, op, *, strict=False):
     """Validate (input, target) of a pointwise loss; returns the target as a tensor of input's dtype."""
     _check_tensor(input, "input", op)
@@ -120,6 +127,7 @@ def _weighted(loss, weight, reduction, op, *, mean_by_weight):
 # ---- regression losses ---------------------------------------------------------------------------------------------
 
 @autocast_op(select=lambda *a, weight=None, **k: None if weight is not None else ("mse_loss",))  # weighted: composite in torch
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
     """Mean squared error ``(input - target)^2`` (optionally weighted elementwise), reduced."""
     op = "mse_loss"
@@ -131,6 +139,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "me
 
 
 @autocast_op(select=lambda *a, weight=None, **k: None if weight is not None else ("l1_loss",))  # weighted: composite in torch
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
     """Mean absolute error ``|input - target|``, reduced."""
     op = "l1_loss"
@@ -150,6 +159,7 @@ def _huber(d, delta):
 
 
 @autocast_op("smooth_l1_loss")
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
     """``0.5 d^2 / beta`` where ``|d| < beta``, ``|d| - 0.5 beta`` elsewhere (``d = input - target``)."""
     op = "smooth_l1_loss"
@@ -165,6 +175,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
 
 
 @autocast_op(select=lambda *a, weight=None, **k: None if weight is not None else ("huber_loss",))  # weighted: composite in torch
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
     """``0.5 d^2`` where ``|d| < delta``, ``delta (|d| - 0.5 delta)`` elsewhere."""
     op = "huber_loss"
@@ -182,6 +193,7 @@ def _class_layout(input, target, op):
     _check_tensor(input, "input", op)
     _check_tensor(target, "target", op)
     check_float(input, op)
+    _same_device(input, target, "target", op)
     if input.ndim == 0:
         raise ValueError(f"{op}: input must have at least 1 dimension (C) or (N, C, ...), got a 0-D tensor")
     if target._data.dtype not in (np.int64, np.uint8):
@@ -213,9 +225,9 @@ def _check_targets(t, c, ignore_index, op):
     bad = (t < 0) | (t >= c)
     if ignore_index is not None:
         bad &= t != ignore_index
-    if builtins.bool(bad.any()):
-        first = builtins.int(t[xp.argmax(bad)])
-        raise IndexError(f"{op}: Target {first} is out of bounds (number of classes {c}).")
+    # on CUDA: checked on the device, raised at the next host sync (backend.device_check)
+    backend.device_check(xp, bad, lambda: IndexError(
+        f"{op}: Target {builtins.int(t[xp.argmax(bad)])} is out of bounds (number of classes {c})."))
 
 
 class CrossEntropyIndices(Function):
@@ -280,7 +292,7 @@ class CrossEntropyIndices(Function):
         return mul(d, grad), None
 
 
-def _class_weight(weight, c, op):
+def _class_weight(weight, c, op, like):
     if weight is None:
         return None
     _check_tensor(weight, "weight", op)
@@ -288,10 +300,12 @@ def _class_weight(weight, c, op):
         raise RuntimeError(
             f"{op}: weight tensor should be defined either for all {c} classes or no classes but got weight tensor of shape: {list(weight.shape)}"
         )
+    _same_device(like, weight, "weight", op)
     return weight._data
 
 
 @autocast_op("nll_loss")
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
              reduction: str = "mean"):
     """Negative log-likelihood: ``-weight[t] * input[n, t]`` for log-probabilities (N, C, d1, ...) and indices (N, d1, ...).
@@ -303,7 +317,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     _check_reduction(reduction, op)
     x2, t, out_shape = _class_layout(input, target, op)
     c = x2.shape[1]
-    w = _class_weight(weight, c, op)
+    w = _class_weight(weight, c, op, input)
     _check_targets(t, c, ignore_index, op)
     loss, wt = _nll_rows(x2, t, w, ignore_index)
     if reduction == "none":
@@ -332,6 +346,7 @@ def _nll_rows(x2, t, w, ignore_index):
 
 
 @autocast_op("cross_entropy", "cross_entropy_loss")
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
                   reduction: str = "mean", label_smoothing: float = 0.0):
     """Cross-entropy between logits (N, C, d1, ...) or (C,) and class indices (N, d1, ...) or class probabilities (same shape as input).
@@ -350,7 +365,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing, op)
     x2, t, out_shape = _class_layout(input, target, op)
     c = x2.shape[1]
-    w = _class_weight(weight, c, op)
+    w = _class_weight(weight, c, op, input)
     _check_targets(t, c, ignore_index, op)
     if w is None and label_smoothing == 0.0:
         out = CrossEntropyIndices.apply(x2, t, ignore_index, reduction)
@@ -383,7 +398,7 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing, op):
         )
     cdim = 0 if input.ndim == 1 else 1
     c = input.shape[cdim]
-    w = _class_weight(weight, c, op)
+    w = _class_weight(weight, c, op, input)
     if target._data.dtype != input._data.dtype:
         from .convert import to_dtype
 
@@ -435,6 +450,7 @@ class BinaryCrossEntropy(Function):
         return gx, gt
 
 
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
     """Binary cross-entropy between probabilities ``input`` and ``target`` (same shape); ``weight`` broadcasts."""
     op = "binary_cross_entropy"
@@ -445,13 +461,12 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                            f"input's dtype)")
     target = _pair(input, target, op, strict=True)
     a, t = input._data, target._data
-    if a.size:  # a value check, as torch's: one device-to-host transfer for both flags
+    if a.size:  # value checks, as torch's; on CUDA checked on the device and raised at the next host sync
         xp = backend.array_module(a)
-        bad = backend.as_numpy(xp.stack([((a < 0) | (a > 1)).any(), ((t < 0) | (t > 1)).any()]))
-        for flag, name, arr in zip(bad, ("input", "target"), (a, t)):
-            if flag:
-                raise RuntimeError(f"{op}: all elements of {name} should be between 0 and 1 (got min "
-                                   f"{builtins.float(arr.min())}, max {builtins.float(arr.max())})")
+        for name, arr in (("input", a), ("target", t)):
+            backend.device_check(xp, (arr < 0) | (arr > 1), lambda name=name, arr=arr: RuntimeError(
+                f"{op}: all elements of {name} should be between 0 and 1 (got min {builtins.float(arr.min())}, "
+                f"max {builtins.float(arr.max())})"))
     loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         _check_tensor(weight, "weight", op)
@@ -460,6 +475,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
 
 @autocast_op("binary_cross_entropy_with_logits")
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction: str = "mean", pos_weight=None):
     """``binary_cross_entropy(sigmoid(input), target)`` computed stably from logits.
@@ -496,6 +512,7 @@ def _xlogx(t):
 
 
 @autocast_op("kl_div")
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):
     """KL divergence ``target * (log target - input)`` for log-probabilities ``input``.
 
@@ -524,6 +541,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
 
 
 @autocast_op("poisson_nll_loss")
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, size_average=None, eps: float = 1e-08,
                      reduce=None, reduction: str = "mean"):
     """Poisson negative log-likelihood: ``exp(input) - target * input`` (log_input) or ``input - target * log(input + eps)``."""
@@ -544,6 +562,7 @@ def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, 
     return _reduce(loss, reduction)
 
 
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-06, reduction: str = "mean"):
     """Gaussian negative log-likelihood ``0.5 (log var + (input - target)^2 / var)``, var clamped to >= eps."""
     op = "gaussian_nll_loss"
@@ -576,6 +595,7 @@ def _mask_of(target, cond_fn, like):
 
 
 @autocast_op("cosine_embedding_loss")
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, size_average=None, reduce=None,
                           reduction: str = "mean"):
     """``1 - cos(x1, x2)`` where target is 1, ``max(0, cos(x1, x2) - margin)`` where it is -1; inputs (N, D) or (D,)."""
@@ -600,6 +620,7 @@ def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, size_aver
 
 
 @autocast_op("margin_ranking_loss")
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def margin_ranking_loss(input1, input2, target, margin: float = 0.0, size_average=None, reduce=None,
                         reduction: str = "mean"):
     """``max(0, -target * (input1 - input2) + margin)``."""
@@ -618,6 +639,7 @@ def margin_ranking_loss(input1, input2, target, margin: float = 0.0, size_averag
 
 
 @autocast_op("hinge_embedding_loss")
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, reduce=None, reduction: str = "mean"):
     """``input`` where target is 1, ``max(0, margin - input)`` where target is -1."""
     op = "hinge_embedding_loss"
@@ -639,6 +661,7 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, 
 
 
 @autocast_op("soft_margin_loss")
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
     """``log(1 + exp(-target * input))`` (targets ±1), computed stably."""
     op = "soft_margin_loss"
@@ -648,6 +671,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: s
     return _reduce(neg(logsigmoid(mul(target, input))), reduction)
 
 
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
     """Per-class logistic loss of (N, C) logits against 0/1 targets, averaged over C, then reduced over N."""
     op = "multilabel_soft_margin_loss"
@@ -664,6 +688,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 
 
 @autocast_op("multi_margin_loss")
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=None, size_average=None, reduce=None,
                       reduction: str = "mean"):
     """Multi-class hinge: ``sum_{j != y} max(0, margin - x[y] + x[j])^p / C`` for (N, C) or (C,) input."""
@@ -676,7 +701,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
     if input.ndim > 2:
         raise RuntimeError(f"{op}: expected 1-D or 2-D input, got shape {tuple(input.shape)}")
     m, c = x2.shape
-    w = _class_weight(weight, c, op)
+    w = _class_weight(weight, c, op, input)
     _check_targets(t, c, None, op)
     xp = backend.array_module(x2._data)
     rows = xp.arange(m)
@@ -695,6 +720,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
 
 
 @autocast_op("triplet_margin_loss")
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: float = 2, eps: float = 1e-06,
                         swap: bool = False, size_average=None, reduce=None, reduction: str = "mean"):
     """``max(0, margin + d(a, p) - d(a, n))`` with ``d`` the pairwise p-norm distance; ``swap`` uses min(d(a, n), d(p, n))."""
@@ -718,6 +744,7 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
 
 
 
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin: float = 1.0,
                                       swap: bool = False, reduction: str = "mean"):
     """``max(0, margin + d(a, p) - d(a, n))`` for any ``distance_function`` (default: pairwise_distance)."""
@@ -736,6 +763,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
 
 
 @autocast_op("multilabel_margin_loss")
+@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
     """Multi-label hinge for (N, C) or (C,) input: ``sum_{j in y, k not in y} max(0, 1 - (x[j] - x[k])) / C``.
 

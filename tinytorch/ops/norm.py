@@ -438,9 +438,11 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
         padding_idx = builtins.int(padding_idx) % num
     idx = input._data
     if idx.size:
-        lo, hi = builtins.int(idx.min()), builtins.int(idx.max())
-        if lo < 0 or hi >= num:
-            raise IndexError(f"{op}: index out of range in self (index {lo if lo < 0 else hi}, num_embeddings {num})")
+        def error():
+            lo, hi = builtins.int(idx.min()), builtins.int(idx.max())
+            return IndexError(f"{op}: index out of range in self (index {lo if lo < 0 else hi}, num_embeddings {num})")
+        # on CUDA: checked on the device, raised at the next host sync (backend.device_check)
+        backend.device_check(backend.array_module(idx), (idx < 0) | (idx >= num), error)
     if max_norm is not None:
         _embedding_renorm(weight, idx, builtins.float(max_norm), builtins.float(norm_type))
     return EmbeddingLookup.apply(weight, idx, padding_idx)

@@ -222,7 +222,8 @@ class Optimizer:
                     g = p.grad
                     if g.grad_fn is not None:
                         g.detach_()
-                    g._data[...] = 0
+                    with backend.guard(g._data):
+                        g._data[...] = 0
                     g._vc[0] += 1
 
     # ---- stepping ----------------------------------------------------------------------------
@@ -238,13 +239,15 @@ class Optimizer:
                 for p in params:
                     state = self.state[p]
                     if len(state) == 0:
-                        self._init_state(p, group, state)
+                        with backend.guard(p._data):  # each parameter's state lives on its GPU
+                            self._init_state(p, group, state)
                 if not params:
                     continue
                 if group.get("fused") and self._try_fused(params, group):
                     continue
                 for p in params:
-                    self._update(p, p.grad._data, self.state[p], group)
+                    with backend.guard(p._data):
+                        self._update(p, p.grad._data, self.state[p], group)
                     p._vc[0] += 1  # an in-place change: graphs that saved p must refuse the stale value
         return loss
 

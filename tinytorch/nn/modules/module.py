@@ -535,6 +535,14 @@ class Module:
         return handle
 
     def _call_impl(self, *args, **kwargs):
+        # with several GPUs, a module's own array work (running stats, counters) runs on its input's GPU
+        g = backend.device_guard(args[0]._data) if args and isinstance(args[0], Tensor) else None
+        if g is not None:
+            with g:
+                return self._call_here(*args, **kwargs)
+        return self._call_here(*args, **kwargs)
+
+    def _call_here(self, *args, **kwargs):
         if self.forward is None:
             raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
         for hid, hook in list(self._forward_pre_hooks.items()):
@@ -605,6 +613,10 @@ def _size(shape) -> str:
 def _as_tensor(v, key):
     if isinstance(v, Tensor):
         return v
+    from ... import backend
+
+    if backend.is_cupy_array(v):  # a raw device array stays on its device (np.asarray would refuse it)
+        return Tensor._make(v)
     try:
         import numpy as np
 
