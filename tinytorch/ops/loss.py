@@ -450,6 +450,7 @@ class BinaryCrossEntropy(Function):
         return gx, gt
 
 
+@autocast_op("binary_cross_entropy")
 @backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
     """Binary cross-entropy between probabilities ``input`` and ``target`` (same shape); ``weight`` broadcasts."""
