@@ -20,8 +20,11 @@ names = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "MASTER_ADDR", 
 want = {k: os.environ[k] for k in names}
 dist.init_process_group("gloo")
 assert int(want["RANK"]) == dist.get_rank() and int(want["WORLD_SIZE"]) == dist.get_world_size() == 2
-print("WORKER", want["RANK"], want["LOCAL_RANK"], want["WORLD_SIZE"], want["LOCAL_WORLD_SIZE"],
-      want["MASTER_PORT"], sys.argv[1:], __name__, flush=True)
+line = " ".join(["WORKER", want["RANK"], want["LOCAL_RANK"], want["WORLD_SIZE"], want["LOCAL_WORLD_SIZE"],
+                 want["MASTER_PORT"], str(sys.argv[1:]), __name__])
+# one file per rank: the ranks' stdout streams interleave mid-line under load
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "rank%s.txt" % want["RANK"]), "w") as f:
+    f.write(line)
 dist.destroy_process_group()
 """
 
@@ -35,7 +38,7 @@ def test_launcher_sets_torchrun_variables(tmp_path):
     script = tmp_path / "train.py"
     script.write_text(ENV_SCRIPT)
     out = check(_launch("--nproc_per_node=2", "--master_port", "29511", script, "--lr", "0.1"))
-    lines = sorted(ln.strip() for ln in out.replace("WORKER", "\nWORKER").splitlines() if ln.startswith("WORKER"))
+    lines = sorted((tmp_path / f"rank{r}.txt").read_text() for r in range(2))
     assert lines == [f"WORKER {r} {r} 2 2 29511 ['--lr', '0.1'] __main__" for r in range(2)], out
 
 

@@ -84,6 +84,10 @@ OPTIMIZERS = {
     "Adamax": lambda ps: torch.optim.Adamax(ps, lr=0.05),
     "NAdam": lambda ps: torch.optim.NAdam(ps, lr=0.05),
     "RAdam": lambda ps: torch.optim.RAdam(ps, lr=0.05),
+    "ASGD": lambda ps: torch.optim.ASGD(ps, lr=0.05, t0=2),
+    "Rprop": lambda ps: torch.optim.Rprop(ps, lr=0.01),
+    "SparseAdam": lambda ps: torch.optim.SparseAdam(ps, lr=0.05),
+    "LBFGS": lambda ps: torch.optim.LBFGS(ps, lr=0.5, max_iter=3, line_search_fn="strong_wolfe"),
 }
 SCHEDULERS = {
     "SGD": lambda o: torch.optim.lr_scheduler.StepLR(o, 2, gamma=0.5),
@@ -94,6 +98,10 @@ SCHEDULERS = {
     "Adamax": lambda o: torch.optim.lr_scheduler.MultiStepLR(o, [1, 3]),
     "NAdam": lambda o: torch.optim.lr_scheduler.LinearLR(o, 0.5, total_iters=3),
     "RAdam": lambda o: torch.optim.lr_scheduler.PolynomialLR(o, 5),
+    "ASGD": lambda o: torch.optim.lr_scheduler.ConstantLR(o, 0.5, total_iters=2),
+    "Rprop": lambda o: torch.optim.lr_scheduler.CyclicLR(o, 0.005, 0.02, step_size_up=2, cycle_momentum=False),
+    "SparseAdam": lambda o: torch.optim.lr_scheduler.StepLR(o, 3),
+    "LBFGS": lambda o: torch.optim.lr_scheduler.ExponentialLR(o, 0.8),
 }
 
 
@@ -111,10 +119,14 @@ def test_every_optimizer_with_a_scheduler(device, name):
         opt = OPTIMIZERS[name](model.parameters())
         sched = SCHEDULERS[name](opt)
         x = torch.tensor(np.linspace(-1, 1, 12).reshape(3, 4), device=where)
-        for _ in range(5):
+        def closure():  # every optimizer takes one; LBFGS needs it
             opt.zero_grad()
-            ((model(x) - 0.3) ** 2).mean().backward()
-            opt.step()
+            loss = ((model(x) - 0.3) ** 2).mean()
+            loss.backward()
+            return loss
+
+        for _ in range(5):
+            opt.step(closure)
             sched.step()
         state = [v for s in opt.state.values() for v in s.values() if isinstance(v, torch.Tensor) and v.dim() > 0]
         assert all(v.device.type == torch.device(where).type for v in state), name

@@ -44,7 +44,7 @@ class NcclEngine:
     def create(cls, comm, device_id=None):
         cp = backend.cupy_module()  # raises with the reason when CUDA is unusable
         try:
-            from cupy.cuda import nccl
+            nccl = backend.nccl_module()
         except Exception as e:
             raise RuntimeError(f"init_process_group: backend 'nccl' needs CuPy's NCCL bindings ({e}); install "
                                "the nvidia-nccl wheel of your CUDA version") from e

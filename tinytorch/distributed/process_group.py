@@ -11,6 +11,8 @@ import importlib.util
 import os
 import sys
 
+from .. import backend as _backend_mod
+
 __all__ = ["Backend", "GroupMember", "group", "ProcessGroup", "is_available", "is_mpi_available",
            "is_gloo_available", "is_nccl_available", "is_backend_available", "is_initialized",
            "is_torchelastic_launched", "init_process_group", "destroy_process_group", "new_group",
@@ -62,13 +64,7 @@ def is_gloo_available() -> bool:
 
 def is_nccl_available() -> bool:
     """True when CuPy's NCCL bindings import (a GPU is needed to use them)."""
-    if not is_mpi_available() or importlib.util.find_spec("cupy") is None:
-        return False
-    try:
-        from cupy.cuda import nccl  # noqa: F401  (only checks that the bindings exist)
-    except Exception:
-        return False
-    return True
+    return is_mpi_available() and _backend_mod.nccl_importable()
 
 
 def is_backend_available(backend: str) -> bool:

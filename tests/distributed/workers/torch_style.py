@@ -17,5 +17,9 @@ loss.backward()
 opt.step()
 w = model.module.weight.detach().clone()
 dist.all_reduce(w, op=dist.ReduceOp.MAX)
-print("TORCHY", rank, torch.equal(w, model.module.weight.detach()), torch.__name__, flush=True)
+# one line per rank, in rank order (the ranks' output streams would otherwise interleave)
+for r in range(dist.get_world_size()):
+    if r == rank:
+        print(f"TORCHY {rank} {torch.equal(w, model.module.weight.detach())} {torch.__name__}", flush=True)
+    dist.barrier()
 dist.destroy_process_group()
