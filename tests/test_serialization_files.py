@@ -188,6 +188,19 @@ def test_stale_temp_of_dead_process_is_cleaned(tmp_path):
         alive.wait()
 
 
+def test_legacy_mkstemp_temps_are_cleaned_once_old(tmp_path):
+    old_tmp = tmp_path / ".ck.pt.ab12cd_9.tmp"  # what tinytorch's earlier mkstemp-based saves left behind
+    fresh_tmp = tmp_path / ".ck.pt.zz99yy00.tmp"
+    unrelated = tmp_path / ".ck.pt.notes.tmp"
+    for p in (old_tmp, fresh_tmp, unrelated):
+        p.write_bytes(b"x")
+    hour_ago = time.time() - 7200
+    os.utime(old_tmp, (hour_ago, hour_ago))
+    os.utime(unrelated, (hour_ago, hour_ago))
+    tinytorch.save({"a": 1}, tmp_path / "ck.pt")
+    assert not old_tmp.exists() and fresh_tmp.exists() and unrelated.exists()
+
+
 _SAVER = textwrap.dedent("""
     import sys
     import numpy as np

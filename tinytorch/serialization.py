@@ -16,8 +16,8 @@ is imported only when it is tinytorch's own module/stdlib record type, or allowe
 by calling anything the file names. Tensors are read straight into their arrays (one copy).
 
 Saving to a path is atomic: the bytes go to ``.NAME.tinytorch-tmp-<pid>-<n>`` next to the target,
-are fsynced, and replace it with ``os.replace``; temp files of dead processes are removed on the
-next save of the same checkpoint. The file gets the mode a plain ``open()`` would give it.
+are fsynced, and replace it with ``os.replace``; temp files of dead processes (and older tinytorch's
+``.NAME.XXXXXXXX.tmp`` once an hour old) are removed on the next save of the same checkpoint. The file gets the mode a plain ``open()`` would give it.
 """
 from __future__ import annotations
 
@@ -31,8 +31,10 @@ import itertools
 import json
 import math
 import os
+import re
 import struct
 import sys
+import time
 import types
 import warnings
 from pickle import UnpicklingError  # only the exception class torch raises; nothing is unpickled
@@ -352,6 +354,7 @@ def _write_all(fh, chunks: list) -> None:
 
 
 _TMP_MARK = ".tinytorch-tmp-"
+_LEGACY_TMP_AGE_S = 3600.0
 _tmp_counter = itertools.count()
 
 
@@ -374,13 +377,23 @@ def _clean_stale_temps(directory: str, base: str) -> None:
         names = os.listdir(directory)
     except OSError:
         return
+    legacy = re.compile(re.escape(f".{base}.") + r"[a-z0-9_]{8}\.tmp")  # mkstemp names of older tinytorch
+    now = time.time()
     for name in names:
-        if not name.startswith(prefix):
+        full = os.path.join(directory, name)
+        if name.startswith(prefix):
+            pid = name[len(prefix):].split("-", 1)[0]
+            stale = pid.isdigit() and not _pid_alive(int(pid))
+        elif legacy.fullmatch(name):
+            try:  # no pid in the name: only once untouched for an hour can no save still be writing it
+                stale = now - os.stat(full).st_mtime > _LEGACY_TMP_AGE_S
+            except OSError:
+                stale = False
+        else:
             continue
-        pid = name[len(prefix):].split("-", 1)[0]
-        if pid.isdigit() and not _pid_alive(int(pid)):
+        if stale:
             try:
-                os.unlink(os.path.join(directory, name))
+                os.unlink(full)
             except OSError:
                 pass
 
