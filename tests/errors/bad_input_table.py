@@ -317,6 +317,8 @@ SHAPE_INDEX = [
     Row("take_oob", lambda m: m.take(m.ones(3), m.tensor([7])), IndexError, ("take", "7")),
     Row("one_hot_negative", lambda m: F(m).one_hot(m.tensor([-1, 0])), RuntimeError, ("Class values", "non-negative")),
     Row("one_hot_small", lambda m: F(m).one_hot(m.tensor([3]), 2), RuntimeError, ("Class values", "num_classes")),
+    Row("one_hot_num_classes_float", lambda m: F(m).one_hot(m.tensor([0, 1]), 2.5), TypeError,
+        ("num_classes", "float")),
     Row("one_hot_float", lambda m: F(m).one_hot(m.tensor([1.0])), RuntimeError, ("one_hot", "index tensor")),
     Row("stack_tensor", lambda m: m.stack(m.ones(2, 2)), TypeError, ("stack", "Tensor")),
 ]
