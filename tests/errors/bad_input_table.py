@@ -321,6 +321,13 @@ SHAPE_INDEX = [
         ("num_classes", "float")),
     Row("one_hot_float", lambda m: F(m).one_hot(m.tensor([1.0])), RuntimeError, ("one_hot", "index tensor")),
     Row("stack_tensor", lambda m: m.stack(m.ones(2, 2)), TypeError, ("stack", "Tensor")),
+    Row("narrow_float", lambda m: m.ones(2, 3).narrow(0, 1.5, 1), TypeError, ("narrow", "start", "float")),
+    Row("split_float", lambda m: m.ones(2, 3).split(1.5), TypeError, ("split", "float")),
+    Row("split_sizes_float", lambda m: m.ones(2, 3).split([0.5, 1.5]), TypeError, ("split", "float")),
+    Row("chunk_float", lambda m: m.ones(2, 3).chunk(1.5), TypeError, ("chunk", "float")),
+    Row("roll_float", lambda m: m.ones(2, 3).roll(1.5), TypeError, ("roll", "float")),
+    Row("tril_float", lambda m: m.ones(2, 3).tril(1.5), TypeError, ("tril", "float")),
+    Row("triu_float", lambda m: m.ones(2, 3).triu(0.5), TypeError, ("triu", "float")),
 ]
 
 NN_MODULES = [
