@@ -294,6 +294,8 @@ SHAPE_INDEX = [
         ("index_select", "-1")),
     Row("gather_minus_one", lambda m: m.ones(3).gather(0, m.tensor([-1])), RuntimeError, ("gather", "-1")),
     Row("index_bool_mask_shape", lambda m: m.ones(3)[m.tensor([True, False])], IndexError, ("mask", "3")),
+    Row("setitem_str", lambda m: m.ones(2, 3).__setitem__(0, "a"), TypeError, ("assign", "str")),
+    Row("setitem_none", lambda m: m.ones(2, 3).__setitem__(0, None), TypeError, ("assign", "NoneType")),
     Row("setitem_oob", lambda m: m.ones(2).__setitem__(5, 1.0), IndexError, ("5", "size 2")),
     Row("index_select_oob", lambda m: m.ones(3).index_select(0, m.tensor([3])), IndexError, ("index_select", "3")),
     Row("index_select_float", lambda m: m.ones(3).index_select(0, m.tensor([1.0])), RuntimeError,
