@@ -479,6 +479,13 @@ NN_MODULES = [
     Row("init_trunc_bounds", lambda m: m.nn.init.trunc_normal_(m.ones(3), a=2.0, b=1.0), RuntimeError,
         ("trunc_normal_", "a=2.0")),
     Row("init_constant_str", lambda m: m.nn.init.constant_(m.ones(3), "a"), TypeError, ("constant_", "str")),
+    Row("linear_forward_list", lambda m: m.nn.Linear(2, 2)([1.0, 2.0]), TypeError, ("linear", "list")),
+    Row("linear_forward_none", lambda m: m.nn.Linear(2, 2)(None), TypeError, ("linear", "NoneType")),
+    Row("dropout_forward_int", lambda m: m.nn.Dropout(0.5)(3), TypeError, ("dropout", "int")),
+    Row("huber_module_delta", lambda m: m.nn.HuberLoss(delta=-1.0)(m.ones(2), m.ones(2)), RuntimeError,
+        ("huber_loss", "delta", "-1.0")),
+    Row("smooth_l1_module_beta", lambda m: m.nn.SmoothL1Loss(beta=-1.0)(m.ones(2), m.ones(2)), RuntimeError,
+        ("smooth_l1_loss", "beta", "-1.0")),
 ]
 
 FUNCTIONAL = [
