@@ -294,6 +294,8 @@ SHAPE_INDEX = [
         ("index_select", "-1")),
     Row("gather_minus_one", lambda m: m.ones(3).gather(0, m.tensor([-1])), RuntimeError, ("gather", "-1")),
     Row("index_bool_mask_shape", lambda m: m.ones(3)[m.tensor([True, False])], IndexError, ("mask", "3")),
+    Row("setitem_str", lambda m: m.ones(2, 3).__setitem__(0, "a"), TypeError, ("assign", "str")),
+    Row("setitem_none", lambda m: m.ones(2, 3).__setitem__(0, None), TypeError, ("assign", "NoneType")),
     Row("setitem_oob", lambda m: m.ones(2).__setitem__(5, 1.0), IndexError, ("5", "size 2")),
     Row("index_select_oob", lambda m: m.ones(3).index_select(0, m.tensor([3])), IndexError, ("index_select", "3")),
     Row("index_select_float", lambda m: m.ones(3).index_select(0, m.tensor([1.0])), RuntimeError,
@@ -317,8 +319,17 @@ SHAPE_INDEX = [
     Row("take_oob", lambda m: m.take(m.ones(3), m.tensor([7])), IndexError, ("take", "7")),
     Row("one_hot_negative", lambda m: F(m).one_hot(m.tensor([-1, 0])), RuntimeError, ("Class values", "non-negative")),
     Row("one_hot_small", lambda m: F(m).one_hot(m.tensor([3]), 2), RuntimeError, ("Class values", "num_classes")),
+    Row("one_hot_num_classes_float", lambda m: F(m).one_hot(m.tensor([0, 1]), 2.5), TypeError,
+        ("num_classes", "float")),
     Row("one_hot_float", lambda m: F(m).one_hot(m.tensor([1.0])), RuntimeError, ("one_hot", "index tensor")),
     Row("stack_tensor", lambda m: m.stack(m.ones(2, 2)), TypeError, ("stack", "Tensor")),
+    Row("narrow_float", lambda m: m.ones(2, 3).narrow(0, 1.5, 1), TypeError, ("narrow", "start", "float")),
+    Row("split_float", lambda m: m.ones(2, 3).split(1.5), TypeError, ("split", "float")),
+    Row("split_sizes_float", lambda m: m.ones(2, 3).split([0.5, 1.5]), TypeError, ("split", "float")),
+    Row("chunk_float", lambda m: m.ones(2, 3).chunk(1.5), TypeError, ("chunk", "float")),
+    Row("roll_float", lambda m: m.ones(2, 3).roll(1.5), TypeError, ("roll", "float")),
+    Row("tril_float", lambda m: m.ones(2, 3).tril(1.5), TypeError, ("tril", "float")),
+    Row("triu_float", lambda m: m.ones(2, 3).triu(0.5), TypeError, ("triu", "float")),
 ]
 
 NN_MODULES = [
@@ -468,6 +479,13 @@ NN_MODULES = [
     Row("init_trunc_bounds", lambda m: m.nn.init.trunc_normal_(m.ones(3), a=2.0, b=1.0), RuntimeError,
         ("trunc_normal_", "a=2.0")),
     Row("init_constant_str", lambda m: m.nn.init.constant_(m.ones(3), "a"), TypeError, ("constant_", "str")),
+    Row("linear_forward_list", lambda m: m.nn.Linear(2, 2)([1.0, 2.0]), TypeError, ("linear", "list")),
+    Row("linear_forward_none", lambda m: m.nn.Linear(2, 2)(None), TypeError, ("linear", "NoneType")),
+    Row("dropout_forward_int", lambda m: m.nn.Dropout(0.5)(3), TypeError, ("dropout", "int")),
+    Row("huber_module_delta", lambda m: m.nn.HuberLoss(delta=-1.0)(m.ones(2), m.ones(2)), RuntimeError,
+        ("huber_loss", "delta", "-1.0")),
+    Row("smooth_l1_module_beta", lambda m: m.nn.SmoothL1Loss(beta=-1.0)(m.ones(2), m.ones(2)), RuntimeError,
+        ("smooth_l1_loss", "beta", "-1.0")),
 ]
 
 FUNCTIONAL = [

@@ -94,3 +94,19 @@ def test_tensor_float64_from_python_floats_keeps_precision():
     assert tinytorch.tensor([0.1], dtype=tinytorch.float64).item() == 0.1
     assert tinytorch.as_tensor([1e-10], dtype=tinytorch.float64).item() == 1e-10
     assert tinytorch.tensor([0.1]).dtype == tinytorch.float32
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss"])
+def test_regression_losses_keep_a_float64_target(name):
+    # torch promotes float32 input with a float64 target to float64; rounding the target down was silent
+    target = np.array([0.1, 1e-9 + 1.0, -3.3])
+    x = tinytorch.zeros(3, requires_grad=True)
+    xr = torch.zeros(3, requires_grad=True)
+    y = getattr(F, name)(x, tinytorch.tensor(target, dtype=tinytorch.float64))
+    yr = getattr(torch.nn.functional, name)(xr, torch.tensor(target, dtype=torch.float64))
+    assert y.dtype == tinytorch.float64 and yr.dtype == torch.float64
+    assert host(y) == yr.item()
+    y.backward()
+    yr.backward()
+    assert x.grad.dtype == tinytorch.float32
+    np.testing.assert_allclose(host(x.grad), xr.grad.numpy(), rtol=1e-6)

@@ -511,6 +511,8 @@ def _dropout_impl(input, p, training, inplace_flag, op, mask_shape):
 
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``; identity when not training."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"dropout(): argument 'input' must be Tensor, not {type(input).__name__}")
     return _dropout_impl(input, p, training, inplace, "dropout", tuple(input.shape))
 
 

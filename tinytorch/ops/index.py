@@ -227,6 +227,9 @@ def _host_idx(idx):
 @backend.on_device_of
 def setitem_(input, index, value):
     """``input[index] = value`` in place (recorded when autograd is on)."""
+    if not isinstance(value, Tensor) and not is_scalar(value) and not isinstance(value, (list, tuple, np.ndarray)):
+        raise TypeError(f"can't assign a {type(value).__name__} to a tensor of dtype {input.dtype} "
+                        f"(expected a Tensor, a number or a sequence of numbers)")
     recording = grad_mode.is_grad_enabled() and (
         input._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
     )

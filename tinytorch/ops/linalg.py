@@ -479,6 +479,9 @@ class Linear(Function):
 @autocast_op("linear")
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias``: input (*, in_features), weight (out_features, in_features), bias (out_features,)."""
+    for name, t in (("input", input), ("weight", weight), ("bias", bias)):
+        if not isinstance(t, Tensor) and not (name == "bias" and t is None):
+            raise TypeError(f"linear(): argument '{name}' must be Tensor, not {type(t).__name__}")
     if weight._data.ndim not in (1, 2):
         raise RuntimeError(f"linear: expected weight to be 1-D or 2-D (out_features, in_features), got shape {tuple(weight.shape)}")
     if input._data.ndim == 0:

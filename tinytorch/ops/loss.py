@@ -111,6 +111,17 @@ def _pair(input, target, op, *, strict=False):
     return target
 
 
+def _widened(input, target):
+    """``input`` cast up when ``target`` is a wider float (torch: mse_loss(float32, float64) is float64), so the
+    target is not rounded down to the input's precision; the cast is recorded, so gradients come back in float32."""
+    if (isinstance(input, Tensor) and isinstance(target, Tensor) and target._data.dtype.kind == "f"
+            and input._data.dtype.kind == "f" and target._data.dtype.itemsize > input._data.dtype.itemsize):
+        from .convert import to_dtype
+
+        return to_dtype(input, target._data.dtype)
+    return input
+
+
 def _weighted(loss, weight, reduction, op, *, mean_by_weight):
     """Elementwise ``weight`` (same size as input) applied, then the reduction (torch 2.x's weighted losses)."""
     if weight is None:
@@ -133,6 +144,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "me
     op = "mse_loss"
     reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction, op)
+    input = _widened(input, target)
     target = _pair(input, target, op)
     d = sub(input, target)
     return _weighted(mul(d, d), weight, reduction, op, mean_by_weight=True)
@@ -145,6 +157,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mea
     op = "l1_loss"
     reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction, op)
+    input = _widened(input, target)
     target = _pair(input, target, op)
     return _weighted(ops.abs(sub(input, target)), weight, reduction, op, mean_by_weight=True)
 
@@ -167,6 +180,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
     _check_reduction(reduction, op)
     if beta < 0:
         raise RuntimeError(f"{op}: smooth_l1_loss does not support negative values for beta, got {beta}")
+    input = _widened(input, target)
     target = _pair(input, target, op)
     d = sub(input, target)
     if beta == 0:

@@ -467,6 +467,8 @@ def one_hot(tensor, num_classes: int = -1):
         raise TypeError(f"{op}: expected a Tensor, got {type(tensor).__name__}")
     if tensor._data.dtype.kind not in "iu":
         raise RuntimeError(f"{op}: one_hot is only applicable to index tensor of integer dtype, got {tensor.dtype}")
+    if isinstance(num_classes, builtins.bool) or not isinstance(num_classes, (builtins.int, np.integer)):
+        raise TypeError(f"{op}(): argument 'num_classes' must be int, not {type(num_classes).__name__}")
     xp = backend.array_module(tensor._data)
     idx = tensor._data.astype(np.int64)
     if idx.size:

@@ -45,6 +45,14 @@ def _shape_arg(shape, op):
     return tuple(out)
 
 
+def _int_arg(v, op, name):
+    """``v`` as an int; 1.5 is a TypeError (torch's), never silently truncated to 1."""
+    try:
+        return operator.index(v)
+    except TypeError:
+        raise TypeError(f"{op}(): argument '{name}' must be int, not {type(v).__name__} ({v!r})") from None
+
+
 def _infer_shape(shape, numel, op, src):
     if shape.count(-1) > 1:
         raise RuntimeError(f"{op}: only one dimension can be inferred, got shape {shape}")
@@ -514,13 +522,13 @@ def split(tensor, split_size_or_sections, dim=0):
     d = wrap_dim(dim, n, "split")
     size = tensor._data.shape[d]
     if isinstance(split_size_or_sections, (list, tuple)):
-        sizes = [builtins.int(s) for s in split_size_or_sections]
+        sizes = [_int_arg(s, "split", "split_sizes") for s in split_size_or_sections]
         if builtins.sum(sizes) != size or builtins.any(s < 0 for s in sizes):
             raise RuntimeError(
                 f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size at dimension {d}), but got split_sizes={sizes}"
             )
     else:
-        step = builtins.int(split_size_or_sections)
+        step = _int_arg(split_size_or_sections, "split", "split_size")
         if step <= 0 and not (step == 0 and size == 0):
             raise RuntimeError(f"split: split_size can only be 0 if dimension size is 0, got split_size={step} for size {size}")
         if size == 0:
@@ -532,7 +540,7 @@ def split(tensor, split_size_or_sections, dim=0):
 
 def chunk(input, chunks, dim=0):
     """Split into ``chunks`` pieces of ``ceil(size / chunks)`` (possibly fewer pieces)."""
-    chunks = builtins.int(chunks)
+    chunks = _int_arg(chunks, "chunk", "chunks")
     if chunks <= 0:
         raise RuntimeError(f"chunk: chunk expects `chunks` to be greater than 0, got: {chunks}")
     d = wrap_dim(dim, input._data.ndim, "chunk")
@@ -547,10 +555,10 @@ def narrow(input, dim, start, length):
     """The slice ``start:start+length`` of dim ``dim`` (a view)."""
     d = wrap_dim(dim, input._data.ndim, "narrow")
     size = input._data.shape[d]
-    start = builtins.int(start)
+    start = _int_arg(start, "narrow", "start")
     if start < 0:
         start += size
-    length = builtins.int(length)
+    length = _int_arg(length, "narrow", "length")
     if start < 0 or start > size or length < 0 or start + length > size:
         raise RuntimeError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({size}) of dim {d} (shape {tuple(input.shape)})")
     from .index import getitem
@@ -724,7 +732,7 @@ class Roll(Function):
 def roll(input, shifts, dims=None):
     """Shift elements circularly along ``dims`` (the flattened tensor when ``dims`` is None)."""
     shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
-    shifts = tuple(builtins.int(s) for s in shifts)
+    shifts = tuple(_int_arg(s, "roll", "shifts") for s in shifts)
     if dims is None:
         if len(shifts) != 1:
             raise RuntimeError(f"roll: shifts {list(shifts)} need matching dims when dims is None")
@@ -861,14 +869,14 @@ def tril(input, diagonal=0):
     """Keep the lower triangle (``j <= i + diagonal``) of the last two dims, zero the rest."""
     if input._data.ndim < 2:
         raise RuntimeError(f"tril: input tensor must have at least 2 dimensions, got shape {tuple(input.shape)}")
-    return Tri.apply(input, builtins.int(diagonal), True)
+    return Tri.apply(input, _int_arg(diagonal, "tril", "diagonal"), True)
 
 
 def triu(input, diagonal=0):
     """Keep the upper triangle (``j >= i + diagonal``) of the last two dims, zero the rest."""
     if input._data.ndim < 2:
         raise RuntimeError(f"triu: input tensor must have at least 2 dimensions, got shape {tuple(input.shape)}")
-    return Tri.apply(input, builtins.int(diagonal), False)
+    return Tri.apply(input, _int_arg(diagonal, "triu", "diagonal"), False)
 
 
 def tril_(input, diagonal=0):

@@ -125,7 +125,7 @@ class SmoothL1Loss(_Loss):
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
         super().__init__(size_average, reduce, reduction)
         if beta < 0:
-            raise ValueError(f"SmoothL1Loss: beta must be non-negative, got {beta}")
+            raise RuntimeError(f"SmoothL1Loss: smooth_l1_loss does not support negative values for beta, got {beta}")
         self.beta = beta
 
     def forward(self, input, target):
@@ -138,7 +138,7 @@ class HuberLoss(_Loss):
     def __init__(self, reduction: str = "mean", delta: float = 1.0):
         super().__init__(reduction=reduction)
         if delta <= 0:
-            raise ValueError(f"HuberLoss: delta must be positive, got {delta}")
+            raise RuntimeError(f"HuberLoss: huber_loss does not support non-positive values for delta, got {delta}")
         self.delta = delta
 
     def forward(self, input, target):
