@@ -292,3 +292,36 @@ def test_cuda_lists_drive_the_same_dispatch(monkeypatch):
         assert (h + 1).dtype is f16
     finally:
         tinytorch.set_autocast_enabled("cuda", False)
+
+
+_NUMERIC_CASES = {
+    "conv2d": (lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=1), (2, 3, 8, 8), (4, 3, 3, 3)),
+    "bmm": (lambda lib, x, w: lib.bmm(x, w), (3, 16, 32), (3, 32, 8)),
+    "sdpa": (lambda lib, x, w: lib.nn.functional.scaled_dot_product_attention(x, w, w, is_causal=True),
+             (2, 4, 8, 16), (2, 4, 8, 16)),
+    "linear_softmax": (lambda lib, x, w: lib.softmax(lib.nn.functional.linear(x, w), -1), (4, 32), (16, 32)),
+}
+
+
+@pytest.mark.parametrize("case", list(_NUMERIC_CASES))
+def test_cpu_autocast_values_and_grads_match_torch(case):
+    torch = pytest.importorskip("torch")
+    fn, xs, ws = _NUMERIC_CASES[case]
+    rng = np.random.default_rng(3)
+    xa, wa = rng.standard_normal(xs).astype(np.float32), rng.standard_normal(ws).astype(np.float32)
+    x, w = tinytorch.tensor(xa, requires_grad=True), tinytorch.tensor(wa, requires_grad=True)
+    tx, tw = torch.tensor(xa, requires_grad=True), torch.tensor(wa, requires_grad=True)
+    with tinytorch.autocast("cpu"):
+        y = fn(tinytorch, x, w)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        ty = fn(torch, tx, tw)
+    assert str(y.dtype).split(".")[-1] == str(ty.dtype).split(".")[-1]
+    scale = float(np.abs(ty.float().detach().numpy()).max())
+    np.testing.assert_allclose(y.detach().float().numpy(), ty.float().detach().numpy(), rtol=2e-2, atol=2e-2 * scale)
+    g = rng.standard_normal(tuple(y.shape)).astype(np.float32)
+    y.float().backward(tinytorch.tensor(g))
+    ty.float().backward(torch.tensor(g))
+    for a, t in ((x, tx), (w, tw)):
+        ref = t.grad.numpy()
+        assert a.grad.dtype is f32
+        np.testing.assert_allclose(a.grad.numpy(), ref, rtol=3e-2, atol=3e-2 * float(np.abs(ref).max()))

@@ -132,3 +132,20 @@ def test_lists_follow_torch_docs_categories():
     assert policy.category(("binary_cross_entropy",), "cpu") == "fp32"
     assert policy.category(("cross_entropy", "cross_entropy_loss"), "cpu") == "fp32"
     assert autocast_mode.dispatch  # the hook Function.apply calls
+
+
+def test_every_declared_public_op_is_on_some_list():
+    """A typo in ``@autocast_op("...")`` would silently leave an op uncast: every declared name is in a list."""
+    import inspect
+
+    mods = [importlib.import_module(m) for m in (
+        "tinytorch.ops.linalg", "tinytorch.ops.loss", "tinytorch.ops.norm", "tinytorch.ops.pool",
+        "tinytorch.ops.shape", "tinytorch.ops.activation", "tinytorch.ops.conv", "tinytorch.ops.index",
+        "tinytorch.linalg", "tinytorch.nn.fusion")]
+    declared = {f"{m.__name__}.{n}": f.autocast_ops for m in mods for n, f in inspect.getmembers(m, callable)
+                if hasattr(f, "autocast_ops")}
+    assert len(declared) >= 40
+    for where, names in declared.items():
+        for n in names:
+            assert any(n in lst[d] for lst in (policy.LOWER, policy.FP32, policy.PROMOTE, policy.REFUSE)
+                       for d in ("cpu", "cuda")), f"{where}: {n!r} is on no autocast list"

@@ -262,6 +262,7 @@ def autocast_op(*names: str, select=None):
                         return _run(which, device, fn, args, kwargs)
             return fn(*args, **kwargs)
 
+        autocast_wrapper.autocast_ops = names  # the declaration, for tests/amp (empty when ``select`` decides)
         return autocast_wrapper
 
     return decorate

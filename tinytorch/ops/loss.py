@@ -135,9 +135,14 @@ def _weighted(loss, weight, reduction, op, *, mean_by_weight):
     return _reduce(loss, reduction)
 
 
+def _unless_weighted(name):
+    """torch's op ``name`` under autocast, except with ``weight=``: torch computes that one as a composite."""
+    return lambda *args, weight=None, **kwargs: (name,) if weight is None else None
+
+
 # ---- regression losses ---------------------------------------------------------------------------------------------
 
-@autocast_op(select=lambda *a, weight=None, **k: None if weight is not None else ("mse_loss",))  # weighted: composite in torch
+@autocast_op(select=_unless_weighted("mse_loss"))
 @backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
     """Mean squared error ``(input - target)^2`` (optionally weighted elementwise), reduced."""
@@ -150,7 +155,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "me
     return _weighted(mul(d, d), weight, reduction, op, mean_by_weight=True)
 
 
-@autocast_op(select=lambda *a, weight=None, **k: None if weight is not None else ("l1_loss",))  # weighted: composite in torch
+@autocast_op(select=_unless_weighted("l1_loss"))
 @backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
     """Mean absolute error ``|input - target|``, reduced."""
@@ -188,7 +193,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
     return _reduce(div(_huber(d, float(beta)), float(beta)), reduction)
 
 
-@autocast_op(select=lambda *a, weight=None, **k: None if weight is not None else ("huber_loss",))  # weighted: composite in torch
+@autocast_op(select=_unless_weighted("huber_loss"))
 @backend.on_device_of  # raw target/weight arrays: run on the input's GPU
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
     """``0.5 d^2`` where ``|d| < delta``, ``delta (|d| - 0.5 delta)`` elsewhere."""
