@@ -12,7 +12,9 @@ from tinytorch import backend
 DEVICES = ["cpu"] + (["cuda"] if backend.cuda_available() else [])
 # Without a usable GPU, gpu-marked tests run on the strict CuPy stand-in (tests/cupy_standin) unless they are
 # also marked real_gpu; TINYTORCH_TEST_STANDIN=0 turns that off (they are then skipped with the reason).
-STANDIN = not backend.cuda_available() and os.environ.get("TINYTORCH_TEST_STANDIN", "1") != "0"
+# A GPU whose CuPy install is broken is not replaced: its gpu tests skip with the probe's reason.
+STANDIN = (not backend.cuda_available() and not backend._cuda.install_is_broken()
+           and os.environ.get("TINYTORCH_TEST_STANDIN", "1") != "0")
 # gpu tests that launch tinytorch's own CUDA kernels (RawKernel/RawModule): the stand-in runs none
 REAL_GPU_ONLY = ("tests/kernels/", "tests/examples/test_examples.py::test_custom_op[cuda]")
 

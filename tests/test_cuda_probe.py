@@ -73,7 +73,7 @@ def test_no_device_and_a_failing_runtime_are_reported():
 
 @pytest.fixture
 def fresh_cuda_state(monkeypatch):
-    for k in ("tried", "cupy", "reason", "devices"):
+    for k in ("tried", "cupy", "reason", "devices", "broken"):
         monkeypatch.setitem(_cuda._state, k, _cuda._state.get(k))
     monkeypatch.setitem(_cuda._state, "tried", False)
     monkeypatch.setitem(_cuda._state, "cupy", None)
@@ -88,6 +88,17 @@ def test_is_available_and_to_cuda_report_the_probe_reason(fresh_cuda_state):
     assert "NVRTC" in tinytorch.cuda.unavailable_reason()
     with pytest.raises(RuntimeError, match=r"CUDA is not available: .*NVRTC.*tinytorch\[cuda12\]"):
         tinytorch.zeros(2).to("cuda")
+
+
+def test_a_broken_install_is_told_apart_from_a_cpu_only_machine(fresh_cuda_state):
+    """conftest runs gpu tests on the stand-in only on machines without a GPU, never over a broken install."""
+    fresh_cuda_state.setitem(sys.modules, "fake_cupy_without_cublas", _FakeCupy(broken="cublas"))
+    fresh_cuda_state.setenv("TINYTORCH_CUPY_MODULE", "fake_cupy_without_cublas")
+    assert _cuda.install_is_broken() is True
+    fresh_cuda_state.setitem(_cuda._state, "tried", False)
+    fresh_cuda_state.setitem(sys.modules, "fake_cupy_no_device", _FakeCupy(count=0))
+    fresh_cuda_state.setenv("TINYTORCH_CUPY_MODULE", "fake_cupy_no_device")
+    assert _cuda.install_is_broken() is False
 
 
 def test_the_probe_runs_once_and_is_remembered(fresh_cuda_state):
@@ -116,6 +127,7 @@ def test_the_gpu_skip_reason_is_the_probe_reason():
 
     src = open(conftest.__file__).read()
     assert "cuda_unavailable_reason()" in src and 'f"needs a GPU: {reason}"' in src
+    assert "install_is_broken()" in src  # a broken GPU install never runs on the stand-in
 
 
 class _Bf16Cupy(_FakeCupy):

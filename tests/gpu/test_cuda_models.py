@@ -189,6 +189,7 @@ def test_dataloader_batch_to_device(device):
 
 
 @pytest.mark.gpu
+@pytest.mark.real_gpu  # ~40 s on the CPU stand-in; tests/gpu/test_cuda_workflows.py covers the training path there
 def test_digits_demo_on_cuda(capsys):
     pytest.importorskip("sklearn")
     spec = importlib.util.spec_from_file_location("train_digits", ROOT / "examples" / "train_digits.py")

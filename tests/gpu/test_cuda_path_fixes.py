@@ -64,6 +64,8 @@ def test_setitem_with_host_values_on_cuda(assign):
     (lambda x: F.cross_entropy(x, torch.tensor([0, 1, 2])), "target"),
     (lambda x: F.nll_loss(x, torch.tensor([0, 1, 2])), "target"),
     (lambda x: F.multi_margin_loss(x, torch.tensor([0, 1, 2])), "target"),
+    (lambda x: F.hinge_embedding_loss(x, torch.ones(3, 3)), "target"),
+    (lambda x: F.multilabel_margin_loss(x, torch.tensor([[0, -1, 0]] * 3)), "target"),
     (lambda x: F.cross_entropy(x, torch.tensor([0, 1, 2], device="cuda"), weight=torch.ones(3)), "weight"),
     (lambda x: F.nll_loss(x, torch.tensor([0, 1, 2], device="cuda"), weight=torch.ones(3)), "weight"),
 ])

@@ -13,7 +13,7 @@ import contextlib
 import importlib
 import os
 
-_state = {"tried": False, "cupy": None, "reason": None, "devices": 0}
+_state = {"tried": False, "cupy": None, "reason": None, "devices": 0, "broken": False}
 scalar_cache: dict = {}  # backend.scalar_like's reused 0-d device arrays, emptied when the CuPy module changes
 pending_checks: list = []  # backend.device_check's queued device-side flags, dropped when the module changes
 
@@ -80,7 +80,7 @@ def probe(cp) -> str | None:
 
 
 def _try_import():
-    _state["tried"] = True
+    _state["tried"], _state["broken"] = True, False
     if os.environ.get("TINYTORCH_DISABLE_CUDA", "") not in ("", "0"):
         _state["reason"] = "CUDA disabled by TINYTORCH_DISABLE_CUDA"
         return
@@ -98,6 +98,8 @@ def _activate(cupy) -> None:
     reason = probe(cupy)
     if reason is not None:
         _state["reason"] = reason
+        # a GPU is there but CuPy cannot use it: a broken install, not a CPU-only machine
+        _state["broken"] = " device(s) but " in reason
         return
     from . import memory  # noqa: PLC0415 - peak tracking and OOM messages from the first CUDA use on
 
@@ -112,7 +114,7 @@ def _activate(cupy) -> None:
 def use_module(module):
     """Run the block with ``module`` (e.g. the test stand-in) as tinytorch's CuPy; the state is restored after."""
     saved = dict(_state)
-    _state["tried"], _state["cupy"], _state["reason"], _state["devices"] = True, None, None, 0
+    _state.update(tried=True, cupy=None, reason=None, devices=0, broken=False)
     _activate(module)
     try:
         if _state["cupy"] is None:
@@ -149,6 +151,12 @@ def cupyx(submodule: str = ""):
 
 def failure_reason():
     return _state["reason"]
+
+
+def install_is_broken() -> bool:
+    """True when CuPy sees a GPU but fails the probe (missing NVRTC/cuBLAS/cuRAND): tests must not hide it."""
+    get_cupy()
+    return bool(_state.get("broken"))
 
 
 def require_cupy():

@@ -667,6 +667,7 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, 
     _check_reduction(reduction, op)
     _check_tensor(input, "input", op)
     _check_tensor(target, "target", op)
+    _same_device(input, target, "target", op)
     xp = backend.array_module(input._data)
     try:
         shape = np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
@@ -795,6 +796,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     _check_tensor(input, "input", op)
     _check_tensor(target, "target", op)
     check_float(input, op)
+    _same_device(input, target, "target", op)
     if input.ndim not in (1, 2) or tuple(target.shape) != tuple(input.shape):
         raise RuntimeError(f"{op}: expected 1-D or 2-D input and a target of the same shape, got {tuple(input.shape)} and {tuple(target.shape)}")
     if target._data.dtype.kind not in "iu":
