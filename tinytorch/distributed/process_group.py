@@ -62,13 +62,8 @@ def is_gloo_available() -> bool:
 
 def is_nccl_available() -> bool:
     """True when CuPy's NCCL bindings import (a GPU is needed to use them)."""
-    if not is_mpi_available() or importlib.util.find_spec("cupy") is None:
-        return False
-    try:
-        from cupy.cuda import nccl  # noqa: F401  (only checks that the bindings exist)
-    except Exception:
-        return False
-    return True
+    from ..backend.nccl import nccl_importable
+    return is_mpi_available() and nccl_importable()
 
 
 def is_backend_available(backend: str) -> bool:
