@@ -28,21 +28,23 @@ ERRORS = [
 ]
 
 
-def _passed(out: str) -> dict:
+def passed(cp) -> dict:
+    """{check name: set of ranks that recorded it} of a finished ``run_ranks`` job (which must have succeeded)."""
+    check(cp)
     got = {}
-    for rank, name in re.findall(r"rank (\d+) PASS (\w+?)(?=rank \d|[\s:]|$)", out):  # lines can interleave
+    for rank, name in re.findall(r"^rank (\d+) PASS (\w+)$", cp.results, re.M):
         got.setdefault(name, set()).add(int(rank))
     return got
 
 
 @pytest.fixture(scope="module")
 def collectives_run():
-    return _passed(check(run_ranks("collectives.py", timeout=180)))
+    return passed(run_ranks("collectives.py", timeout=180))
 
 
 @pytest.fixture(scope="module")
 def errors_run():
-    return _passed(check(run_ranks("errors.py", timeout=180)))
+    return passed(run_ranks("errors.py", timeout=180))
 
 
 @pytest.mark.parametrize("name", COLLECTIVES)
