@@ -114,6 +114,18 @@ except RuntimeError as e:
     assert "WORLD_SIZE=2 but MPI says this process is rank 0 of 1" in str(e) and "tinytorch.distributed.run" in str(e)
 else:
     raise AssertionError("WORLD_SIZE mismatch")
+del os.environ["WORLD_SIZE"]
+if not torch.cuda.is_available():
+    try:
+        dist.init_process_group("nccl")
+    except RuntimeError as e:
+        assert "CUDA is not available" in str(e), e
+    else:
+        raise AssertionError("nccl without CUDA")
+    assert not dist.is_initialized()
+    dist.init_process_group()  # no backend: gloo on a CPU-only machine
+    assert dist.get_backend() == "gloo"
+    dist.destroy_process_group()
 print("SINGLETON OK")
 """
 
