@@ -106,7 +106,8 @@ def _run(n, smoke, tmp):
 def report(results, smoke) -> str:
     lines = [f"# Distributed benchmarks ({'smoke' if smoke else 'full'})", "",
              f"Machine: {platform.machine()}, {os.cpu_count()} cores ({platform.platform()}); MPI: "
-             f"{_mpi_version()}; Python {platform.python_version()}. Ranks share the cores.", ""]
+             f"{_mpi_version()}; Python {platform.python_version()}. Ranks share the cores; load average "
+             f"{os.getloadavg()[0]:.1f} when the run ended (other work on the machine makes the numbers noisy).", ""]
     multi = [r for r in results if r["world_size"] > 1]
     for r in multi:
         n = r["world_size"]

@@ -6,6 +6,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,12 @@ def run(cmd, timeout=120, **extra_env) -> subprocess.CompletedProcess:
 
 
 def run_ranks(worker: str, *args, n: int = 2, timeout=120, **extra_env) -> subprocess.CompletedProcess:
-    return run([mpiexec(), "-n", n, sys.executable, WORKERS / worker, *args], timeout=timeout, **extra_env)
+    """Run a worker script on ``n`` ranks; ``.results`` holds the lines its ranks recorded (workers/_report.py)."""
+    with tempfile.TemporaryDirectory() as folder:
+        cp = run([mpiexec(), "-n", n, sys.executable, WORKERS / worker, *args], timeout=timeout,
+                 TT_DIST_RESULTS=folder, **extra_env)
+        cp.results = "".join(p.read_text() for p in sorted(Path(folder).glob("rank*.txt")))
+    return cp
 
 
 def check(cp: subprocess.CompletedProcess) -> str:

@@ -28,21 +28,23 @@ ERRORS = [
 ]
 
 
-def _passed(out: str) -> dict:
+def passed(cp) -> dict:
+    """{check name: set of ranks that recorded it} of a finished ``run_ranks`` job (which must have succeeded)."""
+    check(cp)
     got = {}
-    for rank, name in re.findall(r"rank (\d+) PASS (\w+?)(?=rank \d|[\s:]|$)", out):  # lines can interleave
+    for rank, name in re.findall(r"^rank (\d+) PASS (\w+)$", cp.results, re.M):
         got.setdefault(name, set()).add(int(rank))
     return got
 
 
 @pytest.fixture(scope="module")
 def collectives_run():
-    return _passed(check(run_ranks("collectives.py", timeout=180)))
+    return passed(run_ranks("collectives.py", timeout=180))
 
 
 @pytest.fixture(scope="module")
 def errors_run():
-    return _passed(check(run_ranks("errors.py", timeout=180)))
+    return passed(run_ranks("errors.py", timeout=180))
 
 
 @pytest.mark.parametrize("name", COLLECTIVES)
@@ -112,6 +114,18 @@ except RuntimeError as e:
     assert "WORLD_SIZE=2 but MPI says this process is rank 0 of 1" in str(e) and "tinytorch.distributed.run" in str(e)
 else:
     raise AssertionError("WORLD_SIZE mismatch")
+del os.environ["WORLD_SIZE"]
+if not torch.cuda.is_available():
+    try:
+        dist.init_process_group("nccl")
+    except RuntimeError as e:
+        assert "CUDA is not available" in str(e), e
+    else:
+        raise AssertionError("nccl without CUDA")
+    assert not dist.is_initialized()
+    dist.init_process_group()  # no backend: gloo on a CPU-only machine
+    assert dist.get_backend() == "gloo"
+    dist.destroy_process_group()
 print("SINGLETON OK")
 """
 

@@ -20,7 +20,6 @@ __all__ = [
     "device_of", "to_device", "cuda_available", "cuda_device_count", "cuda_unavailable_reason",
     "is_cupy_array", "scatter_add", "as_numpy", "cupy_module", "is_writeable", "linalg_errors", "scalar_like",
     "device_guard", "on_device_of", "on_device", "guard", "device_check", "raise_pending_checks",
-    "nccl_module", "nccl_importable",
 ]
 
 
@@ -41,27 +40,6 @@ def cuda_unavailable_reason() -> str | None:
 def cupy_module():
     """CuPy, or a RuntimeError that says why CUDA cannot be used."""
     return _cuda.require_cupy()
-
-
-def nccl_module():
-    """CuPy's NCCL bindings (``cupy.cuda.nccl``); ImportError (or CUDA's reason) when they are missing."""
-    cp = _cuda.require_cupy()
-    import importlib  # noqa: PLC0415 - only reachable when CuPy is loaded
-
-    return importlib.import_module(f"{cp.__name__}.cuda.nccl")
-
-
-def nccl_importable() -> bool:
-    """True when ``cupy.cuda.nccl`` imports (without touching a GPU)."""
-    import importlib.util  # noqa: PLC0415
-
-    if importlib.util.find_spec("cupy") is None:
-        return False
-    try:
-        importlib.import_module("cupy.cuda.nccl")
-    except Exception:
-        return False
-    return True
 
 
 def is_cupy_array(a) -> bool:

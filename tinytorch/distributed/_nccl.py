@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from ..backend.nccl import nccl_module
 from .reduce_op import ReduceOp
 from .work import Work
 
@@ -43,11 +44,7 @@ class NcclEngine:
     @classmethod
     def create(cls, comm, device_id=None):
         cp = backend.cupy_module()  # raises with the reason when CUDA is unusable
-        try:
-            nccl = backend.nccl_module()
-        except Exception as e:
-            raise RuntimeError(f"init_process_group: backend 'nccl' needs CuPy's NCCL bindings ({e}); install "
-                               "the nvidia-nccl wheel of your CUDA version") from e
+        nccl = nccl_module()
         dev = int(getattr(device_id, "index", device_id) if device_id is not None else cp.cuda.Device().id)
         with cp.cuda.Device(dev):
             nc = bootstrap(comm, nccl, dev)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import backend
 from ..tensor import Tensor
 from .process_group import ProcessGroup, resolve
 from .reduce_op import ReduceOp
@@ -45,7 +46,7 @@ def _tensor(t, name, what="tensor"):
 
 def _out(t, name, what="tensor"):
     a = _tensor(t, name, what)
-    if not getattr(a.flags, "writeable", True):
+    if not backend.is_writeable(a):
         raise RuntimeError(f"{name}: {what} is read-only and cannot receive the result")
     t._vc[0] += 1  # written in place: graphs that saved the old value must refuse it
     return a
@@ -477,7 +478,6 @@ def scatter_object_list(scatter_object_output_list, scatter_object_input_list=No
 
 # ---- helpers -----------------------------------------------------------------------------------
 def _xp(a):
-    from .. import backend
     return backend.array_module(a)
 
 

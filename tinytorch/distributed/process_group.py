@@ -11,8 +11,6 @@ import importlib.util
 import os
 import sys
 
-from .. import backend as _backend_mod
-
 __all__ = ["Backend", "GroupMember", "group", "ProcessGroup", "is_available", "is_mpi_available",
            "is_gloo_available", "is_nccl_available", "is_backend_available", "is_initialized",
            "is_torchelastic_launched", "init_process_group", "destroy_process_group", "new_group",
@@ -64,7 +62,8 @@ def is_gloo_available() -> bool:
 
 def is_nccl_available() -> bool:
     """True when CuPy's NCCL bindings import (a GPU is needed to use them)."""
-    return is_mpi_available() and _backend_mod.nccl_importable()
+    from ..backend.nccl import nccl_importable
+    return is_mpi_available() and nccl_importable()
 
 
 def is_backend_available(backend: str) -> bool:

@@ -1,11 +1,12 @@
 """Every collective on N ranks against a NumPy computation of the expected result.
 
-Prints ``rank R PASS name`` per check; a wrong result raises (and the job fails).
+Records ``rank R PASS name`` per check (workers/_report.py); a wrong result raises (and the job fails).
 """
 import datetime
 
 import numpy as np
 
+from _report import record  # workers/_report.py, next to this script
 import tinytorch as torch
 import tinytorch.distributed as dist
 
@@ -21,7 +22,7 @@ def ok(name, got, want):
     got = got.numpy() if isinstance(got, torch.Tensor) else np.asarray(got)
     np.testing.assert_allclose(got, want, rtol=1e-6, err_msg=f"{name} on rank {r}")
     assert got.dtype == np.asarray(want).dtype, (name, got.dtype, np.asarray(want).dtype)
-    print(f"rank {r} PASS {name}", flush=True)
+    record(r, name)
 
 
 def every(dtype=np.float64, shape=(2, 3)):
@@ -107,7 +108,7 @@ dist.gather(torch.tensor(base(r)), lst, dst=0)
 if r == 0:
     ok("gather", torch.stack(lst), every())
 else:
-    print(f"rank {r} PASS gather", flush=True)
+    record(r, "gather")
 t = torch.zeros(2, 3, dtype=torch.float64)
 src_list = [torch.tensor(base(k) * 100) for k in range(n)] if r == n - 1 else None
 dist.scatter(t, src_list, src=n - 1)
@@ -155,18 +156,18 @@ ok("batch_isend_irecv", t, base(prv, shape=(2,)))
 objs = [{"rank": r}, "x" * r, None] if r == 0 else [None, None, None]
 dist.broadcast_object_list(objs, src=0)
 assert objs == [{"rank": 0}, "", None], objs
-print(f"rank {r} PASS broadcast_object_list", flush=True)
+record(r, "broadcast_object_list")
 got = [None] * n
 dist.all_gather_object(got, {"r": r, "sq": r * r})
 assert got == [{"r": k, "sq": k * k} for k in range(n)], got
-print(f"rank {r} PASS all_gather_object", flush=True)
+record(r, "all_gather_object")
 got = [None] * n if r == 0 else None
 dist.gather_object(("hi", r), got, dst=0)
 assert r != 0 or got == [("hi", k) for k in range(n)], got
 out = [None]
 dist.scatter_object_list(out, [f"to {k}" for k in range(n)] if r == 0 else None, src=0)
 assert out == [f"to {r}"], out
-print(f"rank {r} PASS object_gather_scatter", flush=True)
+record(r, "object_gather_scatter")
 
 # subgroups: the last rank alone, and every rank in reverse order
 solo = dist.new_group([n - 1])
@@ -194,4 +195,4 @@ assert dist.barrier() is None
 dist.barrier(async_op=True).wait()
 dist.destroy_process_group()
 assert not dist.is_initialized()
-print(f"rank {r} PASS teardown", flush=True)
+record(r, "teardown")

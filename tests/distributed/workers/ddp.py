@@ -1,10 +1,11 @@
 """DistributedDataParallel on N ranks against single-process training on the whole batch (float64).
 
 Every rank also trains the reference model itself (on all ranks' data), so no second job is needed.
-Prints ``rank R PASS name`` per check.
+Records ``rank R PASS name`` per check (workers/_report.py).
 """
 import numpy as np
 
+from _report import record  # workers/_report.py, next to this script
 import tinytorch as torch
 import tinytorch.distributed as dist
 import tinytorch.nn as nn
@@ -17,7 +18,7 @@ TOL = dict(rtol=1e-10, atol=1e-12)
 
 
 def passed(name):
-    print(f"rank {r} PASS {name}", flush=True)
+    record(r, name)
 
 
 def mlp(seed):

@@ -4,6 +4,7 @@ import time
 
 import numpy as np
 
+from _report import record  # workers/_report.py, next to this script
 import tinytorch as torch
 import tinytorch.distributed as dist
 
@@ -17,7 +18,7 @@ def expect(name, exc, match, fn):
         fn()
     except exc as e:
         assert match in str(e), (name, str(e))
-        print(f"rank {r} PASS {name}: {e}", flush=True)
+        record(r, name, str(e))
         return
     raise AssertionError(f"{name}: no {exc.__name__} on rank {r}")
 
@@ -52,13 +53,13 @@ else:
     expect("recv_size", RuntimeError, "sent 24 bytes", lambda: dist.recv(torch.zeros(4, dtype=torch.float64), 0))
     t = torch.zeros(3, dtype=torch.float64)
     assert dist.recv(t, 0) == 0 and t.tolist() == [0.0, 1.0, 2.0]
-    print(f"rank {r} PASS recv_after_error", flush=True)
+    record(r, "recv_after_error")
 
 # the group still works after all of that
 t = torch.ones(2) * (r + 1)
 dist.all_reduce(t)
 assert t.tolist() == [3.0, 3.0], t
-print(f"rank {r} PASS still_usable", flush=True)
+record(r, "still_usable")
 
 # a rank that does not show up: the other times out with DistBackendError instead of hanging
 if r == 0:
@@ -70,4 +71,4 @@ if r == 0:
 else:
     time.sleep(2.5)
     dist.barrier()
-    print(f"rank {r} PASS timeout", flush=True)
+    record(r, "timeout")

@@ -17,9 +17,8 @@ loss.backward()
 opt.step()
 w = model.module.weight.detach().clone()
 dist.all_reduce(w, op=dist.ReduceOp.MAX)
-# one line per rank, in rank order (the ranks' output streams would otherwise interleave)
-for r in range(dist.get_world_size()):
-    if r == rank:
-        print(f"TORCHY {rank} {torch.equal(w, model.module.weight.detach())} {torch.__name__}", flush=True)
-    dist.barrier()
+got = [None] * dist.get_world_size()
+dist.all_gather_object(got, (rank, torch.equal(w, model.module.weight.detach()), torch.__name__))
+if rank == 0:
+    print("TORCHY", got, flush=True)
 dist.destroy_process_group()

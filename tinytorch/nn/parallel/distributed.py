@@ -4,7 +4,7 @@ The design is torch's reducer, in small: at construction the parameters (and buf
 broadcast so every replica starts equal, and the parameters that need gradients are packed, in reverse
 registration order (roughly the order backward produces their gradients), into flat buckets of at most
 ``bucket_cap_mb`` (the first one 1 MiB, so communication starts early). A post-accumulate-grad hook on
-each parameter copies its gradient into its bucket; a full bucket is divided by the world size and its
+each parameter copies its gradient, divided by the world size, into its bucket; a full bucket's
 all-reduce is launched at once, non-blocking, while backward goes on with the layers below. Buckets
 launch strictly in index order so every rank issues the same collectives in the same order. When the
 last bucket is launched, the reducer waits for all of them and writes the averages back into ``.grad``.
@@ -253,7 +253,11 @@ class DistributedDataParallel(Module):
             self._used[i] = True
             b, off = self._where[i]
             bucket = self._buckets[b]
-            bucket.buffer[off:off + p._data.size] = p._grad._data.reshape(-1)
+            dst = bucket.buffer[off:off + p._data.size]
+            if self._world == 1:
+                dst[...] = p._grad._data.reshape(-1)
+            else:  # pre-divided while copying (torch's default hook sums grad / world_size): one pass
+                backend.array_module(dst).divide(p._grad._data.reshape(-1), self._world, out=dst)
             self._mark_ready(i, bucket)
         return hook
 
@@ -270,7 +274,6 @@ class DistributedDataParallel(Module):
         limit = self.process_group.timeout.total_seconds()
         while self._next_bucket < len(self._buckets) and self._buckets[self._next_bucket].pending == 0:
             b = self._buckets[self._next_bucket]
-            b.buffer /= self._world  # average as a sum of pre-divided gradients (torch's default hook)
             b.work = self._engine.allreduce(b.buffer, ReduceOp.SUM, limit, "DistributedDataParallel(all_reduce)")
             self._next_bucket += 1
         if self._next_bucket == len(self._buckets):
