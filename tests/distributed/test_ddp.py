@@ -22,8 +22,6 @@ def test_ddp_on_2_ranks(ddp_run, name):
     assert ddp_run.get(name) == {0, 1}, f"{name}: {ddp_run.get(name)}"
 
 
-@pytest.mark.xfail(strict=True, reason="utils/data/distributed.py (the data module's) does not read the process "
-                   "group yet: remove this mark once the DistributedSampler patch from the distributed branch is in")
 def test_distributed_sampler_reads_rank_and_world_size_from_the_group():
     assert passed(run_ranks("sampler.py", timeout=120)).get("sampler_from_group") == {0, 1}
 

@@ -1,8 +1,7 @@
 """``tinytorch.utils.data.distributed.DistributedSampler``: each of ``num_replicas`` ranks sees its own slice.
 
-tinytorch has no process group, so ``num_replicas`` and ``rank`` must be given explicitly (torch reads them
-from the initialized process group); with them the sampler shards indices exactly as torch's does, which
-lets a script's data pipeline run unchanged as one rank of a larger job.
+``num_replicas`` and ``rank`` default to the initialized process group's world size and rank
+(``tinytorch.distributed``), as in torch; the sampler shards indices exactly as torch's does.
 """
 from __future__ import annotations
 
@@ -20,7 +19,7 @@ class DistributedSampler(Sampler):
 
     Args:
         dataset: a sized dataset.
-        num_replicas, rank: the number of ranks and this one's index (required: no process group here).
+        num_replicas, rank: the number of ranks and this one's index (default: the process group's).
         shuffle: a fresh permutation per epoch from ``seed + epoch`` (call ``set_epoch`` each epoch).
         drop_last: trim the tail so every rank gets the same count (else pad by repeating indices).
     """
@@ -28,8 +27,13 @@ class DistributedSampler(Sampler):
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle: bool = True, seed: int = 0,
                  drop_last: bool = False):
         if num_replicas is None or rank is None:
-            raise RuntimeError("DistributedSampler: tinytorch has no distributed process group; pass num_replicas "
-                               "and rank explicitly")
+            from ... import distributed as dist  # noqa: PLC0415 - data sits beside distributed; read it only if asked
+
+            if not dist.is_initialized():
+                raise RuntimeError("DistributedSampler: no process group is initialized; call "
+                                   "dist.init_process_group first or pass num_replicas and rank")
+            num_replicas = dist.get_world_size() if num_replicas is None else num_replicas
+            rank = dist.get_rank() if rank is None else rank
         if not isinstance(num_replicas, int) or num_replicas < 1:
             raise ValueError(f"DistributedSampler: num_replicas must be a positive int, got {num_replicas!r}")
         if not isinstance(rank, int) or not 0 <= rank < num_replicas:
