@@ -452,7 +452,14 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
         raise TypeError("tinytorch.save: pickle_module is not supported; checkpoints are safetensors, never pickle")
     chunks = _serialize(obj)
     if isinstance(f, (str, os.PathLike)):
-        _atomic_write(os.fspath(f), chunks)
+        path = os.fspath(f)
+        parent = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(parent):
+            raise RuntimeError(f"tinytorch.save: Parent directory {parent} does not exist (saving to {path})")
+        if os.path.isdir(path):
+            raise RuntimeError(f"tinytorch.save: {path} is a directory; give a file path such as "
+                               f"{os.path.join(path, 'checkpoint.pt')}")
+        _atomic_write(path, chunks)
     elif hasattr(f, "write"):
         _write_all(f, chunks)
     else:
@@ -511,12 +518,16 @@ def _bad(name: str, what: str) -> RuntimeError:
     return RuntimeError(f"tinytorch.load: {name} is not a valid tinytorch checkpoint: {what}")
 
 
+class EmptyCheckpointError(EOFError, RuntimeError):
+    """An empty checkpoint file: an ``EOFError`` as in torch, and a ``RuntimeError`` like every other bad file."""
+
+
 def _read_header(src: _Source) -> tuple[dict, dict, int]:
     """The safetensors header (validated: dtypes, shapes, offsets in bounds) and where the data starts."""
     name = src.name
     head = src.read(0, 9)
-    if src.size == 0:
-        raise RuntimeError(f"tinytorch.load: {name} is empty (0 bytes); it is not a checkpoint")
+    if src.size == 0:  # torch raises EOFError here; the RuntimeError base keeps "every bad file is a RuntimeError"
+        raise EmptyCheckpointError(f"tinytorch.load: {name} is empty (0 bytes); it is not a checkpoint")
     # a pickle opens with PROTO (0x80, 2..5); a safetensors header whose length is 0x0?80 does too, so
     # only bytes that do not also read as a plausible safetensors header count as a pickle
     plausible = len(head) == 9 and head[8:9] == b"{" and struct.unpack("<Q", head[:8])[0] <= src.size - 8

@@ -50,7 +50,7 @@ def test_tensor_dataset_and_sequential_loader():
     assert batches[0][0].shape == (4, 2) and batches[-1][1].tolist() == [8, 9]
     assert [b[1].tolist() for b in DataLoader(ds, batch_size=4, drop_last=True)] == [[0, 1, 2, 3], [4, 5, 6, 7]]
     assert len(DataLoader(ds, batch_size=4, drop_last=True)) == 2
-    with pytest.raises(ValueError, match="Size mismatch"):
+    with pytest.raises(AssertionError, match="Size mismatch"):
         TensorDataset(x, tinytorch.arange(3))
 
 

@@ -45,7 +45,7 @@ class TensorDataset(Dataset):
         n = tensors[0].size(0)
         sizes = [t.size(0) if t.dim() > 0 else None for t in tensors]
         if any(s != n for s in sizes):
-            raise ValueError(f"TensorDataset: Size mismatch between tensors: first dimensions {sizes}")
+            raise AssertionError(f"TensorDataset: Size mismatch between tensors: first dimensions {sizes}")  # torch asserts
         self.tensors = tensors
 
     def __getitem__(self, index):
@@ -82,7 +82,7 @@ class ConcatDataset(Dataset):
     def __init__(self, datasets):
         self.datasets = list(datasets)
         if not self.datasets:
-            raise ValueError("datasets should not be an empty iterable")
+            raise AssertionError("ConcatDataset: datasets should not be an empty iterable")  # torch asserts
         for d in self.datasets:
             if isinstance(d, IterableDataset):
                 raise TypeError("ConcatDataset does not support IterableDataset")
