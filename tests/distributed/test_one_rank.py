@@ -11,8 +11,8 @@ from .launch import WORKERS, check, run
 
 @pytest.mark.parametrize("backend,device", [
     ("gloo", "cpu"),
-    pytest.param("nccl", "cuda", marks=pytest.mark.gpu),
-    pytest.param("gloo", "cuda", marks=pytest.mark.gpu),  # MPI staging CUDA tensors through the host
+    pytest.param("nccl", "cuda", marks=[pytest.mark.gpu, pytest.mark.real_gpu]),
+    pytest.param("gloo", "cuda", marks=[pytest.mark.gpu, pytest.mark.real_gpu]),  # MPI staging CUDA tensors through the host
 ])
 def test_one_rank_collectives_and_ddp(backend, device):
     pytest.importorskip("mpi4py")
