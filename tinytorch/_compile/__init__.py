@@ -1,0 +1,173 @@
+"""``tinytorch.compile``: trace a function or a module's forward on its first calls, then replay the ops.
+
+The first two calls with a given guard key run eagerly under the recorder (:mod:`.tracer`); when they
+agree, later calls replay the recorded ops (:mod:`.program`) without the Python between them (module
+dispatch, functional argument handling, shape logic). Replay goes through each op's
+``Function.apply``, so the autograd graph, the backward and the gradients are eager's, bit for bit.
+
+Guards, checked on every call: the tensor inputs' shapes, dtypes, devices and requires_grad; the other
+arguments' values; grad mode; autocast; every module the call ran — its identity, ``training`` flag and
+its parameters' and buffers' identities. A new key traces again (at most ``CACHE_SIZE`` programs per
+call site, then eager). Whatever a trace cannot replay faithfully (see :mod:`.tracer`) makes the call
+site run eagerly from then on, with a one-time ``UserWarning`` saying why. Set
+``TINYTORCH_LOGS=recompiles`` to log each re-trace and its reason.
+
+Not captured yet: ``loss.backward()`` and ``optimizer.step()`` inside the compiled function (such a
+step function runs eagerly, with a note), CUDA graphs.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import warnings
+
+from ..autograd import grad_mode
+from ..amp import autocast_mode as _autocast
+from ..tensor import Tensor
+from .program import Mismatch, Program
+from .tracer import run_traced
+
+__all__ = ["compile_callable", "CompiledFunction", "OptimizedModule", "CACHE_SIZE"]
+
+CACHE_SIZE = 8  # programs per call site, like torch._dynamo.config.cache_size_limit
+log = logging.getLogger("tinytorch.compile")
+
+
+def _log_recompiles():
+    return "recompiles" in os.environ.get("TINYTORCH_LOGS", "")
+
+
+def _flatten(x, out):
+    """Tensors of a nested args structure, in order; returns a hashable signature of the rest."""
+    if isinstance(x, Tensor):
+        out.append(x)
+        d = x._data
+        return ("T", d.shape, d.dtype.str, str(x.device), x._requires_grad)
+    t = type(x)
+    if t is list or t is tuple:
+        return (t.__name__, tuple(_flatten(a, out) for a in x))
+    if t is dict:
+        return ("dict", tuple((k, _flatten(v, out)) for k, v in x.items()))
+    try:
+        hash(x)
+        return ("v", t, x)
+    except TypeError:
+        return ("id", id(x))
+
+
+def _module_guard(modules):
+    return tuple((id(m), m.training, tuple(map(id, m._parameters.values())), tuple(map(id, m._buffers.values())))
+                 for m in modules)
+
+
+class _Entry:
+    __slots__ = ("modules", "guard", "first", "program")
+
+    def __init__(self):
+        self.modules = None
+        self.guard = None
+        self.first = None  # (trace, out_spec) of the first traced call
+        self.program = None
+
+
+class CompiledFunction:
+    """A callable that traces ``fn`` and replays it; see :mod:`tinytorch._compile`."""
+
+    def __init__(self, fn, *, fullgraph=False, dynamic=False):
+        from ..nn.modules.module import Module
+
+        self._fn = fn
+        self._module_cls = Module
+        self._fullgraph = fullgraph
+        self._entries = {}  # input signature -> [_Entry]
+        self._eager_reason = None
+        functools.update_wrapper(self, fn, updated=())
+
+    def _note_eager(self, why):
+        self._eager_reason = why
+        if self._fullgraph:
+            raise RuntimeError(f"compile(fullgraph=True): {why}")
+        warnings.warn(f"tinytorch.compile: running {getattr(self._fn, '__qualname__', self._fn)!s} eagerly: {why}",
+                      UserWarning, stacklevel=3)
+
+    def __call__(self, *args, **kwargs):
+        if self._eager_reason is not None:
+            return self._fn(*args, **kwargs)
+        inputs = []
+        sig = (_flatten(args, inputs), _flatten(kwargs, inputs), grad_mode.is_grad_enabled(), _autocast._local.on)
+        entries = self._entries.get(sig)
+        if entries is None:
+            if self._entries and _log_recompiles():
+                log.warning("tinytorch.compile: recompiling %s: inputs/grad mode changed (%s)",
+                            getattr(self._fn, "__qualname__", self._fn), _describe(sig))
+            n = sum(len(v) for v in self._entries.values())
+            if n >= CACHE_SIZE:
+                self._note_eager(f"more than {CACHE_SIZE} guard variants (cache_size_limit); use fixed shapes")
+                return self._fn(*args, **kwargs)
+            entries = self._entries[sig] = []
+        for e in entries:
+            if e.guard is None or _module_guard(e.modules) == e.guard:
+                break
+        else:
+            if entries and _log_recompiles():
+                log.warning("tinytorch.compile: recompiling %s: a module's training flag or parameters changed",
+                            getattr(self._fn, "__qualname__", self._fn))
+            e = _Entry()
+            entries.append(e)
+        if e.program is not None:
+            return e.program(inputs)
+        return self._trace(e, args, kwargs, inputs)
+
+    def _trace(self, e, args, kwargs, inputs):
+        tr, result, out_spec = run_traced(self._fn, args, kwargs, inputs, self._module_cls)
+        if tr.reason is not None:
+            self._note_eager(tr.reason)
+            return result
+        guard = _module_guard(tr.modules)
+        if e.first is None or e.guard != guard:
+            e.modules, e.guard, e.first = tr.modules, guard, (tr, out_spec)
+            return result
+        try:
+            e.program = Program(e.first[0], tr, e.first[1], out_spec)
+        except Mismatch as err:
+            self._note_eager(f"two calls with the same guards ran different programs ({err})")
+        e.first = None
+        return result
+
+
+def _describe(sig):
+    return f"args={sig[0]!r}, grad_enabled={sig[2]}, autocast={sig[3]}"
+
+
+class OptimizedModule:
+    """What ``compile(module)`` returns: calls go through the compiled forward, all else to the module.
+
+    ``_orig_mod`` is the module itself (torch's name); parameters, ``train()``/``eval()``,
+    ``state_dict()`` and attributes are the original module's.
+    """
+
+    def __init__(self, mod, **opts):
+        object.__setattr__(self, "_orig_mod", mod)
+        object.__setattr__(self, "_compiled_call", CompiledFunction(mod, **opts))
+
+    def __call__(self, *args, **kwargs):
+        return self._compiled_call(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._orig_mod, name)
+
+    def __setattr__(self, name, value):
+        setattr(self._orig_mod, name, value)
+
+    def __repr__(self):
+        return f"OptimizedModule({self._orig_mod!r})"
+
+
+def compile_callable(model, *, fullgraph=False, dynamic=False):
+    """The compiled form of a Module (an :class:`OptimizedModule`) or of a function."""
+    from ..nn.modules.module import Module
+
+    if isinstance(model, Module):
+        return OptimizedModule(model, fullgraph=fullgraph, dynamic=dynamic)
+    return CompiledFunction(model, fullgraph=fullgraph, dynamic=dynamic)

@@ -1,0 +1,256 @@
+"""Record the ops one eager call runs, as a replayable program (the trace half of ``tinytorch.compile``).
+
+A trace runs the function eagerly while ``Function.apply``'s recorder hook sees every op with its
+arguments. Each tensor argument is resolved to where it came from: a program input, the output of an
+earlier recorded op, or a tensor from outside (a parameter, a buffer, or one built by untracked code).
+A few untracked operations are recorded as opaque steps that replay re-runs (dropout's mask draw,
+``detach``). Anything that would make a replay differ from eager marks the trace ``unfaithful`` with a
+reason: reading a tensor into Python (``item``, ``bool``, ``tolist``, ``numpy``), a backward pass,
+drawing random numbers outside a recorded step, changing an input or outside tensor outside the
+recorded ops (an optimizer step, BatchNorm's running statistics), module hooks.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import function as _function
+from ..autograd import engine as _engine
+from ..autograd import grad_mode
+from ..ops import activation as _activation
+from .. import random as _random
+from ..tensor import Tensor
+
+# spec tags: ("s", k) slot k; ("sd", k) slot k's raw array; ("u", obj) an outside tensor or array (decided
+# by comparing two traces: the same object -> live reference, equal values -> constant); ("v", x) a value;
+# ("L"/"T", [specs]) list/tuple; ("D", [(key, spec)]) dict.
+
+
+class Unfaithful(Exception):
+    """A trace cannot be replayed faithfully; the message says why."""
+
+
+def _root(a):
+    while getattr(a, "base", None) is not None:
+        a = a.base
+    return a
+
+
+def _gen_state():
+    return _random.default_generator._np.bit_generator.state
+
+
+class Trace:
+    """One recorded eager call: ops, input/output structure, and what it touched."""
+
+    def __init__(self, inputs):
+        self.ops = []  # ("apply", cls, argspec, kwspec, out_slots, multi) | ("leaf", fn, argspec, kwspec, out_spec)
+        self.n_slots = 0
+        self.tmap = {}  # id(tensor) -> (slot, data, tensor)
+        self.dmap = {}  # id(array) -> (slot, array)
+        self.inputs = inputs
+        self.outside = {}  # id(tensor) -> (tensor, data, version) at first sight
+        self.leaf_args = set()  # ids of tensors handed to opaque steps (they may change them)
+        self.modules = []  # modules called during the trace, in call order
+        self.reason = None
+        self.depth = 0  # >0 inside an opaque step: its inner ops are not recorded
+        for t in inputs:
+            self._new_slot(t)
+        self.roots = {id(_root(t._data)) for t in inputs}
+        self.gen = _gen_state()
+
+    def fail(self, why):
+        if self.reason is None and self.depth == 0:
+            self.reason = why
+
+    def _new_slot(self, t):
+        k = self.n_slots
+        self.n_slots += 1
+        self.tmap[id(t)] = (k, t._data, t)
+        self.dmap[id(t._data)] = (k, t._data)
+        return k
+
+    def _check_gen(self):
+        st = _gen_state()
+        if st != self.gen:
+            self.fail("random numbers were drawn outside a recorded op (e.g. torch.rand in forward)")
+            self.gen = st
+
+    # ---- resolving arguments -----------------------------------------------------------------------
+    def enc(self, x):
+        if isinstance(x, Tensor):
+            e = self.tmap.get(id(x))
+            if e is not None and e[2] is x:
+                if x._data is e[1]:
+                    return ("s", e[0])
+                d = self.dmap.get(id(x._data))
+                if d is not None and d[1] is x._data:  # rebound in place to a recorded op's output
+                    return ("s", d[0])
+                self.fail("a tensor was changed outside the recorded ops")
+                return ("s", e[0])
+            d = self.dmap.get(id(x._data))
+            if d is not None and d[1] is x._data:  # a new no-grad wrapper of a recorded array
+                return ("sdet", d[0])
+            if id(x) not in self.outside:
+                self.outside[id(x)] = (x, x._data, x._vc[0])
+            if id(_root(x._data)) in self._live_roots():
+                self.fail("a tensor derived from an input or an intermediate outside the recorded ops")
+            return ("u", x)
+        if hasattr(x, "__array_interface__") or hasattr(x, "__cuda_array_interface__"):
+            if isinstance(x, np.generic):
+                return ("v", x)
+            d = self.dmap.get(id(x))
+            if d is not None and d[1] is x:
+                return ("sd", d[0])
+            if id(_root(x)) in self._live_roots():
+                self.fail("an array derived from an input or an intermediate outside the recorded ops")
+            return ("u", x)
+        t = type(x)
+        if t is list or t is tuple:
+            return ("L" if t is list else "T", [self.enc(a) for a in x])
+        if t is dict:
+            return ("D", [(k, self.enc(v)) for k, v in x.items()])
+        return ("v", x)
+
+    def _live_roots(self):
+        return self.roots | {id(_root(d)) for _, d in self.dmap.values()}
+
+    def add_outputs(self, out):
+        if isinstance(out, Tensor):
+            return ("s", self._new_slot(out))
+        t = type(out)
+        if t is list or t is tuple:
+            return ("L" if t is list else "T", [self.add_outputs(o) for o in out])
+        return ("v", out)
+
+    # ---- hooks --------------------------------------------------------------------------------------
+    def on_apply(self, cls, args, kwargs, out):
+        if self.depth:
+            return
+        self._check_gen()
+        argspec = self.enc(tuple(args))
+        kwspec = self.enc(dict(kwargs))
+        self.ops.append(("apply", cls, argspec, kwspec, self.add_outputs(out)))
+
+    def leaf(self, fn, args, kwargs):
+        """Run ``fn`` as one opaque step that replay re-runs (it may draw random numbers)."""
+        if self.depth:
+            return fn(*args, **kwargs)
+        self._check_gen()
+        argspec = self.enc(tuple(args))
+        kwspec = self.enc(dict(kwargs))
+        for a in args:
+            if isinstance(a, Tensor):
+                self.leaf_args.add(id(a))
+        self.depth += 1
+        try:
+            out = fn(*args, **kwargs)
+        finally:
+            self.depth -= 1
+        self.gen = _gen_state()
+        if isinstance(out, Tensor) and id(out) in self.tmap and self.tmap[id(out)][2] is out:
+            # returned an existing tensor (dropout when not training): alias, no new slot
+            self.ops.append(("leaf", fn, argspec, kwspec, ("alias", self.tmap[id(out)][0])))
+            return out
+        self.ops.append(("leaf", fn, argspec, kwspec, self.add_outputs(out)))
+        return out
+
+    def finish(self, result):
+        """Check what the call changed; return the output spec (or set ``reason``)."""
+        self._check_gen()
+        for t in self.inputs:
+            if t._data is not self.tmap[id(t)][1]:
+                self.fail("the function changes an input in place; inputs it does not own are not captured")
+        for x, data, version in self.outside.values():
+            if id(x) in self.leaf_args:
+                continue
+            if x._data is not data or x._vc[0] != version:
+                self.fail(f"a tensor from outside (shape {tuple(x.shape)}) was changed in place")
+        return self.enc_output(result)
+
+    def enc_output(self, x):
+        if isinstance(x, Tensor):
+            return self.enc(x)
+        t = type(x)
+        if t is list or t is tuple:
+            return ("L" if t is list else "T", [self.enc_output(a) for a in x])
+        if t is dict:
+            return ("D", [(k, self.enc_output(v)) for k, v in x.items()])
+        if x is None or isinstance(x, (bool, int, float, str)):
+            return ("v", x)
+        self.fail(f"the function returns a {type(x).__name__}, which a replay cannot rebuild")
+        return ("v", x)
+
+
+# ---- installing the hooks for the length of one trace ----------------------------------------------------
+_READS = ("item", "tolist", "__bool__", "numpy", "__float__", "__int__", "__index__", "__array__")
+
+
+def run_traced(fn, args, kwargs, inputs, module_cls):
+    """Call ``fn(*args, **kwargs)`` eagerly under the recorder; returns (trace, result, out_spec)."""
+    tr = Trace(inputs)
+    saved = {}
+
+    def patch(owner, name, new):
+        saved[(owner, name)] = owner.__dict__[name]
+        setattr(owner, name, new)
+
+    def reader(name, orig):
+        def read(self, *a, **k):
+            tr.fail(f"Tensor.{name}() reads a tensor into Python during the call (it may steer control flow)")
+            return orig(self, *a, **k)
+        return read
+
+    for name in _READS:
+        if name in Tensor.__dict__:
+            patch(Tensor, name, reader(name, Tensor.__dict__[name]))
+    data_prop = Tensor.__dict__["data"]
+
+    def data_get(self):
+        tr.fail("Tensor.data is used during the call (untracked aliasing)")
+        return data_prop.fget(self)
+    patch(Tensor, "data", property(data_get, data_prop.fset))
+    orig_detach = Tensor.__dict__["detach"]
+
+    def detach(self):
+        return tr.leaf(orig_detach, (self,), {})
+    patch(Tensor, "detach", detach)
+    orig_backward = _engine.run_backward
+
+    def run_backward(*a, **k):
+        tr.fail("a backward pass runs inside the function; only forward computations are captured so far "
+                "(compile the model, keep loss.backward() and optimizer.step() outside)")
+        tr.depth += 1
+        try:
+            return orig_backward(*a, **k)
+        finally:
+            tr.depth -= 1
+    patch(_engine, "run_backward", run_backward)
+    for name in ("_dropout_impl", "_alpha_dropout_impl"):
+        orig = _activation.__dict__[name]
+        patch(_activation, name, (lambda o: lambda *a, **k: tr.leaf(o, a, k))(orig))
+    orig_call = module_cls.__dict__["__call__"]
+
+    def module_call(self, *a, **k):
+        if tr.depth == 0:
+            tr.modules.append(self)
+            if self._forward_hooks or self._forward_pre_hooks or self._backward_hooks:
+                tr.fail(f"module {type(self).__name__} has hooks, which a replay would not run")
+        return orig_call(self, *a, **k)
+    patch(module_cls, "__call__", module_call)
+
+    previous = _function.set_tracer(None)
+
+    def on_apply(cls, a, k, out):
+        tr.on_apply(cls, a, k, out)
+        if previous is not None:
+            previous(cls, a, k, out)
+    _function.set_tracer(on_apply)
+    try:
+        result = fn(*args, **kwargs)
+    finally:
+        _function.set_tracer(previous)
+        for (owner, name), orig in saved.items():
+            setattr(owner, name, orig)
+    out_spec = tr.finish(result)
+    tr.grad_enabled = grad_mode.is_grad_enabled()
+    return tr, result, out_spec
