@@ -82,13 +82,15 @@ class CompiledFunction:
         self._fullgraph = fullgraph
         self._entries = {}  # input signature -> [_Entry]
         self._eager_reason = None
+        self.traces = 0  # eager calls recorded (for tests and curiosity)
+        self.replays = 0  # calls answered by a program
         functools.update_wrapper(self, fn, updated=())
 
     def _note_eager(self, why):
         self._eager_reason = why
         if self._fullgraph:
             raise RuntimeError(f"compile(fullgraph=True): {why}")
-        warnings.warn(f"tinytorch.compile: running {getattr(self._fn, '__qualname__', self._fn)!s} eagerly: {why}",
+        warnings.warn(f"tinytorch.compile: running {_name(self._fn)} eagerly from now on: {why}",
                       UserWarning, stacklevel=3)
 
     def __call__(self, *args, **kwargs):
@@ -100,7 +102,7 @@ class CompiledFunction:
         if entries is None:
             if self._entries and _log_recompiles():
                 log.warning("tinytorch.compile: recompiling %s: inputs/grad mode changed (%s)",
-                            getattr(self._fn, "__qualname__", self._fn), _describe(sig))
+                            _name(self._fn), _describe(sig))
             n = sum(len(v) for v in self._entries.values())
             if n >= CACHE_SIZE:
                 self._note_eager(f"more than {CACHE_SIZE} guard variants (cache_size_limit); use fixed shapes")
@@ -112,11 +114,13 @@ class CompiledFunction:
         else:
             if entries and _log_recompiles():
                 log.warning("tinytorch.compile: recompiling %s: a module's training flag or parameters changed",
-                            getattr(self._fn, "__qualname__", self._fn))
+                            _name(self._fn))
             e = _Entry()
             entries.append(e)
         if e.program is not None:
+            self.replays += 1
             return e.program(inputs)
+        self.traces += 1
         return self._trace(e, args, kwargs, inputs)
 
     def _trace(self, e, args, kwargs, inputs):
@@ -129,11 +133,27 @@ class CompiledFunction:
             e.modules, e.guard, e.first = tr.modules, guard, (tr, out_spec)
             return result
         try:
-            e.program = Program(e.first[0], tr, e.first[1], out_spec)
+            program = Program(e.first[0], tr, e.first[1], out_spec)
         except Mismatch as err:
             self._note_eager(f"two calls with the same guards ran different programs ({err})")
-        e.first = None
+            e.first = None
+            return result
+        if program.has_consts and _same_inputs(e.first[0], tr):
+            # values built outside the recorded ops agree, but so do the inputs: they may derive from them
+            e.first = (tr, out_spec)
+            return result
+        e.program, e.first = program, None
         return result
+
+
+def _name(fn):
+    return getattr(fn, "__qualname__", None) or type(fn).__name__
+
+
+def _same_inputs(tr1, tr2):
+    from .program import _arrays_equal
+
+    return all(_arrays_equal(a, b) for a, b in zip(tr1.input_values, tr2.input_values))
 
 
 def _describe(sig):

@@ -59,6 +59,10 @@ def merge(s1, s2, where="argument"):
         if [k for k, _ in s1[1]] != [k for k, _ in s2[1]]:
             raise Mismatch(f"{where}: keyword names differ")
         return ("D", [(k, merge(a, b, where)) for (k, a), (_, b) in zip(s1[1], s2[1])])
+    if t1 == "ubind":
+        if s1[2] != s2[2]:
+            raise Mismatch(f"{where}: binds a different slot")
+        return ("ubind", merge(("u", s1[1]), ("u", s2[1]), where), s2[2])
     if t1 == "u":
         a, b = s1[1], s2[1]
         if a is b:
@@ -95,6 +99,7 @@ class Program:
         self.n_slots = tr2.n_slots
         self.n_inputs = len(tr2.inputs)
         self.out = merge(out1, out2, "output")
+        self.has_consts = any(_has_const(op[2]) or _has_const(op[3]) for op in ops) or _has_const(self.out)
 
     def __call__(self, inputs):
         vals = [None] * self.n_slots
@@ -112,6 +117,19 @@ class Program:
         return _build(self.out, vals)
 
 
+def _has_const(spec):
+    tag = spec[0]
+    if tag == "const":
+        return True
+    if tag in ("L", "T"):
+        return any(_has_const(s) for s in spec[1])
+    if tag == "D":
+        return any(_has_const(s) for _, s in spec[1])
+    if tag == "ubind":
+        return _has_const(spec[1])
+    return False
+
+
 def _op_name(op):
     return getattr(op[1], "__name__", repr(op[1]))
 
@@ -120,8 +138,14 @@ def _build(spec, vals):
     tag = spec[0]
     if tag == "s":
         return vals[spec[1]]
-    if tag == "v" or tag == "live" or tag == "const":
+    if tag == "v" or tag == "live":
         return spec[1]
+    if tag == "const":  # a fresh copy each replay: an op may change it in place
+        c = spec[1]
+        return Tensor._make(c._data.copy()) if isinstance(c, Tensor) else c
+    if tag == "ubind":
+        vals[spec[2]] = obj = _build(spec[1], vals)
+        return obj
     if tag == "T":
         return tuple([_build(s, vals) for s in spec[1]])
     if tag == "L":

@@ -52,15 +52,17 @@ class Trace:
         self.leaf_args = set()  # ids of tensors handed to opaque steps (they may change them)
         self.modules = []  # modules called during the trace, in call order
         self.reason = None
+        self.where = None  # the op being recorded, for messages
         self.depth = 0  # >0 inside an opaque step: its inner ops are not recorded
         for t in inputs:
             self._new_slot(t)
         self.roots = {id(_root(t._data)) for t in inputs}
+        self.input_values = [t._data.copy() for t in inputs]  # to tell constants from input-derived values
         self.gen = _gen_state()
 
     def fail(self, why):
         if self.reason is None and self.depth == 0:
-            self.reason = why
+            self.reason = f"{why} [at {self.where}]" if self.where else why
 
     def _new_slot(self, t):
         k = self.n_slots
@@ -92,7 +94,7 @@ class Trace:
                 return ("sdet", d[0])
             if id(x) not in self.outside:
                 self.outside[id(x)] = (x, x._data, x._vc[0])
-            if id(_root(x._data)) in self._live_roots():
+            if x._data.base is not None and id(_root(x._data)) in self._live_roots():
                 self.fail("a tensor derived from an input or an intermediate outside the recorded ops")
             return ("u", x)
         if hasattr(x, "__array_interface__") or hasattr(x, "__cuda_array_interface__"):
@@ -101,7 +103,7 @@ class Trace:
             d = self.dmap.get(id(x))
             if d is not None and d[1] is x:
                 return ("sd", d[0])
-            if id(_root(x)) in self._live_roots():
+            if x.base is not None and id(_root(x)) in self._live_roots():
                 self.fail("an array derived from an input or an intermediate outside the recorded ops")
             return ("u", x)
         t = type(x)
@@ -127,6 +129,7 @@ class Trace:
         if self.depth:
             return
         self._check_gen()
+        self.where = f"op {len(self.ops)} ({cls.__name__})"
         argspec = self.enc(tuple(args))
         kwspec = self.enc(dict(kwargs))
         self.ops.append(("apply", cls, argspec, kwspec, self.add_outputs(out)))
@@ -147,6 +150,17 @@ class Trace:
         finally:
             self.depth -= 1
         self.gen = _gen_state()
+        for i, a in enumerate(args):  # in place on an argument: later uses see the new data
+            if not isinstance(a, Tensor):
+                continue
+            e = self.tmap.get(id(a))
+            if e is not None and e[2] is a:
+                if a._data is not e[1]:
+                    self.tmap[id(a)] = (e[0], a._data, a)
+                    self.dmap[id(a._data)] = (e[0], a._data)
+            elif argspec[1][i][0] == "u" and (a._data is not self.outside[id(a)][1]
+                                              or a._vc[0] != self.outside[id(a)][2]):
+                argspec[1][i] = ("ubind", a, self._new_slot(a))  # replay binds the object it builds
         if isinstance(out, Tensor) and id(out) in self.tmap and self.tmap[id(out)][2] is out:
             # returned an existing tensor (dropout when not training): alias, no new slot
             self.ops.append(("leaf", fn, argspec, kwspec, ("alias", self.tmap[id(out)][0])))
@@ -183,6 +197,17 @@ class Trace:
 
 # ---- installing the hooks for the length of one trace ----------------------------------------------------
 _READS = ("item", "tolist", "__bool__", "numpy", "__float__", "__int__", "__index__", "__array__")
+
+
+def _leaves():
+    """Python-level steps recorded whole and re-run by replay: in-place tensor methods (they rebind the
+    tensor), in-place random fills, and BatchNorm's forward (it updates running statistics in place)."""
+    from ..ops import inplace as _inplace, random_ops as _random_ops
+    from ..nn.modules.normalization import _BatchNorm
+
+    names = tuple(_inplace.TENSOR_METHODS) + tuple(getattr(_random_ops, "TENSOR_METHODS", ())) + (
+        "__iadd__", "__isub__", "__imul__", "__itruediv__", "__setitem__")
+    return [(Tensor, n) for n in names] + [(_BatchNorm, "forward")]
 
 
 def run_traced(fn, args, kwargs, inputs, module_cls):
@@ -228,6 +253,9 @@ def run_traced(fn, args, kwargs, inputs, module_cls):
     for name in ("_dropout_impl", "_alpha_dropout_impl"):
         orig = _activation.__dict__[name]
         patch(_activation, name, (lambda o: lambda *a, **k: tr.leaf(o, a, k))(orig))
+    for owner, name in _leaves():
+        if name in owner.__dict__:
+            patch(owner, name, (lambda o: lambda *a, **k: tr.leaf(o, a, k))(owner.__dict__[name]))
     orig_call = module_cls.__dict__["__call__"]
 
     def module_call(self, *a, **k):
