@@ -56,6 +56,8 @@ class Trace:
         self.depth = 0  # >0 inside an opaque step: its inner ops are not recorded
         for t in inputs:
             self._new_slot(t)
+        self.input_data = [t._data for t in inputs]
+        self.input_versions = [t._vc[0] for t in inputs]
         self.roots = {id(_root(t._data)) for t in inputs}
         self.input_values = [t._data.copy() for t in inputs]  # to tell constants from input-derived values
         self.gen = _gen_state()
@@ -171,8 +173,8 @@ class Trace:
     def finish(self, result):
         """Check what the call changed; return the output spec (or set ``reason``)."""
         self._check_gen()
-        for t in self.inputs:
-            if t._data is not self.tmap[id(t)][1]:
+        for t, data, version in zip(self.inputs, self.input_data, self.input_versions):
+            if t._data is not data or t._vc[0] != version:
                 self.fail("the function changes an input in place; inputs it does not own are not captured")
         for x, data, version in self.outside.values():
             if id(x) in self.leaf_args:

@@ -1,0 +1,195 @@
+"""tinytorch.compile: guards re-trace, and what a trace cannot replay faithfully runs eagerly with a note."""
+import logging
+import warnings
+
+import numpy as np
+import pytest
+
+import tinytorch as torch
+import tinytorch.nn as nn
+import tinytorch.nn.functional as F
+from tinytorch.tensor import Tensor
+
+
+def _run_both(make, calls):
+    """Outputs of ``make()`` called eagerly and compiled on the same inputs (fresh seeds for both)."""
+    outs = []
+    for compiled in (False, True):
+        torch.manual_seed(0)
+        m = make()
+        f = torch.compile(m) if compiled else m
+        torch.manual_seed(5)
+        outs.append([f(*[a.clone() for a in c]).detach().numpy().copy() for c in calls])
+    for a, b in zip(*outs):
+        np.testing.assert_array_equal(a, b)
+    return f
+
+
+def _calls(n, shape=(3, 4)):
+    torch.manual_seed(9)
+    return [(torch.randn(*shape),) for _ in range(n)]
+
+
+class Fn(nn.Module):
+    def __init__(self, body):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.body = body
+
+    def forward(self, x):
+        return self.body(self, x)
+
+
+def test_inplace_on_intermediates_is_replayed():
+    def body(m, x):
+        h = m.fc(x)
+        h.mul_(2.0)
+        h += 1
+        h[:, 0] = 0.0
+        return F.relu(h, inplace=True)
+    f = _run_both(lambda: Fn(body), _calls(5))
+    assert f._compiled_call.replays == 3
+
+
+@pytest.mark.parametrize("body,why", [
+    (lambda m, x: m.fc(x) if m.fc(x).sum().item() > 0 else -m.fc(x), "item"),
+    (lambda m, x: m.fc(x) * bool((x > 0).all()), "__bool__"),
+    (lambda m, x: m.fc(x) + torch.rand(3, 4), "random numbers"),
+    (lambda m, x: m.fc(x.add_(1.0)), "input in place"),
+    (lambda m, x: m.fc(x) + torch.tensor(x.tolist()), "tolist"),
+    (lambda m, x: m.fc(x.data), "Tensor.data"),
+])
+def test_unfaithful_traces_run_eagerly_with_a_note(body, why):
+    with pytest.warns(UserWarning, match=why):
+        f = _run_both(lambda: Fn(body), _calls(4))
+    assert f._compiled_call.replays == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the note is given once
+        f(torch.randn(3, 4))
+
+
+def test_fullgraph_raises_instead_of_falling_back():
+    f = torch.compile(Fn(lambda m, x: m.fc(x) * float(x.sum().item())), fullgraph=True)
+    with pytest.raises(RuntimeError, match="fullgraph.*item"):
+        f(torch.randn(3, 4))
+
+
+def test_python_state_changing_the_program_runs_eagerly():
+    def body(m, x):
+        m.calls = getattr(m, "calls", 0) + 1
+        return m.fc(x) if m.calls % 2 else torch.tanh(m.fc(x))
+    with pytest.warns(UserWarning, match="different programs"):
+        _run_both(lambda: Fn(body), _calls(5))
+
+
+def test_untracked_value_is_not_baked_when_inputs_repeat():
+    """A value computed outside the ops from the input must not become a constant, even if the first
+    two calls see the same input."""
+    def body(m, x):
+        return m.fc(x) + Tensor._make(x._data * 2.0)  # untracked array work on the input
+    x0 = torch.randn(3, 4)
+    calls = [(x0,), (x0,)] + _calls(3)
+    with pytest.warns(UserWarning, match="different programs"):
+        _run_both(lambda: Fn(body), calls)
+
+
+def test_step_function_with_backward_runs_eagerly_and_matches():
+    results = []
+    for compiled in (False, True):
+        torch.manual_seed(0)
+        model = nn.Linear(4, 2)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        fn = torch.compile(step) if compiled else step
+        torch.manual_seed(3)
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            losses = [fn(torch.randn(5, 4), torch.randn(5, 2)).item() for _ in range(4)]
+        results.append((losses, model.weight.detach().numpy().copy()))
+        if compiled:
+            assert any("backward" in str(m.message) for m in w)
+    assert results[0][0] == results[1][0]
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+def test_module_hooks_run_eagerly():
+    m = Fn(lambda m, x: m.fc(x))
+    seen = []
+    m.fc.register_forward_hook(lambda mod, a, out: seen.append(1))
+    f = torch.compile(m)
+    with pytest.warns(UserWarning, match="hooks"):
+        for _ in range(4):
+            f(torch.randn(3, 4))
+    assert len(seen) == 4
+
+
+def test_eval_and_grad_mode_retrace_and_log(monkeypatch, caplog):
+    monkeypatch.setenv("TINYTORCH_LOGS", "recompiles")
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5))
+    f = torch.compile(m)
+    x = torch.randn(3, 4)
+    with caplog.at_level(logging.WARNING, logger="tinytorch.compile"):
+        for _ in range(3):
+            f(x)
+        m.eval()
+        for _ in range(3):
+            np.testing.assert_array_equal(f(x).detach().numpy(), m(x).detach().numpy())  # no dropout in eval
+        with torch.no_grad():
+            for _ in range(3):
+                f(x)
+    text = caplog.text
+    assert "training flag" in text and "grad mode" in text
+    assert f._compiled_call.replays == 3
+
+
+def test_cache_limit_falls_back(monkeypatch):
+    from tinytorch import _compile
+
+    monkeypatch.setattr(_compile, "CACHE_SIZE", 2)
+    f = torch.compile(lambda x: x * 2 + 1)
+    with pytest.warns(UserWarning, match="cache_size_limit"):
+        for n in (1, 2, 3):
+            f(torch.ones(n))
+    np.testing.assert_array_equal(f(torch.ones(4)).numpy(), np.full(4, 3.0, np.float32))
+
+
+def test_function_outputs_structure_and_disable():
+    def fn(x, *, scale):
+        return {"y": x * scale, "pair": (x + 1, 7)}
+    f = torch.compile(fn)
+    for i in range(4):
+        x = torch.full((2,), float(i))
+        out = f(x, scale=3.0)
+        np.testing.assert_array_equal(out["y"].numpy(), np.full(2, 3.0 * i, np.float32))
+        assert out["pair"][1] == 7 and float(out["pair"][0][0]) == i + 1
+    assert f.replays == 2
+    out = f(torch.ones(2), scale=5.0)  # another scalar: another guard key
+    np.testing.assert_array_equal(out["y"].numpy(), np.full(2, 5.0, np.float32))
+    m = nn.Linear(2, 2)
+    assert torch.compile(m, disable=True) is m
+
+    @torch.compile(mode="reduce-overhead")
+    def g(x):
+        return x + 1
+    assert float(g(torch.ones(1))[0]) == 2.0
+    with pytest.raises(RuntimeError, match="mode"):
+        torch.compile(m, mode="fastest")
+    with pytest.raises(TypeError, match="Module or a callable"):
+        torch.compile(3)
+
+
+def test_optimized_module_forwards_attributes():
+    m = nn.Linear(3, 2)
+    f = torch.compile(m)
+    assert f._orig_mod is m and f.weight is m.weight
+    assert list(f.parameters()) == list(m.parameters())
+    f.eval()
+    assert not m.training
