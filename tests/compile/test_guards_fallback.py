@@ -93,30 +93,65 @@ def test_untracked_value_is_not_baked_when_inputs_repeat():
         _run_both(lambda: Fn(body), calls)
 
 
-def test_step_function_with_backward_runs_eagerly_and_matches():
-    results = []
-    for compiled in (False, True):
-        torch.manual_seed(0)
-        model = nn.Linear(4, 2)
+def _train_step_fn(compiled, clip=False, opt_name="sgd"):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.2), nn.Linear(8, 2))
+    if opt_name == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    else:
+        opt = torch.optim.AdamW(model.parameters(), lr=0.01)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
 
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.mse_loss(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        if clip:
+            nn.utils.clip_grad_norm_(model.parameters(), 0.1)
+        opt.step()
+        sched.step()  # the scheduler inside the step: its lr must reach every replayed step
+        return loss
 
-        fn = torch.compile(step) if compiled else step
-        torch.manual_seed(3)
-        with warnings.catch_warnings(record=True) as w:
-            warnings.simplefilter("always")
-            losses = [fn(torch.randn(5, 4), torch.randn(5, 2)).item() for _ in range(4)]
-        results.append((losses, model.weight.detach().numpy().copy()))
-        if compiled:
-            assert any("backward" in str(m.message) for m in w)
-    assert results[0][0] == results[1][0]
-    np.testing.assert_array_equal(results[0][1], results[1][1])
+    fn = torch.compile(step) if compiled else step
+    torch.manual_seed(3)
+    data = [(torch.randn(5, 4), torch.randn(5, 2)) for _ in range(7)]
+    torch.manual_seed(4)
+    losses = [fn(x, y).item() for x, y in data]
+    return losses, [p.detach().numpy().copy() for p in model.parameters()], opt.param_groups[0]["lr"], fn
+
+
+@pytest.mark.parametrize("opt_name", ["sgd", "adamw"])
+def test_whole_training_step_is_captured_and_matches(opt_name):
+    eager = _train_step_fn(False, opt_name=opt_name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        comp = _train_step_fn(True, opt_name=opt_name)
+    assert eager[0] == comp[0] and eager[2] == comp[2]
+    for a, b in zip(eager[1], comp[1]):
+        np.testing.assert_array_equal(a, b)
+    assert comp[3].replays == 5  # zero_grad, backward, step and the scheduler are replayed steps
+
+
+def test_untracked_grad_change_in_step_is_not_lost():
+    eager = _train_step_fn(False, clip=True)
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        comp = _train_step_fn(True, clip=True)
+    assert eager[0] == comp[0]
+    for a, b in zip(eager[1], comp[1]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_autograd_grad_inside_runs_eagerly():
+    w = torch.randn(3, requires_grad=True)
+
+    def fn(x):
+        return torch.autograd.grad((w * x).sum(), w)[0]
+    f = torch.compile(fn)
+    with pytest.warns(UserWarning, match="autograd.backward/grad"):
+        for _ in range(3):
+            x = torch.randn(3)
+            np.testing.assert_array_equal(f(x).numpy(), x.numpy())
 
 
 def test_module_hooks_run_eagerly():

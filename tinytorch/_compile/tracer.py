@@ -35,6 +35,15 @@ def _root(a):
     return a
 
 
+def _state(t):
+    g = t._grad
+    return (t._data, t._vc[0], g, None if g is None else g._data, None if g is None else g._vc[0])
+
+
+def _same_state(a, b):
+    return (a[0] is b[0] and a[1] == b[1] and a[2] is b[2] and a[3] is b[3] and a[4] == b[4])
+
+
 def _gen_state():
     return _random.default_generator._np.bit_generator.state
 
@@ -48,8 +57,8 @@ class Trace:
         self.tmap = {}  # id(tensor) -> (slot, data, tensor)
         self.dmap = {}  # id(array) -> (slot, array)
         self.inputs = inputs
-        self.outside = {}  # id(tensor) -> (tensor, data, version) at first sight
-        self.leaf_args = set()  # ids of tensors handed to opaque steps (they may change them)
+        self.watched = {}  # id(tensor) -> (tensor, state): outside tensors and parameters; they may change
+        # only inside an opaque step (an optimizer step, a backward, an in-place method), which replay re-runs
         self.modules = []  # modules called during the trace, in call order
         self.reason = None
         self.where = None  # the op being recorded, for messages
@@ -94,8 +103,7 @@ class Trace:
             d = self.dmap.get(id(x._data))
             if d is not None and d[1] is x._data:  # a new no-grad wrapper of a recorded array
                 return ("sdet", d[0])
-            if id(x) not in self.outside:
-                self.outside[id(x)] = (x, x._data, x._vc[0])
+            self.watch(x)
             if x._data.base is not None and id(_root(x._data)) in self._live_roots():
                 self.fail("a tensor derived from an input or an intermediate outside the recorded ops")
             return ("u", x)
@@ -114,6 +122,20 @@ class Trace:
         if t is dict:
             return ("D", [(k, self.enc(v)) for k, v in x.items()])
         return ("v", x)
+
+    def watch(self, t):
+        if id(t) not in self.watched:
+            self.watched[id(t)] = (t, _state(t))
+
+    def check_watched(self):
+        for t, st in self.watched.values():
+            if not _same_state(st, _state(t)):
+                self.fail(f"a tensor from outside (shape {tuple(t.shape)}) or its .grad was changed by code "
+                          "the trace does not record")
+                return
+
+    def resnap(self):
+        self.watched = {k: (t, _state(t)) for k, (t, _) in self.watched.items()}
 
     def _live_roots(self):
         return self.roots | {id(_root(d)) for _, d in self.dmap.values()}
@@ -141,11 +163,11 @@ class Trace:
         if self.depth:
             return fn(*args, **kwargs)
         self._check_gen()
+        self.where = f"op {len(self.ops)} ({getattr(fn, '__qualname__', fn)})"
+        self.check_watched()
         argspec = self.enc(tuple(args))
         kwspec = self.enc(dict(kwargs))
-        for a in args:
-            if isinstance(a, Tensor):
-                self.leaf_args.add(id(a))
+        before = [None if not isinstance(a, Tensor) else _state(a) for a in args]
         self.depth += 1
         try:
             out = fn(*args, **kwargs)
@@ -160,9 +182,9 @@ class Trace:
                 if a._data is not e[1]:
                     self.tmap[id(a)] = (e[0], a._data, a)
                     self.dmap[id(a._data)] = (e[0], a._data)
-            elif argspec[1][i][0] == "u" and (a._data is not self.outside[id(a)][1]
-                                              or a._vc[0] != self.outside[id(a)][2]):
+            elif argspec[1][i][0] == "u" and not _same_state(before[i], _state(a)):
                 argspec[1][i] = ("ubind", a, self._new_slot(a))  # replay binds the object it builds
+        self.resnap()
         if isinstance(out, Tensor) and id(out) in self.tmap and self.tmap[id(out)][2] is out:
             # returned an existing tensor (dropout when not training): alias, no new slot
             self.ops.append(("leaf", fn, argspec, kwspec, ("alias", self.tmap[id(out)][0])))
@@ -176,11 +198,7 @@ class Trace:
         for t, data, version in zip(self.inputs, self.input_data, self.input_versions):
             if t._data is not data or t._vc[0] != version:
                 self.fail("the function changes an input in place; inputs it does not own are not captured")
-        for x, data, version in self.outside.values():
-            if id(x) in self.leaf_args:
-                continue
-            if x._data is not data or x._vc[0] != version:
-                self.fail(f"a tensor from outside (shape {tuple(x.shape)}) was changed in place")
+        self.check_watched()
         return self.enc_output(result)
 
     def enc_output(self, x):
@@ -207,9 +225,22 @@ def _leaves():
     from ..ops import inplace as _inplace, random_ops as _random_ops
     from ..nn.modules.normalization import _BatchNorm
 
+    from ..optim.optimizer import Optimizer
+    from ..optim import lr_scheduler as _sched
+
     names = tuple(_inplace.TENSOR_METHODS) + tuple(getattr(_random_ops, "TENSOR_METHODS", ())) + (
-        "__iadd__", "__isub__", "__imul__", "__itruediv__", "__setitem__")
-    return [(Tensor, n) for n in names] + [(_BatchNorm, "forward")]
+        "__iadd__", "__isub__", "__imul__", "__itruediv__", "__setitem__", "backward")
+    out = [(Tensor, n) for n in names] + [(_BatchNorm, "forward")]
+    for cls in _subclasses(Optimizer) + [c for c in vars(_sched).values() if isinstance(c, type)]:
+        out += [(cls, n) for n in ("step", "zero_grad") if n in cls.__dict__]
+    return out
+
+
+def _subclasses(cls):
+    out = [cls]
+    for c in cls.__subclasses__():
+        out += _subclasses(c)
+    return out
 
 
 def run_traced(fn, args, kwargs, inputs, module_cls):
@@ -218,6 +249,8 @@ def run_traced(fn, args, kwargs, inputs, module_cls):
     saved = {}
 
     def patch(owner, name, new):
+        if (owner, name) in saved:  # listed twice (a class re-exported by another module)
+            return
         saved[(owner, name)] = owner.__dict__[name]
         setattr(owner, name, new)
 
@@ -244,8 +277,7 @@ def run_traced(fn, args, kwargs, inputs, module_cls):
     orig_backward = _engine.run_backward
 
     def run_backward(*a, **k):
-        tr.fail("a backward pass runs inside the function; only forward computations are captured so far "
-                "(compile the model, keep loss.backward() and optimizer.step() outside)")
+        tr.fail("torch.autograd.backward/grad runs inside the function; only Tensor.backward() is captured")
         tr.depth += 1
         try:
             return orig_backward(*a, **k)
@@ -263,6 +295,9 @@ def run_traced(fn, args, kwargs, inputs, module_cls):
     def module_call(self, *a, **k):
         if tr.depth == 0:
             tr.modules.append(self)
+            for t in list(self._parameters.values()) + list(self._buffers.values()):
+                if t is not None:
+                    tr.watch(t)
             if self._forward_hooks or self._forward_pre_hooks or self._backward_hooks:
                 tr.fail(f"module {type(self).__name__} has hooks, which a replay would not run")
         return orig_call(self, *a, **k)
