@@ -228,3 +228,34 @@ def test_optimized_module_forwards_attributes():
     assert list(f.parameters()) == list(m.parameters())
     f.eval()
     assert not m.training
+
+
+def test_char_mlp_step_with_cross_entropy_is_captured():
+    """Embedding, Linear, tanh, dropout, cross-entropy (its target view is taken by untracked code), AdamW."""
+    runs = []
+    for compiled in (False, True):
+        torch.manual_seed(0)
+        emb, fc1, fc2 = nn.Embedding(27, 8), nn.Linear(24, 32), nn.Linear(32, 27)
+        params = list(emb.parameters()) + list(fc1.parameters()) + list(fc2.parameters())
+        opt = torch.optim.AdamW(params, lr=1e-2)
+
+        def step(x, y):
+            opt.zero_grad()
+            h = F.dropout(torch.tanh(fc1(emb(x).view(x.shape[0], -1))), 0.2, training=True)
+            loss = F.cross_entropy(fc2(h), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        fn = torch.compile(step) if compiled else step
+        torch.manual_seed(1)
+        data = [(torch.randint(0, 27, (16, 3)), torch.randint(0, 27, (16,))) for _ in range(6)]
+        torch.manual_seed(2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            losses = [fn(x, y).item() for x, y in data]
+        runs.append((losses, [p.detach().numpy().copy() for p in params], fn))
+    assert runs[0][0] == runs[1][0]
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_array_equal(a, b)
+    assert runs[1][2].replays == 4

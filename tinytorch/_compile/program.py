@@ -47,8 +47,8 @@ def merge(s1, s2, where="argument"):
     t1, t2 = s1[0], s2[0]
     if t1 != t2:
         raise Mismatch(f"{where}: {t1} vs {t2}")
-    if t1 in ("s", "sd", "sdet", "alias"):
-        if s1[1] != s2[1]:
+    if t1 in ("s", "sd", "sdet", "alias", "sview"):
+        if s1[1:] != s2[1:]:
             raise Mismatch(f"{where}: comes from a different op")
         return s2
     if t1 in ("L", "T"):
@@ -101,20 +101,44 @@ class Program:
         self.out = merge(out1, out2, "output")
         self.has_consts = any(_has_const(op[2]) or _has_const(op[3]) for op in ops) or _has_const(self.out)
 
+        self.steps = [_compile_step(*op) for op in ops]
+
     def __call__(self, inputs):
         vals = [None] * self.n_slots
         vals[:self.n_inputs] = inputs
-        for kind, fn, argspec, kwspec, outspec in self.ops:
-            args = _build(argspec, vals)
-            kwargs = _build(kwspec, vals)
-            if kind == "apply":
-                out = fn.apply(*args, **kwargs)
+        for call, template, fills, kwspec, out_slot, outspec in self.steps:
+            if template is None:
+                args = _build(fills, vals)
             else:
-                out = fn(*args, **kwargs)
-            if outspec[0] == "alias":
-                continue
-            _store(outspec, out, vals)
+                args = template.copy()
+                for i, k in fills:
+                    args[i] = vals[k]
+            out = call(*args) if kwspec is None else call(*args, **_build(kwspec, vals))
+            if out_slot is not None:
+                vals[out_slot] = out
+            elif outspec is not None:
+                _store(outspec, out, vals)
         return _build(self.out, vals)
+
+
+def _compile_step(kind, fn, argspec, kwspec, outspec):
+    """(callable, arg template, slot fills, kwargs spec or None, single output slot, output spec)."""
+    call = fn.apply if kind == "apply" else fn
+    template, fills = [], []
+    for i, a in enumerate(argspec[1]):
+        if a[0] == "s":
+            template.append(None)
+            fills.append((i, a[1]))
+        elif a[0] in ("v", "live"):
+            template.append(a[1])
+        else:  # nested or derived arguments: the general builder
+            template, fills = None, argspec
+            break
+    kw = None if not kwspec[1] else kwspec
+    if outspec[0] == "alias":
+        return call, template, fills, kw, None, None
+    out_slot = outspec[1] if outspec[0] == "s" else None
+    return call, template, fills, kw, out_slot, (outspec if out_slot is None else None)
 
 
 def _has_const(spec):
@@ -156,6 +180,12 @@ def _build(spec, vals):
         return vals[spec[1]]._data
     if tag == "sdet":
         return Tensor._make(vals[spec[1]]._data)
+    if tag == "sview":
+        base = vals[spec[1]]._data
+        if base.shape != spec[4] or base.strides != spec[5]:
+            raise RuntimeError(f"compile: replay expected an array of shape {spec[4]} and strides {spec[5]}, got "
+                               f"{base.shape} and {base.strides}; please report this")
+        return np.lib.stride_tricks.as_strided(base, spec[2], spec[3], writeable=False)
     raise AssertionError(f"compile: unknown spec {tag!r}")
 
 

@@ -113,6 +113,9 @@ class Trace:
             d = self.dmap.get(id(x))
             if d is not None and d[1] is x:
                 return ("sd", d[0])
+            v = self._view_of_slot(x) if x.base is not None else None
+            if v is not None:
+                return v
             if x.base is not None and id(_root(x)) in self._live_roots():
                 self.fail("an array derived from an input or an intermediate outside the recorded ops")
             return ("u", x)
@@ -136,6 +139,18 @@ class Trace:
 
     def resnap(self):
         self.watched = {k: (t, _state(t)) for k, (t, _) in self.watched.items()}
+
+    def _view_of_slot(self, x):
+        """("sview", k, shape, strides, base shape, base strides) when ``x`` is a NumPy view at the start of
+        slot k's array (a reshape or flatten of it, taken by untracked code): replay takes the same view."""
+        if not isinstance(x, np.ndarray):
+            return None
+        root, ptr = _root(x), x.__array_interface__["data"][0]
+        for k, d in self.dmap.values():
+            if isinstance(d, np.ndarray) and _root(d) is root and d.__array_interface__["data"][0] == ptr \
+                    and d.dtype == x.dtype:
+                return ("sview", k, x.shape, x.strides, d.shape, d.strides)
+        return None
 
     def _live_roots(self):
         return self.roots | {id(_root(d)) for _, d in self.dmap.values()}
