@@ -259,3 +259,38 @@ def test_char_mlp_step_with_cross_entropy_is_captured():
     for a, b in zip(runs[0][1], runs[1][1]):
         np.testing.assert_array_equal(a, b)
     assert runs[1][2].replays == 4
+
+
+def test_no_grad_block_inside_is_replayed_under_no_grad():
+    torch.manual_seed(0)
+    lin = nn.Linear(3, 3)
+
+    def fn(x):
+        with torch.no_grad():
+            scale = lin(x).abs().mean()  # no gradient may flow through here
+        return (lin(x) * scale).sum()
+
+    f = torch.compile(fn)
+    for _ in range(4):
+        x = torch.randn(2, 3)
+        lin.zero_grad()
+        f(x).backward()
+        g = lin.weight.grad.numpy().copy()
+        lin.zero_grad()
+        fn(x).backward()
+        np.testing.assert_array_equal(g, lin.weight.grad.numpy())
+    assert f.replays == 2
+
+
+def test_autocast_inside_runs_eagerly():
+    lin = nn.Linear(3, 3)
+
+    def fn(x):
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return lin(x)
+
+    f = torch.compile(fn)
+    with pytest.warns(UserWarning, match="autocast"):
+        for _ in range(3):
+            x = torch.randn(2, 3)
+            np.testing.assert_array_equal(f(x).float().detach().numpy(), fn(x).float().detach().numpy())

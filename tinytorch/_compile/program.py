@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd import grad_mode
 from ..tensor import Tensor
+
+_grad_state = grad_mode._local
 
 
 class Mismatch(Exception):
@@ -101,24 +104,38 @@ class Program:
         self.out = merge(out1, out2, "output")
         self.has_consts = any(_has_const(op[2]) or _has_const(op[3]) for op in ops) or _has_const(self.out)
 
-        self.steps = [_compile_step(*op) for op in ops]
+        if tr1.grad_modes != tr2.grad_modes:
+            raise Mismatch("the ops ran under different grad modes")
+        self.steps = [_compile_step(*op) + (g,) for op, g in zip(ops, tr2.grad_modes)]
 
     def __call__(self, inputs):
         vals = [None] * self.n_slots
         vals[:self.n_inputs] = inputs
-        for call, template, fills, kwspec, out_slot, outspec in self.steps:
-            if template is None:
-                args = _build(fills, vals)
-            else:
-                args = template.copy()
-                for i, k in fills:
-                    args[i] = vals[k]
-            out = call(*args) if kwspec is None else call(*args, **_build(kwspec, vals))
-            if out_slot is not None:
-                vals[out_slot] = out
-            elif outspec is not None:
-                _store(outspec, out, vals)
+        state = _grad_state
+        outer = state.enabled
+        try:
+            for step in self.steps:
+                if step[6] is not state.enabled:
+                    state.enabled = step[6]
+                self._run(step, vals)
+        finally:
+            state.enabled = outer
         return _build(self.out, vals)
+
+    @staticmethod
+    def _run(step, vals):
+        call, template, fills, kwspec, out_slot, outspec, _ = step
+        if template is None:
+            args = _build(fills, vals)
+        else:
+            args = template.copy()
+            for i, k in fills:
+                args[i] = vals[k]
+        out = call(*args) if kwspec is None else call(*args, **_build(kwspec, vals))
+        if out_slot is not None:
+            vals[out_slot] = out
+        elif outspec is not None:
+            _store(outspec, out, vals)
 
 
 def _compile_step(kind, fn, argspec, kwspec, outspec):

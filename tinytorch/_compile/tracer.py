@@ -19,6 +19,10 @@ from ..autograd import grad_mode
 from ..ops import activation as _activation
 from .. import random as _random
 from ..tensor import Tensor
+from ..amp import autocast_mode as _autocast
+
+_grad_state = grad_mode._local
+_autocast_state = _autocast._local
 
 # spec tags: ("s", k) slot k; ("sd", k) slot k's raw array; ("u", obj) an outside tensor or array (decided
 # by comparing two traces: the same object -> live reference, equal values -> constant); ("v", x) a value;
@@ -52,6 +56,7 @@ class Trace:
     """One recorded eager call: ops, input/output structure, and what it touched."""
 
     def __init__(self, inputs):
+        self.grad_modes = []  # grad mode each op ran under (a no_grad block inside the function)
         self.ops = []  # ("apply", cls, argspec, kwspec, out_slots, multi) | ("leaf", fn, argspec, kwspec, out_spec)
         self.n_slots = 0
         self.tmap = {}  # id(tensor) -> (slot, data, tensor)
@@ -169,9 +174,12 @@ class Trace:
             return
         self._check_gen()
         self.where = f"op {len(self.ops)} ({cls.__name__})"
+        if _autocast_state.on:
+            self.fail("autocast is on: autocast regions are not captured yet")
         argspec = self.enc(tuple(args))
         kwspec = self.enc(dict(kwargs))
         self.ops.append(("apply", cls, argspec, kwspec, self.add_outputs(out)))
+        self.grad_modes.append(_grad_state.enabled)
 
     def leaf(self, fn, args, kwargs):
         """Run ``fn`` as one opaque step that replay re-runs (it may draw random numbers)."""
@@ -200,6 +208,8 @@ class Trace:
             elif argspec[1][i][0] == "u" and not _same_state(before[i], _state(a)):
                 argspec[1][i] = ("ubind", a, self._new_slot(a))  # replay binds the object it builds
         self.resnap()
+        self.grad_modes.append(_grad_state.enabled)
+        self.where = f"after {self.where}"
         if isinstance(out, Tensor) and id(out) in self.tmap and self.tmap[id(out)][2] is out:
             # returned an existing tensor (dropout when not training): alias, no new slot
             self.ops.append(("leaf", fn, argspec, kwspec, ("alias", self.tmap[id(out)][0])))
