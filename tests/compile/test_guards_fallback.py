@@ -294,3 +294,20 @@ def test_autocast_inside_runs_eagerly():
         for _ in range(3):
             x = torch.randn(2, 3)
             np.testing.assert_array_equal(f(x).float().detach().numpy(), fn(x).float().detach().numpy())
+
+
+def test_aliased_inputs_and_replaced_submodules_are_guarded():
+    f = torch.compile(lambda a, b: a * 2 + b)
+    x = torch.ones(2)
+    for _ in range(3):
+        f(x, x)
+    y = torch.full((2,), 5.0)
+    np.testing.assert_array_equal(f(x, y).numpy(), np.full(2, 7.0, np.float32))  # a new program, not a*2+a
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 2))
+    g = torch.compile(model)
+    for _ in range(3):
+        g(x)
+    model[0] = nn.Linear(2, 2)  # a new submodule: its parameters, not the old ones
+    np.testing.assert_array_equal(g(x).detach().numpy(), model(x).detach().numpy())

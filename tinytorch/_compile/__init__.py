@@ -57,8 +57,8 @@ def _flatten(x, out):
 
 
 def _module_guard(modules):
-    return tuple((id(m), m.training, tuple(map(id, m._parameters.values())), tuple(map(id, m._buffers.values())))
-                 for m in modules)
+    return tuple((id(m), m.training, tuple(map(id, m._parameters.values())), tuple(map(id, m._buffers.values())),
+                  tuple(map(id, m._modules.values()))) for m in modules)
 
 
 class _Entry:
@@ -98,6 +98,9 @@ class CompiledFunction:
             return self._fn(*args, **kwargs)
         inputs = []
         sig = (_flatten(args, inputs), _flatten(kwargs, inputs), grad_mode.is_grad_enabled(), _autocast._local.on)
+        if len(inputs) > 1:  # the same tensor passed twice is one slot of the program: guard the pattern
+            ids = [id(t) for t in inputs]
+            sig += (tuple(ids.index(i) for i in ids),)
         entries = self._entries.get(sig)
         if entries is None:
             if self._entries and _log_recompiles():
