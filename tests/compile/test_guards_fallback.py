@@ -186,9 +186,7 @@ def test_eval_and_grad_mode_retrace_and_log(monkeypatch, caplog):
 
 
 def test_cache_limit_falls_back(monkeypatch):
-    from tinytorch import _compile
-
-    monkeypatch.setattr(_compile, "CACHE_SIZE", 2)
+    monkeypatch.setattr(torch._dynamo.config, "cache_size_limit", 2)
     f = torch.compile(lambda x: x * 2 + 1)
     with pytest.warns(UserWarning, match="cache_size_limit"):
         for n in (1, 2, 3):

@@ -1,19 +1,38 @@
-"""``tinytorch.compile``: trace a function or a module's forward on its first calls, then replay the ops.
+"""``tinytorch.compile``: trace a function or a module's forward on its first calls, then replay it.
 
 The first two calls with a given guard key run eagerly under the recorder (:mod:`.tracer`); when they
-agree, later calls replay the recorded ops (:mod:`.program`) without the Python between them (module
-dispatch, functional argument handling, shape logic). Replay goes through each op's
-``Function.apply``, so the autograd graph, the backward and the gradients are eager's, bit for bit.
+agree op for op, later calls replay the recorded program (:mod:`.program`) without the Python between the
+ops (module dispatch, functional argument handling, shape logic). A whole training step can be compiled::
 
-Guards, checked on every call: the tensor inputs' shapes, dtypes, devices and requires_grad; the other
-arguments' values; grad mode; autocast; every module the call ran — its identity, ``training`` flag and
-its parameters' and buffers' identities. A new key traces again (at most ``CACHE_SIZE`` programs per
-call site, then eager). Whatever a trace cannot replay faithfully (see :mod:`.tracer`) makes the call
-site run eagerly from then on, with a one-time ``UserWarning`` saying why. Set
+    @torch.compile
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        sched.step()
+        return loss
+
+What replay runs: every differentiable op through its ``Function.apply`` (so autograd builds the graph
+eager would, and gradients are eager's, bit for bit), and a few recorded steps re-run whole:
+``zero_grad``, ``Tensor.backward``, ``Optimizer.step``, LR scheduler steps (hyper-parameters are read live
+at every replay), dropout (fresh numbers from the same generator stream), BatchNorm's forward (running
+statistics), in-place tensor methods. Replay skips the *Python* between those ops: side effects of the
+function's own Python code (appending to a list, printing, counters) happen during the traced calls only,
+as with tinygrad's TinyJit; argument validation inside functionals is not repeated either.
+
+Guards, checked on every call: the tensor inputs' shapes, dtypes, devices, requires_grad and aliasing;
+the other arguments' values; grad mode; autocast; every module the call ran — its identity, ``training``
+flag and the identities of its parameters, buffers and submodules. A new key traces again (at most
+``torch._dynamo.config.cache_size_limit`` programs per call site, then eager). Whatever a trace cannot
+replay faithfully (see :mod:`.tracer`: ``.item()``/``bool()``/``.tolist()`` reads, random numbers drawn
+outside a recorded step, in-place changes of inputs, untracked changes of parameters or gradients,
+``autograd.grad``, module hooks, autocast, CUDA tensors) makes the call site run eagerly from then on,
+with a one-time ``UserWarning`` saying why (``fullgraph=True`` raises instead). Set
 ``TINYTORCH_LOGS=recompiles`` to log each re-trace and its reason.
 
-Not captured yet: ``loss.backward()`` and ``optimizer.step()`` inside the compiled function (such a
-step function runs eagerly, with a note), CUDA graphs.
+Not done yet: array-level capture (the autograd engine and each op's Python still run on replay, so
+the speed-up is modest), CUDA graphs.
 """
 from __future__ import annotations
 
@@ -25,12 +44,12 @@ import warnings
 from ..autograd import grad_mode
 from ..amp import autocast_mode as _autocast
 from ..tensor import Tensor
+from .._dynamo import config as _dynamo_config
 from .program import Mismatch, Program
 from .tracer import run_traced
 
-__all__ = ["compile_callable", "CompiledFunction", "OptimizedModule", "CACHE_SIZE"]
+__all__ = ["compile_callable", "CompiledFunction", "OptimizedModule"]
 
-CACHE_SIZE = 8  # programs per call site, like torch._dynamo.config.cache_size_limit
 log = logging.getLogger("tinytorch.compile")
 
 
@@ -106,9 +125,10 @@ class CompiledFunction:
             if self._entries and _log_recompiles():
                 log.warning("tinytorch.compile: recompiling %s: inputs/grad mode changed (%s)",
                             _name(self._fn), _describe(sig))
-            n = sum(len(v) for v in self._entries.values())
-            if n >= CACHE_SIZE:
-                self._note_eager(f"more than {CACHE_SIZE} guard variants (cache_size_limit); use fixed shapes")
+            n, limit = sum(len(v) for v in self._entries.values()), _dynamo_config.cache_size_limit
+            if n >= limit:
+                self._note_eager(f"more than {limit} guard variants (torch._dynamo.config.cache_size_limit); "
+                                 "use fixed shapes")
                 return self._fn(*args, **kwargs)
             entries = self._entries[sig] = []
         for e in entries:
