@@ -76,8 +76,8 @@ def test_fullgraph_raises_instead_of_falling_back():
 
 def test_python_state_changing_the_program_runs_eagerly():
     def body(m, x):
-        m.calls = getattr(m, "calls", 0) + 1
-        return m.fc(x) if m.calls % 2 else torch.tanh(m.fc(x))
+        m.__dict__.setdefault("calls", [0])[0] += 1  # a list: not a guarded scalar attribute
+        return m.fc(x) if m.calls[0] % 2 else torch.tanh(m.fc(x))
     with pytest.warns(UserWarning, match="different programs"):
         _run_both(lambda: Fn(body), _calls(5))
 
@@ -309,3 +309,30 @@ def test_aliased_inputs_and_replaced_submodules_are_guarded():
         g(x)
     model[0] = nn.Linear(2, 2)  # a new submodule: its parameters, not the old ones
     np.testing.assert_array_equal(g(x).detach().numpy(), model(x).detach().numpy())
+
+
+SCALE = 2.0
+
+
+def _scaled(x):
+    return x * SCALE
+
+
+def test_scalar_globals_and_module_attributes_are_guarded():
+    global SCALE
+    f = torch.compile(_scaled)
+    x = torch.ones(2)
+    for _ in range(3):
+        f(x)
+    SCALE = 3.0
+    try:
+        np.testing.assert_array_equal(f(x).numpy(), np.full(2, 3.0, np.float32))
+    finally:
+        SCALE = 2.0
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
+    g = torch.compile(model)
+    for _ in range(3):
+        g(x)
+    model[1].p = 0.0  # dropout off through an attribute: the baked p=0.5 must not be replayed
+    np.testing.assert_array_equal(g(x).detach().numpy(), model[0](x).detach().numpy())

@@ -22,8 +22,9 @@ function's own Python code (appending to a list, printing, counters) happen duri
 as with tinygrad's TinyJit; argument validation inside functionals is not repeated either.
 
 Guards, checked on every call: the tensor inputs' shapes, dtypes, devices, requires_grad and aliasing;
-the other arguments' values; grad mode; autocast; every module the call ran — its identity, ``training``
-flag and the identities of its parameters, buffers and submodules. A new key traces again (at most
+the other arguments' values; grad mode; autocast; the function's scalar globals and closure values;
+every module the call ran — its identity, scalar attributes (``training``, ``p``) and the identities of
+its parameters, buffers and submodules. A new key traces again (at most
 ``torch._dynamo.config.cache_size_limit`` programs per call site, then eager). Whatever a trace cannot
 replay faithfully (see :mod:`.tracer`: ``.item()``/``bool()``/``.tolist()`` reads, random numbers drawn
 outside a recorded step, in-place changes of inputs, untracked changes of parameters or gradients,
@@ -75,9 +76,35 @@ def _flatten(x, out):
         return ("id", id(x))
 
 
+_SCALARS = (int, float, bool, str, type(None))
+
+
+def _scalars(d):
+    return tuple([(k, v) for k, v in d.items() if type(v) in _SCALARS])
+
+
 def _module_guard(modules):
-    return tuple((id(m), m.training, tuple(map(id, m._parameters.values())), tuple(map(id, m._buffers.values())),
-                  tuple(map(id, m._modules.values()))) for m in modules)
+    """Per module: identity, its scalar attributes (``training``, dropout's ``p`` ...), and the identities of
+    its parameters, buffers and submodules."""
+    return tuple((id(m), _scalars(m.__dict__), tuple(map(id, m._parameters.values())),
+                  tuple(map(id, m._buffers.values())), tuple(map(id, m._modules.values()))) for m in modules)
+
+
+def _fn_guard(fn):
+    """The scalar globals and closure values a plain function reads (``scale = 0.5`` at module level)."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return ()
+    g = fn.__globals__
+    out = [(n, g[n]) for n in code.co_names if n in g and type(g[n]) in _SCALARS]
+    for cell in fn.__closure__ or ():
+        try:
+            v = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        if type(v) in _SCALARS:
+            out.append(v)
+    return tuple(out)
 
 
 class _Entry:
@@ -116,14 +143,15 @@ class CompiledFunction:
         if self._eager_reason is not None:
             return self._fn(*args, **kwargs)
         inputs = []
-        sig = (_flatten(args, inputs), _flatten(kwargs, inputs), grad_mode.is_grad_enabled(), _autocast._local.on)
+        sig = (_flatten(args, inputs), _flatten(kwargs, inputs), grad_mode.is_grad_enabled(), _autocast._local.on,
+               _fn_guard(self._fn))
         if len(inputs) > 1:  # the same tensor passed twice is one slot of the program: guard the pattern
             ids = [id(t) for t in inputs]
             sig += (tuple(ids.index(i) for i in ids),)
         entries = self._entries.get(sig)
         if entries is None:
             if self._entries and _log_recompiles():
-                log.warning("tinytorch.compile: recompiling %s: inputs/grad mode changed (%s)",
+                log.warning("tinytorch.compile: recompiling %s: inputs, grad mode or scalar globals changed (%s)",
                             _name(self._fn), _describe(sig))
             n, limit = sum(len(v) for v in self._entries.values()), _dynamo_config.cache_size_limit
             if n >= limit:
@@ -136,7 +164,7 @@ class CompiledFunction:
                 break
         else:
             if entries and _log_recompiles():
-                log.warning("tinytorch.compile: recompiling %s: a module's training flag or parameters changed",
+                log.warning("tinytorch.compile: recompiling %s: a module's training flag, scalar attribute or parameters changed",
                             _name(self._fn))
             e = _Entry()
             entries.append(e)
