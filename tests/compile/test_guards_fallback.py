@@ -336,3 +336,27 @@ def test_scalar_globals_and_module_attributes_are_guarded():
         g(x)
     model[1].p = 0.0  # dropout off through an attribute: the baked p=0.5 must not be replayed
     np.testing.assert_array_equal(g(x).detach().numpy(), model[0](x).detach().numpy())
+
+
+def test_grad_read_and_set_in_step_are_replayed():
+    """``w.grad`` reads and ``w.grad = None`` are recorded steps: a replay sees the live gradient."""
+    def run(compiled):
+        x = torch.ones(3, requires_grad=True)
+        w = torch.full((3,), 2.0, requires_grad=True)
+
+        def step(a):
+            (a * x * w).sum().backward()
+            g = w.grad.clone()
+            w.grad = None
+            return g
+        fn = torch.compile(step) if compiled else step
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            out = [fn(torch.full((3,), float(i))).numpy().copy() for i in range(5)], x.grad.numpy().copy()
+        if compiled:
+            assert fn.replays == 3
+        return out
+    eager, comp = run(False), run(True)
+    for a, b in zip(eager[0], comp[0]):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(eager[1], comp[1])

@@ -58,7 +58,7 @@ class Trace:
 
     def __init__(self, inputs):
         self.grad_modes = []  # grad mode each op ran under (a no_grad block inside the function)
-        self.ops = []  # ("apply", cls, argspec, kwspec, out_slots, multi) | ("leaf", fn, argspec, kwspec, out_spec)
+        self.ops = []  # (kind, fn, argspec, kwspec, outspec); kind "apply" (a Function) or "leaf" (a re-run step)
         self.n_slots = 0
         self.tmap = {}  # id(tensor) -> (slot, data, tensor)
         self.dmap = {}  # id(array) -> (slot, array)
@@ -71,6 +71,7 @@ class Trace:
         self.depth = 0  # >0 inside an opaque step: its inner ops are not recorded
         for t in inputs:
             self._new_slot(t)
+            self.watch(t)  # its .grad may change only inside a recorded step (a backward)
         self.input_data = [t._data for t in inputs]
         self.input_versions = [t._vc[0] for t in inputs]
         self.roots = {id(_root(t._data)) for t in inputs}
@@ -298,6 +299,10 @@ def run_traced(fn, args, kwargs, inputs, module_cls):
         tr.fail("Tensor.data is used during the call (untracked aliasing)")
         return data_prop.fget(self)
     patch(Tensor, "data", property(data_get, data_prop.fset))
+    grad_prop = Tensor.__dict__["grad"]
+    # reading or assigning .grad is a step replay re-runs: the live gradient, not the traced one
+    patch(Tensor, "grad", property(lambda self: tr.leaf(grad_prop.fget, (self,), {}),
+                                   lambda self, v: tr.leaf(grad_prop.fset, (self, v), {})))
     orig_detach = Tensor.__dict__["detach"]
 
     def detach(self):
