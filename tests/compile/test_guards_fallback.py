@@ -360,3 +360,15 @@ def test_grad_read_and_set_in_step_are_replayed():
     for a, b in zip(eager[0], comp[0]):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(eager[1], comp[1])
+
+
+def test_python_numbers_are_values_so_a_fixed_input_still_compiles():
+    x = torch.arange(4.0, requires_grad=True)
+
+    def fn(a):
+        return (a * 1.5 + 2).sum()
+    f = torch.compile(fn)
+    for _ in range(4):
+        f(x).backward()
+    assert f.replays == 2
+    np.testing.assert_array_equal(x.grad.numpy(), np.full(4, 6.0, np.float32))

@@ -66,6 +66,11 @@ def merge(s1, s2, where="argument"):
         if s1[2] != s2[2]:
             raise Mismatch(f"{where}: binds a different slot")
         return ("ubind", merge(("u", s1[1]), ("u", s2[1]), where), s2[2])
+    if t1 == "pyc":
+        a, b = s1[1]._data, s2[1]._data
+        if not _arrays_equal(a, b):
+            raise Mismatch(f"{where}: the number {a} differs from {b}")
+        return ("v", s2[1])
     if t1 == "u":
         a, b = s1[1], s2[1]
         if a is b:

@@ -11,11 +11,14 @@ recorded ops (an optimizer step, BatchNorm's running statistics), module hooks.
 """
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from ..autograd import function as _function
 from ..autograd import engine as _engine
 from ..autograd import grad_mode
+from ..ops import _common
 from ..ops import activation as _activation
 from .. import backend
 from .. import random as _random
@@ -65,6 +68,7 @@ class Trace:
         self.inputs = inputs
         self.watched = {}  # id(tensor) -> (tensor, state): outside tensors and parameters; they may change
         # only inside an opaque step (an optimizer step, a backward, an in-place method), which replay re-runs
+        self.pyconst = {}  # id -> 0-d tensor an op built from a Python number (see run_traced)
         self.modules = []  # modules called during the trace, in call order
         self.reason = None
         self.where = None  # the op being recorded, for messages
@@ -110,6 +114,9 @@ class Trace:
             d = self.dmap.get(id(x._data))
             if d is not None and d[1] is x._data:  # a new no-grad wrapper of a recorded array
                 return ("sdet", d[0])
+            p = self.pyconst.get(id(x))
+            if p is not None and p is x:  # a Python number wrapped by an op (x * 1.01): a value like 1.01
+                return ("pyc", x)
             self.watch(x)
             if x._data.base is not None and id(_root(x._data)) in self._live_roots():
                 self.fail("a tensor derived from an input or an intermediate outside the recorded ops")
@@ -299,6 +306,15 @@ def run_traced(fn, args, kwargs, inputs, module_cls):
         tr.fail("Tensor.data is used during the call (untracked aliasing)")
         return data_prop.fget(self)
     patch(Tensor, "data", property(data_get, data_prop.fset))
+    make = Tensor.__dict__["_make"].__func__
+    scalar_codes = {_common.binary_operands.__code__, _common._as.__code__, _common.ensure_tensor.__code__}
+
+    def _make(data, *a, **k):
+        t = make(data, *a, **k)
+        if getattr(data, "ndim", None) == 0 and sys._getframe(1).f_code in scalar_codes:
+            tr.pyconst[id(t)] = t
+        return t
+    patch(Tensor, "_make", staticmethod(_make))
     grad_prop = Tensor.__dict__["grad"]
     # reading or assigning .grad is a step replay re-runs: the live gradient, not the traced one
     patch(Tensor, "grad", property(lambda self: tr.leaf(grad_prop.fget, (self,), {}),
