@@ -12,6 +12,7 @@ recorded ops (an optimizer step, BatchNorm's running statistics), module hooks.
 from __future__ import annotations
 
 import sys
+import threading
 
 import numpy as np
 
@@ -73,6 +74,7 @@ class Trace:
         self.reason = None
         self.where = None  # the op being recorded, for messages
         self.depth = 0  # >0 inside an opaque step: its inner ops are not recorded
+        self.thread = threading.get_ident()  # the hooks are process-wide: other threads' ops are not ours
         for t in inputs:
             self._new_slot(t)
             self.watch(t)  # its .grad may change only inside a recorded step (a backward)
@@ -83,7 +85,7 @@ class Trace:
         self.gen = _gen_state()
 
     def fail(self, why):
-        if self.reason is None and self.depth == 0:
+        if self.reason is None and self.depth == 0 and threading.get_ident() == self.thread:
             self.reason = f"{why} [at {self.where}]" if self.where else why
 
     def _new_slot(self, t):
@@ -179,7 +181,7 @@ class Trace:
 
     # ---- hooks --------------------------------------------------------------------------------------
     def on_apply(self, cls, args, kwargs, out):
-        if self.depth:
+        if self.depth or threading.get_ident() != self.thread:
             return
         self._check_gen()
         self.where = f"op {len(self.ops)} ({cls.__name__})"
@@ -192,7 +194,7 @@ class Trace:
 
     def leaf(self, fn, args, kwargs):
         """Run ``fn`` as one opaque step that replay re-runs (it may draw random numbers)."""
-        if self.depth:
+        if self.depth or threading.get_ident() != self.thread:
             return fn(*args, **kwargs)
         self._check_gen()
         self.where = f"op {len(self.ops)} ({getattr(fn, '__qualname__', fn)})"
@@ -343,7 +345,7 @@ def run_traced(fn, args, kwargs, inputs, module_cls):
     orig_call = module_cls.__dict__["__call__"]
 
     def module_call(self, *a, **k):
-        if tr.depth == 0:
+        if tr.depth == 0 and threading.get_ident() == tr.thread:
             tr.modules.append(self)
             for t in list(self._parameters.values()) + list(self._buffers.values()):
                 if t is not None:
