@@ -113,7 +113,7 @@ def main(argv=None) -> float:
     p.add_argument("--prompt", default="It was the ")
     p.add_argument("--sample-length", type=int, default=300)
     p.add_argument("--smoke", action="store_true", help="a short run (for tests)")
-    p.add_argument("--compile", action="store_true", help="train through tinytorch.compile (trace, then replay)")
+    p.add_argument("--compile", action="store_true", help="train through torch.compile (trace, then replay)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=pathlib.Path, default=HERE / "images" / "char_transformer.png")
     p.add_argument("--no-plot", action="store_true")

@@ -89,7 +89,7 @@ def main(argv=None) -> float:
     parser.add_argument("--lr", type=float, default=1e-2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--smoke", action="store_true", help="a short run for tests and CI")
-    parser.add_argument("--compile", action="store_true", help="train through tinytorch.compile (trace, then replay)")
+    parser.add_argument("--compile", action="store_true", help="train through torch.compile (trace, then replay)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     epochs = args.epochs if args.epochs is not None else (5 if args.smoke else 12)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import grad_mode
+from ..backend import strides as _strides
 from ..tensor import Tensor
 
 _grad_state = grad_mode._local
@@ -207,7 +208,7 @@ def _build(spec, vals):
         if base.shape != spec[4] or base.strides != spec[5]:
             raise RuntimeError(f"compile: replay expected an array of shape {spec[4]} and strides {spec[5]}, got "
                                f"{base.shape} and {base.strides}; please report this")
-        return np.lib.stride_tricks.as_strided(base, spec[2], spec[3], writeable=False)
+        return _strides.as_strided(np, base, spec[2], spec[3])
     raise AssertionError(f"compile: unknown spec {tag!r}")
 
 
