@@ -226,6 +226,10 @@ def test_optimized_module_forwards_attributes():
     assert list(f.parameters()) == list(m.parameters())
     f.eval()
     assert not m.training
+    assert isinstance(f, nn.Module) and type(f).__name__ == "OptimizedModule"
+    assert list(f.state_dict()) == ["_orig_mod.weight", "_orig_mod.bias"]  # torch's keys
+    f.load_state_dict({k: v * 0 for k, v in f.state_dict().items()})
+    assert float(m.weight.abs().sum()) == 0.0
 
 
 def test_char_mlp_step_with_cross_entropy_is_captured():

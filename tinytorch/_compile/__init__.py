@@ -211,28 +211,39 @@ def _describe(sig):
     return f"args={sig[0]!r}, grad_enabled={sig[2]}, autocast={sig[3]}"
 
 
-class OptimizedModule:
-    """What ``compile(module)`` returns: calls go through the compiled forward, all else to the module.
+def _optimized_module_class():
+    """``OptimizedModule``, built on first use: ``nn`` is above this package in the import order."""
+    global OptimizedModule
+    if OptimizedModule is not None:
+        return OptimizedModule
+    from ..nn.modules.module import Module
 
-    ``_orig_mod`` is the module itself (torch's name); parameters, ``train()``/``eval()``,
-    ``state_dict()`` and attributes are the original module's.
-    """
+    class _OptimizedModule(Module):
+        """What ``compile(module)`` returns, as in torch: a Module whose one child ``_orig_mod`` is the
+        original (so ``state_dict`` keys start with ``_orig_mod.``); calls go through the compiled forward,
+        other attributes to the original module."""
 
-    def __init__(self, mod, **opts):
-        object.__setattr__(self, "_orig_mod", mod)
-        object.__setattr__(self, "_compiled_call", CompiledFunction(mod, **opts))
+        def __init__(self, mod, **opts):
+            super().__init__()
+            self._orig_mod = mod
+            self.__dict__["_compiled_call"] = CompiledFunction(mod, **opts)
+            self.__dict__["training"] = mod.training
 
-    def __call__(self, *args, **kwargs):
-        return self._compiled_call(*args, **kwargs)
+        def forward(self, *args, **kwargs):
+            return self.__dict__["_compiled_call"](*args, **kwargs)
 
-    def __getattr__(self, name):
-        return getattr(self._orig_mod, name)
+        def __getattr__(self, name):
+            try:
+                return super().__getattr__(name)
+            except AttributeError:
+                return getattr(self.__dict__["_modules"]["_orig_mod"], name)
 
-    def __setattr__(self, name, value):
-        setattr(self._orig_mod, name, value)
+    _OptimizedModule.__name__ = _OptimizedModule.__qualname__ = "OptimizedModule"
+    OptimizedModule = _OptimizedModule
+    return OptimizedModule
 
-    def __repr__(self):
-        return f"OptimizedModule({self._orig_mod!r})"
+
+OptimizedModule = None  # the class, once _optimized_module_class() has built it
 
 
 def compile_callable(model, *, fullgraph=False, dynamic=False):
@@ -240,5 +251,5 @@ def compile_callable(model, *, fullgraph=False, dynamic=False):
     from ..nn.modules.module import Module
 
     if isinstance(model, Module):
-        return OptimizedModule(model, fullgraph=fullgraph, dynamic=dynamic)
+        return _optimized_module_class()(model, fullgraph=fullgraph, dynamic=dynamic)
     return CompiledFunction(model, fullgraph=fullgraph, dynamic=dynamic)
