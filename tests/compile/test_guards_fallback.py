@@ -376,3 +376,13 @@ def test_python_numbers_are_values_so_a_fixed_input_still_compiles():
         f(x).backward()
     assert f.replays == 2
     np.testing.assert_array_equal(x.grad.numpy(), np.full(4, 6.0, np.float32))
+
+
+def test_dynamo_reset_forgets_programs_and_fallbacks():
+    f = torch.compile(lambda x: x + 1)
+    for _ in range(3):
+        f(torch.ones(2))
+    assert f.replays == 1
+    torch._dynamo.reset()
+    f(torch.ones(2))
+    assert f.replays == 1 and f.traces == 3  # traced again

@@ -41,6 +41,7 @@ import functools
 import logging
 import os
 import warnings
+import weakref
 
 from ..autograd import grad_mode
 from ..amp import autocast_mode as _autocast
@@ -49,7 +50,7 @@ from .._dynamo import config as _dynamo_config
 from .program import Mismatch, Program
 from .tracer import run_traced
 
-__all__ = ["compile_callable", "CompiledFunction", "OptimizedModule"]
+__all__ = ["compile_callable", "CompiledFunction", "OptimizedModule", "reset"]
 
 log = logging.getLogger("tinytorch.compile")
 
@@ -117,6 +118,16 @@ class _Entry:
         self.program = None
 
 
+_live = weakref.WeakSet()  # every CompiledFunction, for reset()
+
+
+def reset() -> None:
+    """Forget every compiled program and fallback decision (``torch._dynamo.reset()``)."""
+    for cf in list(_live):
+        cf._entries.clear()
+        cf._eager_reason = None
+
+
 class CompiledFunction:
     """A callable that traces ``fn`` and replays it; see :mod:`tinytorch._compile`."""
 
@@ -131,6 +142,7 @@ class CompiledFunction:
         self.traces = 0  # eager calls recorded (for tests and curiosity)
         self.replays = 0  # calls answered by a program
         functools.update_wrapper(self, fn, updated=())
+        _live.add(self)
 
     def _note_eager(self, why):
         self._eager_reason = why

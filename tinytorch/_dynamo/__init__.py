@@ -12,7 +12,10 @@ __all__ = ["config", "reset", "disable", "allow_in_graph", "mark_dynamic", "mark
 
 
 def reset() -> None:
-    """Clear compiled-graph caches: there are none, so nothing happens."""
+    """Clear ``tinytorch.compile``'s recorded programs and fallback decisions."""
+    from .._compile import reset as _reset
+
+    _reset()
 
 
 def disable(fn=None, recursive=True, *, reason=None):
