@@ -386,3 +386,30 @@ def test_dynamo_reset_forgets_programs_and_fallbacks():
     torch._dynamo.reset()
     f(torch.ones(2))
     assert f.replays == 1 and f.traces == 3  # traced again
+
+
+def test_dynamo_disable_runs_on_every_replay():
+    seen = []
+
+    @torch._dynamo.disable
+    def log(t):
+        seen.append(t.item())  # Python side effect and .item(): fine inside a disabled step
+
+    def step(x):
+        y = x * 2
+        log(y.sum())
+        return y + 1
+    f = torch.compile(step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for i in range(5):
+            np.testing.assert_array_equal(f(torch.full((2,), float(i))).numpy(), np.full(2, 2.0 * i + 1, np.float32))
+    assert seen == [4.0 * i for i in range(5)] and f.replays == 3
+
+    @torch._dynamo.disable
+    def flag(t):
+        return bool(t.sum() > 0)
+    g = torch.compile(lambda x: x * 2 if flag(x) else x * 3)
+    with pytest.warns(UserWarning, match="compiler-disabled"):
+        for v in (1.0, 1.0, -1.0):
+            np.testing.assert_array_equal(g(torch.full((2,), v)).numpy(), np.full(2, v * (2 if v > 0 else 3), np.float32))

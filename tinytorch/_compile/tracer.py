@@ -11,6 +11,7 @@ recorded ops (an optimizer step, BatchNorm's running statistics), module hooks.
 """
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 
@@ -258,6 +259,29 @@ class Trace:
 _READS = ("item", "tolist", "__bool__", "numpy", "__float__", "__int__", "__index__", "__array__")
 
 
+_current = [None]  # the trace in progress
+
+
+def eager_step(fn):
+    """``fn`` as a step that every replay re-runs whole (``torch._dynamo.disable``): its Python, side effects
+    and ``.item()`` calls included. Its tensor results feed later ops; a Python result must not steer them."""
+    if getattr(fn, "_tt_eager_step", False):
+        return fn
+
+    @functools.wraps(fn)
+    def step(*args, **kwargs):
+        tr = _current[0]
+        if tr is None:
+            return fn(*args, **kwargs)
+        out = tr.leaf(fn, args, kwargs)
+        if tr.depth == 0 and not (out is None or isinstance(out, Tensor)):
+            tr.fail(f"{getattr(fn, '__qualname__', fn)} (compiler-disabled) returned a "
+                    f"{type(out).__name__}, which a replay cannot feed back into Python")
+        return out
+    step._tt_eager_step = True
+    return step
+
+
 def _leaves():
     """Python-level steps recorded whole and re-run by replay: in-place tensor methods (they rebind the
     tensor), in-place random fills, and BatchNorm's forward (it updates running statistics in place)."""
@@ -362,9 +386,11 @@ def run_traced(fn, args, kwargs, inputs, module_cls):
         if previous is not None:
             previous(cls, a, k, out)
     _function.set_tracer(on_apply)
+    outer, _current[0] = _current[0], tr
     try:
         result = fn(*args, **kwargs)
     finally:
+        _current[0] = outer
         _function.set_tracer(previous)
         for (owner, name), orig in saved.items():
             setattr(owner, name, orig)

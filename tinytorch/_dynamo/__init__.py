@@ -1,7 +1,7 @@
 """``torch._dynamo`` names scripts touch: ``config``, ``reset()``, ``disable``, ``mark_dynamic`` & co.
 
-tinytorch has no graph capture (``tinytorch.compile`` returns the model unchanged), so these are recorded
-settings and no-ops that let a script configure dynamo and carry on.
+``reset()`` clears ``tinytorch.compile``'s programs (:mod:`tinytorch._compile`) and ``disable`` makes a function
+a step every replay re-runs; the rest are recorded settings and no-ops that let a script carry on.
 """
 from __future__ import annotations
 
@@ -19,10 +19,13 @@ def reset() -> None:
 
 
 def disable(fn=None, recursive=True, *, reason=None):
-    """``@torch._dynamo.disable``: returns the function unchanged (everything already runs eagerly)."""
+    """``@torch._dynamo.disable``: inside a compiled function, ``fn`` runs whole on every replay (its Python
+    side effects too) instead of being traced into the program."""
+    from .._compile.tracer import eager_step
+
     if fn is None:
-        return lambda f: f
-    return fn
+        return eager_step
+    return eager_step(fn)
 
 
 def allow_in_graph(fn):
