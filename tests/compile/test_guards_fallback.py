@@ -413,3 +413,40 @@ def test_dynamo_disable_runs_on_every_replay():
     with pytest.warns(UserWarning, match="compiler-disabled"):
         for v in (1.0, 1.0, -1.0):
             np.testing.assert_array_equal(g(torch.full((2,), v)).numpy(), np.full(2, v * (2 if v > 0 else 3), np.float32))
+
+
+def test_a_module_counter_attribute_is_a_side_effect():
+    class Counting(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc, self.calls = nn.Linear(2, 2), 0
+
+        def forward(self, x):
+            self.calls += 1  # a guarded scalar that changes every call
+            return self.fc(x) * self.calls
+
+    m = Counting()
+    f = torch.compile(m)
+    x = torch.ones(1, 2)
+    with pytest.warns(UserWarning, match="side effect"):
+        outs = [f(x).detach().numpy() for _ in range(6)]
+    base = m.fc(x).detach().numpy()
+    for i, o in enumerate(outs):
+        np.testing.assert_allclose(o, base * (i + 1))
+    assert m.calls == 6 and f._compiled_call.replays == 0
+
+
+COUNTER = 0
+
+
+def _counting(x):
+    global COUNTER
+    COUNTER += 1
+    return x * COUNTER
+
+
+def test_a_global_counter_is_a_side_effect():
+    f = torch.compile(_counting)
+    with pytest.warns(UserWarning, match="side effect"):
+        outs = [float(f(torch.ones(1))[0]) for _ in range(4)]
+    assert outs == [COUNTER - 3.0, COUNTER - 2.0, COUNTER - 1.0, float(COUNTER)]

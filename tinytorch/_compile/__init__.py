@@ -161,25 +161,23 @@ class CompiledFunction:
             ids = [id(t) for t in inputs]
             sig += (tuple(ids.index(i) for i in ids),)
         entries = self._entries.get(sig)
-        if entries is None:
+        e = None
+        for cand in entries or ():
+            if cand.guard is None or _module_guard(cand.modules) == cand.guard:
+                e = cand
+                break
+        if e is None:
             if self._entries and _log_recompiles():
-                log.warning("tinytorch.compile: recompiling %s: inputs, grad mode or scalar globals changed (%s)",
-                            _name(self._fn), _describe(sig))
+                why = ("inputs, grad mode or scalar globals changed" if entries is None else
+                       "a module's training flag, scalar attribute, parameters or submodules changed")
+                log.warning("tinytorch.compile: recompiling %s: %s (%s)", _name(self._fn), why, _describe(sig))
             n, limit = sum(len(v) for v in self._entries.values()), _dynamo_config.cache_size_limit
             if n >= limit:
                 self._note_eager(f"more than {limit} guard variants (torch._dynamo.config.cache_size_limit); "
                                  "use fixed shapes")
                 return self._fn(*args, **kwargs)
-            entries = self._entries[sig] = []
-        for e in entries:
-            if e.guard is None or _module_guard(e.modules) == e.guard:
-                break
-        else:
-            if entries and _log_recompiles():
-                log.warning("tinytorch.compile: recompiling %s: a module's training flag, scalar attribute or parameters changed",
-                            _name(self._fn))
             e = _Entry()
-            entries.append(e)
+            self._entries.setdefault(sig, []).append(e)
         if e.program is not None:
             self.replays += 1
             return e.program(inputs)
@@ -187,9 +185,17 @@ class CompiledFunction:
         return self._trace(e, args, kwargs, inputs)
 
     def _trace(self, e, args, kwargs, inputs):
+        pre = None if e.modules is None else _module_guard(e.modules)
+        pre_fn = _fn_guard(self._fn)
         tr, result, out_spec = run_traced(self._fn, args, kwargs, inputs, self._module_cls)
         if tr.reason is not None:
             self._note_eager(tr.reason)
+            return result
+        same_modules = e.modules is not None and list(map(id, tr.modules)) == list(map(id, e.modules))
+        if (same_modules and _module_guard(e.modules) != pre) or _fn_guard(self._fn) != pre_fn:
+            # the call itself changes what the guards watch (self.calls += 1): Python a replay would skip
+            self._note_eager("the call changes a module attribute, its parameters or a global it reads "
+                             "(a Python side effect a replay would not repeat)")
             return result
         guard = _module_guard(tr.modules)
         if e.first is None or e.guard != guard:
