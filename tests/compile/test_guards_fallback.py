@@ -450,3 +450,20 @@ def test_a_global_counter_is_a_side_effect():
     with pytest.warns(UserWarning, match="side effect"):
         outs = [float(f(torch.ones(1))[0]) for _ in range(4)]
     assert outs == [COUNTER - 3.0, COUNTER - 2.0, COUNTER - 1.0, float(COUNTER)]
+
+
+def test_every_device_stays_correct(device):
+    """On the CPU the forward compiles; CUDA tensors are not captured yet and run eagerly with a note."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 4), nn.Tanh(), nn.Linear(4, 2)).to(device)
+    f = torch.compile(model)
+    xs = [torch.randn(3, 4, device=device) for _ in range(4)]
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        outs = [f(x).detach().cpu().numpy() for x in xs]
+    for x, o in zip(xs, outs):
+        np.testing.assert_array_equal(o, model(x).detach().cpu().numpy())
+    if device == "cpu":
+        assert f._compiled_call.replays == 2
+    else:
+        assert f._compiled_call.replays == 0 and any("CUDA" in str(m.message) for m in w)
