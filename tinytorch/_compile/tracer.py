@@ -2,12 +2,17 @@
 
 A trace runs the function eagerly while ``Function.apply``'s recorder hook sees every op with its
 arguments. Each tensor argument is resolved to where it came from: a program input, the output of an
-earlier recorded op, or a tensor from outside (a parameter, a buffer, or one built by untracked code).
-A few untracked operations are recorded as opaque steps that replay re-runs (dropout's mask draw,
-``detach``). Anything that would make a replay differ from eager marks the trace ``unfaithful`` with a
-reason: reading a tensor into Python (``item``, ``bool``, ``tolist``, ``numpy``), a backward pass,
-drawing random numbers outside a recorded step, changing an input or outside tensor outside the
-recorded ops (an optimizer step, BatchNorm's running statistics), module hooks.
+earlier recorded op, a Python number an op wrapped, or a tensor from outside (a parameter, a buffer, or
+one built by untracked code). Some Python-level operations are recorded whole as *steps* that replay
+re-runs (see ``_leaves``): in-place tensor methods, ``.grad`` reads and writes, ``detach``, dropout,
+BatchNorm's forward, ``Tensor.backward``, optimizer and scheduler ``step``/``zero_grad``, and functions
+under ``torch._dynamo.disable``. The hooks are class attributes swapped in for the length of one traced
+call and restored after it.
+
+Anything that would make a replay differ from eager sets the trace's ``reason``: reading a tensor into
+Python (``item``, ``bool``, ``tolist``, ``numpy``, ``.data``), random numbers drawn outside a step, a
+change to an input, an outside tensor or a ``.grad`` outside a step, ``autograd.backward/grad``, module
+hooks, autocast, CUDA tensors.
 """
 from __future__ import annotations
 
@@ -33,10 +38,6 @@ _autocast_state = _autocast._local
 # spec tags: ("s", k) slot k; ("sd", k) slot k's raw array; ("u", obj) an outside tensor or array (decided
 # by comparing two traces: the same object -> live reference, equal values -> constant); ("v", x) a value;
 # ("L"/"T", [specs]) list/tuple; ("D", [(key, spec)]) dict.
-
-
-class Unfaithful(Exception):
-    """A trace cannot be replayed faithfully; the message says why."""
 
 
 def _root(a):
@@ -395,5 +396,4 @@ def run_traced(fn, args, kwargs, inputs, module_cls):
         for (owner, name), orig in saved.items():
             setattr(owner, name, orig)
     out_spec = tr.finish(result)
-    tr.grad_enabled = grad_mode.is_grad_enabled()
     return tr, result, out_spec
