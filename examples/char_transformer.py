@@ -113,6 +113,7 @@ def main(argv=None) -> float:
     p.add_argument("--prompt", default="It was the ")
     p.add_argument("--sample-length", type=int, default=300)
     p.add_argument("--smoke", action="store_true", help="a short run (for tests)")
+    p.add_argument("--compile", action="store_true", help="train through torch.compile (trace, then replay)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=pathlib.Path, default=HERE / "images" / "char_transformer.png")
     p.add_argument("--no-plot", action="store_true")
@@ -136,13 +137,14 @@ def main(argv=None) -> float:
     print(f"{sum(p.numel() for p in model.parameters())} parameters")
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=steps)
+    train_fwd = torch.compile(model) if args.compile else model
 
     losses, val_steps, val_losses = [], [], []
     start = time.perf_counter()
     for step in range(steps):
         model.train()
         x, y = get_batch(train, args.block, args.batch, rng, device)
-        logits = model(x)
+        logits = train_fwd(x)
         loss = F.cross_entropy(logits.reshape(-1, len(chars)), y.reshape(-1))
         optimizer.zero_grad()
         loss.backward()

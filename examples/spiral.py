@@ -100,6 +100,7 @@ def main(argv=None) -> float:
     p.add_argument("--device", default="auto", choices=["cpu", "cuda", "auto"])
     p.add_argument("--epochs", type=int, default=300)
     p.add_argument("--smoke", action="store_true", help="a short run (for tests)")
+    p.add_argument("--compile", action="store_true", help="train through torch.compile (trace, then replay)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=pathlib.Path, default=HERE / "images" / "spiral.png")
     p.add_argument("--no-plot", action="store_true")
@@ -113,6 +114,7 @@ def main(argv=None) -> float:
     loader = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True)
     model = MLP().to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    train_fwd = torch.compile(model) if args.compile else model
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
 
     losses, accs = [], []
@@ -121,7 +123,7 @@ def main(argv=None) -> float:
         total, correct = 0.0, 0
         for xb, yb in loader:
             xb, yb = xb.to(device), yb.to(device)
-            logits = model(xb)
+            logits = train_fwd(xb)
             loss = F.cross_entropy(logits, yb)
             optimizer.zero_grad()
             loss.backward()

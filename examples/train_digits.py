@@ -89,6 +89,7 @@ def main(argv=None) -> float:
     parser.add_argument("--lr", type=float, default=1e-2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--smoke", action="store_true", help="a short run for tests and CI")
+    parser.add_argument("--compile", action="store_true", help="train through torch.compile (trace, then replay)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     epochs = args.epochs if args.epochs is not None else (5 if args.smoke else 12)
@@ -102,6 +103,7 @@ def main(argv=None) -> float:
 
     model = DigitsCNN().to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    train_fwd = torch.compile(model) if args.compile else model
     print(f"device: {device}  train: {len(y_train)}  test: {len(y_test)}  epochs: {epochs}")
 
     accuracy = 0.0
@@ -113,7 +115,7 @@ def main(argv=None) -> float:
         for xb, yb in bar:
             xb, yb = xb.to(device), yb.to(device)
             optimizer.zero_grad()
-            loss = F.cross_entropy(model(xb), yb)
+            loss = F.cross_entropy(train_fwd(xb), yb)
             loss.backward()
             optimizer.step()
             total_loss += loss.item() * len(yb)

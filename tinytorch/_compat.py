@@ -169,15 +169,13 @@ class iinfo:
 
 
 # ---- torch.compile ----------------------------------------------------------------------------------------
-_compile_noted = [False]
-
-
 def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,  # noqa: A001
             options=None, disable=False):
-    """``torch.compile``: tinytorch has no graph compiler, so this returns ``model`` itself, unchanged.
+    """``torch.compile``: trace ``model`` (a Module or a function) on its first calls, then replay its ops.
 
-    A one-time UserWarning says so. Used as a decorator (``@torch.compile`` or ``@torch.compile(mode=...)``)
-    it returns the function unchanged too.
+    See :mod:`tinytorch._compile` for what is captured, the guards, and when it runs eagerly instead.
+    ``disable=True`` returns ``model`` unchanged. Used as a decorator (``@torch.compile`` or
+    ``@torch.compile(mode=...)``) it compiles the function.
     """
     if mode is not None and mode not in ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"):
         raise RuntimeError(f"compile: unrecognized mode {mode!r}")
@@ -186,11 +184,11 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
                                  options=options, disable=disable)
     if not callable(model):
         raise TypeError(f"compile: expected a Module or a callable, got {type(model).__name__}")
-    if not _compile_noted[0] and not disable:
-        _compile_noted[0] = True
-        warnings.warn("tinytorch.compile: no graph compiler in tinytorch; the model runs eagerly, unchanged",
-                      UserWarning, stacklevel=2)
-    return model
+    if disable:
+        return model
+    from ._compile import compile_callable
+
+    return compile_callable(model, fullgraph=fullgraph, dynamic=bool(dynamic))
 
 
 # ---- matmul precision and threads -------------------------------------------------------------------------

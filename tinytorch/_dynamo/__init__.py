@@ -1,7 +1,7 @@
 """``torch._dynamo`` names scripts touch: ``config``, ``reset()``, ``disable``, ``mark_dynamic`` & co.
 
-tinytorch has no graph capture (``tinytorch.compile`` returns the model unchanged), so these are recorded
-settings and no-ops that let a script configure dynamo and carry on.
+``reset()`` clears ``tinytorch.compile``'s programs (:mod:`tinytorch._compile`) and ``disable`` makes a function
+a step every replay re-runs; the rest are recorded settings and no-ops that let a script carry on.
 """
 from __future__ import annotations
 
@@ -12,14 +12,20 @@ __all__ = ["config", "reset", "disable", "allow_in_graph", "mark_dynamic", "mark
 
 
 def reset() -> None:
-    """Clear compiled-graph caches: there are none, so nothing happens."""
+    """Clear ``tinytorch.compile``'s recorded programs and fallback decisions."""
+    from .._compile import reset as _reset
+
+    _reset()
 
 
 def disable(fn=None, recursive=True, *, reason=None):
-    """``@torch._dynamo.disable``: returns the function unchanged (everything already runs eagerly)."""
+    """``@torch._dynamo.disable``: inside a compiled function, ``fn`` runs whole on every replay (its Python
+    side effects too) instead of being traced into the program."""
+    from .._compile.tracer import eager_step
+
     if fn is None:
-        return lambda f: f
-    return fn
+        return eager_step
+    return eager_step(fn)
 
 
 def allow_in_graph(fn):

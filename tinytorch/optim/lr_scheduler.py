@@ -26,9 +26,12 @@ def _track_step_called(optimizer):
     if getattr(step, "_wrapped_by_lr_sched", False):
         return
     optimizer._opt_called = False
+    by_class = getattr(step, "__func__", None) is getattr(type(optimizer), "step", None)
 
     def wrapper(*args, **kwargs):
         optimizer._opt_called = True
+        if by_class:  # looked up per call, so tinytorch.compile's recorder sees the step
+            return type(optimizer).step(optimizer, *args, **kwargs)
         return step(*args, **kwargs)
 
     wrapper._wrapped_by_lr_sched = True

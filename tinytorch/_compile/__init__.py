@@ -1,0 +1,273 @@
+"""``tinytorch.compile``: trace a function or a module's forward on its first calls, then replay it.
+
+The first two calls with a given guard key run eagerly under the recorder (:mod:`.tracer`); when they
+agree op for op, later calls replay the recorded program (:mod:`.program`) without the Python between the
+ops (module dispatch, functional argument handling, shape logic). A whole training step can be compiled::
+
+    @torch.compile
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        sched.step()
+        return loss
+
+What replay runs: every differentiable op through its ``Function.apply`` (so autograd builds the graph
+eager would, and gradients are eager's, bit for bit), and a few recorded steps re-run whole:
+``zero_grad``, ``Tensor.backward``, ``Optimizer.step``, LR scheduler steps (hyper-parameters are read live
+at every replay), dropout (fresh numbers from the same generator stream), BatchNorm's forward (running
+statistics), in-place tensor methods. Replay skips the *Python* between those ops: side effects of the
+function's own Python code (appending to a list, printing, counters) happen during the traced calls only,
+as with tinygrad's TinyJit; argument validation inside functionals is not repeated either.
+
+Guards, checked on every call: the tensor inputs' shapes, dtypes, devices, requires_grad and aliasing;
+the other arguments' values; grad mode; autocast; the function's scalar globals and closure values;
+every module the call ran — its identity, scalar attributes (``training``, ``p``) and the identities of
+its parameters, buffers and submodules. A new key traces again (at most
+``torch._dynamo.config.cache_size_limit`` programs per call site, then eager). Whatever a trace cannot
+replay faithfully (see :mod:`.tracer`: ``.item()``/``bool()``/``.tolist()`` reads, random numbers drawn
+outside a recorded step, in-place changes of inputs, untracked changes of parameters or gradients,
+``autograd.grad``, module hooks, autocast, CUDA tensors) makes the call site run eagerly from then on,
+with a one-time ``UserWarning`` saying why (``fullgraph=True`` raises instead). Set
+``TINYTORCH_LOGS=recompiles`` to log each re-trace and its reason.
+
+Not done yet: array-level capture (the autograd engine and each op's Python still run on replay, so
+the speed-up is modest), CUDA graphs.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import warnings
+import weakref
+
+from ..autograd import grad_mode
+from ..amp import autocast_mode as _autocast
+from ..tensor import Tensor
+from .._dynamo import config as _dynamo_config
+from .program import Mismatch, Program
+from .tracer import run_traced
+
+__all__ = ["compile_callable", "CompiledFunction", "OptimizedModule", "reset"]
+
+log = logging.getLogger("tinytorch.compile")
+
+
+def _log_recompiles():
+    return "recompiles" in os.environ.get("TINYTORCH_LOGS", "")
+
+
+def _flatten(x, out):
+    """Tensors of a nested args structure, in order; returns a hashable signature of the rest."""
+    if isinstance(x, Tensor):
+        out.append(x)
+        d = x._data
+        return ("T", d.shape, d.dtype.str, str(x.device), x._requires_grad)
+    t = type(x)
+    if t is list or t is tuple:
+        return (t.__name__, tuple(_flatten(a, out) for a in x))
+    if t is dict:
+        return ("dict", tuple((k, _flatten(v, out)) for k, v in x.items()))
+    try:
+        hash(x)
+        return ("v", t, x)
+    except TypeError:
+        return ("id", id(x))
+
+
+_SCALARS = (int, float, bool, str, type(None))
+
+
+def _scalars(d):
+    return tuple([(k, v) for k, v in d.items() if type(v) in _SCALARS])
+
+
+def _module_guard(modules):
+    """Per module: identity, its scalar attributes (``training``, dropout's ``p`` ...), and the identities of
+    its parameters, buffers and submodules."""
+    return tuple((id(m), _scalars(m.__dict__), tuple(map(id, m._parameters.values())),
+                  tuple(map(id, m._buffers.values())), tuple(map(id, m._modules.values()))) for m in modules)
+
+
+def _fn_guard(fn):
+    """The scalar globals and closure values a plain function reads (``scale = 0.5`` at module level)."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return ()
+    g = fn.__globals__
+    out = [(n, g[n]) for n in code.co_names if n in g and type(g[n]) in _SCALARS]
+    for cell in fn.__closure__ or ():
+        try:
+            v = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        if type(v) in _SCALARS:
+            out.append(v)
+    return tuple(out)
+
+
+class _Entry:
+    __slots__ = ("modules", "guard", "first", "program")
+
+    def __init__(self):
+        self.modules = None
+        self.guard = None
+        self.first = None  # (trace, out_spec) of the first traced call
+        self.program = None
+
+
+_live = weakref.WeakSet()  # every CompiledFunction, for reset()
+
+
+def reset() -> None:
+    """Forget every compiled program and fallback decision (``torch._dynamo.reset()``)."""
+    for cf in list(_live):
+        cf._entries.clear()
+        cf._eager_reason = None
+
+
+class CompiledFunction:
+    """A callable that traces ``fn`` and replays it; see :mod:`tinytorch._compile`."""
+
+    def __init__(self, fn, *, fullgraph=False, dynamic=False):
+        from ..nn.modules.module import Module
+
+        self._fn = fn
+        self._module_cls = Module
+        self._fullgraph = fullgraph
+        self._entries = {}  # input signature -> [_Entry]
+        self._eager_reason = None
+        self.traces = 0  # eager calls recorded (for tests and curiosity)
+        self.replays = 0  # calls answered by a program
+        functools.update_wrapper(self, fn, updated=())
+        _live.add(self)
+
+    def _note_eager(self, why):
+        self._eager_reason = why
+        if self._fullgraph:
+            raise RuntimeError(f"compile(fullgraph=True): {why}")
+        warnings.warn(f"tinytorch.compile: running {_name(self._fn)} eagerly from now on: {why}",
+                      UserWarning, stacklevel=3)
+
+    def __call__(self, *args, **kwargs):
+        if self._eager_reason is not None:
+            return self._fn(*args, **kwargs)
+        inputs = []
+        sig = (_flatten(args, inputs), _flatten(kwargs, inputs), grad_mode.is_grad_enabled(), _autocast._local.on,
+               _fn_guard(self._fn))
+        if len(inputs) > 1:  # the same tensor passed twice is one slot of the program: guard the pattern
+            ids = [id(t) for t in inputs]
+            sig += (tuple(ids.index(i) for i in ids),)
+        entries = self._entries.get(sig)
+        e = None
+        for cand in entries or ():
+            if cand.guard is None or _module_guard(cand.modules) == cand.guard:
+                e = cand
+                break
+        if e is None:
+            if self._entries and _log_recompiles():
+                why = ("inputs, grad mode or scalar globals changed" if entries is None else
+                       "a module's training flag, scalar attribute, parameters or submodules changed")
+                log.warning("tinytorch.compile: recompiling %s: %s (%s)", _name(self._fn), why, _describe(sig))
+            n, limit = sum(len(v) for v in self._entries.values()), _dynamo_config.cache_size_limit
+            if n >= limit:
+                self._note_eager(f"more than {limit} guard variants (torch._dynamo.config.cache_size_limit); "
+                                 "use fixed shapes")
+                return self._fn(*args, **kwargs)
+            e = _Entry()
+            self._entries.setdefault(sig, []).append(e)
+        if e.program is not None:
+            self.replays += 1
+            return e.program(inputs)
+        self.traces += 1
+        return self._trace(e, args, kwargs, inputs)
+
+    def _trace(self, e, args, kwargs, inputs):
+        pre = None if e.modules is None else _module_guard(e.modules)
+        pre_fn = _fn_guard(self._fn)
+        tr, result, out_spec = run_traced(self._fn, args, kwargs, inputs, self._module_cls)
+        if tr.reason is not None:
+            self._note_eager(tr.reason)
+            return result
+        same_modules = e.modules is not None and list(map(id, tr.modules)) == list(map(id, e.modules))
+        if (same_modules and _module_guard(e.modules) != pre) or _fn_guard(self._fn) != pre_fn:
+            # the call itself changes what the guards watch (self.calls += 1): Python a replay would skip
+            self._note_eager("the call changes a module attribute, its parameters or a global it reads "
+                             "(a Python side effect a replay would not repeat)")
+            return result
+        guard = _module_guard(tr.modules)
+        if e.first is None or e.guard != guard:
+            e.modules, e.guard, e.first = tr.modules, guard, (tr, out_spec)
+            return result
+        try:
+            program = Program(e.first[0], tr, e.first[1], out_spec)
+        except Mismatch as err:
+            self._note_eager(f"two calls with the same guards ran different programs ({err})")
+            e.first = None
+            return result
+        if program.has_consts and _same_inputs(e.first[0], tr):
+            # values built outside the recorded ops agree, but so do the inputs: they may derive from them
+            e.first = (tr, out_spec)
+            return result
+        e.program, e.first = program, None
+        return result
+
+
+def _name(fn):
+    return getattr(fn, "__qualname__", None) or type(fn).__name__
+
+
+def _same_inputs(tr1, tr2):
+    from .program import _arrays_equal
+
+    return all(_arrays_equal(a, b) for a, b in zip(tr1.input_values, tr2.input_values))
+
+
+def _describe(sig):
+    return f"args={sig[0]!r}, grad_enabled={sig[2]}, autocast={sig[3]}"
+
+
+def _optimized_module_class():
+    """``OptimizedModule``, built on first use: ``nn`` is above this package in the import order."""
+    global OptimizedModule
+    if OptimizedModule is not None:
+        return OptimizedModule
+    from ..nn.modules.module import Module
+
+    class _OptimizedModule(Module):
+        """What ``compile(module)`` returns, as in torch: a Module whose one child ``_orig_mod`` is the
+        original (so ``state_dict`` keys start with ``_orig_mod.``); calls go through the compiled forward,
+        other attributes to the original module."""
+
+        def __init__(self, mod, **opts):
+            super().__init__()
+            self._orig_mod = mod
+            self.__dict__["_compiled_call"] = CompiledFunction(mod, **opts)
+            self.__dict__["training"] = mod.training
+
+        def forward(self, *args, **kwargs):
+            return self.__dict__["_compiled_call"](*args, **kwargs)
+
+        def __getattr__(self, name):
+            try:
+                return super().__getattr__(name)
+            except AttributeError:
+                return getattr(self.__dict__["_modules"]["_orig_mod"], name)
+
+    _OptimizedModule.__name__ = _OptimizedModule.__qualname__ = "OptimizedModule"
+    OptimizedModule = _OptimizedModule
+    return OptimizedModule
+
+
+OptimizedModule = None  # the class, once _optimized_module_class() has built it
+
+
+def compile_callable(model, *, fullgraph=False, dynamic=False):
+    """The compiled form of a Module (an :class:`OptimizedModule`) or of a function."""
+    from ..nn.modules.module import Module
+
+    if isinstance(model, Module):
+        return _optimized_module_class()(model, fullgraph=fullgraph, dynamic=dynamic)
+    return CompiledFunction(model, fullgraph=fullgraph, dynamic=dynamic)
