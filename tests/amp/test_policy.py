@@ -2,7 +2,7 @@
 output dtypes equal torch's, with float32 inputs (lower-precision ops), bfloat16 inputs (float32 ops) and
 mixed inputs (promote ops). PyTorch CPU is the oracle; the test skips without it.
 
-The CUDA float16 table (through the CuPy stand-in) is not here yet.
+The CUDA float16 table (through the CuPy stand-in) is in test_policy_cuda.py.
 """
 from __future__ import annotations
 
