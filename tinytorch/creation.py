@@ -252,11 +252,16 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     return _finish(arr, _on(device), requires_grad, "arange")
 
 
-def _steps(steps, op):
+def _int_arg(value, name, op):
+    """``value`` as an int, or torch's TypeError naming the argument (floats are refused, not truncated)."""
     try:
-        steps = operator.index(steps)
+        return operator.index(value)
     except TypeError:
-        raise TypeError(f"{op}(): argument 'steps' must be int, not {type(steps).__name__}") from None
+        raise TypeError(f"{op}(): argument '{name}' must be int, not {type(value).__name__}") from None
+
+
+def _steps(steps, op):
+    steps = _int_arg(steps, "steps", op)
     if steps < 0:
         raise RuntimeError(f"{op}: number of steps must be non-negative, got {steps}")
     return steps
@@ -281,10 +286,7 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None):
     for name, v in (("n", n), ("m", m)):
         if v is None:
             continue
-        try:
-            v = operator.index(v)
-        except TypeError:
-            raise TypeError(f"eye(): argument '{name}' must be int, not {type(v).__name__}") from None
+        v = _int_arg(v, name, "eye")
         if v < 0:
             raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {v}")
     arr = _xp(device).eye(int(n), None if m is None else int(m), dtype=_dt(dtype).np)
@@ -352,10 +354,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
 @backend.on_device
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, out=None):
     """A random permutation of 0..n-1."""
-    try:
-        n = operator.index(n)
-    except TypeError:
-        raise TypeError(f"randperm(): argument 'n' must be int, not {type(n).__name__}") from None
+    n = _int_arg(n, "n", "randperm")
     if n < 0:
         raise RuntimeError(f"randperm: Trying to create tensor with negative dimension {n}: [{n}]")
     perm = _gen(generator).numpy().permutation(int(n)).astype(_dt(dtype, dtypes.int64).np)
