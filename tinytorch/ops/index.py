@@ -136,6 +136,10 @@ class GetItem(Function):
         ctx.idx = idx
         ctx.in_shape = x._data.shape
         ctx.is_view = _is_basic(idx)
+        if ctx.is_view and Ellipsis not in idx:
+            # NumPy turns all-int indexing into a scalar copy; the trailing ... keeps a 0-d view, so
+            # ``counts[i, j] += 1`` writes through as in torch
+            return x._data[idx + (Ellipsis,)]
         return x._data[idx]
 
     @staticmethod
