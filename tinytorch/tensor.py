@@ -374,6 +374,8 @@ class Tensor:
                 if v == dtype or v.replace("torch.", "tinytorch.") == dtype:
                     return self.to(dtype=dtypes.to_dtype(k))
             raise ValueError(f"type: unknown type name {dtype!r}")
+        if isinstance(dtype, type) and isinstance(getattr(dtype, "dtype", None), dtypes.dtype):
+            return self.to(dtype=dtype.dtype)  # a legacy class: t.type(torch.FloatTensor)
         return self.to(dtype=dtype)
 
     def type_as(self, other):
