@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import warnings
 
 import numpy as np
 
@@ -401,8 +402,8 @@ class EmbeddingLookup(Function):
     """``weight[indices]``; gradient rows scatter-added, the ``padding_idx`` row left without gradient."""
 
     @staticmethod
-    def forward(ctx, weight, indices, padding_idx):
-        ctx.indices, ctx.padding_idx = indices, padding_idx
+    def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq=False):
+        ctx.indices, ctx.padding_idx, ctx.scale_grad_by_freq = indices, padding_idx, scale_grad_by_freq
         ctx.num = weight._data.shape[0]
         ctx.wshape = weight._data.shape
         return weight._data[indices]
@@ -414,7 +415,11 @@ class EmbeddingLookup(Function):
         if ctx.padding_idx is not None:
             keep = (ctx.indices != ctx.padding_idx).astype(grad._data.dtype)[..., None]
             grad = mul(grad, _const(keep))
-        return IndexAccumulate.apply(grad, (ctx.indices,), ctx.wshape), None, None
+        if ctx.scale_grad_by_freq:  # each row's gradient divided by how often its index occurs in the batch
+            xp = ctx.xp
+            counts = xp.bincount(ctx.indices.reshape(-1), minlength=ctx.num)
+            grad = mul(grad, _const((1.0 / counts[ctx.indices]).astype(grad._data.dtype)[..., None]))
+        return IndexAccumulate.apply(grad, (ctx.indices,), ctx.wshape), None, None, None
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
@@ -431,8 +436,10 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
         raise RuntimeError(f"{op}: Expected tensor for argument #1 'indices' to have an integer type (Long or Int), but got {input.dtype}")
     if weight.ndim != 2:
         raise RuntimeError(f"{op}: 'weight' must be 2-D (num_embeddings, embedding_dim), got shape {tuple(weight.shape)}")
-    if scale_grad_by_freq or sparse:
-        raise NotImplementedError(f"{op}: scale_grad_by_freq and sparse gradients are not supported")
+    if sparse:  # no sparse tensors: the gradient is dense, zero in unused rows (what SparseAdam expects)
+        warnings.warn(f"{op}: sparse=True gives a dense gradient in tinytorch (zeros in the rows not looked up); "
+                      "SGD and optim.SparseAdam take the same steps as with torch's sparse gradient", UserWarning,
+                      stacklevel=2)
     num = weight.shape[0]
     if padding_idx is not None:
         if padding_idx >= num or padding_idx < -num:
@@ -447,7 +454,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
         backend.device_check(backend.array_module(idx), (idx < 0) | (idx >= num), error)
     if max_norm is not None:
         _embedding_renorm(weight, idx, builtins.float(max_norm), builtins.float(norm_type))
-    return EmbeddingLookup.apply(weight, idx, padding_idx)
+    return EmbeddingLookup.apply(weight, idx, padding_idx, builtins.bool(scale_grad_by_freq))
 
 
 def _bags(input, offsets, include_last_offset, op):

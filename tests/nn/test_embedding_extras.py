@@ -1,4 +1,4 @@
-"""nn.EmbeddingBag / F.embedding_bag: bag layouts, modes, padding, per-sample weights, gradients vs torch."""
+"""Embedding extras: EmbeddingBag / F.embedding_bag (bags, modes, padding, weights), scale_grad_by_freq, sparse=True."""
 from __future__ import annotations
 
 import itertools
@@ -71,4 +71,28 @@ def test_matches_torch(case, mode, pad, weighted):
     g = rng.standard_normal(tuple(tr.shape))
     (tr * torch.tensor(g)).sum().backward()
     (ours * tinytorch.tensor(g)).sum().backward()
+    np.testing.assert_allclose(ow.grad.numpy(), tw.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_scale_grad_by_freq_and_sparse_flag():
+    w = tinytorch.ones(4, 2, requires_grad=True)
+    x = tinytorch.tensor([[1, 1, 2], [1, 3, 0]])
+    F.embedding(x, w, padding_idx=0, scale_grad_by_freq=True).sum().backward()
+    # index 1 occurs 3 times: its summed gradient 3 is divided by 3; padding row 0 gets none
+    assert w.grad[:, 0].tolist() == [0.0, 1.0, 1.0, 1.0]
+    emb = nn.Embedding(4, 2, sparse=True)
+    with pytest.warns(UserWarning, match="dense gradient"):
+        emb(tinytorch.tensor([2, 2])).sum().backward()
+    assert emb.weight.grad[:, 0].tolist() == [0.0, 0.0, 2.0, 0.0]
+
+
+def test_scale_grad_by_freq_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    w, idx = rng.standard_normal((6, 3)), rng.integers(0, 6, (4, 5))
+    g = rng.standard_normal((4, 5, 3))
+    tw, ow = torch.tensor(w, requires_grad=True), tinytorch.tensor(w, requires_grad=True)
+    (torch.nn.functional.embedding(torch.tensor(idx), tw, padding_idx=2, scale_grad_by_freq=True)
+     * torch.tensor(g)).sum().backward()
+    (F.embedding(tinytorch.tensor(idx), ow, padding_idx=2, scale_grad_by_freq=True) * tinytorch.tensor(g)).sum().backward()
     np.testing.assert_allclose(ow.grad.numpy(), tw.grad.numpy(), rtol=1e-12, atol=1e-12)
