@@ -63,6 +63,11 @@ CASES = {
     "legacy_type": lambda T, m: (m(A).float().type(), m(INTS).type(), m(A).type("torch.LongTensor")),
     "is_tensor": lambda T, m: (T.is_tensor(m(A)), T.is_tensor(A)),
     "format": lambda T, m: ("{:+.2f}".format(m(np.array(1.456))), f"{m(np.array(3)):04d}"),
+    "isin": lambda T, m: (T.isin(m(INTS), m(np.array([3, 5]))), T.isin(m(INTS), 3, invert=True)),
+    "triu_indices": lambda T, m: (T.triu_indices(3, 4), T.triu_indices(4, 3, 1), T.tril_indices(3, 4, -1)),
+    "storage_offset": lambda T, m: (m(A)[1:].storage_offset(), m(A)[1, 2:].storage_offset(),
+                                    m(A).t()[2].storage_offset(), m(A).storage_offset()),
+    "sum_keepdims_alias": lambda T, m: (m(A).sum(1, keepdims=True), T.mean(m(A), axis=0)),
 }
 
 
