@@ -63,6 +63,11 @@ CASES = {
     "legacy_type": lambda T, m: (m(A).float().type(), m(INTS).type(), m(A).type("torch.LongTensor")),
     "is_tensor": lambda T, m: (T.is_tensor(m(A)), T.is_tensor(A)),
     "format": lambda T, m: ("{:+.2f}".format(m(np.array(1.456))), f"{m(np.array(3)):04d}"),
+    "isin": lambda T, m: (T.isin(m(INTS), m(np.array([3, 5]))), T.isin(m(INTS), 3, invert=True)),
+    "triu_indices": lambda T, m: (T.triu_indices(3, 4), T.triu_indices(4, 3, 1), T.tril_indices(3, 4, -1)),
+    "storage_offset": lambda T, m: (m(A)[1:].storage_offset(), m(A)[1, 2:].storage_offset(),
+                                    m(A).t()[2].storage_offset(), m(A).storage_offset()),
+    "sum_keepdims_alias": lambda T, m: (m(A).sum(1, keepdims=True), T.mean(m(A), axis=0)),
 }
 
 
@@ -406,3 +411,29 @@ def test_printoptions_determinism_version_pinning():
     assert tinytorch.version.cuda is None and tinytorch.version.__version__ == tinytorch.__version__
     t = tinytorch.ones(2)
     assert t.pin_memory() is t and t.is_pinned() is False
+
+
+def test_legacy_variable_and_type_classes():
+    import warnings
+
+    from tinytorch.autograd import Variable
+
+    t = tinytorch.ones(2)
+    v = Variable(t, requires_grad=True)
+    assert v is not t and v.requires_grad and v.is_leaf and not t.requires_grad
+    v.data[0] = 5.0  # shares t's storage, as torch's Variable does
+    assert t.tolist() == [5.0, 1.0]
+    y = v * 2
+    assert Variable(y).grad_fn is None and not Variable(y).requires_grad
+    assert isinstance(t, Variable) and not isinstance([1], Variable)
+    with pytest.raises(TypeError, match="Variable data has to be a tensor, but got list"):
+        Variable([1, 2])
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        Variable(t, volatile=True)
+    assert any("volatile was removed" in str(x.message) for x in w)
+    # .type() with a legacy class, on tensors and modules
+    assert tinytorch.arange(3).type(tinytorch.FloatTensor).dtype == tinytorch.float32
+    lin = tinytorch.nn.Linear(2, 2).type(tinytorch.DoubleTensor)
+    assert lin.weight.dtype == tinytorch.float64
+    assert lin.type(tinytorch.float32).weight.dtype == tinytorch.float32

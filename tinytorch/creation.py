@@ -16,7 +16,7 @@ __all__ = [
     "tensor", "as_tensor", "asarray", "from_numpy", "from_dlpack", "zeros", "ones", "full", "empty",
     "arange", "linspace", "logspace", "eye", "rand", "randn", "randint", "randperm", "zeros_like",
     "ones_like", "full_like", "empty_like", "rand_like", "randn_like", "randint_like", "scalar_tensor",
-    "normal", "bernoulli", "multinomial",
+    "normal", "bernoulli", "multinomial", "tril_indices", "triu_indices",
 ]
 
 
@@ -291,6 +291,27 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None):
             raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {v}")
     arr = _xp(device).eye(int(n), None if m is None else int(m), dtype=_dt(dtype).np)
     return _finish(arr, _on(device), requires_grad, "eye")
+
+
+def _tri_indices(op, row, col, offset, dtype, device):
+    for name, v in (("row", row), ("col", col), ("offset", offset)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"{op}(): argument '{name}' must be int, not {type(v).__name__}")
+    if row < 0 or col < 0:
+        raise RuntimeError(f"{op}: row and col must be non-negative, got row={row}, col={col}")
+    fn = np.tril_indices if op == "tril_indices" else np.triu_indices
+    arr = np.stack(fn(int(row), int(offset), int(col))).astype(_dt(dtype or dtypes.int64).np)
+    return _finish(arr, _on(device), False, op)
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """(2, N) int64 coordinates of the lower triangle of a ``row`` x ``col`` matrix (diagonal shifted by ``offset``)."""
+    return _tri_indices("tril_indices", row, col, offset, dtype, device)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """(2, N) int64 coordinates of the upper triangle of a ``row`` x ``col`` matrix (diagonal shifted by ``offset``)."""
+    return _tri_indices("triu_indices", row, col, offset, dtype, device)
 
 
 def _rand_array(kind, shape, dt, device, generator, **kw):

@@ -141,6 +141,17 @@ class Tensor:
     def is_contiguous(self, memory_format=None):
         return bool(self._data.flags.c_contiguous)
 
+    def storage_offset(self) -> int:
+        """Offset, in elements, of this view's first element in the storage it shares."""
+        a = root = self._data
+        while getattr(root, "base", None) is not None and hasattr(root.base, "dtype"):
+            root = root.base
+        if root is a:
+            return 0
+        if backend.is_cupy_array(a):
+            return (a.data.ptr - root.data.ptr) // a.itemsize
+        return (a.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // a.itemsize
+
     def stride(self, dim=None):
         st = tuple(s // self._data.dtype.itemsize for s in self._data.strides)
         return st if dim is None else st[_wrap_dim(dim, self._data.ndim, "stride")]
@@ -374,6 +385,8 @@ class Tensor:
                 if v == dtype or v.replace("torch.", "tinytorch.") == dtype:
                     return self.to(dtype=dtypes.to_dtype(k))
             raise ValueError(f"type: unknown type name {dtype!r}")
+        if isinstance(dtype, type) and isinstance(getattr(dtype, "dtype", None), dtypes.dtype):
+            return self.to(dtype=dtype.dtype)  # a legacy class: t.type(torch.FloatTensor)
         return self.to(dtype=dtype)
 
     def type_as(self, other):

@@ -32,10 +32,15 @@ EXPECT = {
     "lbfgs_fit.py": (1e-4, 1000.0, 0.01),  # deterministic data and start: both reach the same optimum
     "policy_gradient.py": (0.01, 20.0, 0.2),
     "vae.py": (6.0, 1.8, 0.1),  # negative ELBO in nats: the flip noise alone costs ~4.6
+    # packed bidirectional GRU + attention; across seeds both frameworks land in 0.22..0.27 (one outlier ~0.5)
+    "seq2seq_attention.py": (0.4, 5.0, 0.3),
+    "makemore_mlp.py": (1.0, 3.0, 0.1),
+    "text_classification.py": (0.05, 20.0, 0.5),  # EmbeddingBag; both reach ~0.005
+    "mnist_example.py": (0.1, 20.0, 0.5),  # Adadelta; 0.014..0.037 across seeds in both frameworks
 }
 # absolute tolerance vs torch, added to the relative one: policy_gradient's "loss" is a regret that both
 # frameworks drive to about zero (1e-5 .. 1e-3 depending on the random draws), where only an absolute bar is robust
-ATOL = {"policy_gradient.py": 0.01}
+ATOL = {"policy_gradient.py": 0.01, "text_classification.py": 0.01, "mnist_example.py": 0.03}
 
 
 def _run(argv: list[str], timeout: float = 240) -> dict[str, float]:

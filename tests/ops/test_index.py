@@ -236,3 +236,29 @@ def test_index_put_accumulate_and_shape_error(device):
     y = _t(np.zeros((3, 5)), device, True) * 1
     with pytest.raises(RuntimeError, match=r"value tensor of shape \(2, 5\) cannot be broadcast to indexing result of shape \(5,\)"):
         y[0] = _t(np.ones((2, 5)), device)
+
+
+def test_integer_index_is_a_writable_0d_view():
+    # makemore's bigram counts: N[i, j] += 1 must write through, as in torch
+    counts = tinytorch.zeros((3, 3), dtype=tinytorch.int32)
+    for i, j in [(0, 1), (0, 1), (2, 0)]:
+        counts[i, j] += 1
+    assert counts.tolist() == [[0, 2, 0], [0, 0, 0], [1, 0, 0]]
+    x = tinytorch.zeros(4)
+    x[1].add_(5.0)  # a 0-d view shares storage
+    assert x.tolist() == [0.0, 5.0, 0.0, 0.0]
+    # the gradient still flows back to the right element
+    w = tinytorch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    (w[1, 0] * 2).backward()
+    assert w.grad.tolist() == [[0.0, 0.0], [2.0, 0.0]]
+
+
+def test_op_on_0d_result_is_writable():
+    # torch.log(P[i, j]) is a fresh 0-d tensor: accumulating into it in place works
+    P = tinytorch.tensor([[0.5, 0.25]])
+    total = tinytorch.log(P[0, 1])
+    total += tinytorch.log(P[0, 0])
+    assert abs(total.item() - float(np.log(0.125))) < 1e-6
+    s = tinytorch.tensor(2.0).sum()
+    s.mul_(3)
+    assert s.item() == 6.0

@@ -223,3 +223,16 @@ def test_dims_tuple_negative_keepdim_and_errors(device):
         x.sum((1, -2))
     with pytest.raises(TypeError, match="logsumexp: expected a Tensor"):
         tinytorch.logsumexp([1.0, 2.0], 0)
+
+
+def test_numpy_keyword_aliases():
+    # torch's argument parser accepts axis=/keepdims= for dim=/keepdim= (makemore: P.sum(1, keepdims=True))
+    x = T([[1.0, 2.0], [3.0, 5.0]])
+    assert x.sum(1, keepdims=True).tolist() == [[3.0], [8.0]]
+    assert tinytorch.mean(x, axis=0).tolist() == [2.0, 3.5]
+    assert x.max(axis=1).values.tolist() == [2.0, 5.0]
+    assert x.argmax(axis=0, keepdims=True).tolist() == [[1, 1]]
+    assert x.std(axis=1, keepdims=True).shape == (2, 1)
+    assert (x > 2).any(axis=1).tolist() == [False, True]
+    with pytest.raises(TypeError, match="both 'dim' and its alias 'axis'"):
+        x.sum(dim=0, axis=1)

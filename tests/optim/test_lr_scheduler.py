@@ -24,6 +24,7 @@ def _mult(e):
 # (optimizer name, optimizer kwargs, builder(lr_scheduler module, opt) -> scheduler)
 CASES = {
     "StepLR": ("SGD", {}, lambda m, o: m.StepLR(o, step_size=7, gamma=0.5)),
+    "StepLR-float": ("SGD", {}, lambda m, o: m.StepLR(o, 2.5, gamma=0.5)),  # torch's tutorials pass 1.0
     "MultiStepLR": ("SGD", {}, lambda m, o: m.MultiStepLR(o, milestones=[3, 10, 10, 25], gamma=0.3)),
     "ExponentialLR": ("SGD", {}, lambda m, o: m.ExponentialLR(o, gamma=0.93)),
     "CosineAnnealingLR": ("SGD", {}, lambda m, o: m.CosineAnnealingLR(o, T_max=12, eta_min=0.001)),
@@ -135,6 +136,8 @@ def test_validation_messages():
     opt = optim.SGD([p], lr=1.0)
     with pytest.raises(TypeError, match="is not an Optimizer"):
         ls.StepLR(object(), step_size=1)
+    with pytest.raises(ValueError, match="step_size must be a positive number, got 0"):
+        ls.StepLR(opt, step_size=0)
     with pytest.raises(ValueError, match="Factor should be < 1.0"):
         ls.ReduceLROnPlateau(opt, factor=1.5)
     with pytest.raises(ValueError, match="total_steps OR"):

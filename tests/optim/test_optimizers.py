@@ -32,6 +32,10 @@ CONFIGS = {
         dict(lr=0.1, lr_decay=ld, weight_decay=wd, initial_accumulator_value=iv, eps=1e-10, maximize=mx)
         for ld, wd, iv, mx in itertools.product((0.0, 0.05), (0.0, 0.1), (0.0, 0.5), (False, True))
     ],
+    "Adadelta": [
+        dict(lr=lr, rho=r, eps=e, weight_decay=wd, maximize=mx)
+        for lr, r, e, wd, mx in itertools.product((1.0, 0.3), (0.9, 0.5), (1e-6, 1e-2), (0.0, 0.1), (False, True))
+    ],
     "Adamax": [
         dict(lr=0.01, betas=b, weight_decay=wd, maximize=mx, eps=1e-4)
         for b, wd, mx in itertools.product(((0.9, 0.999), (0.5, 0.8)), (0.0, 0.1), (False, True))
@@ -147,6 +151,8 @@ def test_float32_params_keep_dtype(device):
     (optim.AdamW, dict(betas=(0.9, -0.1)), "Invalid beta parameter at index 1: -0.1"),
     (optim.Adam, dict(weight_decay=-1), "Invalid weight_decay value: -1"),
     (optim.RMSprop, dict(alpha=-0.1), "Invalid alpha value: -0.1"),
+    (optim.Adadelta, dict(rho=1.5), "Invalid rho value: 1.5"),
+    (optim.Adadelta, dict(eps=-1.0), "Invalid epsilon value: -1.0"),
     (optim.Adagrad, dict(lr_decay=-1), "Invalid lr_decay value: -1"),
     (optim.NAdam, dict(momentum_decay=-1), "Invalid momentum_decay value: -1"),
 ])
@@ -312,7 +318,7 @@ def test_signature_defaults_match_torch():
     torch = pytest.importorskip("torch")
     import inspect
 
-    for name in ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam"):
+    for name in ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam"):
         ours = inspect.signature(getattr(optim, name).__init__).parameters
         theirs = inspect.signature(getattr(torch.optim, name).__init__).parameters
         for k, v in theirs.items():

@@ -5,12 +5,13 @@ from .grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode, i
 from .function import Function, once_differentiable
 from .anomaly import detect_anomaly, set_detect_anomaly, is_anomaly_enabled
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError
+from .variable import Variable
 from . import engine as _engine
 
 __all__ = [
     "Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
     "is_grad_enabled", "detect_anomaly", "set_detect_anomaly", "gradcheck", "gradgradcheck",
-    "GradcheckError", "once_differentiable", "explain",
+    "GradcheckError", "once_differentiable", "explain", "Variable",
 ]
 
 

@@ -313,6 +313,8 @@ class Function(metaclass=FunctionMeta):
         vc = first._vc if (ctx.is_view and first is not None) else None  # forward may set ctx.is_view
         if type(raw) is not tuple and not isinstance(raw, Tensor) and hasattr(raw, "dtype"):
             # the common case: one of tinytorch's ops returned one array
+            if isinstance(raw, _np.generic):  # NumPy ops on 0-d arrays return read-only scalars
+                raw = _np.asarray(raw)
             diff = any_grad and raw.dtype.kind in "fV"  # V: ml_dtypes bfloat16
             out = Tensor._make(raw, diff, ctx if diff else None, 0, vc)
             outputs = (out,)
@@ -349,7 +351,7 @@ def _wrap_outputs(ctx, raw, args, any_grad, xp, vc):
             o_data = o._data
         else:
             nd = False
-            o_data = o if hasattr(o, "dtype") else xp.asarray(o)
+            o_data = o if hasattr(o, "dtype") and not isinstance(o, _np.generic) else xp.asarray(o)
         diff = any_grad and not nd and o_data.dtype.kind in "fV"
         if (isinstance(o, Tensor) and o._grad_fn is None and not o._requires_grad
                 and id(o) not in input_ids):

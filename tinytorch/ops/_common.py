@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import builtins
+import functools
 import numbers
 
 import numpy as np
@@ -25,6 +26,24 @@ try:  # NumPy's floating-point error state is a context variable: setting it dir
         _FP_IGNORE = _FP_STATE.get()
 except (ImportError, AttributeError):  # another NumPy layout: fall back to the public errstate
     _FP_STATE = None
+
+
+_NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim"}
+
+
+def numpy_names(fn):
+    """Accept NumPy's ``axis=``/``keepdims=`` for ``dim=``/``keepdim=``, as torch's argument parser does."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        for np_name, name in _NUMPY_NAMES.items():
+            if np_name in kwargs:
+                if name in kwargs:
+                    raise TypeError(f"{fn.__name__}() got both '{name}' and its alias '{np_name}'")
+                kwargs[name] = kwargs.pop(np_name)
+        return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def quiet_begin():

@@ -21,7 +21,7 @@ __all__ = [
     "index_fill", "index_copy", "masked_fill", "masked_select", "masked_scatter", "take", "take_along_dim",
     "nonzero", "argwhere", "scatter_", "scatter_add_", "index_add_", "index_fill_", "index_copy_",
     "masked_fill_", "masked_scatter_", "argsort", "sort", "msort", "topk", "kthvalue", "median", "mode",
-    "unique", "unique_consecutive", "searchsorted", "bucketize", "bincount", "histc",
+    "unique", "unique_consecutive", "searchsorted", "bucketize", "bincount", "histc", "isin",
 ]
 
 TENSOR_METHODS = (
@@ -136,6 +136,10 @@ class GetItem(Function):
         ctx.idx = idx
         ctx.in_shape = x._data.shape
         ctx.is_view = _is_basic(idx)
+        if ctx.is_view and Ellipsis not in idx:
+            # NumPy turns all-int indexing into a scalar copy; the trailing ... keeps a 0-d view, so
+            # ``counts[i, j] += 1`` writes through as in torch
+            return x._data[idx + (Ellipsis,)]
         return x._data[idx]
 
     @staticmethod
@@ -904,6 +908,20 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
     if boundaries._data.ndim != 1:
         raise RuntimeError(f"bucketize: boundaries tensor must be 1 dimension, but got shape {tuple(boundaries.shape)}")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """Bool tensor shaped like ``elements``: whether each element occurs in ``test_elements`` (either may be a scalar)."""
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError("isin: expected at least one of elements and test_elements to be a Tensor, got "
+                        f"{type(elements).__name__} and {type(test_elements).__name__}")
+    ref = elements if isinstance(elements, Tensor) else test_elements
+    xp = backend.array_module(ref._data)
+    a = elements._data if isinstance(elements, Tensor) else xp.asarray(elements)
+    b = test_elements._data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
+    if isinstance(elements, Tensor) and isinstance(test_elements, Tensor) and elements.device != test_elements.device:
+        raise RuntimeError(f"isin: elements are on {elements.device} but test_elements on {test_elements.device}")
+    return Tensor._make(xp.isin(a, b, assume_unique=assume_unique, invert=invert))
 
 
 def bincount(input, weights=None, minlength=0):

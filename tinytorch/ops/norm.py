@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import warnings
 
 import numpy as np
 
@@ -28,6 +29,8 @@ __all__ = [
 ]
 
 TENSOR_METHODS = ()
+# in nn.functional only: torch.embedding_bag (top level) has another signature and returns a tuple
+F_EXPORTS = ("embedding_bag",)
 
 
 def _const(arr) -> Tensor:
@@ -399,8 +402,8 @@ class EmbeddingLookup(Function):
     """``weight[indices]``; gradient rows scatter-added, the ``padding_idx`` row left without gradient."""
 
     @staticmethod
-    def forward(ctx, weight, indices, padding_idx):
-        ctx.indices, ctx.padding_idx = indices, padding_idx
+    def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq=False):
+        ctx.indices, ctx.padding_idx, ctx.scale_grad_by_freq = indices, padding_idx, scale_grad_by_freq
         ctx.num = weight._data.shape[0]
         ctx.wshape = weight._data.shape
         return weight._data[indices]
@@ -412,7 +415,11 @@ class EmbeddingLookup(Function):
         if ctx.padding_idx is not None:
             keep = (ctx.indices != ctx.padding_idx).astype(grad._data.dtype)[..., None]
             grad = mul(grad, _const(keep))
-        return IndexAccumulate.apply(grad, (ctx.indices,), ctx.wshape), None, None
+        if ctx.scale_grad_by_freq:  # each row's gradient divided by how often its index occurs in the batch
+            xp = ctx.xp
+            counts = xp.bincount(ctx.indices.reshape(-1), minlength=ctx.num)
+            grad = mul(grad, _const((1.0 / counts[ctx.indices]).astype(grad._data.dtype)[..., None]))
+        return IndexAccumulate.apply(grad, (ctx.indices,), ctx.wshape), None, None, None
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
@@ -429,8 +436,10 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
         raise RuntimeError(f"{op}: Expected tensor for argument #1 'indices' to have an integer type (Long or Int), but got {input.dtype}")
     if weight.ndim != 2:
         raise RuntimeError(f"{op}: 'weight' must be 2-D (num_embeddings, embedding_dim), got shape {tuple(weight.shape)}")
-    if scale_grad_by_freq or sparse:
-        raise NotImplementedError(f"{op}: scale_grad_by_freq and sparse gradients are not supported")
+    if sparse:  # no sparse tensors: the gradient is dense, zero in unused rows (what SparseAdam expects)
+        warnings.warn(f"{op}: sparse=True gives a dense gradient in tinytorch (zeros in the rows not looked up); "
+                      "SGD and optim.SparseAdam take the same steps as with torch's sparse gradient", UserWarning,
+                      stacklevel=2)
     num = weight.shape[0]
     if padding_idx is not None:
         if padding_idx >= num or padding_idx < -num:
@@ -445,7 +454,89 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
         backend.device_check(backend.array_module(idx), (idx < 0) | (idx >= num), error)
     if max_norm is not None:
         _embedding_renorm(weight, idx, builtins.float(max_norm), builtins.float(norm_type))
-    return EmbeddingLookup.apply(weight, idx, padding_idx)
+    return EmbeddingLookup.apply(weight, idx, padding_idx, builtins.bool(scale_grad_by_freq))
+
+
+def _bags(input, offsets, include_last_offset, op):
+    """Flat indices (N,) and each bag's [start, end) from 2-D ``input`` or 1-D ``input`` + ``offsets``."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: expected input to be a Tensor, got {type(input).__name__}")
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError(f"{op}: if input is 2D, then offsets has to be None, as input is treated is a "
+                             f"mini-batch of fixed length sequences. However, found offsets of type "
+                             f"{type(offsets).__name__}")
+        b, n = input.shape
+        starts = list(range(0, b * n, n))
+        return input.reshape(-1), starts, [s + n for s in starts]
+    if input.ndim != 1:
+        raise ValueError(f"{op}: input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}")
+    if offsets is None:
+        raise ValueError(f"{op}: offsets has to be a 1D Tensor but got None")
+    if not isinstance(offsets, Tensor) or offsets.ndim != 1:
+        raise ValueError(f"{op}: offsets has to be a 1D Tensor, got "
+                         f"{tuple(offsets.shape) if isinstance(offsets, Tensor) else type(offsets).__name__}")
+    off = [builtins.int(v) for v in backend.as_numpy(offsets._data).tolist()]
+    n = input.shape[0]
+    if off and off[0] != 0:
+        raise RuntimeError(f"{op}: offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to "
+                           f"start from position 0. However, got {off[0]}")
+    if any(a > c for a, c in zip(off, off[1:])) or (off and off[-1] > n):
+        raise RuntimeError(f"{op}: offsets must be non-decreasing and at most the input length {n}, got {off}")
+    if include_last_offset:
+        if not off:
+            raise RuntimeError(f"{op}: include_last_offset needs at least one offset")
+        return input, off[:-1], off[1:]
+    return input, off, off[1:] + [n]
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float = 2, scale_grad_by_freq: bool = False,
+                  mode: str = "mean", sparse: bool = False, per_sample_weights=None, include_last_offset: bool = False,
+                  padding_idx=None):
+    """Sums, means or maxima of bags of embedding rows: (B, N) or (N,) with ``offsets`` (B,) -> (B, D).
+
+    A 2-D ``input`` holds B bags of N indices each; a 1-D ``input`` is cut into bags starting at ``offsets``
+    (with ``include_last_offset`` the last offset ends the last bag). Indices equal to ``padding_idx`` are left
+    out (a mean divides by the bag's other entries); an empty bag gives zeros. ``per_sample_weights`` (same
+    shape as ``input``) scales each row first, ``mode="sum"`` only.
+    """
+    op = "embedding_bag"
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"{op}: mode has to be one of sum, mean or max, got {mode!r}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(f"{op}: per_sample_weights was not None. per_sample_weights is only supported "
+                                  f"for mode='sum' (got mode='{mode}'). Please open a feature request on GitHub.")
+    if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(input.shape):
+        raise ValueError(f"{op}: per_sample_weights has to be of the same shape as input {tuple(input.shape)}, got "
+                         f"{tuple(per_sample_weights.shape)}")
+    flat, starts, ends = _bags(input, offsets, include_last_offset, op)
+    rows = embedding(flat, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)  # (N, D)
+    num = weight.shape[0]
+    idx = backend.as_numpy(flat._data)
+    keep = np.ones(idx.shape, dtype=bool) if padding_idx is None else idx != builtins.int(padding_idx) % num
+    b, d = len(starts), weight.shape[1]
+    xp = backend.array_module(weight._data)
+    if mode == "max":
+        out = []
+        for s, e in zip(starts, ends):
+            sel = np.nonzero(keep[s:e])[0] + s
+            if sel.size:
+                out.append(ops.max(ops.index_select(rows, 0, _const(xp.asarray(sel))), 0).values)
+            else:
+                out.append(_const(xp.zeros((d,), dtype=weight._data.dtype)))
+        return ops.stack(out, 0) if out else _const(xp.zeros((0, d), dtype=weight._data.dtype))
+    if per_sample_weights is not None:
+        rows = mul(rows, per_sample_weights.reshape(-1, 1))
+    seg = np.zeros(idx.shape, dtype=np.int64)  # each entry's bag; entries in no bag get scale 0
+    scale = np.zeros(idx.shape, dtype=weight._data.dtype)
+    for k, (s, e) in enumerate(zip(starts, ends)):
+        seg[s:e] = k
+        count = builtins.int(keep[s:e].sum())
+        if count:
+            scale[s:e] = keep[s:e] / (count if mode == "mean" else 1)
+    rows = mul(rows, _const(xp.asarray(scale[:, None])))
+    zeros = _const(xp.zeros((b, d), dtype=weight._data.dtype))
+    return ops.index_add(zeros, 0, _const(xp.asarray(seg)), rows)
 
 
 def _embedding_renorm(weight, idx, max_norm, norm_type):

@@ -16,7 +16,7 @@ import numpy as np
 from .. import _dtype as dtypes
 from ..autograd.function import Function, OUTPUT
 from ..tensor import Tensor
-from ._common import normalize_dims, wrap_dim
+from ._common import normalize_dims, numpy_names, wrap_dim
 from .registry import OpInfo, SampleInput, register, randn, positive, away_from
 
 __all__ = [
@@ -97,6 +97,7 @@ def _accumulation_dtype(input, dtype):
     return None
 
 
+@numpy_names
 def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001 - torch's name
     """Sum over ``dim`` (int, tuple, or None for all). Integer and bool inputs sum to int64."""
     _check_tensor(input, "sum")
@@ -105,6 +106,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001 - torch's 
     return Sum.apply(input, axes, builtins.bool(keepdim), npd)
 
 
+@numpy_names
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """``sum`` treating NaN as zero."""
     from .elementwise import where, isnan
@@ -164,6 +166,7 @@ class Mean(Function):
         return div(expand(_to_keepdim(grad, ctx), ctx.in_shape), builtins.max(ctx.count, 1))
 
 
+@numpy_names
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Arithmetic mean over ``dim``; floating point inputs only unless ``dtype`` is given."""
     _check_tensor(input, "mean")
@@ -179,6 +182,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     return Mean.apply(input, axes, builtins.bool(keepdim))
 
 
+@numpy_names
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """``mean`` over the non-NaN elements."""
     from .elementwise import isnan, logical_not, div
@@ -214,6 +218,7 @@ class Prod(Function):
         return mul(g, gx)
 
 
+@numpy_names
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product over ``dim`` (None: all elements). Integer and bool inputs give int64."""
     _check_tensor(input, "prod")
@@ -249,6 +254,7 @@ class Extreme(Function):
         return mul(_to_keepdim(grad, ctx), Tensor._make(ctx.share))
 
 
+@numpy_names
 def amax(input, dim=(), keepdim=False):
     """Largest value over ``dim`` (all dims when empty/None); ties share the gradient."""
     _check_tensor(input, "amax")
@@ -256,6 +262,7 @@ def amax(input, dim=(), keepdim=False):
     return Extreme.apply(input, axes, builtins.bool(keepdim), True)
 
 
+@numpy_names
 def amin(input, dim=(), keepdim=False):
     """Smallest value over ``dim`` (all dims when empty/None); ties share the gradient."""
     _check_tensor(input, "amin")
@@ -316,11 +323,13 @@ def _max_min(input, dim, keepdim, largest, op):
     return (max_return if largest else min_return)(values, indices)
 
 
+@numpy_names
 def max(input, dim=None, keepdim=False):  # noqa: A001 - torch's name
     """``max(input)``: the largest element; ``max(input, dim)``: (values, indices); ``max(a, b)``: ``maximum``."""
     return _max_min(input, dim, keepdim, True, "max")
 
 
+@numpy_names
 def min(input, dim=None, keepdim=False):  # noqa: A001 - torch's name
     """``min(input)``: the smallest element; ``min(input, dim)``: (values, indices); ``min(a, b)``: ``minimum``."""
     return _max_min(input, dim, keepdim, False, "min")
@@ -353,11 +362,13 @@ def _arg_extreme(input, dim, keepdim, largest, op):
     return _NonDiff.apply(fn, input)
 
 
+@numpy_names
 def argmax(input, dim=None, keepdim=False):
     """Index of the largest value (of the flattened tensor when ``dim`` is None); first one on ties."""
     return _arg_extreme(input, dim, keepdim, True, "argmax")
 
 
+@numpy_names
 def argmin(input, dim=None, keepdim=False):
     """Index of the smallest value (of the flattened tensor when ``dim`` is None); first one on ties."""
     return _arg_extreme(input, dim, keepdim, False, "argmin")
@@ -396,12 +407,14 @@ def _var_mean(input, dim, correction, keepdim, op):
     return v, m
 
 
+@numpy_names
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance over ``dim`` with Bessel's ``correction`` (default 1; ``unbiased=False`` means 0)."""
     dim, correction = _correction("var", dim, unbiased, correction)
     return _var_mean(input, dim, correction, keepdim, "var")[0]
 
 
+@numpy_names
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation: ``sqrt(var(...))`` with the same arguments."""
     from .elementwise import sqrt
@@ -410,12 +423,14 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return sqrt(_var_mean(input, dim, correction, keepdim, "std")[0])
 
 
+@numpy_names
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(var, mean)`` over ``dim`` in one pass."""
     dim, correction = _correction("var_mean", dim, unbiased, correction)
     return _var_mean(input, dim, correction, keepdim, "var_mean")
 
 
+@numpy_names
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(std, mean)`` over ``dim``."""
     from .elementwise import sqrt
@@ -445,6 +460,7 @@ class Norm2(Function):
         return mul(_to_keepdim(grad, ctx), div(x, safe))
 
 
+@numpy_names
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """Vector p-norm over ``dim`` (all elements when None): p = 'fro', 2, 1, inf, -inf, 0 or any float."""
     from .elementwise import abs as _abs, ne, pow as _pow, reciprocal
@@ -498,6 +514,7 @@ class LogSumExp(Function):
         return mul(_to_keepdim(grad, ctx), exp(sub(x, _to_keepdim(y, ctx))))
 
 
+@numpy_names
 def logsumexp(input, dim, keepdim=False):
     """``log(sum(exp(input), dim))``, computed stably (shifted by the max)."""
     from .elementwise import _floatify
@@ -516,7 +533,7 @@ def _bool_reduce(name, method):
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Whether {'all' if method == 'all' else 'any'} elements over ``dim`` are non-zero (bool)."
-    return op
+    return numpy_names(op)
 
 
 all = _bool_reduce("all", "all")  # noqa: A001 - torch's name

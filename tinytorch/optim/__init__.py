@@ -6,6 +6,7 @@ from .sgd import SGD
 from .adam import Adam, AdamW
 from .rmsprop import RMSprop
 from .adagrad import Adagrad
+from .adadelta import Adadelta
 from .adamax import Adamax
 from .nadam import NAdam
 from .radam import RAdam
@@ -16,4 +17,4 @@ from .sparse_adam import SparseAdam
 from . import lr_scheduler
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam", "LBFGS", "ASGD", "Rprop",
-           "SparseAdam", "lr_scheduler"]
+           "SparseAdam", "Adadelta", "lr_scheduler"]

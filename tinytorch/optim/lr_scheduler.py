@@ -7,6 +7,7 @@ act on one optimizer); ``step(epoch)`` jumps with the closed form where one exis
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from bisect import bisect_right
 from collections import Counter
@@ -120,8 +121,9 @@ class StepLR(LRScheduler):
     """Multiply the rate by ``gamma`` every ``step_size`` epochs: ``lr = base_lr * gamma ** (epoch // step_size)``."""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        if not isinstance(step_size, int) or step_size <= 0:
-            raise ValueError(f"StepLR: step_size must be a positive int, got {step_size!r}")
+        # torch takes any positive number (its text-classification tutorial passes 1.0)
+        if isinstance(step_size, bool) or not isinstance(step_size, numbers.Real) or step_size <= 0:
+            raise ValueError(f"StepLR: step_size must be a positive number, got {step_size!r}")
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)

@@ -423,7 +423,7 @@ class Module:
 
     def type(self, dst_type) -> Module:
         """Cast every parameter and buffer to ``dst_type``."""
-        return self._apply(lambda t: t.to(dtype=dst_type))
+        return self._apply(lambda t: t.type(dst_type))  # dtype, type name or legacy class (FloatTensor)
 
     # ---- state dict --------------------------------------------------------------------------
     def _save_to_state_dict(self, destination, prefix, keep_vars):

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ... import creation
 from ... import ops
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence, _pack, pad_packed_sequence
 from .module import Module
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
@@ -137,8 +140,12 @@ class RNNBase(Module):
         b_hh = getattr(self, f"bias_hh_l{layer}{suffix}") if self.bias else None
         return w_ih, w_hh, b_ih, b_hh
 
-    def _run_direction(self, x, h, c, layer, direction):
-        """Run one layer in one direction over x (L, N, H_in); returns (outputs (L, N, H), h, c)."""
+    def _run_direction(self, x, h, c, layer, direction, mask=None):
+        """Run one layer in one direction over x (L, N, H_in); returns (outputs (L, N, H), h, c).
+
+        ``mask`` (L, N, 1) marks the valid steps of packed sequences: elsewhere the state is carried over
+        unchanged, so the reverse direction starts at each sequence's own last step.
+        """
         w_ih, w_hh, b_ih, b_hh = self._layer_params(layer, direction)
         gi_all = F.linear(x, w_ih, b_ih)  # (L, N, G*H): every step's input projection at once
         steps = range(x.shape[0] - 1, -1, -1) if direction == 1 else range(x.shape[0])
@@ -146,11 +153,15 @@ class RNNBase(Module):
         for t in steps:
             gi = gi_all[t]
             if self.mode == "LSTM":
-                h, c = _lstm_step(gi, h, c, w_hh, b_hh)
+                h_new = _lstm_step(gi, h, c, w_hh, b_hh)
             elif self.mode == "GRU":
-                h = _gru_step(gi, h, w_hh, b_hh)
+                h_new = _gru_step(gi, h, w_hh, b_hh)
             else:
-                h = _rnn_step(self.mode, gi, h, w_hh, b_hh)
+                h_new = _rnn_step(self.mode, gi, h, w_hh, b_hh)
+            if self.mode == "LSTM":
+                h_new, c_new = h_new
+                c = c_new if mask is None else ops.where(mask[t], c_new, c)
+            h = h_new if mask is None else ops.where(mask[t], h_new, h)
             outs[t] = h
         return ops.stack(outs, 0), h, c
 
@@ -159,7 +170,15 @@ class RNNBase(Module):
             raise RuntimeError(f"Expected {name} size {expected}, got {tuple(hx.shape)}")
 
     def forward(self, input, hx=None):
-        if input.dim() not in (2, 3):
+        packed = isinstance(input, PackedSequence)
+        mask = None
+        if packed:
+            packed_in = input
+            input, lengths = pad_packed_sequence(packed_in)  # (T, B, *) in the caller's batch order
+            lens = lengths.tolist()
+            steps = np.arange(input.shape[0])[:, None, None] < np.asarray(lens)[None, :, None]
+            mask = creation.tensor(steps, device=input.device)
+        elif input.dim() not in (2, 3):
             raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.dim()}D instead")
         batched = input.dim() == 3
         is_lstm = self.mode == "LSTM"
@@ -167,7 +186,7 @@ class RNNBase(Module):
             input = input.unsqueeze(1)
             if hx is not None:
                 hx = tuple(h.unsqueeze(1) for h in hx) if is_lstm else hx.unsqueeze(1)
-        elif self.batch_first:
+        elif self.batch_first and not packed:
             input = input.transpose(0, 1)
         if input.shape[-1] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
@@ -194,7 +213,7 @@ class RNNBase(Module):
             outs = []
             for direction in range(directions):
                 k = layer * directions + direction
-                out, h, c = self._run_direction(x, h0[k], c0[k] if is_lstm else None, layer, direction)
+                out, h, c = self._run_direction(x, h0[k], c0[k] if is_lstm else None, layer, direction, mask)
                 outs.append(out)
                 h_n.append(h)
                 c_n.append(c)
@@ -204,7 +223,11 @@ class RNNBase(Module):
         output = x
         h_n = ops.stack(h_n, 0)
         c_n = ops.stack(c_n, 0) if is_lstm else None
-        if not batched:
+        if packed:
+            order = (range(len(lens)) if packed_in.sorted_indices is None
+                     else [int(i) for i in packed_in.sorted_indices.tolist()])
+            output = _pack(output, lens, order, packed_in.sorted_indices)
+        elif not batched:
             output = output.squeeze(1)
             h_n = h_n.squeeze(1)
             c_n = c_n.squeeze(1) if is_lstm else None
