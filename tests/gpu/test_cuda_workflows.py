@@ -88,6 +88,7 @@ OPTIMIZERS = {
     "Rprop": lambda ps: torch.optim.Rprop(ps, lr=0.01),
     "SparseAdam": lambda ps: torch.optim.SparseAdam(ps, lr=0.05),
     "LBFGS": lambda ps: torch.optim.LBFGS(ps, lr=0.5, max_iter=3, line_search_fn="strong_wolfe"),
+    "Adadelta": lambda ps: torch.optim.Adadelta(ps, lr=1.0, weight_decay=1e-2),
 }
 SCHEDULERS = {
     "SGD": lambda o: torch.optim.lr_scheduler.StepLR(o, 2, gamma=0.5),
@@ -102,6 +103,7 @@ SCHEDULERS = {
     "Rprop": lambda o: torch.optim.lr_scheduler.CyclicLR(o, 0.005, 0.02, step_size_up=2, cycle_momentum=False),
     "SparseAdam": lambda o: torch.optim.lr_scheduler.StepLR(o, 3),
     "LBFGS": lambda o: torch.optim.lr_scheduler.ExponentialLR(o, 0.8),
+    "Adadelta": lambda o: torch.optim.lr_scheduler.StepLR(o, 1.0, gamma=0.7),
 }
 
 
