@@ -5,6 +5,7 @@ import math
 import numbers
 
 from ..tensor import Size, Tensor
+from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
 
 def as_size(shape) -> Size:
@@ -61,3 +62,42 @@ def draw(like: Tensor, method: str, *params: Tensor):
         arrays[0] = arrays[0].astype(np.int64)
     out = getattr(rng, method)(*arrays, size=arrays[0].shape)
     return Tensor._make(out.astype(like._data.dtype))
+
+
+class ProbsOrLogits:
+    """Mixin for distributions given exactly one of ``probs`` and ``logits``; the other is derived lazily.
+
+    ``_binary`` selects the sigmoid pair (one success probability per element) or, when False, the softmax
+    pair over the last dim. ``_param`` is whichever of the two was given.
+    """
+
+    _binary = True
+
+    def _set_probs_or_logits(self, probs, logits, *others):
+        """Broadcast ``others`` with the given parameter, store it, and return the broadcast ``others``."""
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        name, value = ("probs", probs) if probs is not None else ("logits", logits)
+        *others, param = broadcast_all(*others, value)  # others first: numbers take the first tensor's dtype
+        setattr(self, name, param)
+        self._param = param
+        return others
+
+    def _expand_probs_or_logits(self, new, param_shape):
+        """Give ``new`` this instance's stored probs and/or logits, expanded to ``param_shape``."""
+        for name in ("probs", "logits"):
+            if name in self.__dict__:
+                new._param = self.__dict__[name].expand(tuple(param_shape))
+                setattr(new, name, new._param)
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=self._binary)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=self._binary)
+
+    @property
+    def param_shape(self):
+        return self._param.size()
