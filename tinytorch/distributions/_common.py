@@ -42,11 +42,16 @@ def standard_uniform(shape, like: Tensor):
     return rand(*tuple(shape), dtype=like.dtype, device=like.device)
 
 
-def expand_params(dist, new, batch_shape, names, shape_of=lambda b: b):
-    """Copy each parameter in ``names`` found on ``dist`` onto ``new``, expanded to ``shape_of(batch_shape)``."""
+def expand_params(dist, cls, batch_shape, _instance, names):
+    """``cls.expand`` for a ``cls`` whose parameters ``names`` all have the batch shape: a new instance (or
+    ``_instance``) holding expanded views of them, initialised by ``cls``'s parent without validating again."""
+    new = dist._get_checked_instance(cls, _instance)
+    batch_shape = as_size(batch_shape)
     for name in names:
-        if name in dist.__dict__:
-            setattr(new, name, dist.__dict__[name].expand(tuple(shape_of(batch_shape))))
+        setattr(new, name, getattr(dist, name).expand(tuple(batch_shape)))
+    super(cls, new).__init__(batch_shape, validate_args=False)
+    new._validate_args = dist._validate_args
+    return new
 
 
 def draw(like: Tensor, method: str, *params: Tensor):
