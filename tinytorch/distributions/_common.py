@@ -106,3 +106,42 @@ class ProbsOrLogits:
     @property
     def param_shape(self):
         return self._param.size()
+
+
+class CategoricalParams:
+    """Mixin for distributions built on a ``Categorical`` (``_categorical``): its ``probs``, ``logits``, shape."""
+
+    def _set_categorical(self, probs, logits):
+        """Build ``_categorical``; returns ``(batch_shape, event_shape)`` (event: the K categories)."""
+        from .categorical import Categorical
+
+        self._categorical = Categorical(probs, logits)
+        return self._categorical.batch_shape, self._categorical.param_shape[-1:]
+
+    @property
+    def logits(self):
+        return self._categorical.logits
+
+    @property
+    def probs(self):
+        return self._categorical.probs
+
+    @property
+    def param_shape(self):
+        return self._categorical.param_shape
+
+
+class RelaxedParams:
+    """Mixin for a relaxation built as a transformed ``base_dist``: the base's ``temperature``, ``logits``, ``probs``."""
+
+    @property
+    def temperature(self):
+        return self.base_dist.temperature
+
+    @property
+    def logits(self):
+        return self.base_dist.logits
+
+    @property
+    def probs(self):
+        return self.base_dist.probs

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..tensor import Size
 from . import constraints
-from ._common import ProbsOrLogits, as_size, log_of, standard_uniform
+from ._common import ProbsOrLogits, RelaxedParams, as_size, log_of, standard_uniform
 from .distribution import Distribution
 from .transformed_distribution import TransformedDistribution
 from .transforms import SigmoidTransform
@@ -47,7 +47,7 @@ class LogitRelaxedBernoulli(ProbsOrLogits, Distribution):
         return log_of(self.temperature) + diff - 2 * diff.exp().log1p()
 
 
-class RelaxedBernoulli(TransformedDistribution):
+class RelaxedBernoulli(RelaxedParams, TransformedDistribution):
     """A continuous relaxation of Bernoulli on (0, 1), reparameterised; ``temperature`` -> 0 approaches Bernoulli."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -61,15 +61,3 @@ class RelaxedBernoulli(TransformedDistribution):
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(RelaxedBernoulli, _instance)
         return super().expand(batch_shape, _instance=new)
-
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        return self.base_dist.probs
