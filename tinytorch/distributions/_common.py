@@ -5,6 +5,8 @@ import math
 import numbers
 
 from ..tensor import Size, Tensor
+from . import constraints
+from .distribution import Distribution
 from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
 
@@ -44,12 +46,13 @@ def standard_uniform(shape, like: Tensor):
 
 def expand_params(dist, cls, batch_shape, _instance, names):
     """``cls.expand`` for a ``cls`` whose parameters ``names`` all have the batch shape: a new instance (or
-    ``_instance``) holding expanded views of them, initialised by ``cls``'s parent without validating again."""
+    ``_instance``) holding expanded views of them, with the shapes set but no arguments validated again."""
     new = dist._get_checked_instance(cls, _instance)
     batch_shape = as_size(batch_shape)
     for name in names:
         setattr(new, name, getattr(dist, name).expand(tuple(batch_shape)))
-    super(cls, new).__init__(batch_shape, validate_args=False)
+    # Distribution's own __init__: a mixin such as LocScale may sit between cls and it in the MRO
+    Distribution.__init__(new, batch_shape, validate_args=False)
     new._validate_args = dist._validate_args
     return new
 
@@ -145,3 +148,20 @@ class RelaxedParams:
     @property
     def probs(self):
         return self.base_dist.probs
+
+
+class LocScale:
+    """Mixin for location-scale families on the real line (Normal, Laplace, Cauchy): ``loc`` and positive
+    ``scale`` broadcast together to the batch shape; reparameterised; the mode is ``loc``."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.loc, self.scale = broadcast_all(loc, scale)
+        super().__init__(self.loc.size(), validate_args=validate_args)
+
+    @property
+    def mode(self):
+        return self.loc

@@ -4,24 +4,14 @@ from __future__ import annotations
 import math
 
 from ..tensor import Size
-from . import constraints
-from ._common import expand_params, standard_uniform
+from ._common import LocScale, expand_params, standard_uniform
 from .distribution import Distribution
-from .utils import broadcast_all
 
 __all__ = ["Cauchy"]
 
 
-class Cauchy(Distribution):
+class Cauchy(LocScale, Distribution):
     """Cauchy distribution with median ``loc`` and half width ``scale``; mean and variance are undefined."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         return expand_params(self, Cauchy, batch_shape, _instance, ("loc", "scale"))
@@ -31,10 +21,6 @@ class Cauchy(Distribution):
         from ..creation import full
 
         return full(tuple(self._extended_shape()), math.nan, dtype=self.loc.dtype, device=self.loc.device)
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):

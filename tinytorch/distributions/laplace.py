@@ -2,34 +2,20 @@
 from __future__ import annotations
 
 from ..tensor import Size
-from . import constraints
-from ._common import expand_params, finfo, standard_uniform
+from ._common import LocScale, expand_params, finfo, standard_uniform
 from .distribution import Distribution
-from .utils import broadcast_all
 
 __all__ = ["Laplace"]
 
 
-class Laplace(Distribution):
+class Laplace(LocScale, Distribution):
     """Laplace distribution with location ``loc`` and scale ``scale`` (density exp(-|x-loc|/scale) / (2 scale))."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         return expand_params(self, Laplace, batch_shape, _instance, ("loc", "scale"))
 
     @property
     def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
         return self.loc
 
     @property

@@ -5,39 +5,26 @@ import math
 
 from ..autograd import no_grad
 from ..tensor import Size
-from . import constraints
-from ._common import expand_params, log_of, standard_normal
+from ._common import LocScale, expand_params, log_of, standard_normal
 from .exp_family import ExponentialFamily
-from .utils import broadcast_all
 
 __all__ = ["Normal"]
 
 
-class Normal(ExponentialFamily):
+class Normal(LocScale, ExponentialFamily):
     """Normal distribution with mean ``loc`` and standard deviation ``scale`` (broadcast together).
 
     >>> m = Normal(tinytorch.tensor([0.0]), tinytorch.tensor([1.0]))
     >>> m.sample()   # shape (1,)
     """
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
     _mean_carrier_measure = 0
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         return expand_params(self, Normal, batch_shape, _instance, ("loc", "scale"))
 
     @property
     def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
         return self.loc
 
     @property
