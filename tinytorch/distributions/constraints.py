@@ -277,7 +277,15 @@ class _PositiveDefinite(_Symmetric):
         return (linalg.eigvalsh(value) > 0).all(-1)
 
 
-class _Cat(Constraint):
+class _OverParts(Constraint):
+    """Base of constraints applying a sequence ``cseq`` to parts of a value; discrete if any part is."""
+
+    @property
+    def is_discrete(self):
+        return any(c.is_discrete for c in self.cseq)
+
+
+class _Cat(_OverParts):
     """Applies ``cseq[i]`` to the slice of ``lengths[i]`` along ``dim`` (``torch.cat``-compatible)."""
 
     def __init__(self, cseq, dim=0, lengths=None):
@@ -286,10 +294,6 @@ class _Cat(Constraint):
         if len(self.lengths) != len(self.cseq):
             raise ValueError(f"cat: {len(self.cseq)} constraints but {len(self.lengths)} lengths")
         self.dim = dim
-
-    @property
-    def is_discrete(self):
-        return any(c.is_discrete for c in self.cseq)
 
     @property
     def event_dim(self):
@@ -305,16 +309,12 @@ class _Cat(Constraint):
         return _cat_tensors(checks, self.dim)
 
 
-class _Stack(Constraint):
+class _Stack(_OverParts):
     """Applies ``cseq[i]`` to ``value.select(dim, i)`` (``torch.stack``-compatible)."""
 
     def __init__(self, cseq, dim=0):
         self.cseq = list(cseq)
         self.dim = dim
-
-    @property
-    def is_discrete(self):
-        return any(c.is_discrete for c in self.cseq)
 
     @property
     def event_dim(self):

@@ -401,11 +401,16 @@ class PowerTransform(Transform):
         return (self.exponent * y / x).abs().log()
 
 
-def _clipped_sigmoid(x):
+def _clip_open_unit(p):
+    """Clamp into ``[tiny, 1 - eps]`` of the dtype, so ``log(p)`` and ``log1p(-p)`` stay finite."""
     from .._compat import finfo
 
-    info = finfo(x.dtype)
-    return x.sigmoid().clamp(min=info.tiny, max=1.0 - info.eps)
+    info = finfo(p.dtype)
+    return p.clamp(min=info.tiny, max=1.0 - info.eps)
+
+
+def _clipped_sigmoid(x):
+    return _clip_open_unit(x.sigmoid())
 
 
 class SigmoidTransform(_ParameterFree, Transform):
@@ -420,10 +425,7 @@ class SigmoidTransform(_ParameterFree, Transform):
         return _clipped_sigmoid(x)
 
     def _inverse(self, y):
-        from .._compat import finfo
-
-        info = finfo(y.dtype)
-        y = y.clamp(min=info.tiny, max=1.0 - info.eps)
+        y = _clip_open_unit(y)
         return y.log() - (-y).log1p()
 
     def log_abs_det_jacobian(self, x, y):
