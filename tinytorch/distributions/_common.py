@@ -98,6 +98,12 @@ class ProbsOrLogits:
                 new._param = self.__dict__[name].expand(tuple(param_shape))
                 setattr(new, name, new._param)
 
+    def _expand_to(self, cls, batch_shape, _instance, names=()):
+        """``cls.expand``: ``expand_params`` over ``names``, plus whichever of probs/logits this instance holds."""
+        new = expand_params(self, cls, batch_shape, _instance, names)
+        self._expand_probs_or_logits(new, batch_shape)
+        return new
+
     @lazy_property
     def logits(self):
         return probs_to_logits(self.probs, is_binary=self._binary)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..autograd import no_grad
 from ..tensor import Size
 from . import constraints
-from ._common import ProbsOrLogits, as_size, standard_uniform
+from ._common import ProbsOrLogits, standard_uniform
 from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
@@ -27,12 +27,7 @@ class Bernoulli(ProbsOrLogits, ExponentialFamily):
         super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Bernoulli, _instance)
-        batch_shape = as_size(batch_shape)
-        self._expand_probs_or_logits(new, batch_shape)
-        super(Bernoulli, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_to(Bernoulli, batch_shape, _instance)
 
     @property
     def mean(self):

@@ -5,7 +5,7 @@ from ..autograd import no_grad
 from ..ops.gamma import lgamma
 from ..tensor import Size
 from . import constraints
-from ._common import ProbsOrLogits, as_size, draw
+from ._common import ProbsOrLogits, draw
 from .distribution import Distribution
 
 __all__ = ["Binomial"]
@@ -29,13 +29,7 @@ class Binomial(ProbsOrLogits, Distribution):
         super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Binomial, _instance)
-        batch_shape = as_size(batch_shape)
-        new.total_count = self.total_count.expand(tuple(batch_shape))
-        self._expand_probs_or_logits(new, batch_shape)
-        super(Binomial, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_to(Binomial, batch_shape, _instance, ("total_count",))
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):

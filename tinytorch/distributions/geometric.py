@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..autograd import no_grad
 from ..tensor import Size
 from . import constraints
-from ._common import ProbsOrLogits, as_size, finfo, standard_uniform
+from ._common import ProbsOrLogits, finfo, standard_uniform
 from .distribution import Distribution
 from .utils import broadcast_all
 
@@ -29,12 +29,7 @@ class Geometric(ProbsOrLogits, Distribution):
                     f"{self!r} to be positive but found invalid values:\n{value}")
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Geometric, _instance)
-        batch_shape = as_size(batch_shape)
-        self._expand_probs_or_logits(new, batch_shape)
-        super(Geometric, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_to(Geometric, batch_shape, _instance)
 
     @property
     def mean(self):

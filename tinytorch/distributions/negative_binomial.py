@@ -5,7 +5,7 @@ from ..autograd import no_grad
 from ..ops.gamma import _standard_gamma, lgamma
 from ..tensor import Size
 from . import constraints
-from ._common import ProbsOrLogits, as_size, draw
+from ._common import ProbsOrLogits, draw
 from .distribution import Distribution
 
 __all__ = ["NegativeBinomial"]
@@ -24,13 +24,7 @@ class NegativeBinomial(ProbsOrLogits, Distribution):
         super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(NegativeBinomial, _instance)
-        batch_shape = as_size(batch_shape)
-        new.total_count = self.total_count.expand(tuple(batch_shape))
-        self._expand_probs_or_logits(new, batch_shape)
-        super(NegativeBinomial, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_to(NegativeBinomial, batch_shape, _instance, ("total_count",))
 
     @property
     def mean(self):

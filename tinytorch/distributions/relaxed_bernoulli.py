@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..tensor import Size
 from . import constraints
-from ._common import ProbsOrLogits, RelaxedParams, as_size, log_of, standard_uniform
+from ._common import ProbsOrLogits, RelaxedParams, log_of, standard_uniform
 from .distribution import Distribution
 from .transformed_distribution import TransformedDistribution
 from .transforms import SigmoidTransform
@@ -25,12 +25,8 @@ class LogitRelaxedBernoulli(ProbsOrLogits, Distribution):
         super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(LogitRelaxedBernoulli, _instance)
-        batch_shape = as_size(batch_shape)
+        new = self._expand_to(LogitRelaxedBernoulli, batch_shape, _instance)
         new.temperature = self.temperature
-        self._expand_probs_or_logits(new, batch_shape)
-        super(LogitRelaxedBernoulli, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
         return new
 
     def rsample(self, sample_shape=Size()):
