@@ -44,7 +44,7 @@ def standard_uniform(shape, like: Tensor):
     return rand(*tuple(shape), dtype=like.dtype, device=like.device)
 
 
-def expand_params(dist, cls, batch_shape, _instance, names):
+def expand_params(dist, cls, batch_shape, _instance, names, event_shape=Size()):
     """``cls.expand`` for a ``cls`` whose parameters ``names`` all have the batch shape: a new instance (or
     ``_instance``) holding expanded views of them, with the shapes set but no arguments validated again."""
     new = dist._get_checked_instance(cls, _instance)
@@ -52,7 +52,7 @@ def expand_params(dist, cls, batch_shape, _instance, names):
     for name in names:
         setattr(new, name, getattr(dist, name).expand(tuple(batch_shape)))
     # Distribution's own __init__: a mixin such as LocScale may sit between cls and it in the MRO
-    Distribution.__init__(new, batch_shape, validate_args=False)
+    Distribution.__init__(new, batch_shape, event_shape, validate_args=False)
     new._validate_args = dist._validate_args
     return new
 
@@ -126,6 +126,12 @@ class CategoricalParams:
 
         self._categorical = Categorical(probs, logits)
         return self._categorical.batch_shape, self._categorical.param_shape[-1:]
+
+    def _expand_to(self, cls, batch_shape, _instance):
+        """``cls.expand``: ``_categorical`` expanded to ``batch_shape``, the event shape kept."""
+        new = expand_params(self, cls, batch_shape, _instance, (), self.event_shape)
+        new._categorical = self._categorical.expand(batch_shape)
+        return new
 
     @property
     def logits(self):

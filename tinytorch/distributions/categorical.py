@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..autograd import no_grad
 from ..tensor import Size
 from . import constraints
-from ._common import ProbsOrLogits, as_size, finfo, standard_uniform
+from ._common import ProbsOrLogits, as_size, expand_params, finfo, standard_uniform
 from .distribution import Distribution
 
 __all__ = ["Categorical"]
@@ -41,13 +41,9 @@ class Categorical(ProbsOrLogits, Distribution):
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Categorical, _instance)
-        batch_shape = as_size(batch_shape)
-        param_shape = tuple(batch_shape) + (self._num_events,)
-        self._expand_probs_or_logits(new, param_shape)
+        new = expand_params(self, Categorical, batch_shape, _instance, ())
+        self._expand_probs_or_logits(new, tuple(new.batch_shape) + (self._num_events,))
         new._num_events = self._num_events
-        super(Categorical, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
         return new
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)

@@ -5,7 +5,7 @@ import math
 
 from ..tensor import Size
 from . import constraints
-from ._common import CategoricalParams, RelaxedParams, as_size, standard_uniform
+from ._common import CategoricalParams, RelaxedParams, standard_uniform
 from .distribution import Distribution
 from .transformed_distribution import TransformedDistribution
 from .transforms import ExpTransform
@@ -27,12 +27,8 @@ class ExpRelaxedCategorical(CategoricalParams, Distribution):
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(ExpRelaxedCategorical, _instance)
-        batch_shape = as_size(batch_shape)
+        new = self._expand_to(ExpRelaxedCategorical, batch_shape, _instance)
         new.temperature = self.temperature
-        new._categorical = self._categorical.expand(batch_shape)
-        super(ExpRelaxedCategorical, new).__init__(batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
         return new
 
     def rsample(self, sample_shape=Size()):
