@@ -7,7 +7,7 @@ from ..ops import stack
 from ..ops.gamma import lgamma
 from ..tensor import Size
 from . import constraints
-from ._common import as_size
+from ._common import expand_params
 from .dirichlet import Dirichlet
 from .exp_family import ExponentialFamily
 from .utils import broadcast_all
@@ -34,11 +34,8 @@ class Beta(ExponentialFamily):
         super().__init__(self._dirichlet._batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Beta, _instance)
-        batch_shape = as_size(batch_shape)
+        new = expand_params(self, Beta, batch_shape, _instance, ())
         new._dirichlet = self._dirichlet.expand(batch_shape)
-        super(Beta, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
         return new
 
     @property

@@ -124,47 +124,50 @@ class _OneHot(Constraint):
         return is_boolean.all(-1) & is_normalized
 
 
-class _IntegerInterval(Constraint):
-    is_discrete = True
+class _Bounded(Constraint):
+    """Base of constraints given by bounds: ``Name(lower_bound=..., upper_bound=...)`` lists the ones set."""
 
     def __init__(self, lower_bound, upper_bound):
         self.lower_bound = lower_bound
         self.upper_bound = upper_bound
 
+    def __repr__(self):
+        bounds = ", ".join(f"{k}={v}" for k, v in vars(self).items() if k in ("lower_bound", "upper_bound"))
+        return f"{type(self).__name__.lstrip('_')}({bounds})"
+
+
+class _LowerBounded(_Bounded):
+    def __init__(self, lower_bound):
+        self.lower_bound = lower_bound
+
+
+class _UpperBounded(_Bounded):
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+
+class _IntegerInterval(_Bounded):
+    is_discrete = True
+
     def check(self, value):
         return (value % 1 == 0) & (self.lower_bound <= value) & (value <= self.upper_bound)
 
-    def __repr__(self):
-        return f"IntegerInterval(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
 
-
-class _Multinomial(Constraint):
+class _Multinomial(_UpperBounded):
     """Non-negative count vectors summing to at most ``upper_bound``."""
 
     is_discrete = True
     event_dim = 1
 
-    def __init__(self, upper_bound):
-        self.upper_bound = upper_bound
-
     def check(self, x):
         return (x >= 0).all(-1) & (x.sum(-1) <= self.upper_bound)
 
-    def __repr__(self):
-        return f"Multinomial(upper_bound={self.upper_bound})"
 
-
-class _IntegerGreaterThan(Constraint):
+class _IntegerGreaterThan(_LowerBounded):
     is_discrete = True
-
-    def __init__(self, lower_bound):
-        self.lower_bound = lower_bound
 
     def check(self, value):
         return (value % 1 == 0) & (value >= self.lower_bound)
-
-    def __repr__(self):
-        return f"IntegerGreaterThan(lower_bound={self.lower_bound})"
 
 
 class _Real(Constraint):
@@ -172,57 +175,29 @@ class _Real(Constraint):
         return value == value  # False for NaN only
 
 
-class _GreaterThan(Constraint):
-    def __init__(self, lower_bound):
-        self.lower_bound = lower_bound
-
+class _GreaterThan(_LowerBounded):
     def check(self, value):
         return self.lower_bound < value
 
-    def __repr__(self):
-        return f"GreaterThan(lower_bound={self.lower_bound})"
 
-
-class _GreaterThanEq(Constraint):
-    def __init__(self, lower_bound):
-        self.lower_bound = lower_bound
-
+class _GreaterThanEq(_LowerBounded):
     def check(self, value):
         return self.lower_bound <= value
 
-    def __repr__(self):
-        return f"GreaterThanEq(lower_bound={self.lower_bound})"
 
-
-class _LessThan(Constraint):
-    def __init__(self, upper_bound):
-        self.upper_bound = upper_bound
-
+class _LessThan(_UpperBounded):
     def check(self, value):
         return value < self.upper_bound
 
-    def __repr__(self):
-        return f"LessThan(upper_bound={self.upper_bound})"
 
-
-class _Interval(Constraint):
-    def __init__(self, lower_bound, upper_bound):
-        self.lower_bound = lower_bound
-        self.upper_bound = upper_bound
-
+class _Interval(_Bounded):
     def check(self, value):
         return (self.lower_bound <= value) & (value <= self.upper_bound)
-
-    def __repr__(self):
-        return f"Interval(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
 
 
 class _HalfOpenInterval(_Interval):
     def check(self, value):
         return (self.lower_bound <= value) & (value < self.upper_bound)
-
-    def __repr__(self):
-        return f"HalfOpenInterval(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
 
 
 class _Simplex(Constraint):
@@ -302,7 +277,15 @@ class _PositiveDefinite(_Symmetric):
         return (linalg.eigvalsh(value) > 0).all(-1)
 
 
-class _Cat(Constraint):
+class _OverParts(Constraint):
+    """Base of constraints applying a sequence ``cseq`` to parts of a value; discrete if any part is."""
+
+    @property
+    def is_discrete(self):
+        return any(c.is_discrete for c in self.cseq)
+
+
+class _Cat(_OverParts):
     """Applies ``cseq[i]`` to the slice of ``lengths[i]`` along ``dim`` (``torch.cat``-compatible)."""
 
     def __init__(self, cseq, dim=0, lengths=None):
@@ -311,10 +294,6 @@ class _Cat(Constraint):
         if len(self.lengths) != len(self.cseq):
             raise ValueError(f"cat: {len(self.cseq)} constraints but {len(self.lengths)} lengths")
         self.dim = dim
-
-    @property
-    def is_discrete(self):
-        return any(c.is_discrete for c in self.cseq)
 
     @property
     def event_dim(self):
@@ -330,16 +309,12 @@ class _Cat(Constraint):
         return _cat_tensors(checks, self.dim)
 
 
-class _Stack(Constraint):
+class _Stack(_OverParts):
     """Applies ``cseq[i]`` to ``value.select(dim, i)`` (``torch.stack``-compatible)."""
 
     def __init__(self, cseq, dim=0):
         self.cseq = list(cseq)
         self.dim = dim
-
-    @property
-    def is_discrete(self):
-        return any(c.is_discrete for c in self.cseq)
 
     @property
     def event_dim(self):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..ops.gamma import _standard_gamma, digamma, lgamma
 from ..tensor import Size
 from . import constraints
-from ._common import as_size, finfo, xlogy
+from ._common import expand_params, finfo, xlogy
 from .exp_family import ExponentialFamily
 
 __all__ = ["Dirichlet"]
@@ -29,11 +29,8 @@ class Dirichlet(ExponentialFamily):
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Dirichlet, _instance)
-        batch_shape = as_size(batch_shape)
-        new.concentration = self.concentration.expand(tuple(batch_shape) + tuple(self.event_shape))
-        super(Dirichlet, new).__init__(batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
+        new = expand_params(self, Dirichlet, batch_shape, _instance, (), self.event_shape)
+        new.concentration = self.concentration.expand(tuple(new.batch_shape) + tuple(self.event_shape))
         return new
 
     def rsample(self, sample_shape=Size()):

@@ -1,12 +1,10 @@
 """``Gamma(concentration, rate)``, with reparameterised samples by implicit differentiation."""
 from __future__ import annotations
 
-import numbers
-
 from ..ops.gamma import _standard_gamma, digamma, igamma, lgamma
 from ..tensor import Size
 from . import constraints
-from ._common import as_size, finfo, xlogy
+from ._common import expand_params, finfo, xlogy
 from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
@@ -27,20 +25,10 @@ class Gamma(ExponentialFamily):
 
     def __init__(self, concentration, rate, validate_args=None):
         self.concentration, self.rate = broadcast_all(concentration, rate)
-        if isinstance(concentration, numbers.Number) and isinstance(rate, numbers.Number):
-            batch_shape = Size()
-        else:
-            batch_shape = self.concentration.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(self.concentration.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Gamma, _instance)
-        batch_shape = as_size(batch_shape)
-        new.concentration = self.concentration.expand(tuple(batch_shape))
-        new.rate = self.rate.expand(tuple(batch_shape))
-        super(Gamma, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return expand_params(self, Gamma, batch_shape, _instance, ("concentration", "rate"))
 
     @property
     def mean(self):

@@ -1,35 +1,25 @@
 """``Geometric(probs=None, logits=None)``: failures before the first success."""
 from __future__ import annotations
 
-import numbers
-
 from ..autograd import no_grad
 from ..tensor import Size
 from . import constraints
-from ._common import as_size, finfo, standard_uniform
+from ._common import ProbsOrLogits, finfo, standard_uniform
 from .distribution import Distribution
-from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import broadcast_all
 
 __all__ = ["Geometric"]
 
 
-class Geometric(Distribution):
+class Geometric(ProbsOrLogits, Distribution):
     """Number of failures before the first success in Bernoulli(``probs``) trials: P(k) = (1-p)^k p."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.nonnegative_integer
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-        else:
-            (self.logits,) = broadcast_all(logits)
-        probs_or_logits = probs if probs is not None else logits
-        batch_shape = Size() if isinstance(probs_or_logits, numbers.Number) else (
-            self.probs if probs is not None else self.logits).size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        self._set_probs_or_logits(probs, logits)
+        super().__init__(self._param.size(), validate_args=validate_args)
         if self._validate_args and probs is not None:
             # beyond unit_interval: a zero success probability never succeeds
             value = self.probs
@@ -39,15 +29,7 @@ class Geometric(Distribution):
                     f"{self!r} to be positive but found invalid values:\n{value}")
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Geometric, _instance)
-        batch_shape = as_size(batch_shape)
-        if "probs" in self.__dict__:
-            new.probs = self.probs.expand(tuple(batch_shape))
-        if "logits" in self.__dict__:
-            new.logits = self.logits.expand(tuple(batch_shape))
-        super(Geometric, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_to(Geometric, batch_shape, _instance)
 
     @property
     def mean(self):
@@ -62,14 +44,6 @@ class Geometric(Distribution):
     @property
     def variance(self):
         return (1.0 / self.probs - 1.0) / self.probs
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     def sample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)

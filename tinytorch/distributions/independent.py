@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..tensor import Size
 from . import constraints
-from ._common import as_size
+from ._common import expand_params
 from .distribution import Distribution
 from .utils import _sum_rightmost
 
@@ -33,13 +33,10 @@ class Independent(Distribution):
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Independent, _instance)
-        batch_shape = as_size(batch_shape)
+        new = expand_params(self, Independent, batch_shape, _instance, (), self.event_shape)
         new.base_dist = self.base_dist.expand(
-            tuple(batch_shape) + tuple(self.event_shape[:self.reinterpreted_batch_ndims]))
+            tuple(new.batch_shape) + tuple(self.event_shape[:self.reinterpreted_batch_ndims]))
         new.reinterpreted_batch_ndims = self.reinterpreted_batch_ndims
-        super(Independent, new).__init__(batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
         return new
 
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..autograd import no_grad
 from ..tensor import Size
 from . import constraints
-from ._common import as_size
+from ._common import as_size, expand_params
 from .categorical import Categorical
 from .distribution import Distribution
 
@@ -47,16 +47,12 @@ class MixtureSameFamily(Distribution):
         super().__init__(cdbs, event_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        batch_shape = tuple(as_size(batch_shape))
-        batch_shape_comp = batch_shape + (self._num_component,)
-        new = self._get_checked_instance(MixtureSameFamily, _instance)
-        new._component_distribution = self._component_distribution.expand(batch_shape_comp)
-        new._mixture_distribution = self._mixture_distribution.expand(batch_shape)
+        new = expand_params(self, MixtureSameFamily, batch_shape, _instance, (), self.event_shape)
+        new._component_distribution = self._component_distribution.expand(
+            tuple(new.batch_shape) + (self._num_component,))
+        new._mixture_distribution = self._mixture_distribution.expand(new.batch_shape)
         new._num_component = self._num_component
         new._event_ndims = self._event_ndims
-        super(MixtureSameFamily, new).__init__(batch_shape, new._component_distribution.event_shape,
-                                               validate_args=False)
-        new._validate_args = self._validate_args
         return new
 
     @constraints.dependent_property

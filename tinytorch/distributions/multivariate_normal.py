@@ -5,7 +5,7 @@ import math
 
 from ..tensor import Size
 from . import constraints
-from ._common import as_size, standard_normal
+from ._common import expand_params, standard_normal
 from .distribution import Distribution
 from .utils import lazy_property
 
@@ -82,17 +82,13 @@ class MultivariateNormal(Distribution):
             self._unbroadcasted_scale_tril = linalg.cholesky(linalg.inv(precision_matrix))
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(MultivariateNormal, _instance)
-        batch_shape = tuple(as_size(batch_shape))
-        loc_shape = batch_shape + tuple(self.event_shape)
-        cov_shape = batch_shape + tuple(self.event_shape) + tuple(self.event_shape)
+        new = expand_params(self, MultivariateNormal, batch_shape, _instance, (), self.event_shape)
+        loc_shape = tuple(new.batch_shape) + tuple(self.event_shape)
         new.loc = self.loc.expand(loc_shape)
         new._unbroadcasted_scale_tril = self._unbroadcasted_scale_tril
         for name in ("covariance_matrix", "scale_tril", "precision_matrix"):
             if name in self.__dict__:
-                setattr(new, name, self.__dict__[name].expand(cov_shape))
-        super(MultivariateNormal, new).__init__(batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
+                setattr(new, name, self.__dict__[name].expand(loc_shape + tuple(self.event_shape)))
         return new
 
     @lazy_property

@@ -1,13 +1,11 @@
 """``Poisson(rate)``: counts of events at a given rate."""
 from __future__ import annotations
 
-import numbers
-
 from ..autograd import no_grad
 from ..ops.gamma import lgamma
 from ..tensor import Size
 from . import constraints
-from ._common import as_size, draw, xlogy
+from ._common import draw, expand_params, xlogy
 from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
@@ -22,16 +20,10 @@ class Poisson(ExponentialFamily):
 
     def __init__(self, rate, validate_args=None):
         (self.rate,) = broadcast_all(rate)
-        batch_shape = Size() if isinstance(rate, numbers.Number) else self.rate.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(self.rate.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Poisson, _instance)
-        batch_shape = as_size(batch_shape)
-        new.rate = self.rate.expand(tuple(batch_shape))
-        super(Poisson, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return expand_params(self, Poisson, batch_shape, _instance, ("rate",))
 
     @property
     def mean(self):

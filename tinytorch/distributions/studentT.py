@@ -7,7 +7,7 @@ from ..ops import where
 from ..ops.gamma import digamma, lgamma
 from ..tensor import Size
 from . import constraints
-from ._common import as_size, standard_normal
+from ._common import expand_params, standard_normal
 from .chi2 import Chi2
 from .distribution import Distribution
 from .utils import broadcast_all
@@ -33,14 +33,8 @@ class StudentT(Distribution):
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(StudentT, _instance)
-        batch_shape = as_size(batch_shape)
-        new.df = self.df.expand(tuple(batch_shape))
-        new.loc = self.loc.expand(tuple(batch_shape))
-        new.scale = self.scale.expand(tuple(batch_shape))
+        new = expand_params(self, StudentT, batch_shape, _instance, ("df", "loc", "scale"))
         new._chi2 = self._chi2.expand(batch_shape)
-        super(StudentT, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
         return new
 
     @property

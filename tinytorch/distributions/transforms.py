@@ -121,6 +121,17 @@ class Transform:
         return shape
 
 
+class _ParameterFree:
+    """Mixin for transforms without parameters: equal to any instance of the class that takes this mixin."""
+
+    def __eq__(self, other):
+        # the class right above the mixin, so a user subclass still equals its parent's instances (as torch)
+        cls = next(c for c in type(self).__mro__ if _ParameterFree in c.__bases__)
+        return isinstance(other, cls)
+
+    __hash__ = object.__hash__
+
+
 class _InverseTransform(Transform):
     """The inverse of a transform (``t.inv``): calls swap, the log-det-Jacobian changes sign."""
 
@@ -335,18 +346,13 @@ class IndependentTransform(Transform):
         return self.base_transform.inverse_shape(shape)
 
 
-class ExpTransform(Transform):
+class ExpTransform(_ParameterFree, Transform):
     """``y = exp(x)``."""
 
     domain = constraints.real
     codomain = constraints.positive
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, ExpTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return x.exp()
@@ -395,14 +401,19 @@ class PowerTransform(Transform):
         return (self.exponent * y / x).abs().log()
 
 
-def _clipped_sigmoid(x):
+def _clip_open_unit(p):
+    """Clamp into ``[tiny, 1 - eps]`` of the dtype, so ``log(p)`` and ``log1p(-p)`` stay finite."""
     from .._compat import finfo
 
-    info = finfo(x.dtype)
-    return x.sigmoid().clamp(min=info.tiny, max=1.0 - info.eps)
+    info = finfo(p.dtype)
+    return p.clamp(min=info.tiny, max=1.0 - info.eps)
 
 
-class SigmoidTransform(Transform):
+def _clipped_sigmoid(x):
+    return _clip_open_unit(x.sigmoid())
+
+
+class SigmoidTransform(_ParameterFree, Transform):
     """``y = sigmoid(x)`` (clipped away from 0 and 1 so the inverse stays finite)."""
 
     domain = constraints.real
@@ -410,19 +421,11 @@ class SigmoidTransform(Transform):
     bijective = True
     sign = +1
 
-    def __eq__(self, other):
-        return isinstance(other, SigmoidTransform)
-
-    __hash__ = object.__hash__
-
     def _call(self, x):
         return _clipped_sigmoid(x)
 
     def _inverse(self, y):
-        from .._compat import finfo
-
-        info = finfo(y.dtype)
-        y = y.clamp(min=info.tiny, max=1.0 - info.eps)
+        y = _clip_open_unit(y)
         return y.log() - (-y).log1p()
 
     def log_abs_det_jacobian(self, x, y):
@@ -431,18 +434,13 @@ class SigmoidTransform(Transform):
         return -softplus(-x) - softplus(x)
 
 
-class SoftplusTransform(Transform):
+class SoftplusTransform(_ParameterFree, Transform):
     """``y = log(1 + exp(x))``."""
 
     domain = constraints.real
     codomain = constraints.positive
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, SoftplusTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         from ..nn.functional import softplus
@@ -458,18 +456,13 @@ class SoftplusTransform(Transform):
         return -softplus(-x)
 
 
-class TanhTransform(Transform):
+class TanhTransform(_ParameterFree, Transform):
     """``y = tanh(x)``; its log-det-Jacobian ``2 (log 2 - x - softplus(-2x))`` is stable for large |x|."""
 
     domain = constraints.real
     codomain = constraints.interval(-1.0, 1.0)
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, TanhTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return x.tanh()
@@ -484,16 +477,11 @@ class TanhTransform(Transform):
         return 2.0 * (math.log(2.0) - x - softplus(-2.0 * x))
 
 
-class AbsTransform(Transform):
+class AbsTransform(_ParameterFree, Transform):
     """``y = |x|`` (not bijective; the inverse returns the non-negative root)."""
 
     domain = constraints.real
     codomain = constraints.positive
-
-    def __eq__(self, other):
-        return isinstance(other, AbsTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return x.abs()
@@ -583,16 +571,11 @@ class AffineTransform(Transform):
         return self.forward_shape(shape)
 
 
-class SoftmaxTransform(Transform):
+class SoftmaxTransform(_ParameterFree, Transform):
     """``y = softmax(x)`` over the last dim; not bijective (the inverse returns log y, up to a constant)."""
 
     domain = constraints.real_vector
     codomain = constraints.simplex
-
-    def __eq__(self, other):
-        return isinstance(other, SoftmaxTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         probs = (x - x.max(-1, keepdim=True)[0]).exp()
@@ -612,7 +595,7 @@ class SoftmaxTransform(Transform):
         return shape
 
 
-class StickBreakingTransform(Transform):
+class StickBreakingTransform(_ParameterFree, Transform):
     """Maps R^(K-1) bijectively onto the K-simplex by stick breaking (sigmoid of shifted inputs).
 
     The shift by log(K - i) makes x = 0 map to the uniform vector.
@@ -621,11 +604,6 @@ class StickBreakingTransform(Transform):
     domain = constraints.real_vector
     codomain = constraints.simplex
     bijective = True
-
-    def __eq__(self, other):
-        return isinstance(other, StickBreakingTransform)
-
-    __hash__ = object.__hash__
 
     @staticmethod
     def _offset_log(n, like):
@@ -665,16 +643,11 @@ class StickBreakingTransform(Transform):
         return tuple(shape[:-1]) + (shape[-1] - 1,)
 
 
-class LowerCholeskyTransform(Transform):
+class LowerCholeskyTransform(_ParameterFree, Transform):
     """Square matrices to lower-triangular ones with a positive diagonal: strict lower part kept, diagonal exp'ed."""
 
     domain = constraints.independent(constraints.real, 2)
     codomain = constraints.lower_cholesky
-
-    def __eq__(self, other):
-        return isinstance(other, LowerCholeskyTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return x.tril(-1) + x.diagonal(dim1=-2, dim2=-1).exp().diag_embed()

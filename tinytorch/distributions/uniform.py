@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import math
-import numbers
 
 from ..tensor import Size
 from . import constraints
-from ._common import as_size, standard_uniform
+from ._common import expand_params, standard_uniform
 from .distribution import Distribution
 from .utils import broadcast_all
 
@@ -27,20 +26,10 @@ class Uniform(Distribution):
 
     def __init__(self, low, high, validate_args=None):
         self.low, self.high = broadcast_all(low, high)
-        if isinstance(low, numbers.Number) and isinstance(high, numbers.Number):
-            batch_shape = Size()
-        else:
-            batch_shape = self.low.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(self.low.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Uniform, _instance)
-        batch_shape = as_size(batch_shape)
-        new.low = self.low.expand(tuple(batch_shape))
-        new.high = self.high.expand(tuple(batch_shape))
-        super(Uniform, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return expand_params(self, Uniform, batch_shape, _instance, ("low", "high"))
 
     @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self):
