@@ -205,3 +205,24 @@ def test_lognormal_is_a_transformed_distribution_and_expands():
     assert isinstance(d, D.TransformedDistribution)
     e = d.expand((2, 3))
     assert type(e) is D.LogNormal and tuple(e.batch_shape) == (2, 3) and tuple(e.loc.shape) == (2, 3)
+
+
+def test_mixture_same_family_expand_matches_torch():
+    torch = pytest.importorskip("torch")
+    logits = np.array([[0.1, -0.4, 0.3], [0.0, 0.5, -0.2]])
+    loc = np.linspace(-1, 1, 6).reshape(2, 3)
+    scale = np.linspace(0.5, 1.5, 6).reshape(2, 3)
+    x = np.linspace(-2, 2, 8).reshape(4, 2)
+
+    def build(m, a):
+        mix = m.distributions.Categorical(logits=a(logits))
+        comp = m.distributions.Normal(a(loc), a(scale))
+        return m.distributions.MixtureSameFamily(mix, comp).expand((4, 2))
+
+    ours = build(tinytorch, lambda v: tinytorch.tensor(v, dtype=tinytorch.float64))
+    ref = build(torch, lambda v: torch.tensor(v, dtype=torch.float64))
+    assert tuple(ours.batch_shape) == tuple(ref.batch_shape) == (4, 2)
+    assert tuple(ours.event_shape) == tuple(ref.event_shape)
+    got = ours.log_prob(tinytorch.tensor(x, dtype=tinytorch.float64)).detach().numpy()
+    want = ref.log_prob(torch.tensor(x, dtype=torch.float64)).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-10)
