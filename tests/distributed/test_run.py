@@ -113,6 +113,9 @@ def test_unchanged_torch_script_under_the_alias_and_the_launcher():
 @pytest.mark.slow
 def test_the_same_script_is_valid_pytorch_under_torchrun():
     pytest.importorskip("torch")
-    out = check(run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", WORKERS / "torch_style.py"],
-                    timeout=240))
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", WORKERS / "torch_style.py"]
+    cp = run(cmd, timeout=240)
+    if cp.returncode != 0 and "terminate called without an active exception" in cp.stderr:
+        cp = run(cmd, timeout=240)  # torch's own gloo teardown aborts now and then on a loaded machine: once more
+    out = check(cp)
     assert "TORCHY [(0, True, 'torch'), (1, True, 'torch')]" in out, out

@@ -21,4 +21,5 @@ got = [None] * dist.get_world_size()
 dist.all_gather_object(got, (rank, torch.equal(w, model.module.weight.detach()), torch.__name__))
 if rank == 0:
     print("TORCHY", got, flush=True)
+dist.barrier()  # no rank tears down while another still talks (torch's gloo can abort otherwise)
 dist.destroy_process_group()
