@@ -29,11 +29,12 @@ reveal_type(torch.randn(3).sum().backward)
 reveal_type(F.conv2d)
 reveal_type(x.reshape(3, 1).transpose(0, 1).grad)
 reveal_type(torch.relu)
+reveal_type(torch.greater)
 x.sum(no_such_keyword=1)
 F.conv2d(x, w, no_such_keyword=1)
 '''
 # lines (1-based) of SNIPPET where pyright must report an error: a wrong keyword to a real signature
-EXPECTED_ERROR_LINES = {15, 16}
+EXPECTED_ERROR_LINES = {16, 17}
 
 
 def _pyright():
@@ -73,3 +74,4 @@ def test_public_api_resolves_with_real_signatures(tmp_path):
     assert "(input" in conv and "weight" in conv and "stride" in conv and "groups" in conv, conv
     assert revealed[13] == 'Type of "x.reshape(3, 1).transpose(0, 1).grad" is "Tensor | None"'
     assert "(input" in revealed[14] and "inplace" in revealed[14], revealed[14]
+    assert "(input" in revealed[15] and "other" in revealed[15], revealed[15]  # an alias: greater = gt
