@@ -4,7 +4,6 @@ from __future__ import annotations
 import pathlib
 import tomllib
 
-import tinytorch
 from tinytorch import _kernels_path
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 
 import tinytorch
-from tinytorch import serialization
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,7 +12,6 @@ import json
 import os
 import struct
 import sys
-import warnings
 from pickle import UnpicklingError
 
 import numpy as np

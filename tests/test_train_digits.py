@@ -34,7 +34,7 @@ def test_demo_reads_like_a_pytorch_script():
     for line in ("import tinytorch as torch", "import tinytorch.nn as nn", "import tinytorch.nn.functional as F"):
         assert line in src
     # no tinytorch-only API: the script must run under real PyTorch by changing only the imports
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     pytest.importorskip("sklearn")
     code = SCRIPT.read_text().replace("import tinytorch as torch", "import torch").replace(
         "import tinytorch.nn as nn", "import torch.nn as nn").replace(

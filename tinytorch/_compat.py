@@ -10,7 +10,6 @@ from __future__ import annotations
 import builtins
 import functools
 import os
-import warnings
 
 import numpy as np
 

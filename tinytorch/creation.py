@@ -455,7 +455,6 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     elif not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli: expected 0 <= p <= 1, got p={p}")
     u = rand(*tuple(input.shape), generator=generator, dtype=dtypes.float64, device=input.device)._data
-    xp = backend.array_module(u)
     return Tensor._make((u < probs).astype(input._data.dtype if input.is_floating_point() else np.float32))
 
 

@@ -16,7 +16,6 @@ import numpy as np
 
 from . import backend
 from . import _dtype as dtypes
-from .autograd import grad_mode
 
 
 _NONLEAF_GRAD_WARNING = (

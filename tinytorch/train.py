@@ -17,7 +17,6 @@ Optional packages (tqdm, matplotlib) are imported only by the callbacks that use
 """
 from __future__ import annotations
 
-import copy
 import math
 import os
 import sys

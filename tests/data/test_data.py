@@ -263,6 +263,7 @@ def test_workers_map_style_same_batches_in_order():
     a = [b[1].tolist() for b in DataLoader(ds, batch_size=4, shuffle=True, generator=g())]
     b = [b[1].tolist() for b in DataLoader(ds, batch_size=4, shuffle=True, generator=g(), num_workers=2)]
     assert sorted(sum(b, [])) == list(range(20)) and len(b) == 5
+    assert sorted(sum(a, [])) == list(range(20)) and len(a) == 5
 
 
 def test_workers_info_init_fn_and_persistence():

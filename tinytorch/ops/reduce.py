@@ -463,7 +463,7 @@ class Norm2(Function):
 @numpy_names
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """Vector p-norm over ``dim`` (all elements when None): p = 'fro', 2, 1, inf, -inf, 0 or any float."""
-    from .elementwise import abs as _abs, ne, pow as _pow, reciprocal
+    from .elementwise import abs as _abs, ne, pow as _pow
 
     _check_tensor(input, "norm")
     if dtype is not None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import backend
-from .optimizer import Optimizer, adam_family_begin, check_betas, check_nonneg, scalar_state, update_moments, zeros_state
+from .optimizer import Optimizer, adam_family_begin, check_betas, check_nonneg, scalar_state, zeros_state
 
 __all__ = ["Adamax"]
 

@@ -4,7 +4,6 @@ Written as a PyTorch user would: a Module holding the curve's parameters, the cl
 strong-Wolfe line search, float64, and torch.testing.assert_close to check the recovered parameters.
 """
 import argparse
-import math
 
 import torch
 import torch.nn as nn
