@@ -78,6 +78,7 @@ from ..ops.norm import cosine_similarity as cosine_similarity
 from ..ops.norm import pairwise_distance as pairwise_distance
 from ..ops.norm import embedding as embedding
 from ..ops.norm import one_hot as one_hot
+from ..ops.norm import embedding_bag as embedding_bag
 from ..ops.loss import mse_loss as mse_loss
 from ..ops.loss import l1_loss as l1_loss
 from ..ops.loss import smooth_l1_loss as smooth_l1_loss

@@ -220,6 +220,7 @@ from .index import searchsorted as searchsorted
 from .index import bucketize as bucketize
 from .index import bincount as bincount
 from .index import histc as histc
+from .index import isin as isin
 from .linalg import matmul as matmul
 from .linalg import mm as mm
 from .linalg import bmm as bmm

@@ -2,4 +2,4 @@
 from __future__ import annotations
 
 from . import data  # noqa: F401
-from . import checkpoint  # noqa: F401  (torch.utils.checkpoint is reachable after `import torch`)
+from . import checkpoint  # torch.utils.checkpoint is reachable after `import torch`

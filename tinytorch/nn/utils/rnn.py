@@ -47,7 +47,9 @@ class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorte
         data = self.data.to(*args, **kwargs)
         if data is self.data:
             return self
-        move = (lambda t: None if t is None else t.to(data.device))
+        def move(t):
+            return None if t is None else t.to(data.device)
+
         return type(self)(data, self.batch_sizes, move(self.sorted_indices), move(self.unsorted_indices))
 
     def cpu(self):
@@ -89,7 +91,7 @@ def pack_padded_sequence(input, lengths, batch_first: bool = False, enforce_sort
     With ``enforce_sorted`` the lengths must already decrease; otherwise the batch is sorted here and the
     permutation is kept so that ``pad_packed_sequence`` and the recurrent layers restore the caller's order.
     """
-    from ... import creation, ops
+    from ... import creation
 
     lens = _lengths_list(lengths, "pack_padded_sequence")
     if batch_first:
