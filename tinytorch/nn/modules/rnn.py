@@ -143,8 +143,9 @@ class RNNBase(Module):
         gi_all = F.linear(x, w_ih, b_ih)  # (L, N, G*H): every step's input projection at once
         steps = range(x.shape[0] - 1, -1, -1) if direction == 1 else range(x.shape[0])
         outs = [None] * x.shape[0]
+        gis = gi_all.unbind(0)  # one node for all steps (its backward stacks the step gradients)
         for t in steps:
-            gi = gi_all[t]
+            gi = gis[t]
             if self.mode == "LSTM":
                 h, c = _lstm_step(gi, h, c, w_hh, b_hh)
             elif self.mode == "GRU":
