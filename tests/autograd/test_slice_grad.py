@@ -158,3 +158,13 @@ def test_backward_of_t_slices_allocates_one_full_size_buffer(monkeypatch, take):
     assert len(calls) <= 1, f"{len(calls)} full-size zero arrays for {T} slices"
     expected = np.broadcast_to(np.arange(T, dtype=np.float32)[None, :, None], (4, T, 8))
     np.testing.assert_array_equal(x.grad.numpy(), expected)
+
+
+def test_slice_loop_on_every_device(device):
+    xs = np.random.default_rng(3).standard_normal((2, 6, 3))
+    x = tinytorch.tensor(xs, device=device, requires_grad=True)
+    xt = torch.tensor(xs, requires_grad=True)
+    _steps(tinytorch, x).backward()
+    _steps(torch, xt).backward()
+    assert x.grad.device == x.device
+    np.testing.assert_allclose(x.grad.cpu().numpy(), xt.grad.numpy(), rtol=1e-12, atol=1e-12)

@@ -470,17 +470,15 @@ class Linear(Function):
     def backward_arrays(ctx, grad):
         x, w = ctx.saved_tensors
         gx = gw = gb = None
+        rows = math.prod(grad.shape[:-1])
+        g2 = grad.reshape(rows, grad.shape[-1])  # explicit sizes: -1 is ambiguous when a dim is 0
         if ctx.needs_input_grad[0]:
-            if grad.ndim > 2:  # one GEMM over all rows, as in forward
-                g2 = grad.reshape(math.prod(grad.shape[:-1]), grad.shape[-1])
-                gx = matmul_acc32(ctx.xp, g2, w._data).reshape(*grad.shape[:-1], w._data.shape[1])
-            else:
-                gx = matmul_acc32(ctx.xp, grad, w._data)
+            gx = matmul_acc32(ctx.xp, g2, w._data)  # one GEMM over all rows, as in forward
+            if grad.ndim != 2:
+                gx = gx.reshape(*grad.shape[:-1], w._data.shape[1])
         if ctx.needs_input_grad[1]:
-            g2 = grad.reshape(-1, grad.shape[-1])
-            gw = matmul_acc32(ctx.xp, g2.T, x._data.reshape(-1, x._data.shape[-1]))
+            gw = matmul_acc32(ctx.xp, g2.T, x._data.reshape(rows, x._data.shape[-1]))
         if ctx.has_bias and ctx.needs_input_grad[2]:
-            g2 = grad.reshape(-1, grad.shape[-1])
             gb = g2.sum(0, dtype=np.float32).astype(grad.dtype) if grad.dtype.itemsize == 2 else g2.sum(0)
         return gx, gw, gb
 
