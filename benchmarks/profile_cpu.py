@@ -2,8 +2,9 @@
 
     PYTHONPATH=. python benchmarks/profile_cpu.py lenet [--steps 20] [--top 25]
 
-Cases: ``mlp``, ``lenet``, ``encoder`` (one training step, as in bench_models.py) and ``chain`` (the
-100-op autograd chain of bench_ops.py). Prints the cumulative time of each op's forward/backward,
+Cases: ``mlp``, ``lenet``, ``encoder`` (one training step, as in bench_models.py), the user workloads
+of bench_workloads.py (``charmlp``, ``bigram``, ``bow``, ``gru``, ``rnn``, ``lstm``, ``gpt``: one step) and
+``chain`` (the 100-op autograd chain of bench_ops.py). Prints the cumulative time of each op's forward/backward,
 cProfile's top functions by own time (CPU time, so other processes do not show), and ``conv`` splits
 the ResNet-like conv layer into its im2col copies and GEMMs.
 """
@@ -54,6 +55,36 @@ def _model_step(name: str):
         opt.step()
 
     return step
+
+
+def _workload_step(name: str):
+    from bench_workloads import IDS, WORKLOADS, make_workload
+
+    key = list(WORKLOADS)[IDS.index(name)]
+    _, data, make_opt, loss_kind = WORKLOADS[key]
+    bk = make_backend("tinytorch-cpu")
+    model = make_workload(bk, key)
+    x_np, y_np = data()
+    x, y = bk.tensor(x_np), bk.tensor(y_np)
+    opt = make_opt(tinytorch, model.parameters())
+    F = tinytorch.nn.functional
+
+    def step():
+        opt.zero_grad()
+        out = model(x)
+        if loss_kind == "nll":
+            loss = F.nll_loss(out, y)
+        else:
+            loss = F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1))
+        loss.backward()
+        if loss_kind == "ce_clip":
+            tinytorch.nn.utils.clip_grad_norm_(model.parameters(), 0.25)
+        opt.step()
+
+    return step
+
+
+WORKLOAD_CASES = ["charmlp", "bigram", "bow", "gru", "rnn", "lstm", "gpt"]
 
 
 def _chain_step():
@@ -149,14 +180,19 @@ def split(stats: pstats.Stats) -> dict:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("case", choices=["mlp", "lenet", "encoder", "chain", "conv"])
+    p.add_argument("case", choices=["mlp", "lenet", "encoder", "chain", "conv", *WORKLOAD_CASES])
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--top", type=int, default=25)
     args = p.parse_args(argv)
     if args.case == "conv":
         conv_breakdown()
         return 0
-    step = _chain_step() if args.case == "chain" else _model_step(args.case)
+    if args.case == "chain":
+        step = _chain_step()
+    elif args.case in WORKLOAD_CASES:
+        step = _workload_step(args.case)
+    else:
+        step = _model_step(args.case)
     for _ in range(3):
         step()
     t0, c0 = time.perf_counter(), time.process_time()

@@ -128,6 +128,10 @@ def _run_backward(roots, grad_roots, retain_graph, create_graph, inputs, allow_u
         buf[nr] = g if buf[nr] is None else buf[nr] + g
 
     ready = [n for n in buffers if deps.get(n, 0) == 0]
+    # (node, output_nr) whose buffered gradient is an array this walk allocated and nobody else has
+    # seen yet: later gradients for it are added in place. A node's buffer is handed to its backward
+    # only when the node is popped, after its last gradient arrived, so the in-place adds end there.
+    owned = set()
     user_grads = {id(g._data) for g in grad_roots}  # arrays a leaf's .grad must not alias
 
     with grad_mode.set_grad_enabled(create_graph):
@@ -151,6 +155,11 @@ def _run_backward(roots, grad_roots, retain_graph, create_graph, inputs, allow_u
                 run = any(g is not None for g in buf)
             run = run and (needed is None or node in needed)
             edges = node._edges
+            if run and node.grad_slice is not None and not create_graph:
+                idx = node.grad_slice(node)
+                if idx is not None and edges[0] is not None and not _anomaly._local.on:
+                    _add_slice_grad(node, idx, buf[0], buffers, owned)
+                    run = False  # delivered: only the dependency counts below remain
             if run:
                 grads_in = _call_backward(node, buf, create_graph)
                 if not retain_graph:
@@ -178,8 +187,11 @@ def _run_backward(roots, grad_roots, retain_graph, create_graph, inputs, allow_u
                         cbuf[nr] = g
                     elif create_graph:
                         cbuf[nr] = cbuf[nr] + g
+                    elif (child, nr) in owned:  # our own buffer, not yet handed to any backward
+                        cbuf[nr]._data += g._data
                     else:  # same shape and dtype after _fit: one array add, no graph op
                         cbuf[nr] = Tensor._make(cbuf[nr]._data + g._data)
+                        owned.add((child, nr))
             for e in edges:
                 if e is None:
                     continue
@@ -198,6 +210,44 @@ def _run_backward(roots, grad_roots, retain_graph, create_graph, inputs, allow_u
                 )
         return results
     return None
+
+
+def _add_slice_grad(node, idx, g, buffers, owned):
+    """Add ``g`` (the gradient of ``input[idx]``, basic ``idx``) into input 0's gradient buffer at ``idx``.
+
+    The first slice allocates the one full-size buffer (zeros); later ones add in place, so a loop
+    over ``x[:, t]`` costs one buffer plus T slice adds instead of T full-size arrays and their sum.
+    """
+    edge = node._edges[0]
+    child, nr = edge
+    shape, dt = _input_meta(edge)
+    gd = g._data
+    if gd.dtype != dt:
+        gd = gd.astype(dt)
+    cbuf = buffers.get(child)
+    if cbuf is None:
+        cbuf = buffers[child] = [None] * _num_outputs(child)
+    cur = cbuf[nr]
+    key = (child, nr)
+    if cur is not None and key in owned:
+        cur._data[idx] += gd
+        return
+    dev_ctx = getattr(node, "_device_ctx", None)
+    if dev_ctx is not None:  # allocate on the GPU the forward ran on
+        with dev_ctx:
+            dense = _slice_base(node.xp, cur, shape, dt)
+    else:
+        dense = _slice_base(node.xp, cur, shape, dt)
+    dense[idx] += gd
+    cbuf[nr] = Tensor._make(dense)
+    owned.add(key)
+
+
+def _slice_base(xp, cur, shape, dt):
+    """A fresh buffer to add slices into: zeros, or a copy of the gradient already there."""
+    if cur is None:
+        return xp.zeros(shape, dtype=dt)
+    return cur._data.copy()
 
 
 def _nodes_leading_to(nodes, targets):

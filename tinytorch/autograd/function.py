@@ -15,7 +15,9 @@ Two kinds of forward share this one class:
 the engine runs it with ``create_graph=True`` it is itself recorded and can be
 differentiated again. An op may also define ``backward_arrays(ctx, *grad_arrays)``: a
 first-order fast path on raw arrays (where the CUDA kernels plug in); the engine uses it
-only when no graph of the backward is wanted.
+only when no graph of the backward is wanted. A view op may define ``grad_slice(ctx)`` (the
+basic index its output took from input 0) so that the engine adds first-order gradients into
+that slot of the input's gradient buffer rather than building a full-size array per view.
 """
 from __future__ import annotations
 
@@ -241,6 +243,11 @@ class Function(metaclass=FunctionMeta):
         raise NotImplementedError("this Function does not implement backward")
 
     backward_arrays = None  # optional first-order fast path: (ctx, *grad_arrays) -> arrays
+    # Optional, for ops whose output is a basic-indexed view of their first input: (ctx) -> that index,
+    # or None. The engine then adds the gradient into that slot of one shared buffer for the input
+    # instead of calling backward (first order only): T slices of one tensor cost O(T) slices, not T
+    # full-size zero arrays summed.
+    grad_slice = None
 
     # ---- apply -------------------------------------------------------------------------------
     @classmethod

@@ -146,6 +146,11 @@ class GetItem(Function):
     def backward(ctx, grad):
         return IndexAccumulate.apply(grad, ctx.idx, ctx.in_shape), None
 
+    @staticmethod
+    def grad_slice(ctx):
+        # a basic index has no repeats: the engine may add the gradient into a shared buffer at idx
+        return ctx.idx if ctx.is_view else None
+
 
 class IndexAccumulate(Function):
     """zeros(shape) with ``grad`` added at ``idx`` (repeated indices accumulate): getitem's backward."""

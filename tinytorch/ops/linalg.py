@@ -6,6 +6,7 @@ gradients come for free; GEMMs run through ``xp.matmul`` on views, without copie
 from __future__ import annotations
 
 import builtins
+import math
 import string
 from collections import namedtuple
 
@@ -435,15 +436,19 @@ class Linear(Function):
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
         ctx.has_bias = b is not None
         xd = x._data
+        lead = xd.shape[:-1]
+        if xd.ndim > 2:  # one GEMM over all rows: a stacked matmul runs one small GEMM per leading index
+            xd = xd.reshape(math.prod(lead), xd.shape[-1])
+        out_shape = (*lead, w._data.shape[0])
         if ctx.xp is np and xd.dtype.itemsize == 2 and xd.dtype.kind in "fV":  # float32 accumulation, one rounding
             y = np.matmul(xd.astype(np.float32), w._data.T.astype(np.float32))
             if b is not None:
                 y += b._data.astype(np.float32)
-            return y.astype(xd.dtype)
+            return y.astype(xd.dtype).reshape(out_shape)
         y = ctx.xp.matmul(xd, w._data.T)
         if b is not None:
             y += b._data
-        return y
+        return y.reshape(out_shape) if len(lead) != 1 else y
 
     @staticmethod
     def backward(ctx, grad):
@@ -465,13 +470,15 @@ class Linear(Function):
     def backward_arrays(ctx, grad):
         x, w = ctx.saved_tensors
         gx = gw = gb = None
+        rows = math.prod(grad.shape[:-1])
+        g2 = grad.reshape(rows, grad.shape[-1])  # explicit sizes: -1 is ambiguous when a dim is 0
         if ctx.needs_input_grad[0]:
-            gx = matmul_acc32(ctx.xp, grad, w._data)
+            gx = matmul_acc32(ctx.xp, g2, w._data)  # one GEMM over all rows, as in forward
+            if grad.ndim != 2:
+                gx = gx.reshape(*grad.shape[:-1], w._data.shape[1])
         if ctx.needs_input_grad[1]:
-            g2 = grad.reshape(-1, grad.shape[-1])
-            gw = matmul_acc32(ctx.xp, g2.T, x._data.reshape(-1, x._data.shape[-1]))
+            gw = matmul_acc32(ctx.xp, g2.T, x._data.reshape(rows, x._data.shape[-1]))
         if ctx.has_bias and ctx.needs_input_grad[2]:
-            g2 = grad.reshape(-1, grad.shape[-1])
             gb = g2.sum(0, dtype=np.float32).astype(grad.dtype) if grad.dtype.itemsize == 2 else g2.sum(0)
         return gx, gw, gb
 

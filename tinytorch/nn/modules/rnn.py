@@ -33,21 +33,21 @@ def _rnn_step(mode, gi, h, w_hh, b_hh):
 def _lstm_step(gi, h, c, w_hh, b_hh):
     gates = gi + F.linear(h, w_hh, b_hh)
     n = h.shape[-1]
-    i = ops.sigmoid(gates[..., 0:n])
-    f = ops.sigmoid(gates[..., n:2 * n])
-    g = ops.tanh(gates[..., 2 * n:3 * n])
-    o = ops.sigmoid(gates[..., 3 * n:4 * n])
-    c = f * c + i * g
-    return o * ops.tanh(c), c
+    # gates i, f, g, o: one split node and one sigmoid over i and f together (fewer graph nodes per step)
+    i_f, g, o = ops.split(gates, [2 * n, n, n], -1)
+    i, f = ops.split(ops.sigmoid(i_f), n, -1)
+    c = f * c + i * ops.tanh(g)
+    return ops.sigmoid(o) * ops.tanh(c), c
 
 
 def _gru_step(gi, h, w_hh, b_hh):
     gh = F.linear(h, w_hh, b_hh)
     n = h.shape[-1]
-    r = ops.sigmoid(gi[..., 0:n] + gh[..., 0:n])
-    z = ops.sigmoid(gi[..., n:2 * n] + gh[..., n:2 * n])
-    cand = ops.tanh(gi[..., 2 * n:3 * n] + r * gh[..., 2 * n:3 * n])
-    return (1 - z) * cand + z * h
+    gi_rz, gi_n = ops.split(gi, [2 * n, n], -1)
+    gh_rz, gh_n = ops.split(gh, [2 * n, n], -1)
+    r, z = ops.split(ops.sigmoid(gi_rz + gh_rz), n, -1)
+    cand = ops.tanh(gi_n + r * gh_n)
+    return cand + z * (h - cand)  # (1 - z) * cand + z * h with one op fewer
 
 
 class RNNBase(Module):
@@ -150,8 +150,9 @@ class RNNBase(Module):
         gi_all = F.linear(x, w_ih, b_ih)  # (L, N, G*H): every step's input projection at once
         steps = range(x.shape[0] - 1, -1, -1) if direction == 1 else range(x.shape[0])
         outs = [None] * x.shape[0]
+        gis = gi_all.unbind(0)  # one node for all steps (its backward stacks the step gradients)
         for t in steps:
-            gi = gi_all[t]
+            gi = gis[t]
             if self.mode == "LSTM":
                 h_new = _lstm_step(gi, h, c, w_hh, b_hh)
             elif self.mode == "GRU":
