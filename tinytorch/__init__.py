@@ -39,6 +39,11 @@ from ._compat import *  # noqa: F401,F403
 from .ops import _modules as _op_modules  # noqa: E402
 
 
+from ._out import accepts_out as _accepts_out, OUT_FUNCTIONS as _OUT_FUNCTIONS
+
+globals().update({_n: _accepts_out(globals()[_n]) for _n in _OUT_FUNCTIONS})  # torch's out= on these
+
+
 def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
