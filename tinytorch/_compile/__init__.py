@@ -38,6 +38,7 @@ the speed-up is modest), CUDA graphs.
 from __future__ import annotations
 
 import functools
+import types
 import logging
 import os
 import warnings
@@ -80,31 +81,87 @@ def _flatten(x, out):
 _SCALARS = (int, float, bool, str, type(None))
 
 
+_UNGUARDED = object()
+
+
+def _value(v, depth=0):
+    """A hashable guard for a plain value: scalars with their type (``1`` is not ``1.0``), tuples/lists of
+    them, dicts and simple namespaces (``cfg["s"]``, ``args.temperature``) of them; ``_UNGUARDED`` otherwise."""
+    t = type(v)
+    if t in _SCALARS:
+        return (t, v)
+    if depth > 3:
+        return _UNGUARDED
+    if t in (tuple, list):
+        items = tuple(_value(x, depth + 1) for x in v)
+        return _UNGUARDED if _UNGUARDED in items else (t, items)
+    if t is dict or t.__name__ in ("Namespace", "SimpleNamespace"):
+        d = v if t is dict else vars(v)
+        items = tuple((k, _value(x, depth + 1)) for k, x in d.items())
+        return (t, tuple(i for i in items if i[1] is not _UNGUARDED))
+    return _UNGUARDED
+
+
 def _scalars(d):
-    return tuple([(k, v) for k, v in d.items() if type(v) in _SCALARS])
+    out = []
+    for k, v in d.items():
+        g = _value(v)
+        if g is not _UNGUARDED:
+            out.append((k, g))
+    return tuple(out)
 
 
 def _module_guard(modules):
     """Per module: identity, its scalar attributes (``training``, dropout's ``p`` ...), and the identities of
     its parameters, buffers and submodules."""
     return tuple((id(m), _scalars(m.__dict__), tuple(map(id, m._parameters.values())),
-                  tuple(map(id, m._buffers.values())), tuple(map(id, m._modules.values()))) for m in modules)
+                  tuple(map(id, m._buffers.values())), tuple(map(id, m._modules.values())),
+                  _fn_guard(type(m).forward)) for m in modules)
 
 
-def _fn_guard(fn):
-    """The scalar globals and closure values a plain function reads (``scale = 0.5`` at module level)."""
+def _followed(f) -> bool:
+    """A helper whose reads are guarded too: user code, not tinytorch's own, not a compiler-disabled step
+    (that one runs live on every replay)."""
+    return not getattr(f, "_tt_eager_step", False) and not (f.__module__ or "").startswith("tinytorch")
+
+
+def _fn_guard(fn, seen=None):
+    """The plain values (scalars, tuples, dicts and namespaces of them) that a function reads from its globals
+    and closure, and those of the plain Python functions it calls through its globals (helpers), so that a
+    replay never reuses a value the Python code would now read differently. Values reached other ways (an
+    attribute of an arbitrary object) are not guarded: the two traced calls must agree on them."""
     code = getattr(fn, "__code__", None)
     if code is None:
         return ()
+    seen = set() if seen is None else seen
+    if code in seen:
+        return ()
+    seen.add(code)
     g = fn.__globals__
-    out = [(n, g[n]) for n in code.co_names if n in g and type(g[n]) in _SCALARS]
+    out = []
+    for n in code.co_names:
+        if n not in g:
+            continue
+        v = g[n]
+        if isinstance(v, types.FunctionType):
+            if _followed(v):
+                out.append((n, _fn_guard(v, seen)))
+            continue
+        val = _value(v)
+        if val is not _UNGUARDED:
+            out.append((n, val))
     for cell in fn.__closure__ or ():
         try:
             v = cell.cell_contents
         except ValueError:  # an empty cell
             continue
-        if type(v) in _SCALARS:
-            out.append(v)
+        if isinstance(v, types.FunctionType):
+            if _followed(v):
+                out.append(_fn_guard(v, seen))
+            continue
+        val = _value(v)
+        if val is not _UNGUARDED:
+            out.append(val)
     return tuple(out)
 
 
