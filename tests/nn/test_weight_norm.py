@@ -51,3 +51,14 @@ def test_matches_torch(dim):
     (oy ** 2).sum().backward()
     np.testing.assert_allclose(ol.weight_g.grad.numpy(), tl.weight_g.grad.numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(ol.weight_v.grad.numpy(), tl.weight_v.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_dim_minus_one_is_one_norm_over_the_whole_tensor_like_torch():
+    torch = pytest.importorskip("torch")
+    import tinytorch as tt
+
+    lin = tt.nn.utils.weight_norm(tt.nn.Linear(3, 4), dim=-1)
+    ref = torch.nn.utils.weight_norm(torch.nn.Linear(3, 4), dim=-1)
+    assert tuple(lin.weight_g.shape) == tuple(ref.weight_g.shape) == ()
+    np.testing.assert_allclose(lin.weight_g.detach().numpy(), np.linalg.norm(lin.weight_v.detach().numpy()),
+                               rtol=1e-6)

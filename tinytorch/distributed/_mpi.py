@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from .reduce_op import ReduceOp
+from .reduce_op import ReduceOp, check_avg
 from .work import Work
 
 _WIDEN = {np.dtype(np.float16)}
@@ -97,8 +97,7 @@ class MpiEngine:
 
     # ---- reductions ---------------------------------------------------------------------------
     def allreduce(self, a, op, timeout, name="all_reduce"):
-        if op is ReduceOp.AVG and a.dtype.kind not in "fc":
-            raise TypeError(f"{name}: ReduceOp.AVG needs a floating or complex tensor, got {a.dtype}")
+        check_avg(op, a.dtype, name)
         MPI = _mpi()
         st = _Staged(op, widen=True)
         h = st.host(a, out=True)
@@ -114,8 +113,7 @@ class MpiEngine:
         return self._work(name, [req], finish, timeout)
 
     def reduce(self, a, op, root, timeout, name="reduce"):
-        if op is ReduceOp.AVG and a.dtype.kind not in "fc":
-            raise TypeError(f"{name}: ReduceOp.AVG needs a floating or complex tensor, got {a.dtype}")
+        check_avg(op, a.dtype, name)
         MPI = _mpi()
         me, n = self.comm.Get_rank(), self.comm.Get_size()
         st = _Staged(op, widen=True)
@@ -136,8 +134,7 @@ class MpiEngine:
         return self._work(name, [req], finish, timeout)
 
     def reduce_scatter(self, send, recv, op, timeout, name="reduce_scatter_tensor"):
-        if op is ReduceOp.AVG and recv.dtype.kind not in "fc":
-            raise TypeError(f"{name}: ReduceOp.AVG needs a floating or complex tensor, got {recv.dtype}")
+        check_avg(op, recv.dtype, name)
         st = _Staged(op, widen=True)
         hs = st.host(send)
         hr = st.host(recv, out=True)

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import backend
 from ..backend.nccl import nccl_module
-from .reduce_op import ReduceOp
+from .reduce_op import ReduceOp, check_avg
 from .work import Work
 
 _TYPES = {"float16": "NCCL_FLOAT16", "float32": "NCCL_FLOAT32", "float64": "NCCL_FLOAT64",
@@ -75,8 +75,8 @@ class NcclEngine:
             if op not in (ReduceOp.SUM, ReduceOp.AVG):
                 raise TypeError(f"{name}: {op!r} is not supported for complex tensors on NCCL")
             a = a.view(np.float32 if dt == np.complex64 else np.float64)
-        elif op is ReduceOp.AVG and dt.kind != "f" and dt.name != "bfloat16":
-            raise TypeError(f"{name}: ReduceOp.AVG needs a floating or complex tensor, got {dt}")
+        else:
+            check_avg(op, dt, name)
         key = _TYPES.get(a.dtype.name)
         if key is None or not hasattr(self.nccl, key):
             raise TypeError(f"{name}: NCCL cannot reduce {dt} tensors")

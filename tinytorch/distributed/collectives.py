@@ -15,7 +15,7 @@ from .. import backend
 from ..tensor import Tensor
 from .process_group import ProcessGroup, resolve
 from .reduce_op import ReduceOp
-from .work import Work, done_work
+from .work import Work, _seconds, done_work
 
 __all__ = ["all_reduce", "broadcast", "reduce", "all_gather", "all_gather_into_tensor", "reduce_scatter_tensor",
            "gather", "scatter", "all_to_all_single", "send", "recv", "isend", "irecv", "P2POp", "batch_isend_irecv",
@@ -517,5 +517,3 @@ def _splits(sizes, a, n, name, what):
     return sizes
 
 
-def _seconds(t):
-    return t.total_seconds() if hasattr(t, "total_seconds") else float(t)

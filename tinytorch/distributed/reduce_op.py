@@ -21,3 +21,9 @@ class ReduceOp(enum.Enum):
 
     def __repr__(self):
         return f"ReduceOp.{self.name}"
+
+
+def check_avg(op, dtype, name: str) -> None:
+    """ReduceOp.AVG divides: it needs a floating (bfloat16 included) or complex tensor, on every engine."""
+    if op is ReduceOp.AVG and dtype.kind not in "fc" and dtype.name != "bfloat16":
+        raise TypeError(f"{name}: ReduceOp.AVG needs a floating or complex tensor, got {dtype}")

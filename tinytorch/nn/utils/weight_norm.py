@@ -44,7 +44,9 @@ def weight_norm(module, name: str = "weight", dim: int | None = 0):
     weight = module._parameters.get(name)
     if weight is None:
         raise ValueError(f"weight_norm: module {type(module).__name__} has no parameter {name!r}")
-    if dim is not None and dim < 0:
+    if dim == -1:  # torch: -1 (like None) is one norm over the whole tensor, not the last dim
+        dim = None
+    elif dim is not None and dim < 0:
         dim += weight.dim()
     fn = _WeightNorm(name, dim)
     del module._parameters[name]
