@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import backend
-from .optimizer import Optimizer, check_nonneg, scalar_state, zeros_state
+from .optimizer import adam_family_begin, Optimizer, check_nonneg, scalar_state, zeros_state
 
 __all__ = ["Adadelta"]
 
@@ -41,11 +41,8 @@ class Adadelta(Optimizer):
 
     def _update(self, p, grad, state, group):
         xp = backend.array_module(p._data)
-        lr, rho, eps, wd = group["lr"], group["rho"], group["eps"], group["weight_decay"]
-        g = -grad if group["maximize"] else grad
-        state["step"]._data += 1
-        if wd != 0:
-            g = g + wd * p._data
+        lr, rho, eps = group["lr"], group["rho"], group["eps"]
+        g, _ = adam_family_begin(p, grad, state, group)  # maximize sign, step += 1, weight decay
         s, u = state["square_avg"]._data, state["acc_delta"]._data
         s *= rho
         s += (1 - rho) * (g * g)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check_nonneg, scalar_dtype, scalar_state, zeros_state
+from .optimizer import adam_family_begin, Optimizer, check_nonneg, scalar_dtype, scalar_state, zeros_state
 
 __all__ = ["ASGD"]
 
@@ -42,12 +42,8 @@ class ASGD(Optimizer):
         state["ax"] = zeros_state(p)
 
     def _update(self, p, grad, state, group):
-        lr, lambd, alpha, t0, wd = group["lr"], group["lambd"], group["alpha"], group["t0"], group["weight_decay"]
-        g = -grad if group["maximize"] else grad
-        state["step"]._data += 1
-        step = float(state["step"]._data)
-        if wd != 0:
-            g = g + wd * p._data
+        lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
+        g, step = adam_family_begin(p, grad, state, group)  # maximize sign, step += 1, weight decay
         eta = float(state["eta"]._data)
         mu = float(state["mu"]._data)
         p._data *= 1 - lambd * eta
