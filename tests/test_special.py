@@ -82,3 +82,22 @@ def test_pure_fallbacks_match_scipy():
     np.testing.assert_allclose(backend_special.gammainc(a, x, use_scipy=False), sp.gammainc(a, x), atol=1e-12)
     np.testing.assert_allclose(backend_special.gammaincc(a, x, use_scipy=False), sp.gammaincc(a, x), atol=1e-12)
     assert backend_special.digamma(np.array([0.0]), use_scipy=False)[0] == -np.inf
+
+
+def test_log_ndtr_and_ndtri_in_the_tails_match_torch():
+    torch = pytest.importorskip("torch")
+    import tinytorch.special as ts
+
+    xs = [-40.0, -25.0, -20.5, -19.5, -15.0, -10.0, -3.0, 0.0, 3.0, 8.0]
+    for dtype in ("float32", "float64"):
+        x = tinytorch.tensor(xs, dtype=getattr(tinytorch, dtype), requires_grad=True)
+        xt = torch.tensor(xs, dtype=getattr(torch, dtype), requires_grad=True)
+        y, yt = ts.log_ndtr(x), torch.special.log_ndtr(xt)
+        y.sum().backward()
+        yt.sum().backward()
+        assert y.dtype is x.dtype
+        np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), rtol=1e-5)
+        np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-4)
+    p = [1e-10, 1e-4, 0.5, 1 - 1e-7]
+    got = ts.ndtri(tinytorch.tensor(p)).numpy()
+    np.testing.assert_allclose(got, torch.special.ndtri(torch.tensor(p)).numpy(), rtol=1e-5)

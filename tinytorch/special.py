@@ -83,13 +83,33 @@ def ndtr(input):
 
 
 def ndtri(input):
-    """The inverse of the standard normal CDF."""
-    return math.sqrt(2.0) * _ops.erfinv(2.0 * input - 1.0)
+    """The inverse of the standard normal CDF (computed in float64: ``2p - 1`` rounds small ``p`` away in float32)."""
+    x = input.double() if input.dtype.is_floating_point and input.dtype.itemsize < 8 else input
+    return (math.sqrt(2.0) * _ops.erfinv(2.0 * x - 1.0)).to(input.dtype)
+
+
+_LOG_NDTR_TAIL = -20.0  # below: the asymptotic series (its next term is < 1e-10 relative); above: log of erfc
 
 
 def log_ndtr(input):
-    """``log(ndtr(input))`` (accurate while ``ndtr`` does not underflow)."""
-    return ndtr(input).log()
+    """``log(ndtr(input))``, accurate in the far left tail too (where ``ndtr`` underflows), with finite gradients.
+
+    Computed in float64: ``log(erfc(-x / sqrt 2) / 2)`` from -20 to 0, ``log1p(-erfc(x / sqrt 2) / 2)`` above 0, and below it the asymptotic expansion
+    ``-x^2/2 - log(-x) - log(2 pi)/2 + log(1 - 1/x^2 + 3/x^4 - 15/x^6 + 105/x^8)``. Each branch sees only inputs
+    of its own range, so the unused one never puts a NaN into the gradient.
+    """
+    x = input.double() if input.dtype.itemsize < 8 else input
+    tail = x < _LOG_NDTR_TAIL
+    hi = _ops.where(tail, _LOG_NDTR_TAIL, x)
+    lo = _ops.where(tail, x, _LOG_NDTR_TAIL)
+    right = hi > 0  # there log1p(-ndtr(-x)) keeps the tiny distance from 0 that log(1 - tiny) would lose
+    neg, pos = _ops.where(right, 0.0, hi), _ops.where(right, hi, 0.0)
+    body = _ops.where(right, _ops.log1p(-0.5 * _ops.erfc(pos * (1.0 / math.sqrt(2.0)))),
+                      (0.5 * _ops.erfc(neg * (-1.0 / math.sqrt(2.0)))).log())
+    r2 = 1.0 / (lo * lo)
+    series = 1.0 - r2 + 3.0 * r2 * r2 - 15.0 * r2 ** 3 + 105.0 * r2 ** 4
+    asym = -0.5 * lo * lo - (-lo).log() - 0.5 * math.log(2.0 * math.pi) + series.log()
+    return _ops.where(tail, asym, body).to(input.dtype)
 
 
 def sinc(input):
