@@ -14,8 +14,8 @@ that is large compared with the rows it covers (a few indices repeated very ofte
 overhead would dominate and ``np.add.at`` runs instead, as it does for tiny problems and for index
 forms other than integer arrays over leading (or one) dimensions.
 
-Used by the NumPy branch of the indexing ops' backward (``ops/index.py``); CuPy arrays go to
-``backend.scatter_add`` (``cupyx.scatter_add``).
+It is the NumPy branch of ``backend.scatter_add`` (CuPy's is ``cupyx.scatter_add``), which every op's
+scatter goes through.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-__all__ = ["scatter_add", "add_at"]
+__all__ = ["add_at"]
 
 # np.add.at wins below this many scattered elements (its fixed cost is low) and for rows shorter than
 # _MIN_ROW elements (NumPy 2's add.at inner loop is fast there); measured over vocab 27..50k, rows 2..512, 32..4096 indices; benchmarks/bench_scatter.py
@@ -31,15 +31,6 @@ _MIN_ELEMENTS = 4096
 _MIN_ROW = 32
 # most levels per scattered element: past it, few rows repeated very often, and np.add.at is as fast
 _MAX_LEVELS_PER_ELEMENT = 1 / 256  # a level costs ~2 us, np.add.at ~8 ns per element
-
-
-def scatter_add(xp, target, index, values):
-    """``target[index] += values`` with repeats accumulating, on either backend; returns ``target``."""
-    if xp is np:
-        return add_at(target, index, values)
-    from . import scatter_add as backend_scatter_add  # noqa: PLC0415 - the CuPy branch lives there
-
-    return backend_scatter_add(xp, target, index, values)
 
 
 def add_at(target: np.ndarray, index, values) -> np.ndarray:

@@ -8,7 +8,6 @@ import numpy as np
 
 from .. import backend
 from ..autograd import grad_mode
-from ..backend import scatter as _scatter
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._common import ensure_tensor, inplace, is_scalar, wrap_dim
@@ -162,7 +161,7 @@ class IndexAccumulate(Function):
         if _is_basic(idx):
             out[idx] = g._data
         else:
-            _scatter.scatter_add(ctx.xp, out, idx, g._data)  # NumPy: sorted level-wise adds, not np.add.at
+            backend.scatter_add(ctx.xp, out, idx, g._data)  # NumPy: sorted level-wise adds, not np.add.at
         return out
 
     @staticmethod
@@ -355,7 +354,7 @@ class ScatterAddInto(Function):
         ctx.save_for_backward(index)
         out = ctx.xp.zeros(shape, dtype=src._data.dtype)
         sl = tuple(slice(0, s) for s in index._data.shape)
-        _scatter.scatter_add(ctx.xp, out, _along_dim_index(ctx.xp, index._data, dim), src._data[sl])
+        backend.scatter_add(ctx.xp, out, _along_dim_index(ctx.xp, index._data, dim), src._data[sl])
         return out
 
     @staticmethod
