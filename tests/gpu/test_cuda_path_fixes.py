@@ -168,6 +168,20 @@ def test_loss_and_index_validation_do_not_sync_the_host(_cupy_standin, monkeypat
         x[torch.tensor([9], device="cuda")]
 
 
+def test_queued_device_checks_are_read_in_one_transfer(_cupy_standin, monkeypatch):
+    if _cupy_standin is None:
+        pytest.skip("counts host reads through the stand-in")
+    monkeypatch.delenv("TINYTORCH_CUDA_SYNC_CHECKS", raising=False)
+    backend.raise_pending_checks()
+    x = torch.randn(6, 3, device="cuda")
+    for i in range(5):
+        x[torch.tensor([i], device="cuda")]  # five queued range checks
+    assert len(backend._cuda.pending_checks) >= 5
+    before = _cupy_standin._State.syncs
+    backend.raise_pending_checks()
+    assert _cupy_standin._State.syncs - before == 1
+
+
 @pytest.fixture
 def two_devices(_cupy_standin):
     """Two GPUs: the stand-in's two fake devices without a GPU; skipped on a machine with one real GPU."""

@@ -279,8 +279,16 @@ def raise_pending_checks() -> None:
     """Read the queued device-side checks (one host sync); raise the first failure's error."""
     items = list(_pending)
     _pending.clear()
-    for flag, make_error in items:
-        with guard(flag):
-            failed = bool(flag)
-        if failed:
+    by_device = {}
+    for i, (flag, _) in enumerate(items):
+        by_device.setdefault(flag.device.id, []).append(i)
+    failed = [False] * len(items)
+    for idxs in by_device.values():  # one device-to-host read per device, not one per check
+        first = items[idxs[0]][0]
+        with guard(first):
+            host = array_module(first).stack([items[i][0] for i in idxs]).get()
+        for i, f in zip(idxs, host):
+            failed[i] = bool(f)
+    for (_, make_error), f in zip(items, failed):
+        if f:
             raise make_error()
