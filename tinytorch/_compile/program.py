@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import grad_mode
+from .. import backend
 from ..backend import strides as _strides
 from ..tensor import Tensor
 
@@ -39,11 +40,7 @@ def _same_value(a, b):
 
 
 def _arrays_equal(a, b):
-    return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(_host(a), _host(b), equal_nan=True))
-
-
-def _host(a):
-    return a.get() if hasattr(a, "get") and not isinstance(a, np.ndarray) else a
+    return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(backend.as_numpy(a), backend.as_numpy(b), equal_nan=True))
 
 
 def merge(s1, s2, where="argument"):

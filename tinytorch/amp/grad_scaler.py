@@ -82,15 +82,19 @@ class GradScaler:
             raise RuntimeError("GradScaler.unscale_: unscale_() has already been called on this optimizer since "
                                "the last update()")
         inv = 1.0 / self._scale
-        found_inf = False
+        flags = {}  # per device: one "all finite" flag per gradient, read back once (not one sync per parameter)
         with no_grad():
             for group in optimizer.param_groups:
                 for p in group["params"]:
                     if p.grad is None:
                         continue
                     p.grad.mul_(inv)
-                    if not bool(p.grad.isfinite().all()):
-                        found_inf = True
+                    g = p.grad._data
+                    flags.setdefault(str(backend.device_of(g)), []).append(backend.array_module(g).isfinite(g).all())
+        found_inf = False
+        for fs in flags.values():
+            with backend.guard(fs[0]):
+                found_inf |= not bool(backend.as_numpy(backend.array_module(fs[0]).stack(fs)).all())
         state["unscaled"], state["found_inf"] = True, found_inf
 
     def step(self, optimizer, *args, **kwargs):
