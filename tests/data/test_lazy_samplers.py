@@ -225,3 +225,22 @@ def test_random_split_small_is_unchanged():
     a, b = random_split(Huge(10), [3, 7], generator=tinytorch.Generator().manual_seed(2))
     perm = tinytorch.randperm(10, generator=tinytorch.Generator().manual_seed(2)).tolist()
     assert list(a.indices) == perm[:3] and list(b.indices) == perm[3:]
+
+
+def test_distributed_sampler_over_a_lazy_permutation_yields_its_strided_slice():
+    """Above the eager size the sampler reads the lazy permutation in chunks; the indices are still
+    perm[rank], perm[rank + R], ... of the same permutation."""
+    import itertools
+
+    from tinytorch.random import Generator
+    from tinytorch.utils.data._utils.lazy_perm import permutation
+    from tinytorch.utils.data.distributed import DistributedSampler
+
+    class Big:
+        def __len__(self):
+            return 20_000_001
+
+    s = DistributedSampler(Big(), num_replicas=4, rank=1, seed=3)
+    got = list(itertools.islice(iter(s), 50))
+    perm = permutation(20_000_001, Generator().manual_seed(3))
+    assert got == [int(perm[j]) for j in range(1, 200, 4)]

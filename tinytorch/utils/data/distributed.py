@@ -62,7 +62,13 @@ class DistributedSampler(Sampler):
             perm = permutation(n, g)
         else:
             perm = range(n)
-        for j in range(self.rank, self.total_size, self.num_replicas):
+        stop = min(self.total_size, n)
+        if hasattr(perm, "iter_range"):  # a lazy permutation: computed in chunks, not one lookup per index
+            yield from perm.iter_range(self.rank, stop, self.num_replicas)
+        else:
+            yield from (int(perm[j]) for j in range(self.rank, stop, self.num_replicas))
+        start = self.rank + -(-(stop - self.rank) // self.num_replicas) * self.num_replicas  # first j >= stop
+        for j in range(start, self.total_size, self.num_replicas):  # padding: torch wraps around to the start
             yield perm[j % n]
 
     def __len__(self) -> int:
