@@ -135,9 +135,12 @@ class WeightedRandomSampler(Sampler):
         if not self.replacement:  # num_samples <= len(weights) here, so one draw is bounded
             yield from multinomial(self.weights, self.num_samples, False, generator=self.generator).tolist()
             return
-        for _ in range(self.num_samples // _WEIGHTED_CHUNK):
-            yield from multinomial(self.weights, _WEIGHTED_CHUNK, True, generator=self.generator).tolist()
-        rest = self.num_samples % _WEIGHTED_CHUNK
+        # each draw re-normalises all the weights: chunks at least as long as the weights keep that cost
+        # proportional to the samples drawn, while a huge num_samples still streams
+        chunk = max(_WEIGHTED_CHUNK, len(self.weights))
+        for _ in range(self.num_samples // chunk):
+            yield from multinomial(self.weights, chunk, True, generator=self.generator).tolist()
+        rest = self.num_samples % chunk
         if rest:
             yield from multinomial(self.weights, rest, True, generator=self.generator).tolist()
 
