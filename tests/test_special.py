@@ -101,3 +101,14 @@ def test_log_ndtr_and_ndtri_in_the_tails_match_torch():
     p = [1e-10, 1e-4, 0.5, 1 - 1e-7]
     got = ts.ndtri(tinytorch.tensor(p)).numpy()
     np.testing.assert_allclose(got, torch.special.ndtri(torch.tensor(p)).numpy(), rtol=1e-5)
+
+
+def test_polygamma_fallback_at_negative_arguments_matches_torch():
+    torch = pytest.importorskip("torch")
+    x = np.array([0.0, -1.0, -2.5, -0.5, -30.5, 0.3, 7.0])
+    for n in (1, 2, 3):
+        got = backend_special.polygamma(n, x, use_scipy=False)
+        want = torch.polygamma(n, torch.tensor(x)).numpy()
+        finite = np.isfinite(want) & (np.abs(want) < 1e30)
+        np.testing.assert_allclose(got[finite], want[finite], rtol=1e-9)
+        assert (got[x == 0] == want[x == 0]).all()

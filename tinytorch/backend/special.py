@@ -202,11 +202,12 @@ _POLYGAMMA_SHIFT = 20  # the polygamma asymptotic series needs a larger z for hi
 _BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510)
 
 
-def _shifted(xp, x, shift):
-    """(x + n, [x, x+1, ..., x+n-1]) with n such that x + n >= shift (vectorised: every element shifts n times)."""
+def _shifted(xp, x, shift, steps=None):
+    """(x + n, [x, x+1, ..., x+n-1]) with n such that x + n >= shift (vectorised: every element shifts n times;
+    ``steps`` bounds n, ``shift`` by default)."""
     z = xp.where(x < shift, x, x)  # copy
     terms = []
-    for k in range(shift):
+    for k in range(shift if steps is None else steps):
         small = z < shift
         terms.append((z, small))
         z = xp.where(small, z + 1.0, z)
@@ -250,8 +251,11 @@ def _digamma_fallback(xp, x):
 
 
 def _polygamma_fallback(xp, n, x):
-    """psi^(n)(x) for n >= 1 and x > 0: recurrence to x >= 20, then the asymptotic series."""
-    z, terms = _shifted(xp, x, _POLYGAMMA_SHIFT)
+    """psi^(n)(x) for n >= 1: the recurrence psi(x) = psi(x + 1) + (-1)^(n+1) n! / x^(n+1) up to x >= 20 (from
+    negative non-integers too), then the asymptotic series; (-1)^(n+1) inf at the poles 0, -1, -2 ... as torch."""
+    lowest = float(xp.nanmin(x)) if x.size else 0.0
+    steps = _POLYGAMMA_SHIFT + (max(0, math.ceil(-lowest)) if math.isfinite(lowest) else 0)
+    z, terms = _shifted(xp, x, _POLYGAMMA_SHIFT, steps)
     fact_n = math.factorial(n)
     with np.errstate(divide="ignore", invalid="ignore"):
         acc = xp.zeros_like(x)
@@ -261,7 +265,7 @@ def _polygamma_fallback(xp, n, x):
         for k, b in enumerate(_BERNOULLI, start=1):
             series = series + b * math.factorial(2 * k + n - 1) / math.factorial(2 * k) / z ** (2 * k + n)
         out = (-1) ** (n + 1) * (series + fact_n * acc)
-    return xp.where(x <= 0, np.nan, out)
+    return xp.where((x <= 0) & (x == xp.floor(x)), (-1) ** (n + 1) * np.inf, out)
 
 
 def lgamma(x, *, use_scipy: bool = True):
