@@ -112,3 +112,11 @@ def test_polygamma_fallback_at_negative_arguments_matches_torch():
         finite = np.isfinite(want) & (np.abs(want) < 1e30)
         np.testing.assert_allclose(got[finite], want[finite], rtol=1e-9)
         assert (got[x == 0] == want[x == 0]).all()
+
+
+def test_xlogy_shape_mismatch_names_xlogy():
+    import tinytorch.special as ts
+
+    for fn, name in ((ts.xlogy, "xlogy"), (ts.xlog1py, "xlog1py")):
+        with pytest.raises(RuntimeError, match=rf"^{name}: .*\(3,\).*\(4,\)"):
+            fn(tinytorch.ones(3), tinytorch.ones(4))

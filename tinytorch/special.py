@@ -50,13 +50,23 @@ def logit(input, eps=None):
     return input.log() - (-input).log1p()
 
 
+def _pair(input, other, op):
+    """Both arguments as tensors (numbers take the other's dtype and device), checked to broadcast, naming ``op``."""
+    x = _tensor(input, other if isinstance(other, Tensor) else None)
+    y = _tensor(other, x)
+    try:
+        _ops.broadcast_shapes(tuple(x.shape), tuple(y.shape))
+    except RuntimeError as e:
+        raise RuntimeError(f"{op}: {e}") from None
+    return x, y
+
+
 def xlogy(input, other):
     """``input * log(other)``, and 0 where ``input == 0`` unless ``other`` is NaN (as torch).
 
     The gradient in ``input`` is ``log(other)`` (0 where both are 0), in ``other`` ``input / other``.
     """
-    x = _tensor(input, other if isinstance(other, Tensor) else None)
-    y = _tensor(other, x)
+    x, y = _pair(input, other, "xlogy")
     # where x == 0, log must not produce -inf/NaN that 0 * ... would turn into NaN
     guard = (x == 0) & ((y <= 0) | y.isinf())
     return x * _ops.where(guard, 1.0, y).log()
@@ -64,8 +74,7 @@ def xlogy(input, other):
 
 def xlog1py(input, other):
     """``input * log1p(other)``, and 0 where ``input == 0`` unless ``other`` is NaN."""
-    x = _tensor(input, other if isinstance(other, Tensor) else None)
-    y = _tensor(other, x)
+    x, y = _pair(input, other, "xlog1py")
     guard = (x == 0) & ((y <= -1) | y.isinf())
     return x * _ops.where(guard, 0.0, y).log1p()
 
