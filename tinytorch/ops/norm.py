@@ -693,6 +693,26 @@ def _register_all():
         lambda rng: [SampleInput((np.array([[0, 2, 2], [3, 1, 0]]), randn(rng, 4, 3)), name="plain"),
                      SampleInput((np.array(3), randn(rng, 4, 2)), name="scalar_index")],
         ref=lambda idx, w, padding_idx=None: w[idx], torch_fn=_F("embedding")))
+    register(OpInfo(
+        "embedding_bag", embedding_bag,
+        lambda rng: [SampleInput((np.array([[0, 2, 2], [3, 1, 0]]), randn(rng, 4, 3)), {"mode": m}, name=f"2d_{m}")
+                     for m in ("sum", "mean", "max")]
+        + [SampleInput((np.array([1, 0, 3, 3, 2]), randn(rng, 4, 2)), {"offsets": np.array([0, 2]), "mode": "sum"},
+                       name="offsets_sum"),
+           SampleInput((np.array([1, 0, 3, 3, 2]), randn(rng, 4, 2)),
+                       {"offsets": np.array([0, 2]), "mode": "mean", "padding_idx": 3}, name="offsets_mean_padding")],
+        ref=_np_embedding_bag, torch_fn=_F("embedding_bag"), gradgradcheck=False))
+
+
+def _np_embedding_bag(idx, w, offsets=None, mode="mean", padding_idx=None):
+    if idx.ndim == 2:
+        bags = list(idx)
+    else:
+        bounds = list(offsets) + [len(idx)]
+        bags = [idx[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+    red = {"sum": np.sum, "mean": np.mean, "max": np.max}[mode]
+    rows = [w[[i for i in bag if i != padding_idx]] for bag in bags]
+    return np.stack([red(r, axis=0) if len(r) else np.zeros(w.shape[1]) for r in rows])
 
 
 def _np_lrn(x, size, alpha=1e-4, beta=0.75, k=1.0):
