@@ -104,3 +104,24 @@ def test_less_common_jit_names():
     assert issubclass(jit.Error, RuntimeError)
     with pytest.raises(NotImplementedError, match="TorchScript source"):
         jit.CompilationUnit("def f(x): return x")
+
+
+def test_is_compiling_during_a_trace_and_optimize_compiles():
+    import tinytorch as tt
+    from tinytorch import _dynamo
+
+    seen = []
+
+    @_dynamo.disable
+    def note(x):
+        seen.append(_dynamo.is_compiling())
+
+    def step(x):
+        note(x)
+        return x * 2
+
+    assert not _dynamo.is_compiling()
+    g = _dynamo.optimize("inductor")(step)
+    assert g is not step and g(tt.ones(2)).tolist() == [2.0, 2.0]
+    assert _dynamo.optimize(disable=True)(step) is step
+    assert seen and seen[0] is True

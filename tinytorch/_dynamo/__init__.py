@@ -33,21 +33,29 @@ def allow_in_graph(fn):
 
 
 def mark_dynamic(t, index, *, min=None, max=None) -> None:  # noqa: A002 - torch's parameter names
-    """Record nothing: shapes are always dynamic without a compiler."""
+    """Record nothing: ``tinytorch.compile`` specialises on every shape and re-traces when one changes
+    (up to ``config.cache_size_limit`` variants)."""
 
 
 def mark_static(t, index=None) -> None:
-    """Record nothing: there is no compiler to specialise shapes for."""
+    """Record nothing: ``tinytorch.compile`` already specialises on every shape."""
 
 
 def is_compiling() -> bool:
-    return False
+    """True while ``tinytorch.compile`` traces a call (the ops then run eagerly and are recorded)."""
+    from .._compile.tracer import _current
+
+    return _current[0] is not None
 
 
 def optimize(backend="inductor", *, nopython=False, guard_export_fn=None, guard_fail_fn=None, disable=False,
              dynamic=None):
-    """``torch._dynamo.optimize(...)``: a decorator that returns the function unchanged."""
-    return lambda fn: fn
+    """``torch._dynamo.optimize(...)``: the older spelling of ``torch.compile`` (``disable=True``: unchanged)."""
+    if disable:
+        return lambda fn: fn
+    from .._compat import compile as _compile
+
+    return lambda fn: _compile(fn, dynamic=bool(dynamic))
 
 
 def explain(f, *args, **kwargs):
