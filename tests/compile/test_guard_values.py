@@ -80,3 +80,17 @@ def test_int_and_float_globals_are_different_guards():
         np.testing.assert_array_equal(out.numpy(), [1.0, 1.0])
     finally:
         S = 1
+
+
+def test_one_call_that_cannot_be_traced_leaves_other_calls_compiled():
+    lin = nn.Linear(3, 2)
+    f = tt.compile(lin)
+    x = tt.randn(4, 3)
+    _calls(f, x)
+    replays = f.replays
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with tt.autocast("cpu"):  # autocast regions are not captured: this guard variant runs eagerly
+            f(x)
+    _calls(f, x)
+    assert f.replays == replays + 3

@@ -166,9 +166,10 @@ def _fn_guard(fn, seen=None):
 
 
 class _Entry:
-    __slots__ = ("modules", "guard", "first", "program")
+    __slots__ = ("modules", "guard", "first", "program", "eager")
 
     def __init__(self):
+        self.eager = None  # why calls with these guards run eagerly (a trace that could not be captured)
         self.modules = None
         self.guard = None
         self.first = None  # (trace, out_spec) of the first traced call
@@ -201,11 +202,17 @@ class CompiledFunction:
         functools.update_wrapper(self, fn, updated=())
         _live.add(self)
 
-    def _note_eager(self, why):
-        self._eager_reason = why
+    def _note_eager(self, why, entry=None):
+        """Run eagerly from now on: calls with ``entry``'s guards only (its trace could not be captured; other
+        inputs, grad or autocast modes still compile), or every call when ``entry`` is None."""
+        if entry is None:
+            self._eager_reason = why
+        else:
+            entry.eager = why
         if self._fullgraph:
             raise RuntimeError(f"compile(fullgraph=True): {why}")
-        warnings.warn(f"tinytorch.compile: running {_name(self._fn)} eagerly from now on: {why}",
+        scope = "from now on" if entry is None else "for calls like this one"
+        warnings.warn(f"tinytorch.compile: running {_name(self._fn)} eagerly {scope}: {why}",
                       UserWarning, stacklevel=3)
 
     def __call__(self, *args, **kwargs):
@@ -235,6 +242,8 @@ class CompiledFunction:
                 return self._fn(*args, **kwargs)
             e = _Entry()
             self._entries.setdefault(sig, []).append(e)
+        if e.eager is not None:
+            return self._fn(*args, **kwargs)
         if e.program is not None:
             self.replays += 1
             return e.program(inputs)
@@ -246,13 +255,13 @@ class CompiledFunction:
         pre_fn = _fn_guard(self._fn)
         tr, result, out_spec = run_traced(self._fn, args, kwargs, inputs, self._module_cls)
         if tr.reason is not None:
-            self._note_eager(tr.reason)
+            self._note_eager(tr.reason, e)
             return result
         same_modules = e.modules is not None and list(map(id, tr.modules)) == list(map(id, e.modules))
         if (same_modules and _module_guard(e.modules) != pre) or _fn_guard(self._fn) != pre_fn:
             # the call itself changes what the guards watch (self.calls += 1): Python a replay would skip
             self._note_eager("the call changes a module attribute, its parameters or a global it reads "
-                             "(a Python side effect a replay would not repeat)")
+                             "(a Python side effect a replay would not repeat)", e)
             return result
         guard = _module_guard(tr.modules)
         if e.first is None or e.guard != guard:
@@ -261,7 +270,7 @@ class CompiledFunction:
         try:
             program = Program(e.first[0], tr, e.first[1], out_spec)
         except Mismatch as err:
-            self._note_eager(f"two calls with the same guards ran different programs ({err})")
+            self._note_eager(f"two calls with the same guards ran different programs ({err})", e)
             e.first = None
             return result
         if program.has_consts and _same_inputs(e.first[0], tr):
