@@ -41,7 +41,10 @@ from .ops import _modules as _op_modules  # noqa: E402
 
 from ._out import accepts_out as _accepts_out, OUT_FUNCTIONS as _OUT_FUNCTIONS
 
-globals().update({_n: _accepts_out(globals()[_n]) for _n in _OUT_FUNCTIONS})  # torch's out= on these
+# one wrapper per function, bound to every top-level name of it, so aliases (cat/concat/concatenate) stay one object
+_wrapped = {id(globals()[_n]): _accepts_out(globals()[_n]) for _n in _OUT_FUNCTIONS}
+globals().update({_n: _wrapped[id(_v)] for _n, _v in list(globals().items()) if id(_v) in _wrapped})
+del _wrapped
 
 
 def is_tensor(obj) -> bool:
