@@ -12,13 +12,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tinytorch import backend
-from tinytorch.backend import kernels
+from tinytorch import _arrays
+from tinytorch._arrays import kernels
 
-if not backend.cuda_available():
-    pytest.skip(f"needs a GPU: {backend.cuda_unavailable_reason()}", allow_module_level=True)
+if not _arrays.cuda_available():
+    pytest.skip(f"needs a GPU: {_arrays.cuda_unavailable_reason()}", allow_module_level=True)
 
-cp = backend.cupy_module()
+cp = _arrays.cupy_module()
 rng = np.random.default_rng(0)
 
 

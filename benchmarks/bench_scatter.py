@@ -1,7 +1,7 @@
 """Embedding backward (the scatter-add of gradient rows at repeated indices), tinytorch against PyTorch.
 
 The sizes span what the user workloads use (vocab 27..50k, embedding 2..512, batch*block 32..4096).
-tinytorch's NumPy path (``tinytorch/backend/scatter.py``) takes np.add.at for short rows and small
+tinytorch's NumPy path (``tinytorch/_arrays/scatter.py``) takes np.add.at for short rows and small
 problems and a sorted level-wise add otherwise; these rows show where each applies. Timed: one
 ``F.embedding`` forward and backward with a fixed upstream gradient.
 """

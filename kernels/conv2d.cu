@@ -7,7 +7,7 @@
 // Xcol_g[q, p] = X[n, g*C/G + c, oh*sh - ph + r*dh, ow*sw - pw + s*dw] (0 outside the image):
 // the Xcol entries are gathered straight from X when a tile is loaded, never materialised.
 //
-// Kernels (launched by tinytorch.backend.kernels.launchers.conv2d_forward / conv2d_backward):
+// Kernels (launched by tinytorch._arrays.kernels.launchers.conv2d_forward / conv2d_backward):
 // * conv2d_forward<T>: grid (ceil(P/32), ceil(K/G/32), G), block (16, 16). A block computes a 32x32
 //   tile of Y_g (32 output channels x 32 output pixels); thread (tx, ty) owns the 2x2 outputs
 //   k = k0 + ty + 16a, p = p0 + tx + 16b. The reduction over q runs in steps of 16 through

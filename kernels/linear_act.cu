@@ -11,7 +11,7 @@
 // j = bx * blockDim.x + x for the rows of chunk by (rows_per_part rows), so loads and stores are
 // coalesced along the row. Each chunk writes its column sums into partial[by, j]; the second pass
 // column_sum_reduce (tt_common.cuh) adds the chunks in order: deterministic, no atomics.
-// Launched by tinytorch.backend.kernels.launchers.linear_act_backward.
+// Launched by tinytorch._arrays.kernels.launchers.linear_act_backward.
 #include "tt_common.cuh"
 
 template <typename A> __device__ __forceinline__ A tt_act_grad(A z, int act) {

@@ -1,6 +1,6 @@
 // optimizer.cu — fused multi-tensor optimizer steps: one launch updates every parameter of a group.
 //
-// Tensor table (built on the host by tinytorch.backend.kernels.launchers.fused_optimizer_step):
+// Tensor table (built on the host by tinytorch._arrays.kernels.launchers.fused_optimizer_step):
 //   ptrs   (n_tensors, 5) int64   device addresses: param, grad, buf1, buf2, buf3 (0 when unused)
 //          SGD:  buf1 = momentum buffer.   Adam/AdamW: buf1 = exp_avg, buf2 = exp_avg_sq,
 //          buf3 = max_exp_avg_sq (amsgrad).

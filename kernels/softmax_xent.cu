@@ -9,7 +9,7 @@
 //
 // Threads: one block per row (blockIdx.x = i); the block's threads stride over the C columns,
 // with deterministic block reductions for the max and the sum of exponentials.
-// Launched by tinytorch.backend.kernels.launchers.softmax_cross_entropy.
+// Launched by tinytorch._arrays.kernels.launchers.softmax_cross_entropy.
 #include "tt_common.cuh"
 
 template <typename T>

@@ -1,6 +1,6 @@
 // tt_common.cuh — device helpers shared by every tinytorch kernel.
 //
-// Included by each kernels/*.cu. The Python loader (tinytorch/backend/kernels/_loader.py) inlines
+// Included by each kernels/*.cu. The Python loader (tinytorch/_arrays/kernels/_loader.py) inlines
 // this file into the source before compiling, so CuPy's compile cache key covers it, and the
 // CPU emulation (tests/kernels/emu/cuda_emu.h) compiles it with g++ unchanged.
 //
@@ -107,7 +107,7 @@ template <typename A> __device__ A tt_block_max(A v, A* scratch) {
 
 // Second, deterministic pass of a split reduction: out[j] = sum over p of partial[p, j], added in
 // order p = 0, 1, ... . partial is (n_parts, n_cols) in the accumulator type; one thread per column.
-// Launched by tinytorch/backend/kernels/launchers.py for the conv2d weight/bias gradients and the
+// Launched by tinytorch/_arrays/kernels/launchers.py for the conv2d weight/bias gradients and the
 // linear bias gradient.
 template <typename T>
 __global__ void column_sum_reduce(const typename tt_acc<T>::type* partial, T* out, int n_parts, int n_cols) {

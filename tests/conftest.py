@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 
 import tinytorch
-from tinytorch import backend
+from tinytorch import _arrays
 
-DEVICES = ["cpu"] + (["cuda"] if backend.cuda_available() else [])
+DEVICES = ["cpu"] + (["cuda"] if _arrays.cuda_available() else [])
 # Without a usable GPU, gpu-marked tests run on the strict CuPy stand-in (tests/cupy_standin) unless they are
 # also marked real_gpu; TINYTORCH_TEST_STANDIN=0 turns that off (they are then skipped with the reason).
 # A GPU whose CuPy install is broken is not replaced: its gpu tests skip with the probe's reason.
-STANDIN = (not backend.cuda_available() and not backend._cuda.install_is_broken()
+STANDIN = (not _arrays.cuda_available() and not _arrays._cuda.install_is_broken()
            and os.environ.get("TINYTORCH_TEST_STANDIN", "1") != "0")
 # gpu tests that launch tinytorch's own CUDA kernels (RawKernel/RawModule): the stand-in runs none
 REAL_GPU_ONLY = ("tests/kernels/", "tests/examples/test_examples.py::test_custom_op[cuda]")
@@ -26,9 +26,9 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    if backend.cuda_available():
+    if _arrays.cuda_available():
         return
-    reason = backend.cuda_unavailable_reason() or "CUDA unavailable"
+    reason = _arrays.cuda_unavailable_reason() or "CUDA unavailable"
     skip = pytest.mark.skip(reason=f"needs a GPU: {reason}")
     for item in items:
         if item.get_closest_marker("gpu") is None:  # not item.keywords: it holds the tests/gpu/ folder name
@@ -44,7 +44,7 @@ def _cupy_standin(request):
         yield None
         return
     from tests import cupy_standin
-    from tinytorch.backend import _cuda
+    from tinytorch._arrays import _cuda
 
     cupy_standin.set_device_count(1)
     kernels = os.environ.get("TINYTORCH_CUDA_KERNELS")

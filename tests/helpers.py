@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 import tinytorch
-from tinytorch import backend
+from tinytorch import _arrays
 from tinytorch.ops.registry import Const, TensorList
 
 
@@ -16,9 +16,9 @@ def to_tensor(a, device, dtype=np.float64, requires_grad=True, noncontig=False):
             a = np.asfortranarray(a)  # same values, not C-contiguous
         elif noncontig and a.ndim == 1 and a.size > 1:
             a = np.repeat(a, 2)[::2]  # strided view
-        t = tinytorch.Tensor._make(backend.to_device(a, device))
+        t = tinytorch.Tensor._make(_arrays.to_device(a, device))
         return t.requires_grad_(requires_grad)
-    return tinytorch.Tensor._make(backend.to_device(a, device))
+    return tinytorch.Tensor._make(_arrays.to_device(a, device))
 
 
 def build_args(sample, device, dtype=np.float64, noncontig=False, requires_grad=True):
@@ -61,4 +61,4 @@ def outputs_of(res):
 
 
 def host(t):
-    return backend.as_numpy(t._data) if isinstance(t, tinytorch.Tensor) else np.asarray(t)
+    return _arrays.as_numpy(t._data) if isinstance(t, tinytorch.Tensor) else np.asarray(t)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import tinytorch
-from tinytorch.backend import _cuda
+from tinytorch._arrays import _cuda
 from tests import cupy_standin
 
 
@@ -122,7 +122,7 @@ def test_use_module_refuses_a_broken_cupy_and_restores_the_state():
 
 
 def test_the_gpu_skip_reason_is_the_probe_reason():
-    """tests/conftest.py skips gpu tests with backend.cuda_unavailable_reason(): the probe's own words."""
+    """tests/conftest.py skips gpu tests with _arrays.cuda_unavailable_reason(): the probe's own words."""
     from tests import conftest
 
     src = open(conftest.__file__).read()

@@ -1,11 +1,11 @@
 """Static CuPy-compatibility checks (no GPU needed): parse tinytorch's sources and fail on code that
 would break on CuPy arrays.
 
-* only ``tinytorch/backend/`` imports ``cupy``/``cupyx``;
+* only ``tinytorch/_arrays/`` imports ``cupy``/``cupyx``;
 * elsewhere no NumPy-only calls on device arrays: ``np.add.at`` (any ``np.<ufunc>.at``; use
-  ``backend.scatter_add``), ``*.lib.stride_tricks`` (use ``backend.strides.as_strided``),
-  ``.flags.writeable`` / ``.setflags`` (use ``backend.is_writeable``), and ``np.<fn>(t._data)``
-  on a tensor's raw array (use ``xp = ctx.xp`` / ``backend.array_module``).
+  ``_arrays.scatter_add``), ``*.lib.stride_tricks`` (use ``_arrays.strides.as_strided``),
+  ``.flags.writeable`` / ``.setflags`` (use ``_arrays.is_writeable``), and ``np.<fn>(t._data)``
+  on a tensor's raw array (use ``xp = ctx.xp`` / ``_arrays.array_module``).
 
 NumPy references and sample builders for the op registry (functions named ``_np_*``, ``_ref*``,
 ``*_ref``, ``_torch_*``, ``*samples*``, and everything inside a ``register(...)`` call) run on host
@@ -30,7 +30,7 @@ _EXEMPT_FN = re.compile(r"^(_np_|_ref|_torch_)|_ref$|samples")
 def _sources():
     for path in sorted(ROOT.rglob("*.py")):
         rel = path.relative_to(ROOT)
-        if rel.parts[0] == "backend":
+        if rel.parts[0] == "_arrays":
             continue
         yield rel, path.read_text()
 
@@ -56,11 +56,11 @@ class _Checker(ast.NodeVisitor):
     def visit_Import(self, node):
         for a in node.names:
             if a.name.split(".")[0] in ("cupy", "cupyx"):
-                self.problems.append(f"{self.name}:{node.lineno}: imports {a.name} (only tinytorch/backend may)")
+                self.problems.append(f"{self.name}:{node.lineno}: imports {a.name} (only tinytorch/_arrays may)")
 
     def visit_ImportFrom(self, node):
         if node.module and node.level == 0 and node.module.split(".")[0] in ("cupy", "cupyx"):
-            self.problems.append(f"{self.name}:{node.lineno}: imports from {node.module} (only tinytorch/backend may)")
+            self.problems.append(f"{self.name}:{node.lineno}: imports from {node.module} (only tinytorch/_arrays may)")
 
     def _visit_fn(self, node):
         ex = bool(_EXEMPT_FN.search(node.name))
@@ -73,9 +73,9 @@ class _Checker(ast.NodeVisitor):
     def visit_Attribute(self, node):
         dotted = _dotted(node)
         if dotted.endswith("lib.stride_tricks"):
-            self._report(node, f"{dotted} (use tinytorch.backend.strides.as_strided)")
+            self._report(node, f"{dotted} (use tinytorch._arrays.strides.as_strided)")
         elif node.attr == "writeable" and isinstance(node.value, ast.Attribute) and node.value.attr == "flags":
-            self._report(node, ".flags.writeable: CuPy arrays have none (use tinytorch.backend.is_writeable)")
+            self._report(node, ".flags.writeable: CuPy arrays have none (use tinytorch._arrays.is_writeable)")
         self.generic_visit(node)
 
     def visit_Call(self, node):
@@ -84,14 +84,14 @@ class _Checker(ast.NodeVisitor):
         self.exempt += is_register
         parts = fn.split(".")
         if len(parts) == 3 and parts[0] == "np" and parts[2] in ("at", "reduceat"):
-            self._report(node, f"{fn}: NumPy only (use tinytorch.backend.scatter_add)")
+            self._report(node, f"{fn}: NumPy only (use tinytorch._arrays.scatter_add)")
         elif fn.endswith(".setflags"):
             self._report(node, "setflags: CuPy arrays have no flags to set")
         elif len(parts) == 2 and parts[0] == "np" and parts[1] not in METADATA_FNS:
             for arg in list(node.args) + [k.value for k in node.keywords]:
                 if _bare_data(arg):
                     self._report(node, f"{fn}(... {ast.unparse(arg)} ...): NumPy on a tensor's raw array "
-                                       "(use ctx.xp / backend.array_module)")
+                                       "(use ctx.xp / _arrays.array_module)")
                     break
         self.generic_visit(node)
         self.exempt -= is_register
@@ -104,7 +104,7 @@ def _bare_data(node) -> bool:
     while stack:
         n = stack.pop()
         if isinstance(n, ast.Call):
-            continue  # e.g. backend.as_numpy(t._data): converted first
+            continue  # e.g. _arrays.as_numpy(t._data): converted first
         if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Attribute) and n.value.attr == "_data":
             meta.add(id(n.value))  # t._data.shape / .dtype / .ndim ...
         stack.extend(ast.iter_child_nodes(n))
@@ -164,7 +164,7 @@ def test_checker_catches(snippet, needle):
     "def _ref_thing(x):\n    return np.where(x > 0, x, 0)\n",
     "register(OpInfo('f', f, s, ref=lambda x: np.add.at(x, 0, 1)))\n",
     "def forward(ctx, x):\n    return np.zeros(x._data.shape, dtype=x._data.dtype)\n",
-    "def f(t):\n    return np.asarray(backend.as_numpy(t._data))\n",
+    "def f(t):\n    return np.asarray(_arrays.as_numpy(t._data))\n",
     "def forward(ctx, x):\n    return ctx.xp.exp(x._data)\n",
 ])
 def test_checker_allows(snippet):

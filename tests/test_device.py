@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 import tinytorch
-from tinytorch import backend
+from tinytorch import _arrays
 from tinytorch.autograd import function as _function
 
 
@@ -40,7 +40,7 @@ def test_bad_device_types():
 
 
 def test_cuda_module_without_gpu():
-    if backend.cuda_available():
+    if _arrays.cuda_available():
         pytest.skip("a GPU is available here")
     assert tinytorch.cuda.is_available() is False
     assert tinytorch.cuda.device_count() == 0
@@ -58,9 +58,9 @@ class _FakeXp:
 def test_mixed_devices_error_names_op_and_both_devices(monkeypatch):
     a = tinytorch.ones(2)
     b = tinytorch.ones(2)
-    where = {id(a._data): backend.device("cuda", 0), id(b._data): backend.device("cpu")}
-    monkeypatch.setattr(backend, "array_module", lambda *arrays: _FakeXp)
-    monkeypatch.setattr(backend, "device_of", lambda arr: where.get(id(arr), backend.CPU))
+    where = {id(a._data): _arrays.device("cuda", 0), id(b._data): _arrays.device("cpu")}
+    monkeypatch.setattr(_arrays, "array_module", lambda *arrays: _FakeXp)
+    monkeypatch.setattr(_arrays, "device_of", lambda arr: where.get(id(arr), _arrays.CPU))
     monkeypatch.setitem(_function._cuda_state, "cupy", object())  # apply skips the check while CuPy is unloaded
     with pytest.raises(RuntimeError) as info:
         _function.Function.apply.__func__(type("Add", (_function.Function,), {
@@ -72,9 +72,9 @@ def test_mixed_devices_error_names_op_and_both_devices(monkeypatch):
 def test_mixed_devices_through_public_op(monkeypatch):
     a = tinytorch.ones(2)
     b = tinytorch.ones(2)
-    where = {id(a._data): backend.device("cuda", 1)}
-    monkeypatch.setattr(backend, "array_module", lambda *arrays: _FakeXp)
-    monkeypatch.setattr(backend, "device_of", lambda arr: where.get(id(arr), backend.CPU))
+    where = {id(a._data): _arrays.device("cuda", 1)}
+    monkeypatch.setattr(_arrays, "array_module", lambda *arrays: _FakeXp)
+    monkeypatch.setattr(_arrays, "device_of", lambda arr: where.get(id(arr), _arrays.CPU))
     monkeypatch.setitem(_function._cuda_state, "cupy", object())
     with pytest.raises(RuntimeError, match=r"mul: expected all tensors to be on the same device.*cpu and cuda:1"):
         _function.Function.apply.__func__  # keep flake quiet

@@ -8,7 +8,7 @@ import traceback
 import pytest
 
 import tinytorch as t
-from tinytorch import backend
+from tinytorch import _arrays
 
 _PKG = os.path.dirname(t.__file__)
 
@@ -96,11 +96,11 @@ def test_bad_input_raises_clear_error(name, fn, exc_type, parts, needs):
 
 
 def test_to_cuda_without_gpu_names_reason():
-    if backend.cuda_available():
+    if _arrays.cuda_available():
         pytest.skip("a GPU is available here")
     with pytest.raises(RuntimeError) as info:
         t.ones(2).to("cuda")
-    _assert_clean(info, RuntimeError, ["CUDA is not available", backend.cuda_unavailable_reason()])
+    _assert_clean(info, RuntimeError, ["CUDA is not available", _arrays.cuda_unavailable_reason()])
 
 
 def test_second_backward_error():

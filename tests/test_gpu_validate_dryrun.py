@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tinytorch import backend
+from tinytorch import _arrays
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "tools", "gpu_validate.sh")
@@ -36,13 +36,13 @@ def test_dry_run_exits_0_and_writes_a_summary(tmp_path):
     assert all(s["status"] == "skipped" for s in summary["steps"])
     md = (tmp_path / "summary.md").read_text()
     assert "dry run" in md and "abc123" in md
-    if not backend.cuda_available():
+    if not _arrays.cuda_available():
         assert "no GPU" in md and summary["environment"]["gpu_reason"]
         assert all("no GPU" in s["reason"] for s in summary["steps"])
 
 
 def test_full_mode_without_time_or_gpu_skips_cleanly(tmp_path, monkeypatch):
-    if backend.cuda_available():
+    if _arrays.cuda_available():
         pytest.skip("checks the no-GPU path")
     mod = _module()
     monkeypatch.setenv("TT_GIT_COMMIT", "deadbeef")

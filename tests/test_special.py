@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import tinytorch
-from tinytorch.backend import special as backend_special
+from tinytorch._arrays import special as backend_special
 
 R = np.random.default_rng(3)
 POS = R.uniform(0.2, 6.0, 7)

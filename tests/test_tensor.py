@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tinytorch
-from tinytorch import backend
+from tinytorch import _arrays
 
 
 def test_properties():
@@ -127,9 +127,9 @@ def test_to_signatures():
 
 
 def test_cuda_without_gpu_reports_reason(monkeypatch):
-    if backend.cuda_available():
+    if _arrays.cuda_available():
         pytest.skip("a GPU is available here")
-    reason = backend.cuda_unavailable_reason()
+    reason = _arrays.cuda_unavailable_reason()
     assert reason
     t = tinytorch.ones(2)
     for call in (lambda: t.to("cuda"), lambda: t.cuda(), lambda: tinytorch.zeros(2, device="cuda"),
@@ -140,7 +140,7 @@ def test_cuda_without_gpu_reports_reason(monkeypatch):
 
 
 def test_cuda_error_carries_stored_reason(monkeypatch):
-    from tinytorch.backend import _cuda
+    from tinytorch._arrays import _cuda
 
     monkeypatch.setitem(_cuda._state, "tried", True)
     monkeypatch.setitem(_cuda._state, "cupy", None)

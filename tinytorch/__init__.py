@@ -13,7 +13,7 @@ from ._dtype import (  # noqa: F401
 )
 from ._dtype import bool_ as bool  # noqa: A001
 from ._dtype import int as int  # noqa: A001,F401
-from .backend import device  # noqa: F401
+from ._arrays import device  # noqa: F401
 from .tensor import Tensor, Size  # noqa: F401
 from . import autograd  # noqa: F401
 from .autograd import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled  # noqa: F401

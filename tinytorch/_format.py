@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from . import backend
+from . import _arrays
 from . import _dtype as dtypes
 
 PRECISION = 4
@@ -117,7 +117,7 @@ def _with_suffixes(text, suffixes, indent):
 
 
 def tensor_repr(t) -> str:
-    a = backend.as_numpy(t._data)
+    a = _arrays.as_numpy(t._data)
     if a.dtype.kind == "V" or a.dtype == np.float16:  # bfloat16 / half print through float32
         a = a.astype(np.float32)
     if a.dtype.kind == "f":

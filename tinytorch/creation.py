@@ -7,7 +7,7 @@ import operator
 
 import numpy as np
 
-from . import backend
+from . import _arrays
 from . import _dtype as dtypes
 from .random import _gen
 from .tensor import Tensor
@@ -22,7 +22,7 @@ __all__ = [
 
 def _finish(arr, device, requires_grad, op):
     if device is not None:
-        arr = backend.to_device(arr, device)
+        arr = _arrays.to_device(arr, device)
     t = Tensor._make(arr)
     if requires_grad:
         if arr.dtype.kind not in "fV":
@@ -37,7 +37,7 @@ def _to_host_array(data, op, dtype=None):
     """``data`` as a host array; Python floats go straight to ``dtype`` when given (float64 data must not pass
     through the float32 default on the way)."""
     if isinstance(data, Tensor):
-        return backend.as_numpy(data._data), True
+        return _arrays.as_numpy(data._data), True
     if isinstance(data, np.ndarray):
         return data, True
     if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flatten(data)):
@@ -110,15 +110,15 @@ def _tensors_to_lists(x):
     return x
 
 
-@backend.on_device
+@_arrays.on_device
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor (always a copy) from a number, nested list, NumPy array or tensor.
 
     >>> tensor([[1., 2.], [3., 4.]], requires_grad=True)
     """
-    if isinstance(data, Tensor) and backend.is_cupy_array(data._data):
+    if isinstance(data, Tensor) and _arrays.is_cupy_array(data._data):
         arr = data._data.copy()
-    elif backend.is_cupy_array(data):  # a raw device array: copied on its device, never through the host
+    elif _arrays.is_cupy_array(data):  # a raw device array: copied on its device, never through the host
         arr = data.copy()
     else:
         arr, _ = _to_host_array(data, "tensor", dtype)
@@ -128,12 +128,12 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     return _finish(arr, device, requires_grad, "tensor")
 
 
-@backend.on_device
+@_arrays.on_device
 def as_tensor(data, dtype=None, device=None):
     """Like ``tensor`` but shares memory with a NumPy array or tensor when no conversion is needed."""
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype)
-    if backend.is_cupy_array(data):
+    if _arrays.is_cupy_array(data):
         arr = data
     else:
         arr, _ = _to_host_array(data, "as_tensor", dtype)
@@ -157,7 +157,7 @@ def from_dlpack(ext):
     """A tensor sharing memory with any DLPack producer (NumPy, CuPy, PyTorch ...)."""
     dev = ext.__dlpack_device__() if hasattr(ext, "__dlpack_device__") else (1, 0)
     if dev[0] in (2, 13):  # kDLCUDA, kDLCUDAManaged
-        arr = backend.cupy_module().from_dlpack(ext)
+        arr = _arrays.cupy_module().from_dlpack(ext)
     else:
         arr = np.from_dlpack(ext)
     return Tensor._make(arr)
@@ -186,32 +186,32 @@ def _dt(dtype, default=None):
 
 
 def _xp(device):
-    return backend.module_for_device(device)
+    return _arrays.module_for_device(device)
 
 
 def _on(device):
-    return None if device is None else backend.parse_device(device)
+    return None if device is None else _arrays.parse_device(device)
 
 
-@backend.on_device
+@_arrays.on_device
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
     shape = _shape(size, "zeros")
     return _finish(_xp(device).zeros(shape, dtype=_dt(dtype).np), _on(device), requires_grad, "zeros")
 
 
-@backend.on_device
+@_arrays.on_device
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
     shape = _shape(size, "ones")
     return _finish(_xp(device).ones(shape, dtype=_dt(dtype).np), _on(device), requires_grad, "ones")
 
 
-@backend.on_device
+@_arrays.on_device
 def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None, out=None, pin_memory=False):
     shape = _shape(size, "empty")
     return _finish(_xp(device).empty(shape, dtype=_dt(dtype).np), _on(device), requires_grad, "empty")
 
 
-@backend.on_device
+@_arrays.on_device
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None):
     shape = _shape((size,) if not isinstance(size, (tuple, list)) else (tuple(size),), "full")
     if isinstance(fill_value, Tensor):
@@ -226,7 +226,7 @@ def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
     return full((), s, dtype=dtype or dtypes.get_default_dtype(), device=device, requires_grad=requires_grad)
 
 
-@backend.on_device
+@_arrays.on_device
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None):
     """``[start, end)`` in steps of ``step``; int64 for integer arguments, else the default float."""
     if end is None:
@@ -267,21 +267,21 @@ def _steps(steps, op):
     return steps
 
 
-@backend.on_device
+@_arrays.on_device
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None):
     steps = _steps(steps, "linspace")
     arr = _xp(device).linspace(float(start), float(end), int(steps)).astype(_dt(dtype).np)
     return _finish(arr, _on(device), requires_grad, "linspace")
 
 
-@backend.on_device
+@_arrays.on_device
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
     steps = _steps(steps, "logspace")
     arr = _xp(device).logspace(float(start), float(end), int(steps), base=base).astype(_dt(dtype).np)
     return _finish(arr, _on(device), requires_grad, "logspace")
 
 
-@backend.on_device
+@_arrays.on_device
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None):
     for name, v in (("n", n), ("m", m)):
         if v is None:
@@ -315,7 +315,7 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
 
 
 def _rand_array(kind, shape, dt, device, generator, **kw):
-    dev = backend.parse_device(device)
+    dev = _arrays.parse_device(device)
     g = _gen(generator).for_device(dev)
     if dev.type == "cpu":
         if kind == "rand":
@@ -334,7 +334,7 @@ def _rand_array(kind, shape, dt, device, generator, **kw):
     return arr.astype(dt.np, copy=False)
 
 
-@backend.on_device
+@_arrays.on_device
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
     """Uniform samples on [0, 1)."""
     shape = _shape(size, "rand")
@@ -344,7 +344,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, ou
     return _finish(_rand_array("rand", shape, dt, device, generator), _on(device), requires_grad, "rand")
 
 
-@backend.on_device
+@_arrays.on_device
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
     """Standard normal samples."""
     shape = _shape(size, "randn")
@@ -354,7 +354,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, o
     return _finish(_rand_array("randn", shape, dt, device, generator), _on(device), requires_grad, "randn")
 
 
-@backend.on_device
+@_arrays.on_device
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False, out=None):
     """Integers on [low, high); ``randint(high, size)`` and ``randint(low, high, size)`` like torch."""
     if size is None:
@@ -372,7 +372,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
                    requires_grad, "randint")
 
 
-@backend.on_device
+@_arrays.on_device
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, out=None):
     """A random permutation of 0..n-1."""
     n = _int_arg(n, "n", "randperm")
@@ -424,7 +424,7 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
     return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device)
 
 
-@backend.on_device
+@_arrays.on_device
 def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False, out=None):
     """Normal samples; ``mean``/``std`` may be tensors (broadcast) or numbers with ``size``."""
     if isinstance(std, Tensor):
@@ -460,7 +460,7 @@ def bernoulli(input, p=None, *, generator=None, out=None):
 
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
     """Sample indices from the rows of ``input`` (non-negative weights)."""
-    w = backend.as_numpy(input._data).astype(np.float64)
+    w = _arrays.as_numpy(input._data).astype(np.float64)
     if w.ndim not in (1, 2):
         raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {tuple(input.shape)}")
     if (w < 0).any() or not np.isfinite(w).all():

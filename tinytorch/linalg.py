@@ -14,7 +14,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import backend
+from . import _arrays
 from .autograd.function import Function, OUTPUT, output_ref
 from .tensor import Tensor
 from .ops import elementwise as _ew
@@ -191,7 +191,7 @@ class Inv(Function):
     def forward(ctx, a):
         ctx.save_for_backward(OUTPUT)
         try:
-            with backend.linalg_errors(ctx.xp):
+            with _arrays.linalg_errors(ctx.xp):
                 return ctx.xp.linalg.inv(a._data)
         except Exception as exc:  # noqa: BLE001 - numpy/cupy raise their own LinAlgError types
             raise _linalg_error("inv", exc, a) from None
@@ -213,17 +213,17 @@ def inv(A):
 @autocast_op("linalg_inv_ex")
 def inv_ex(A, *, check_errors=False):
     """``(inverse, info)`` (info is 0: tinytorch raises on singular input)."""
-    from . import backend
+    from . import _arrays
 
     out = inv(A)
-    return inv_ex_result(out, _const(backend.array_module(A._data).zeros(A._data.shape[:-2], dtype="int32")))
+    return inv_ex_result(out, _const(_arrays.array_module(A._data).zeros(A._data.shape[:-2], dtype="int32")))
 
 
 class Solve(Function):
     @staticmethod
     def forward(ctx, a, b):
         try:
-            with backend.linalg_errors(ctx.xp):
+            with _arrays.linalg_errors(ctx.xp):
                 x = ctx.xp.linalg.solve(a._data, b._data)
         except Exception as exc:  # noqa: BLE001
             raise _linalg_error("solve", exc, a) from None
@@ -309,7 +309,7 @@ class Cholesky(Function):
     @staticmethod
     def forward(ctx, a):
         try:
-            with backend.linalg_errors(ctx.xp):
+            with _arrays.linalg_errors(ctx.xp):
                 low = ctx.xp.linalg.cholesky(a._data)
         except Exception as exc:  # noqa: BLE001
             raise RuntimeError(
@@ -366,9 +366,9 @@ def qr(A, mode="reduced"):
         raise RuntimeError(f"linalg.qr: The input tensor A must have at least 2 dimensions, got shape {tuple(A.shape)}")
     if mode == "r":
         q, r = QR.apply(A, "reduced")
-        from . import backend
+        from . import _arrays
 
-        return qr_result(_const(backend.array_module(A._data).empty((0,), dtype=A._data.dtype)), r)
+        return qr_result(_const(_arrays.array_module(A._data).empty((0,), dtype=A._data.dtype)), r)
     return qr_result(*QR.apply(A, mode))
 
 
@@ -380,9 +380,9 @@ def _pair_factor(v):
 
 
 def _eye_like_n(v):
-    from . import backend
+    from . import _arrays
 
-    return backend.array_module(v._data).eye(v._data.shape[-1], dtype=v._data.dtype)
+    return _arrays.array_module(v._data).eye(v._data.shape[-1], dtype=v._data.dtype)
 
 
 class SVD(Function):
@@ -490,10 +490,10 @@ def eigvalsh(A, UPLO="L"):  # noqa: N803
 @autocast_op("linalg_matrix_rank")
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
     """Number of singular values above max(atol, rtol * largest singular value)."""
-    from . import backend
+    from . import _arrays
 
     s = svdvals(A.detach())._data
-    xp = backend.array_module(s)
+    xp = _arrays.array_module(s)
     if tol is not None:
         atol = tol
     smax = s[..., :1] if s.shape[-1] else xp.zeros(s.shape[:-1] + (1,), dtype=s.dtype)
@@ -505,10 +505,10 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False):
     """Moore-Penrose pseudo-inverse via the SVD (singular values under the tolerance are dropped)."""
-    from . import backend
+    from . import _arrays
 
     u, s, vh = svd(A, full_matrices=False)
-    xp = backend.array_module(s._data)
+    xp = _arrays.array_module(s._data)
     if rtol is None:
         rtol = 0.0 if atol is not None and atol > 0 else builtins.max(A._data.shape[-2:]) * np.finfo(s._data.dtype).eps
     smax = s._data[..., :1] if s._data.shape[-1] else xp.zeros(s._data.shape[:-1] + (1,), dtype=s._data.dtype)

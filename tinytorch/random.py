@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import backend
+from . import _arrays
 
 
 class Generator:
     """``tinytorch.Generator(device='cpu')`` with ``manual_seed``, ``seed``, ``initial_seed`` and RNG state."""
 
     def __init__(self, device="cpu"):
-        self.device = backend.parse_device(device)
+        self.device = _arrays.parse_device(device)
         self._seed = int(np.random.SeedSequence().entropy % (2**63))
         self._np = np.random.Generator(np.random.PCG64(self._seed))
         self._cupy = None
@@ -49,7 +49,7 @@ class Generator:
     def set_state(self, state):
         import json
 
-        raw = bytes(backend.as_numpy(state._data).astype(np.uint8))
+        raw = bytes(_arrays.as_numpy(state._data).astype(np.uint8))
         self._np.bit_generator.state = json.loads(raw.decode())
         return self
 
@@ -63,7 +63,7 @@ class Generator:
 
     def cupy(self, index=None):
         """CuPy's generator for GPU ``index`` (None: the current one), each seeded alike as in torch."""
-        cp = backend.cupy_module()
+        cp = _arrays.cupy_module()
         if index is None:
             index = int(cp.cuda.runtime.getDevice())
         if self._cupy is None:
@@ -72,14 +72,14 @@ class Generator:
         if rs is None:
             with cp.cuda.Device(index):
                 rs = cp.random.RandomState(getattr(self, "_cuda_seed", self._seed % (2**63)))
-            if backend.cuda_device_count() > 1:  # draws must allocate on that GPU, whichever is current
+            if _arrays.cuda_device_count() > 1:  # draws must allocate on that GPU, whichever is current
                 rs = _OnDevice(rs, cp.cuda.Device(index))
             self._cupy[index] = rs
         return rs
 
     def for_device(self, device):
         """The array-level generator for ``device``: NumPy's on the CPU, CuPy's on CUDA."""
-        dev = backend.parse_device(device)
+        dev = _arrays.parse_device(device)
         return self._np if dev.type == "cpu" else self.cupy(dev.index)
 
 

@@ -41,7 +41,7 @@ from pickle import UnpicklingError  # only the exception class torch raises; not
 
 import numpy as np
 
-from . import backend
+from . import _arrays
 from . import _dtype as dtypes
 from .tensor import Size, Tensor
 
@@ -201,7 +201,7 @@ class _Encoder:
             return {"N": self._store(_c_order(obj), path)}
         if isinstance(obj, dtypes.dtype):
             return {"dt": obj.name}
-        if isinstance(obj, backend.device):
+        if isinstance(obj, _arrays.device):
             return {"dev": str(obj)}
         if type(obj) in (dict, collections.OrderedDict, collections.defaultdict):  # a defaultdict loads as a dict
             items = [[self.encode(k, path, d), self.encode(v, _join(path, k if _plain_key(k) else i), d)]
@@ -283,7 +283,7 @@ class _Encoder:
     def _tensor(self, t: Tensor, path: str):
         key = self._key_of.get(id(t))
         if key is None:
-            arr = backend.as_numpy(t._data)
+            arr = _arrays.as_numpy(t._data)
             key = self._store(_c_order(arr), path)
             self._key_of[id(t)] = key
             self._keep.append(t)
@@ -785,7 +785,7 @@ def _check_device(v, name, where):
     if not isinstance(v, str):
         raise _bad(name, f"device at {where} must be a string, got {type(v).__name__}")
     try:
-        backend.device(v)
+        _arrays.device(v)
     except (RuntimeError, ValueError, TypeError) as e:
         raise _bad(name, f"unknown device string {v!r} at {where} ({e})") from None
 
@@ -877,8 +877,8 @@ def _device_mapper(map_location):
         return lambda saved: saved
     if isinstance(map_location, dict):
         return lambda saved: map_location.get(saved, saved)
-    if isinstance(map_location, (str, backend.device, int)):
-        target = str(backend.parse_device(map_location))
+    if isinstance(map_location, (str, _arrays.device, int)):
+        target = str(_arrays.parse_device(map_location))
         return lambda saved: target
     if callable(map_location):
         return None  # applied per tensor in _Decoder
@@ -915,7 +915,7 @@ class _Decoder:
         if "dt" in node:
             return dtypes.to_dtype(node["dt"])
         if "dev" in node:
-            return backend.device(node["dev"])
+            return _arrays.device(node["dev"])
         if "D" in node:
             out = collections.OrderedDict() if node.get("o") else {}
             for k, v in node["D"]:
@@ -997,14 +997,14 @@ class _Decoder:
         if self.mapper is None:
             moved = self.map_location(t, saved_device)
             return moved if isinstance(moved, Tensor) else t
-        target = backend.parse_device(self.mapper(saved_device))
-        if target.type == "cuda" and not backend.cuda_available():
+        target = _arrays.parse_device(self.mapper(saved_device))
+        if target.type == "cuda" and not _arrays.cuda_available():
             raise RuntimeError(
                 f"tinytorch.load: {self.name} holds tensors saved on {saved_device}, but CUDA is not available "
-                f"({backend.cuda_unavailable_reason()}); pass map_location='cpu'"
+                f"({_arrays.cuda_unavailable_reason()}); pass map_location='cpu'"
             )
         if target.type != "cpu":
-            t = Tensor._make(backend.to_device(t._data, target))
+            t = Tensor._make(_arrays.to_device(t._data, target))
         return t
 
 

@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from . import backend
+from . import _arrays
 from . import _dtype as dtypes
 
 
@@ -43,11 +43,11 @@ class Tensor:
 
     def __init__(self, *args, device=None, dtype=None):
         dt = dtypes.get_default_dtype() if dtype is None else dtypes.to_dtype(dtype)
-        xp = backend.module_for_device(device)
+        xp = _arrays.module_for_device(device)
         if len(args) == 1 and not isinstance(args[0], (builtins.int, np.integer, Size)):  # Size: a shape
             src = args[0]
             data = src._data if isinstance(src, Tensor) else np.asarray(src, dtype=dt.np)
-            data = backend.to_device(data.astype(dt.np, copy=False), device or "cpu")
+            data = _arrays.to_device(data.astype(dt.np, copy=False), device or "cpu")
         elif not args:
             data = xp.zeros((0,), dtype=dt.np)  # torch.Tensor() is an empty 1-d tensor, not a scalar
         else:
@@ -100,11 +100,11 @@ class Tensor:
 
     @property
     def device(self):
-        return backend.device_of(self._data)
+        return _arrays.device_of(self._data)
 
     @property
     def is_cuda(self):
-        return backend.is_cupy_array(self._data)
+        return _arrays.is_cupy_array(self._data)
 
     @property
     def ndim(self):
@@ -147,7 +147,7 @@ class Tensor:
             root = root.base
         if root is a:
             return 0
-        if backend.is_cupy_array(a):
+        if _arrays.is_cupy_array(a):
             return (a.data.ptr - root.data.ptr) // a.itemsize
         return (a.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // a.itemsize
 
@@ -156,7 +156,7 @@ class Tensor:
         return st if dim is None else st[_wrap_dim(dim, self._data.ndim, "stride")]
 
     def data_ptr(self):
-        if backend.is_cupy_array(self._data):
+        if _arrays.is_cupy_array(self._data):
             return builtins.int(self._data.data.ptr)
         return builtins.int(self._data.__array_interface__["data"][0])
 
@@ -299,12 +299,12 @@ class Tensor:
 
     # ---- conversions ---------------------------------------------------------------------------
     def numpy(self, *, force=False):
-        if backend.is_cupy_array(self._data):
+        if _arrays.is_cupy_array(self._data):
             if not force:
                 raise TypeError(
                     f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory first."
                 )
-            return backend.as_numpy(self._data)
+            return _arrays.as_numpy(self._data)
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         return self._data
@@ -314,17 +314,17 @@ class Tensor:
             raise RuntimeError(
                 f"a Tensor with {self._data.size} elements cannot be converted to Scalar (shape {tuple(self.shape)})"
             )
-        return backend.as_numpy(self._data).reshape(()).item() if self._data.dtype.kind != "V" else builtins.float(
-            backend.as_numpy(self._data).reshape(()).astype(np.float32))
+        return _arrays.as_numpy(self._data).reshape(()).item() if self._data.dtype.kind != "V" else builtins.float(
+            _arrays.as_numpy(self._data).reshape(()).astype(np.float32))
 
     def tolist(self):
-        a = backend.as_numpy(self._data)
+        a = _arrays.as_numpy(self._data)
         if a.dtype.kind == "V":
             a = a.astype(np.float32)
         return a.tolist()
 
     def __array__(self, dtype=None, copy=None):
-        a = backend.as_numpy(self._data)
+        a = _arrays.as_numpy(self._data)
         if a.dtype.kind == "V" and dtype is None:
             return a
         return a if dtype is None else a.astype(dtype)
@@ -341,7 +341,7 @@ class Tensor:
         return _ops.to(self, device=device, dtype=dtype, copy=copy)
 
     def cuda(self, device=None, non_blocking=False):
-        return self.to("cuda" if device is None else backend.parse_device(device))
+        return self.to("cuda" if device is None else _arrays.parse_device(device))
 
     def cpu(self):
         return self.to("cpu")
@@ -442,12 +442,12 @@ class Tensor:
         return creation.bernoulli(self, p, generator=generator)
 
     def xp_ones_like(self):
-        with backend.guard(self._data):
-            return backend.array_module(self._data).ones_like(self._data)
+        with _arrays.guard(self._data):
+            return _arrays.array_module(self._data).ones_like(self._data)
 
     def xp_zeros_like(self):
-        with backend.guard(self._data):
-            return backend.array_module(self._data).zeros_like(self._data)
+        with _arrays.guard(self._data):
+            return _arrays.array_module(self._data).zeros_like(self._data)
 
     # ---- Python protocol ---------------------------------------------------------------------
     def __len__(self):
@@ -709,7 +709,7 @@ def _parse_to_args(op, args, kwargs):
             device, dtype = a.device, a.dtype
         elif isinstance(a, dtypes.dtype) or a in (builtins.float, builtins.int, builtins.bool):
             dtype = a
-        elif isinstance(a, (str, backend.device, builtins.int)) and not isinstance(a, builtins.bool):
+        elif isinstance(a, (str, _arrays.device, builtins.int)) and not isinstance(a, builtins.bool):
             device = a
         elif isinstance(a, builtins.bool):
             flags.append(a)
@@ -722,7 +722,7 @@ def _parse_to_args(op, args, kwargs):
     if dtype is not None:
         dtype = dtypes.to_dtype(dtype)
     if device is not None:
-        device = backend.parse_device(device)
+        device = _arrays.parse_device(device)
     return device, dtype, copy
 
 

@@ -5,7 +5,7 @@ import builtins as _builtins
 from typing import Any, Iterator
 
 from ._dtype import dtype as _dtype_t
-from .backend import device as _device_t
+from ._arrays import device as _device_t
 
 _NONLEAF_GRAD_WARNING: _builtins.str
 _LEGACY_TYPE_NAMES: _builtins.dict

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from . import _dtype as dtypes
-from . import backend, creation
+from . import _arrays, creation
 from .tensor import Tensor
 
 __all__ = ["assert_close", "assert_allclose", "make_tensor"]
@@ -70,7 +70,7 @@ def _compare_numbers(actual, expected, rtol, atol, equal_nan, check_dtype):
 def _tensor_parts(t):
     """(host array, dtype name, device string or None) of a Tensor or an ndarray."""
     if isinstance(t, Tensor):
-        return backend.as_numpy(t._data), t.dtype.name, str(t.device)
+        return _arrays.as_numpy(t._data), t.dtype.name, str(t.device)
     return t, dtypes.from_numpy_dtype(t.dtype).name, None
 
 

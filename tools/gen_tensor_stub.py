@@ -138,7 +138,7 @@ def gen_tensor_stub() -> str:
     op_names = frozenset(tm._ops.tensor_method_names())
     out = [HEADER.rstrip("\n"), "from __future__ import annotations", "",
            "import builtins as _builtins", "from typing import Any, Iterator", "",
-           "from ._dtype import dtype as _dtype_t", "from .backend import device as _device_t", ""]
+           "from ._dtype import dtype as _dtype_t", "from ._arrays import device as _device_t", ""]
     for name in _module_level_names(Path(tm.__file__)):
         out.append(f"{name}: {_B}{type(getattr(tm, name)).__name__}")
     for name, obj in vars(tm).items():

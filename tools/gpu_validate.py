@@ -145,11 +145,11 @@ def probe_cuda() -> dict:
         return out
     sys.path.insert(0, ROOT)
     try:
-        from tinytorch import backend
+        from tinytorch import _arrays
 
-        out["tinytorch_cuda_available"] = bool(backend.cuda_available())
+        out["tinytorch_cuda_available"] = bool(_arrays.cuda_available())
         if not out["tinytorch_cuda_available"]:
-            out["reason"] = f"CuPy works but tinytorch says CUDA is unavailable: {backend.cuda_unavailable_reason()}"
+            out["reason"] = f"CuPy works but tinytorch says CUDA is unavailable: {_arrays.cuda_unavailable_reason()}"
             return out
     except Exception as e:  # noqa: BLE001
         out["reason"] = f"tinytorch failed to import: {type(e).__name__}: {e}"
@@ -418,12 +418,12 @@ def exercise_kernels() -> int:
 
     sys.path.insert(0, ROOT)
     import tinytorch
-    from tinytorch import backend
-    from tinytorch.backend import kernels
-    from tinytorch.backend.kernels import reference as ref
+    from tinytorch import _arrays
+    from tinytorch._arrays import kernels
+    from tinytorch._arrays.kernels import reference as ref
 
     os.environ["TINYTORCH_CUDA_KERNELS"] = "strict"  # every kernel on; a failing launch raises, never falls back
-    cp = backend.cupy_module()
+    cp = _arrays.cupy_module()
     cp.cuda.set_allocator(None)  # raw cudaMalloc per array: memcheck sees each array's real bounds
     rng = np.random.default_rng(0)
     failures = []

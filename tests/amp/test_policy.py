@@ -139,7 +139,7 @@ def test_every_declared_public_op_is_on_some_list():
     import inspect
 
     mods = [importlib.import_module(m) for m in (
-        "tinytorch.ops.linalg", "tinytorch.ops.loss", "tinytorch.ops.norm", "tinytorch.ops.pool",
+        "tinytorch.ops.linalg", "tinytorch.ops.loss", "tinytorch.ops.normalization", "tinytorch.ops.pool",
         "tinytorch.ops.shape", "tinytorch.ops.activation", "tinytorch.ops.conv", "tinytorch.ops.index",
         "tinytorch.linalg", "tinytorch.nn.fusion")]
     declared = {f"{m.__name__}.{n}": f.autocast_ops for m in mods for n, f in inspect.getmembers(m, callable)

@@ -1,4 +1,4 @@
-"""tinytorch.backend.scatter.add_at: bit-identical to np.add.at on every index form it takes, and the
+"""tinytorch._arrays.scatter.add_at: bit-identical to np.add.at on every index form it takes, and the
 fast (sorted, level-wise) path really runs where it should; the indexing ops' gradients use it."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 
 import tinytorch
 import tinytorch.nn.functional as F
-from tinytorch.backend import scatter
+from tinytorch._arrays import scatter
 
 
 def _both(target, index, values):

@@ -1,6 +1,6 @@
 """A strict, NumPy-backed stand-in for CuPy, so CI can run tinytorch's CUDA path without a GPU.
 
-``tinytorch.backend._cuda.use_module(tests.cupy_standin)`` (or ``TINYTORCH_CUPY_MODULE=tests.cupy_standin``)
+``tinytorch._arrays._cuda.use_module(tests.cupy_standin)`` (or ``TINYTORCH_CUPY_MODULE=tests.cupy_standin``)
 makes the backend load this module where it would load ``cupy``. Device arrays are :class:`ndarray`
 objects holding a NumPy array and a fake device id; they refuse what real CuPy refuses:
 

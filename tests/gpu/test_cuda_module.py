@@ -1,6 +1,6 @@
 """tinytorch.cuda: memory statistics, OOM text, Stream/Event and device properties.
 
-The accounting in tinytorch.backend.memory runs here against a fake CuPy (pool + allocator
+The accounting in tinytorch._arrays.memory runs here against a fake CuPy (pool + allocator
 hook), so the peak tracking and the OOM message are checked on every machine; the tests marked
 ``gpu`` run the same API on a real device.
 """
@@ -14,8 +14,8 @@ import pytest
 
 import tinytorch
 import tinytorch.cuda as tcuda
-from tinytorch import backend
-from tinytorch.backend import memory
+from tinytorch import _arrays
+from tinytorch._arrays import memory
 
 
 # ---- a fake CuPy: a pool with a capacity, an allocator slot, one device ---------------------------
@@ -114,7 +114,7 @@ def test_format_bytes():
 
 # ---- without CUDA: zeros and clear errors, like torch ------------------------------------------
 
-@pytest.mark.skipif(backend.cuda_available(), reason="checks the behaviour without CUDA")
+@pytest.mark.skipif(_arrays.cuda_available(), reason="checks the behaviour without CUDA")
 def test_without_cuda():
     assert tcuda.memory_allocated() == 0 and tcuda.max_memory_allocated() == 0 and tcuda.memory_reserved() == 0
     tcuda.reset_peak_memory_stats()

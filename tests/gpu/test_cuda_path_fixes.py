@@ -11,7 +11,7 @@ import pytest
 import tinytorch as torch
 import tinytorch.nn as nn
 import tinytorch.nn.functional as F
-from tinytorch import backend
+from tinytorch import _arrays
 
 pytestmark = pytest.mark.gpu
 
@@ -110,7 +110,7 @@ def test_accumulating_index_ops_on_small_dtypes(op, dtype):
 
 
 def test_tensor_of_a_raw_device_array():
-    cp = backend.cupy_module()
+    cp = _arrays.cupy_module()
     raw = cp.arange(4, dtype=cp.float32)
     t = torch.tensor(raw)
     assert t.device.type == "cuda" and t.dtype == torch.float32
@@ -119,7 +119,7 @@ def test_tensor_of_a_raw_device_array():
 
 
 def test_load_state_dict_with_raw_device_arrays():
-    cp = backend.cupy_module()
+    cp = _arrays.cupy_module()
     lin = nn.Linear(2, 2).to("cuda")
     lin.load_state_dict({"weight": cp.ones((2, 2), dtype=cp.float32), "bias": cp.zeros((2,), dtype=cp.float32)})
     np.testing.assert_array_equal(_np(lin.weight), np.ones((2, 2)))
@@ -136,15 +136,15 @@ def test_is_bf16_supported_is_honest():
 def test_scalar_operands_are_reused_on_the_device():
     x = torch.ones(3, device="cuda")
     a = torch.add(x, 2.5)
-    cache = dict(backend._cuda.scalar_cache)
+    cache = dict(_arrays._cuda.scalar_cache)
     b = torch.add(x, 2.5)
-    assert backend._cuda.scalar_cache == cache  # no new 0-d array for a scalar seen before
+    assert _arrays._cuda.scalar_cache == cache  # no new 0-d array for a scalar seen before
     np.testing.assert_array_equal(_np(a), _np(b))
     assert not np.signbit(_np(x * 0.0)).any() and np.signbit(_np(x * -0.0)).all()  # -0.0 is not 0.0
-    n = len(backend._cuda.scalar_cache)
+    n = len(_arrays._cuda.scalar_cache)
     for _ in range(3):
         assert np.isnan(_np(x + float("nan"))).all()
-    assert len(backend._cuda.scalar_cache) == n + 1  # one NaN entry, not one per call
+    assert len(_arrays._cuda.scalar_cache) == n + 1  # one NaN entry, not one per call
 
 
 def test_loss_and_index_validation_do_not_sync_the_host(_cupy_standin, monkeypatch):
@@ -172,13 +172,13 @@ def test_queued_device_checks_are_read_in_one_transfer(_cupy_standin, monkeypatc
     if _cupy_standin is None:
         pytest.skip("counts host reads through the stand-in")
     monkeypatch.delenv("TINYTORCH_CUDA_SYNC_CHECKS", raising=False)
-    backend.raise_pending_checks()
+    _arrays.raise_pending_checks()
     x = torch.randn(6, 3, device="cuda")
     for i in range(5):
         x[torch.tensor([i], device="cuda")]  # five queued range checks
-    assert len(backend._cuda.pending_checks) >= 5
+    assert len(_arrays._cuda.pending_checks) >= 5
     before = _cupy_standin._State.syncs
-    backend.raise_pending_checks()
+    _arrays.raise_pending_checks()
     assert _cupy_standin._State.syncs - before == 1
 
 
@@ -190,7 +190,7 @@ def two_devices(_cupy_standin):
             pytest.skip("needs two GPUs")
         yield None
         return
-    from tinytorch.backend import _cuda
+    from tinytorch._arrays import _cuda
 
     _cupy_standin.set_device_count(2)
     with _cuda.use_module(_cupy_standin):
@@ -235,7 +235,7 @@ def test_conv_chunk_size_is_chosen_per_device():
     """The CPU chunks for its cache; on a GPU a LeNet batch is one chunk (not ~20 launches per sample)."""
     from tinytorch.ops import conv
 
-    cp = backend.cupy_module()
+    cp = _arrays.cupy_module()
     rows, cols, itemsize = 6 * 5 * 5, 8 * 8, 4  # LeNet's second conv, float32
     assert conv._chunk_size(np, 64, rows, cols, itemsize) < 64
     assert conv._chunk_size(cp, 64, rows, cols, itemsize) == 64

@@ -46,11 +46,11 @@ def _run(op, sample, device, dtype):
 
 
 def _upstream(o, device):
-    from tinytorch import backend
+    from tinytorch import _arrays
 
     n = int(np.prod(tuple(o.shape)))
     g = np.cos(np.arange(n, dtype=np.float64) * 0.7).reshape(tuple(o.shape)).astype(host(o).dtype)
-    return backend.to_device(g, device)
+    return _arrays.to_device(g, device)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from tinytorch.backend.kernels import KERNELS, read_source
+from tinytorch._arrays.kernels import KERNELS, read_source
 
 ARCHS = ["sm_80", "sm_90"]
 

@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 
-from tinytorch.backend import kernels
+from tinytorch._arrays import kernels
 
 
 def test_dispatch_returns_none_for_numpy_arrays():
@@ -37,8 +37,8 @@ def test_auto_mode_uses_only_measured_defaults(monkeypatch):
 
 def test_import_touches_neither_cupy_nor_the_sources():
     code = ("import sys, tinytorch\n"
-            "from tinytorch.backend import kernels\n"
-            "from tinytorch.backend.kernels import launchers, reference\n"
+            "from tinytorch._arrays import kernels\n"
+            "from tinytorch._arrays.kernels import launchers, reference\n"
             "print('cupy' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr

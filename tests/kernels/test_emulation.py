@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tinytorch.backend.kernels import launchers
-from tinytorch.backend.kernels import reference as ref
+from tinytorch._arrays.kernels import launchers
+from tinytorch._arrays.kernels import reference as ref
 
 from .emu.build import EmuError
 

@@ -13,9 +13,9 @@ import pytest
 
 import tinytorch
 import tinytorch.nn.functional as F
-from tinytorch.backend import kernels
-from tinytorch.backend.kernels import launchers
-from tinytorch.backend.kernels import reference as ref
+from tinytorch._arrays import kernels
+from tinytorch._arrays.kernels import launchers
+from tinytorch._arrays.kernels import reference as ref
 
 
 class _OnDevice:

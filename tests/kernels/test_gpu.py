@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tinytorch import backend
-from tinytorch.backend import kernels
-from tinytorch.backend.kernels import reference as ref
+from tinytorch import _arrays
+from tinytorch._arrays import kernels
+from tinytorch._arrays.kernels import reference as ref
 
 pytestmark = pytest.mark.gpu
 
@@ -22,7 +22,7 @@ def _kernels_forced_on(monkeypatch):
 
 @pytest.fixture
 def cp():
-    return backend.cupy_module()
+    return _arrays.cupy_module()
 
 
 def _tol(dtype):

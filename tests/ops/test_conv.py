@@ -226,8 +226,8 @@ def test_cached_columns_survive_retain_graph_and_inplace_edits_are_caught():
 
 
 def test_cuda_kernel_hooks_are_called_first(monkeypatch):
-    """conv2d asks backend.kernels first and uses what it returns; None falls back to the xp path."""
-    from tinytorch.backend import kernels
+    """conv2d asks _arrays.kernels first and uses what it returns; None falls back to the xp path."""
+    from tinytorch._arrays import kernels
 
     calls = {}
 
@@ -295,7 +295,7 @@ def test_reference_is_independent_of_the_im2col_path():
 
 
 def test_sliding_windows_view():
-    from tinytorch.backend.strides import kernel_offsets, sliding_windows, window_slices
+    from tinytorch._arrays.strides import kernel_offsets, sliding_windows, window_slices
 
     x = np.arange(2 * 7 * 8, dtype=np.float64).reshape(2, 7, 8)
     win = sliding_windows(np, x, (2, 3), (2, 1), (1, 2), (3, 4))

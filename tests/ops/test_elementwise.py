@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import tinytorch
-from tinytorch.backend import special
+from tinytorch._arrays import special
 from tests.helpers import host
 
 

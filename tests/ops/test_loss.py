@@ -117,7 +117,7 @@ def test_cross_entropy_fast_path_and_its_double_backward(device, torch):
 
 
 def test_cross_entropy_calls_the_kernel_hook_first(device, monkeypatch):
-    from tinytorch.backend import kernels
+    from tinytorch._arrays import kernels
 
     calls = []
 
@@ -133,10 +133,10 @@ def test_cross_entropy_calls_the_kernel_hook_first(device, monkeypatch):
 
 def test_cross_entropy_uses_the_kernel_result_when_given(device, monkeypatch):
     """The hook's contract: per-sample loss and softmax - one_hot (zero on ignored rows)."""
-    from tinytorch.backend import kernels
+    from tinytorch._arrays import kernels
 
     def hook(logits, target, ignore_index, need_grad):
-        xp = tinytorch.backend.array_module(logits)
+        xp = tinytorch._arrays.array_module(logits)
         return xp.full(logits.shape[0], 7.0, dtype=logits.dtype), xp.ones_like(logits)
 
     monkeypatch.setattr(kernels, "softmax_cross_entropy", hook)

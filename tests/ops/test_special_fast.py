@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from tinytorch.backend import special
+from tinytorch._arrays import special
 
 
 def test_normal_cdf_float32_accuracy_and_specials():

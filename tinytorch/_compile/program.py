@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import grad_mode
-from .. import backend
-from ..backend import strides as _strides
+from .. import _arrays
+from .._arrays import strides as _strides
 from ..tensor import Tensor
 
 _grad_state = grad_mode._local
@@ -40,7 +40,7 @@ def _same_value(a, b):
 
 
 def _arrays_equal(a, b):
-    return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(backend.as_numpy(a), backend.as_numpy(b), equal_nan=True))
+    return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(_arrays.as_numpy(a), _arrays.as_numpy(b), equal_nan=True))
 
 
 def merge(s1, s2, where="argument"):

@@ -27,7 +27,7 @@ from ..autograd import engine as _engine
 from ..autograd import grad_mode
 from ..ops import _common
 from ..ops import activation as _activation
-from .. import backend
+from .. import _arrays
 from .. import random as _random
 from ..tensor import Tensor
 from ..amp import autocast_mode as _autocast
@@ -238,7 +238,7 @@ class Trace:
                 self.fail("the function changes an input in place; inputs it does not own are not captured")
         self.check_watched()
         arrays = [d for _, d in self.dmap.values()] + [t._data for t, _ in self.watched.values()]
-        if any(backend.is_cupy_array(a) for a in arrays):
+        if any(_arrays.is_cupy_array(a) for a in arrays):
             self.fail("CUDA tensors are not captured yet (CPU only); CUDA graphs are future work")
         return self.enc_output(result)
 

@@ -18,7 +18,7 @@ import warnings
 import numpy as _np
 
 from .. import _dtype as dtypes
-from .. import backend
+from .. import _arrays
 from . import policy as _policy
 
 __all__ = [
@@ -177,7 +177,7 @@ class autocast:  # noqa: N801 - torch's name
         self.fast_dtype = _local.dtype[device_type] if dtype is None else dtypes.to_dtype(dtype)
         self._cache_enabled = _local.cache_enabled if cache_enabled is None else bool(cache_enabled)
         if enabled:
-            if device_type == "cuda" and not backend.cuda_available():
+            if device_type == "cuda" and not _arrays.cuda_available():
                 warnings.warn("CUDA is not available or torch_xla is imported. Disabling autocast.", UserWarning,
                               stacklevel=2)
                 enabled = False

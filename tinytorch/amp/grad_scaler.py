@@ -4,7 +4,7 @@ from __future__ import annotations
 import warnings
 import weakref
 
-from .. import backend
+from .. import _arrays
 from ..autograd.grad_mode import no_grad
 
 __all__ = ["GradScaler"]
@@ -35,7 +35,7 @@ class GradScaler:
         self._device = device
         if device not in ("cuda", "cpu"):
             raise RuntimeError(f"GradScaler: unsupported device {device!r}, expected 'cuda' or 'cpu'")
-        if enabled and device == "cuda" and not backend.cuda_available():
+        if enabled and device == "cuda" and not _arrays.cuda_available():
             warnings.warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  Disabling.",
                           UserWarning, stacklevel=2)
             enabled = False
@@ -90,11 +90,11 @@ class GradScaler:
                         continue
                     p.grad.mul_(inv)
                     g = p.grad._data
-                    flags.setdefault(str(backend.device_of(g)), []).append(backend.array_module(g).isfinite(g).all())
+                    flags.setdefault(str(_arrays.device_of(g)), []).append(_arrays.array_module(g).isfinite(g).all())
         found_inf = False
         for fs in flags.values():
-            with backend.guard(fs[0]):
-                found_inf |= not bool(backend.as_numpy(backend.array_module(fs[0]).stack(fs)).all())
+            with _arrays.guard(fs[0]):
+                found_inf |= not bool(_arrays.as_numpy(_arrays.array_module(fs[0]).stack(fs)).all())
         state["unscaled"], state["found_inf"] = True, found_inf
 
     def step(self, optimizer, *args, **kwargs):

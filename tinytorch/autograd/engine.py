@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from .. import backend
+from .. import _arrays
 
 from . import grad_mode
 from . import anomaly as _anomaly
@@ -68,7 +68,7 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
     """
     if Tensor is None:
         _bind()
-    guard = backend.device_guard(roots[0]._data) if roots and isinstance(roots[0], Tensor) else None
+    guard = _arrays.device_guard(roots[0]._data) if roots and isinstance(roots[0], Tensor) else None
     if guard is not None:  # the roots live on a non-current GPU: seed gradients and accumulate there
         with guard:
             return _run_backward(roots, grad_roots, retain_graph, create_graph, inputs, allow_unused, accumulate)
@@ -415,7 +415,7 @@ def own_grad_array(data, taken):
     A leaf's ``.grad`` gets memory of its own, so optimizers can update it in place: an add's
     backward passes one array to both inputs, and a sum's backward is a broadcast view.
     """
-    if data.flags.owndata and backend.is_writeable(data) and id(data) not in taken:
+    if data.flags.owndata and _arrays.is_writeable(data) and id(data) not in taken:
         taken.add(id(data))
         return data
     copy = data.copy()

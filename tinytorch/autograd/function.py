@@ -27,8 +27,8 @@ import weakref
 
 import numpy as _np
 
-from .. import backend
-from ..backend._cuda import _state as _cuda_state
+from .. import _arrays
+from .._arrays._cuda import _state as _cuda_state
 from . import grad_mode
 from . import anomaly as _anomaly
 from ..amp import autocast_mode as _autocast
@@ -299,7 +299,7 @@ class Function(metaclass=FunctionMeta):
             xp = _np
         else:
             arrays = [a._data for a in args if isinstance(a, Tensor)] + (seq_arrays or [])
-            xp = backend.array_module(*arrays) if arrays else _np
+            xp = _arrays.array_module(*arrays) if arrays else _np
             if xp is not _np:
                 _check_same_device(cls, arrays)
         ctx.xp = xp
@@ -394,11 +394,11 @@ def _device_context(xp, arrays):
     """``cupy.cuda.Device(i)`` when the inputs live on GPU ``i`` and another GPU is current, else None."""
     if not arrays or _cuda_state.get("devices", 0) < 2:
         return None
-    return backend.device_guard(arrays[0])
+    return _arrays.device_guard(arrays[0])
 
 
 def _check_same_device(cls, arrays):
-    devs = {str(backend.device_of(a)) for a in arrays}
+    devs = {str(_arrays.device_of(a)) for a in arrays}
     if len(devs) > 1:
         raise RuntimeError(
             f"{cls.__name__.lower()}: expected all tensors to be on the same device, but found at "

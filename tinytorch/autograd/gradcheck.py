@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend
+from .. import _arrays
 
 
 class GradcheckError(RuntimeError):
@@ -32,7 +32,7 @@ def _diff_inputs(inputs):
 def _numerical_jacobian(fn, inputs, idx, eps):
     """J[k][j] for input ``idx``: d out_k (flattened, concatenated) / d x_j."""
     x = inputs[idx]
-    host = backend.as_numpy(x._data).astype(np.float64).ravel()
+    host = _arrays.as_numpy(x._data).astype(np.float64).ravel()
     cols = []
     if True:  # grad stays enabled: gradgradcheck's function itself calls autograd.grad
         for j in range(host.size):
@@ -40,13 +40,13 @@ def _numerical_jacobian(fn, inputs, idx, eps):
             for sign in (1.0, -1.0):
                 h = host.copy()
                 h[j] += sign * eps
-                arr = backend.to_device(h.reshape(x._data.shape).astype(x._data.dtype), x.device)
+                arr = _arrays.to_device(h.reshape(x._data.shape).astype(x._data.dtype), x.device)
                 saved = x._data
                 x._data = arr
                 try:
                     outs = _flat_outputs(fn(*inputs))
                     # read before restoring: an output may be the perturbed input itself
-                    vals.append(np.concatenate([backend.as_numpy(o._data).astype(np.float64).ravel() for o in outs]))
+                    vals.append(np.concatenate([_arrays.as_numpy(o._data).astype(np.float64).ravel() for o in outs]))
                 finally:
                     x._data = saved
             cols.append((vals[0] - vals[1]) / (2 * eps))
@@ -67,13 +67,13 @@ def _analytic_jacobians(fn, inputs, diff_idx):
             row += n
             continue
         for k in range(n):
-            g = np.zeros(n, dtype=backend.as_numpy(o._data).dtype)
+            g = np.zeros(n, dtype=_arrays.as_numpy(o._data).dtype)
             g[k] = 1
-            gt = Tensor._make(backend.to_device(g.reshape(o._data.shape), o.device))
+            gt = Tensor._make(_arrays.to_device(g.reshape(o._data.shape), o.device))
             gs = autograd.grad([o], [inputs[i] for i in diff_idx], [gt], retain_graph=True, allow_unused=True)
             for i, gi in zip(diff_idx, gs):
                 if gi is not None:
-                    jac[i][row + k] = backend.as_numpy(gi._data).astype(np.float64).ravel()
+                    jac[i][row + k] = _arrays.as_numpy(gi._data).astype(np.float64).ravel()
         row += n
     return jac
 
@@ -139,7 +139,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
         rng = np.random.default_rng(0)
         grad_outputs = [
             Tensor._make(
-                backend.to_device(rng.standard_normal(o._data.shape).astype(backend.as_numpy(o._data).dtype), o.device),
+                _arrays.to_device(rng.standard_normal(o._data.shape).astype(_arrays.as_numpy(o._data).dtype), o.device),
                 requires_grad=True,
             )
             for o in outs

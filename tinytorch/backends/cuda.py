@@ -41,9 +41,9 @@ def matmul_allows_tf32() -> bool:
 
 def is_built() -> bool:
     """Whether tinytorch can drive CUDA at all (CuPy importable and a device present)."""
-    from .. import backend
+    from .. import _arrays
 
-    return backend.cuda_available()
+    return _arrays.cuda_available()
 
 
 def preferred_linalg_library(backend=None):

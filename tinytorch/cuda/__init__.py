@@ -1,27 +1,27 @@
 """``tinytorch.cuda``: availability, devices, seeding and memory statistics over CuPy."""
 from __future__ import annotations
 
-from .. import backend
-from ..backend import memory as _memory
-from ..backend.memory import OutOfMemoryError  # noqa: F401 - torch.cuda.OutOfMemoryError
+from .. import _arrays
+from .._arrays import memory as _memory
+from .._arrays.memory import OutOfMemoryError  # noqa: F401 - torch.cuda.OutOfMemoryError
 
 
 def is_available() -> bool:
     """True when CuPy imports and sees at least one CUDA device."""
-    return backend.cuda_available()
+    return _arrays.cuda_available()
 
 
 def device_count() -> int:
-    return backend.cuda_device_count()
+    return _arrays.cuda_device_count()
 
 
 def unavailable_reason() -> str | None:
     """Why CUDA cannot be used (None when it can)."""
-    return backend.cuda_unavailable_reason()
+    return _arrays.cuda_unavailable_reason()
 
 
 def _cp():
-    return backend.cupy_module()
+    return _arrays.cupy_module()
 
 
 def current_device() -> int:
@@ -32,14 +32,14 @@ def set_device(device) -> None:
     """Make ``device`` (an index, 'cuda:1' or a device) current; a negative index is a no-op, as in torch."""
     if isinstance(device, int) and device < 0:
         return
-    d = backend.parse_device(device)
+    d = _arrays.parse_device(device)
     if d.type != "cuda":
         raise ValueError(f"set_device: expected a CUDA device, got {d}")
     _cp().cuda.runtime.setDevice(d.index or 0)
 
 
 def get_device_name(device=None) -> str:
-    d = backend.parse_device(device if device is not None else "cuda")
+    d = _arrays.parse_device(device if device is not None else "cuda")
     props = _cp().cuda.runtime.getDeviceProperties(d.index or 0)
     name = props["name"]
     return name.decode() if isinstance(name, bytes) else str(name)
@@ -84,7 +84,7 @@ def _bf16_works(cp) -> bool:
     try:
         if int(cp.cuda.Device().compute_capability[:-1] or 0) < 8:
             return False
-        x = cp.asarray(backend.np.ones(2, dtype=bfloat16.np))
+        x = cp.asarray(_arrays.np.ones(2, dtype=bfloat16.np))
         return float((x + x).astype(cp.float32).sum()) == 4.0
     except Exception:  # noqa: BLE001 - TypeError/NotImplementedError/compile errors: not supported
         return False
@@ -94,7 +94,7 @@ def _index(device) -> int | None:
     """The CUDA ordinal of ``device`` (None: the current device)."""
     if device is None:
         return None
-    d = backend.parse_device(device)
+    d = _arrays.parse_device(device)
     if d.type != "cuda":
         raise ValueError(f"tinytorch.cuda: expected a CUDA device, got {d}")
     return d.index

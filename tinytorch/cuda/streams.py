@@ -8,20 +8,20 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-from .. import backend
+from .. import _arrays
 
 __all__ = ["Stream", "Event", "current_stream", "default_stream", "stream", "get_device_properties",
            "DeviceProperties"]
 
 
 def _cp():
-    return backend.cupy_module()
+    return _arrays.cupy_module()
 
 
 def _ordinal(device) -> int:
     if device is None:
         return int(_cp().cuda.runtime.getDevice())
-    d = backend.parse_device(device)
+    d = _arrays.parse_device(device)
     if d.type != "cuda":
         raise ValueError(f"tinytorch.cuda: expected a CUDA device, got {d}")
     return 0 if d.index is None else d.index
@@ -48,7 +48,7 @@ class Stream:
 
     @property
     def device(self):
-        return backend.device("cuda", self.device_index)
+        return _arrays.device("cuda", self.device_index)
 
     @property
     def cuda_stream(self) -> int:

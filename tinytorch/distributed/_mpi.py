@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend
+from .. import _arrays
 from .reduce_op import ReduceOp, check_avg
 from .work import Work
 
@@ -53,7 +53,7 @@ class _Staged:
     def host(self, a, out=False):
         if a is None:
             return None
-        h = backend.as_numpy(a) if backend.is_cupy_array(a) else a
+        h = _arrays.as_numpy(a) if _arrays.is_cupy_array(a) else a
         if self.widen and (h.dtype in _WIDEN or h.dtype.name == "bfloat16"):
             h = h.astype(np.float32)
         if out and h is not a:
@@ -64,8 +64,8 @@ class _Staged:
         for a, h in self.pairs:
             if scale is not None:
                 _scale(h, scale)
-            a[...] = backend.to_device(h.astype(a.dtype, copy=False), backend.device_of(a)) \
-                if backend.is_cupy_array(a) else h.astype(a.dtype, copy=False)
+            a[...] = _arrays.to_device(h.astype(a.dtype, copy=False), _arrays.device_of(a)) \
+                if _arrays.is_cupy_array(a) else h.astype(a.dtype, copy=False)
 
 
 def _scale(h, n):

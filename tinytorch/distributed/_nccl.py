@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend
-from ..backend.nccl import nccl_module
+from .. import _arrays
+from .._arrays.nccl import nccl_module
 from .reduce_op import ReduceOp, check_avg
 from .work import Work
 
@@ -43,7 +43,7 @@ class NcclEngine:
 
     @classmethod
     def create(cls, comm, device_id=None):
-        cp = backend.cupy_module()  # raises with the reason when CUDA is unusable
+        cp = _arrays.cupy_module()  # raises with the reason when CUDA is unusable
         nccl = nccl_module()
         dev = int(getattr(device_id, "index", device_id) if device_id is not None else cp.cuda.Device().id)
         with cp.cuda.Device(dev):
@@ -57,7 +57,7 @@ class NcclEngine:
 
     # ---- helpers ------------------------------------------------------------------------------
     def _check(self, a, name):
-        if not backend.is_cupy_array(a):
+        if not _arrays.is_cupy_array(a):
             raise RuntimeError(f"{name}: backend 'nccl' takes CUDA tensors, got a CPU tensor")
         if a.device.id != self.device_id:
             raise RuntimeError(f"{name}: tensor on cuda:{a.device.id}, but this rank's NCCL communicator is on "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend
+from .. import _arrays
 from ..tensor import Tensor
 from .process_group import ProcessGroup, resolve
 from .reduce_op import ReduceOp
@@ -46,7 +46,7 @@ def _tensor(t, name, what="tensor"):
 
 def _out(t, name, what="tensor"):
     a = _tensor(t, name, what)
-    if not backend.is_writeable(a):
+    if not _arrays.is_writeable(a):
         raise RuntimeError(f"{name}: {what} is read-only and cannot receive the result")
     t._vc[0] += 1  # written in place: graphs that saved the old value must refuse it
     return a
@@ -478,7 +478,7 @@ def scatter_object_list(scatter_object_output_list, scatter_object_input_list=No
 
 # ---- helpers -----------------------------------------------------------------------------------
 def _xp(a):
-    return backend.array_module(a)
+    return _arrays.array_module(a)
 
 
 def _then(w: Work, fn):

@@ -62,7 +62,7 @@ def is_gloo_available() -> bool:
 
 def is_nccl_available() -> bool:
     """True when CuPy's NCCL bindings import (a GPU is needed to use them)."""
-    from ..backend.nccl import nccl_importable
+    from .._arrays.nccl import nccl_importable
     return is_mpi_available() and nccl_importable()
 
 
@@ -143,7 +143,7 @@ def _mpi():
 
 
 def _default_backend() -> str:
-    from .. import backend as _be
+    from .. import _arrays as _be
     return "cpu:gloo,cuda:nccl" if _be.cuda_available() else "gloo"
 
 

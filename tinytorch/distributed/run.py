@@ -59,15 +59,15 @@ def parse_args(argv):
 def _nproc(spec: str) -> int:
     if spec in ("cpu", "auto"):
         if spec == "auto":
-            from .. import backend
-            if backend.cuda_available():
-                return backend.cuda_device_count()
+            from .. import _arrays
+            if _arrays.cuda_available():
+                return _arrays.cuda_device_count()
         return os.cpu_count() or 1
     if spec == "gpu":
-        from .. import backend
-        n = backend.cuda_device_count()
+        from .. import _arrays
+        n = _arrays.cuda_device_count()
         if n == 0:
-            raise SystemExit(f"--nproc_per_node=gpu: no usable GPU ({backend.cuda_unavailable_reason()})")
+            raise SystemExit(f"--nproc_per_node=gpu: no usable GPU ({_arrays.cuda_unavailable_reason()})")
         return n
     try:
         n = int(spec)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from importlib import import_module as _imp
 
-_FAMILIES = ("activation", "conv", "pool", "norm", "loss", "linalg", "elementwise", "reduce", "shape", "index")
+_FAMILIES = ("activation", "conv", "pool", "normalization", "loss", "linalg", "elementwise", "reduce", "shape", "index")
 
 # families whose every public function belongs in F; the others contribute only F_EXPORTS
-_ALL_OF = ("activation", "conv", "pool", "norm", "loss")
+_ALL_OF = ("activation", "conv", "pool", "normalization", "loss")
 
 for _fam in _FAMILIES:
     _m = _imp(f"tinytorch.ops.{_fam}")

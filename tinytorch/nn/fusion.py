@@ -22,10 +22,10 @@ import os
 
 import numpy as np
 
-from .. import backend, ops
+from .. import _arrays, ops
 from ..autograd.function import OUTPUT, Function
-from ..backend import kernels
-from ..backend import special as _special
+from .._arrays import kernels
+from .._arrays import special as _special
 from ..ops import conv as _conv
 from ..ops.activation import NormalCdf, _erf_array, _normal_pdf
 from ..ops.registry import OpInfo, SampleInput, randn, register
@@ -48,7 +48,7 @@ def _fuse_on(input) -> bool:
     """Fuse for this input: always on CUDA; on the CPU only when ``TINYTORCH_FUSION=1`` asks for it."""
     if os.environ.get("TINYTORCH_FUSION", "") in ("1", "true", "True"):
         return True
-    return backend.is_cupy_array(input._data)
+    return _arrays.is_cupy_array(input._data)
 
 
 # ---- activation math on arrays ---------------------------------------------------------------------

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from .. import backend
+from .. import _arrays
 from ..random import _gen
 from ..tensor import Tensor
 
@@ -29,7 +29,7 @@ def _check(tensor, op):
 
 def _write(tensor: Tensor, arr) -> Tensor:
     """Copy ``arr`` into ``tensor``'s memory (cast to its dtype), bumping its version."""
-    xp = backend.array_module(tensor._data)
+    xp = _arrays.array_module(tensor._data)
     xp.copyto(tensor._data, arr.astype(tensor._data.dtype, copy=False), casting="unsafe")
     tensor._vc[0] += 1
     return tensor
@@ -40,7 +40,7 @@ def _rng(tensor, generator):
 
 
 def _xp(tensor):
-    return backend.array_module(tensor._data)
+    return _arrays.array_module(tensor._data)
 
 
 def calculate_gain(nonlinearity: str, param=None) -> float:
@@ -241,7 +241,7 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
     host = g.numpy()
     for c in range(cols):
         idx = host.permutation(rows)[:num_zeros]
-        arr[backend.to_device(idx, tensor.device), c] = 0
+        arr[_arrays.to_device(idx, tensor.device), c] = 0
     return _write(tensor, arr)
 
 

@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 
-from .. import backend
+from .. import _arrays
 from ..tensor import Tensor
 from . import _ops
 from ._trace import trace
@@ -96,7 +96,7 @@ class Graph:
 
     def initializer(self, array, hint="const"):
         name = self.fresh(hint)
-        arr = np.array(backend.as_numpy(array), order="C")  # ascontiguousarray would make 0-d 1-d
+        arr = np.array(_arrays.as_numpy(array), order="C")  # ascontiguousarray would make 0-d 1-d
         if arr.dtype.kind == "V" or str(arr.dtype) == "bfloat16":
             raise OnnxExporterError(f"onnx.export: bfloat16 constant {hint!r} is not supported; convert the "
                                     "model to float32 first")
@@ -196,14 +196,14 @@ def _variant(t: Tensor, axes, seed):
     """The second trace's input: one longer along each dynamic axis in ``axes`` and, for floating tensors,
     fresh values of the same mean and spread, so that anything the forward derives from the input's size or
     values outside the recorded ops shows up as a difference between the two traces."""
-    a = backend.as_numpy(t._data)
+    a = _arrays.as_numpy(t._data)
     for ax in axes:
         a = np.concatenate([a, np.take(a, [0], axis=ax)], axis=ax)
     if a.dtype.kind == "f" and a.size:
         std = float(np.std(a.astype(np.float64))) or 1.0
         rng = np.random.default_rng(seed)
         a = (float(np.mean(a.astype(np.float64))) + std * rng.standard_normal(a.shape)).astype(a.dtype)
-    return Tensor._make(backend.to_device(a, t.device))
+    return Tensor._make(_arrays.to_device(a, t.device))
 
 
 def _normalize_dynamic_axes(dynamic_axes, names):
@@ -541,7 +541,7 @@ def _resolve_array(env, array, other, rec, requires_grad=False):
             "inputs or parameters outside the ops tinytorch records (e.g. through NumPy or .data); the graph "
             "cannot express it")
     if other is not None:  # a tensor the forward created: is it the same for another input?
-        a, b = backend.as_numpy(array), backend.as_numpy(other)
+        a, b = _arrays.as_numpy(array), _arrays.as_numpy(other)
         if a.shape == b.shape and not np.array_equal(a, b, equal_nan=True):
             raise OnnxExporterError(
                 f"onnx.export: {rec.name} uses a tensor of shape {tuple(a.shape)} that changes from one call to "

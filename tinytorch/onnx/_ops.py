@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .. import backend
+from .. import _arrays
 from .errors import SymbolicValueError, UnsupportedOperatorError
 
 __all__ = ["CONVERTERS", "NodeCtx", "index_arrays"]
@@ -73,7 +73,7 @@ class NodeCtx:
         v = self.env.lookup(a)
         if v is not None:
             return self.g.name_of(v)
-        return self.g.initializer(backend.as_numpy(a), "onnx::Constant")
+        return self.g.initializer(_arrays.as_numpy(a), "onnx::Constant")
 
     def array_dyn(self, a):
         v = self.env.lookup(a)
@@ -123,7 +123,7 @@ def _equal(a, b):
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
     if hasattr(a, "shape") and hasattr(b, "shape") and not np.isscalar(a):
-        a, b = backend.as_numpy(a), backend.as_numpy(b)
+        a, b = _arrays.as_numpy(a), _arrays.as_numpy(b)
         return a.shape == b.shape and bool(np.array_equal(a, b))
     if hasattr(a, "_data") and hasattr(b, "_data"):
         return _equal(a._data, b._data)
@@ -476,7 +476,7 @@ def _avg_pool2d(n):
     area = float(kernel[0] * kernel[1])
     y = n.node("AveragePool", [n.v(0)], kernel_shape=[int(k) for k in kernel], strides=[int(s) for s in stride],
                pads=onnx_pads, count_include_pad=1)
-    inv = backend.as_numpy(inv)
+    inv = _arrays.as_numpy(inv)
     if np.allclose(inv, 1.0 / area, rtol=1e-12, atol=0):
         return y
     if n.dyn(0) & {2, 3}:
@@ -487,7 +487,7 @@ def _avg_pool2d(n):
 
 
 def _separable(n):
-    a, b = (None if m is None else backend.as_numpy(m) for m in n.args[1:3])
+    a, b = (None if m is None else _arrays.as_numpy(m) for m in n.args[1:3])
     x = n.v(0)
     nd = len(n.shape(0))
     if a is not None and b is not None and a.shape[0] == 1 and b.shape[0] == 1 \
@@ -517,9 +517,9 @@ def _axis_taps(n):
     shape = (-1,) + (1,) * (nd - axis - 1)
     out = None
     for t, i in enumerate(idx):
-        v = n.node("Gather", [n.v(0), n.const(backend.as_numpy(i), np.int64)], axis=axis)
+        v = n.node("Gather", [n.v(0), n.const(_arrays.as_numpy(i), np.int64)], axis=axis)
         if w is not None:
-            v = n.node("Mul", [v, n.const(backend.as_numpy(w[t]).reshape(shape), dt)])
+            v = n.node("Mul", [v, n.const(_arrays.as_numpy(w[t]).reshape(shape), dt)])
         out = v if out is None else n.node("Add", [out, v])
     return out
 
@@ -550,8 +550,8 @@ def _standardize(n):
     if stats is not None:
         # instance norm, or batch norm in training mode: the statistics are the input's own over ``axes``,
         # which the graph computes itself; anything else (e.g. statistics from elsewhere) cannot be expressed
-        a = backend.as_numpy(n.rec.in_arrays[0]).astype(np.float64)
-        mean, var = (backend.as_numpy(m) for m in stats)
+        a = _arrays.as_numpy(n.rec.in_arrays[0]).astype(np.float64)
+        mean, var = (_arrays.as_numpy(m) for m in stats)
         if not (np.allclose(mean, a.mean(axis=tuple(axes), keepdims=True), rtol=1e-4, atol=1e-6)
                 and np.allclose(var, a.var(axis=tuple(axes), keepdims=True), rtol=1e-4, atol=1e-6)):
             n.fail("normalization with statistics that are not the input's own")

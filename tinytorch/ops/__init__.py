@@ -10,7 +10,7 @@ from importlib import import_module
 
 _FAMILIES = (
     "convert", "elementwise", "reduce", "shape", "index", "linalg", "inplace", "random_ops",
-    "activation", "conv", "pool", "norm", "loss", "sparse", "gamma",
+    "activation", "conv", "pool", "normalization", "loss", "sparse", "gamma",
 )
 
 _modules = [import_module(f".{name}", __name__) for name in _FAMILIES]

@@ -4,7 +4,6 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from .reduce import norm as norm
 from .convert import to_dtype as to_dtype
 from .convert import to as to
 from .convert import clone as clone
@@ -118,6 +117,7 @@ from .reduce import var as var
 from .reduce import std as std
 from .reduce import var_mean as var_mean
 from .reduce import std_mean as std_mean
+from .reduce import norm as norm
 from .reduce import logsumexp as logsumexp
 from .reduce import all as all
 from .reduce import any as any
@@ -344,17 +344,17 @@ from .pool import upsample_nearest as upsample_nearest
 from .pool import upsample_bilinear as upsample_bilinear
 from .pool import pixel_shuffle as pixel_shuffle
 from .pool import pixel_unshuffle as pixel_unshuffle
-from .norm import batch_norm as batch_norm
-from .norm import layer_norm as layer_norm
-from .norm import group_norm as group_norm
-from .norm import instance_norm as instance_norm
-from .norm import rms_norm as rms_norm
-from .norm import local_response_norm as local_response_norm
-from .norm import normalize as normalize
-from .norm import cosine_similarity as cosine_similarity
-from .norm import pairwise_distance as pairwise_distance
-from .norm import embedding as embedding
-from .norm import one_hot as one_hot
+from .normalization import batch_norm as batch_norm
+from .normalization import layer_norm as layer_norm
+from .normalization import group_norm as group_norm
+from .normalization import instance_norm as instance_norm
+from .normalization import rms_norm as rms_norm
+from .normalization import local_response_norm as local_response_norm
+from .normalization import normalize as normalize
+from .normalization import cosine_similarity as cosine_similarity
+from .normalization import pairwise_distance as pairwise_distance
+from .normalization import embedding as embedding
+from .normalization import one_hot as one_hot
 from .loss import mse_loss as mse_loss
 from .loss import l1_loss as l1_loss
 from .loss import smooth_l1_loss as smooth_l1_loss

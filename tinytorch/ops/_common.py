@@ -7,7 +7,7 @@ import numbers
 
 import numpy as np
 
-from .. import backend
+from .. import _arrays
 from .. import _dtype as dtypes
 from ..autograd import grad_mode
 from ..autograd.function import Function
@@ -89,13 +89,13 @@ def ensure_tensor(x, op: str, like: Tensor | None = None) -> Tensor:
         dt = dtypes.result_type(x)
         if like is None:
             return Tensor._make(np.asarray(x, dtype=dt.np))
-        return Tensor._make(backend.scalar_like(like._data, x, dt.np))
+        return Tensor._make(_arrays.scalar_like(like._data, x, dt.np))
     if isinstance(x, (list, tuple, np.ndarray)):
         arr = np.asarray(x)
         if arr.dtype.kind == "f":
             arr = arr.astype(dtypes.get_default_dtype().np)
         if like is not None:
-            arr = backend.to_device(arr, like.device)
+            arr = _arrays.to_device(arr, like.device)
         return Tensor._make(arr)
     raise TypeError(f"{op}: expected a Tensor or a number, got {type(x).__name__}")
 
@@ -116,7 +116,7 @@ def binary_operands(a, b, op: str, *, float_result: bool = False):
             if type(da) is np.ndarray:
                 scalar = np.asarray(b, dtype=da.dtype)
             else:  # reused per device: no allocation or host copy per op
-                scalar = backend.scalar_like(da, b, da.dtype)
+                scalar = _arrays.scalar_like(da, b, da.dtype)
             return a, Tensor._make(scalar), _DT_FROM_NP(da.dtype)
         if isinstance(b, Tensor):
             db = b._data
@@ -156,7 +156,7 @@ def _as(x, dt, like, op):
     if not is_scalar(x):
         x = ensure_tensor(x, op, like)
         return x if x._data.dtype == dt.np else to_dtype(x, dt)
-    return Tensor._make(backend.scalar_like(like._data, x, dt.np))
+    return Tensor._make(_arrays.scalar_like(like._data, x, dt.np))
 
 
 def wrap_dim(dim, ndim: int, op: str) -> int:
@@ -231,12 +231,12 @@ def inplace(t: Tensor, compute, op: str) -> Tensor:
         raise RuntimeError(f"{op}: result type {src_dt} can't be cast to the desired output type {dst_dt}")
     t._vc[0] += 1  # after compute: an op that saved t itself (y.mul_(y)) sees a stale value, like torch
     if out._grad_fn is None:
-        if not backend.is_writeable(t._data):  # CuPy arrays have no writeable flag
+        if not _arrays.is_writeable(t._data):  # CuPy arrays have no writeable flag
             raise RuntimeError(
                 f"{op}: unsupported operation: the tensor being written to is an expanded/read-only view "
                 f"(shape {tuple(t._data.shape)}); call .clone() first"
             )
-        xp = backend.array_module(t._data)
+        xp = _arrays.array_module(t._data)
         if out._data is not t._data:
             xp.copyto(t._data, out._data, casting="unsafe")
         return t

@@ -11,7 +11,7 @@ from __future__ import annotations
 import builtins
 import math
 
-from .. import backend
+from .. import _arrays
 from .. import random as _random
 from ..autograd import grad_mode
 from ..autograd.function import Function
@@ -123,7 +123,7 @@ def relu_(input):
     return inplace(input, lambda: relu(input), "relu_")
 
 
-@backend.on_device_of
+@_arrays.on_device_of
 def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False, inplace: bool = False):
     """Randomized leaky ReLU: negative slope drawn uniformly from [lower, upper] per element when training,
     ``(lower + upper) / 2`` otherwise."""
@@ -133,7 +133,7 @@ def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool 
     if not training:
         return leaky_relu(input, (lower + upper) / 2.0, inplace)
     gen = _random.default_generator.for_device(input.device)
-    xp = backend.array_module(input._data)
+    xp = _arrays.array_module(input._data)
     slopes = xp.asarray(gen.uniform(lower, upper, size=tuple(input.shape))).astype(input._data.dtype)
 
     def rule(xp_, x):
@@ -265,7 +265,7 @@ def celu_(input, alpha: float = 1.0):
 
 
 def _erf_array(a):
-    from ..backend import special
+    from .._arrays import special
 
     return special.erf(a)
 
@@ -276,7 +276,7 @@ class NormalCdf(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        from ..backend import special
+        from .._arrays import special
 
         return special.normal_cdf(x._data)
 
@@ -294,7 +294,7 @@ class Gelu(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        from ..backend import special
+        from .._arrays import special
 
         a = x._data
         cdf = special.normal_cdf(a)
@@ -309,7 +309,7 @@ class Gelu(Function):
 
     @staticmethod
     def backward_arrays(ctx, grad):
-        from ..backend import special
+        from .._arrays import special
 
         (a,) = ctx.saved_arrays
         token = quiet_begin()
@@ -497,7 +497,7 @@ def _keep_mask(input, shape, p):
     """Bernoulli(1 - p) keep mask of ``shape`` in input's dtype, drawn from the default generator on its device."""
     gen = _random.default_generator.for_device(input.device)
     u = gen.uniform(0.0, 1.0, size=tuple(shape))
-    xp = backend.array_module(input._data)
+    xp = _arrays.array_module(input._data)
     return xp.asarray(u >= p).astype(input._data.dtype)
 
 
@@ -514,14 +514,14 @@ class ScaleByMask(Function):
         return mul(grad, _const(ctx.m.astype(grad._data.dtype, copy=False))), None
 
 
-@backend.on_device_of
+@_arrays.on_device_of
 def _dropout_impl(input, p, training, inplace_flag, op, mask_shape):
     _float_input(input, op)
     p = _check_p(p, op)
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        m = backend.array_module(input._data).zeros(mask_shape, dtype=input._data.dtype)
+        m = _arrays.array_module(input._data).zeros(mask_shape, dtype=input._data.dtype)
     else:
         m = _keep_mask(input, mask_shape, p) * (1.0 / (1.0 - p))
         m = m.astype(input._data.dtype, copy=False)
@@ -599,7 +599,7 @@ def gumbel_softmax(logits, tau: float = 1.0, hard: bool = False, eps: float = 1e
         raise ValueError(f"gumbel_softmax: tau must be positive, got {tau}")
     d = wrap_dim(dim, logits.ndim, "gumbel_softmax")
     gen = _random.default_generator.for_device(logits.device)
-    xp = backend.array_module(logits._data)
+    xp = _arrays.array_module(logits._data)
     g = -xp.log(xp.asarray(gen.exponential(1.0, size=tuple(logits.shape)))).astype(logits._data.dtype)
     y = ops.softmax(div(add(logits, _const(g)), float(tau)), d)
     if not hard:
@@ -644,7 +644,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     L, S = query.shape[-2], key.shape[-2]
     s = (1.0 / math.sqrt(query.shape[-1])) if scale is None else float(scale)
     scores = mul(ops.matmul(query, ops.transpose(key, -2, -1)), s)
-    xp = backend.array_module(query._data)
+    xp = _arrays.array_module(query._data)
     dt = scores._data.dtype
     bias = None
     # masks are built with ops (not raw arrays) so that a traced forward (onnx.export) can follow their size

@@ -23,8 +23,8 @@ import builtins
 import numpy as np
 
 from ..autograd.function import Function
-from ..backend import kernels
-from ..backend.strides import as_strided, kernel_offsets, sliding_windows, window_slices
+from .._arrays import kernels
+from .._arrays.strides import as_strided, kernel_offsets, sliding_windows, window_slices
 from ..tensor import Tensor
 from .registry import OpInfo, SampleInput, register, randn
 from ..amp.autocast_mode import autocast_op

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend
+from .. import _arrays
 from .. import _dtype as dtypes
 from ..autograd.function import Function
 from ..tensor import Tensor
@@ -35,7 +35,7 @@ class ToDevice(Function):
     @staticmethod
     def forward(ctx, x, device):
         ctx.src = x.device
-        return backend.to_device(x._data, device)
+        return _arrays.to_device(x._data, device)
 
     @staticmethod
     def backward(ctx, grad):
@@ -46,7 +46,7 @@ def to(x: Tensor, device=None, dtype=None, copy=False) -> Tensor:
     """``Tensor.to``: move and/or cast; returns ``x`` itself when nothing changes and copy is False."""
     out = x
     if device is not None:
-        device = backend.parse_device(device)
+        device = _arrays.parse_device(device)
         cur = x.device
         same = cur.type == device.type and (device.index is None or (cur.index or 0) == device.index)
         if not same:
@@ -92,8 +92,8 @@ def contiguous(x: Tensor, memory_format=None) -> Tensor:
 
 def as_tensor_like(value, like: Tensor) -> Tensor:
     """``value`` (array-like) as a tensor on ``like``'s device with ``like``'s dtype."""
-    arr = backend.array_module(value).asarray(value, dtype=like._data.dtype)  # np.asarray refuses CuPy arrays
-    return Tensor._make(backend.to_device(arr, like.device))
+    arr = _arrays.array_module(value).asarray(value, dtype=like._data.dtype)  # np.asarray refuses CuPy arrays
+    return Tensor._make(_arrays.to_device(arr, like.device))
 
 
 register(OpInfo("clone", clone, lambda rng: [SampleInput((randn(rng, 3, 4),))], ref=lambda x: x.copy(),

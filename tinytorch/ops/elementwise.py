@@ -16,7 +16,7 @@ import numpy as np
 from .. import _dtype as dtypes
 from ..autograd import grad_mode
 from ..autograd.function import Function, OUTPUT
-from ..backend import special as _special
+from .._arrays import special as _special
 from ..tensor import Tensor
 from ._common import binary_operands, is_scalar, quiet, quiet_begin, quiet_end
 from .registry import OpInfo, SampleInput, register, randn, positive, away_from
@@ -836,9 +836,9 @@ def log10(input):
 
 
 def _backend_fn(x, name):
-    from .. import backend
+    from .. import _arrays
 
-    return getattr(backend.array_module(x._data), name)
+    return getattr(_arrays.array_module(x._data), name)
 
 
 def relu(input, inplace=False):
@@ -1097,10 +1097,10 @@ def where(condition, input=None, other=None):
         raise RuntimeError(f"where: expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype}")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         # two numbers: tensors of their promoted dtype on the condition's device
-        from .. import backend
+        from .. import _arrays
 
         dt = dtypes.result_type(input, other)
-        xp = backend.array_module(condition._data)
+        xp = _arrays.array_module(condition._data)
         input, other = (Tensor._make(xp.asarray(v, dtype=dt.np)) for v in (input, other))
     a, b, _ = binary_operands(input, other, "where")
     return Where.apply(condition, a, b)
@@ -1165,9 +1165,9 @@ def clamp(input, min=None, max=None):  # noqa: A002 - torch's names
             return None
         if isinstance(v, Tensor):
             return to_dtype(v, dt)
-        from .. import backend
+        from .. import _arrays
 
-        return Tensor._make(backend.scalar_like(input._data, v, dt.np))
+        return Tensor._make(_arrays.scalar_like(input._data, v, dt.np))
 
     return Clamp.apply(x, bound(min), bound(max))
 
@@ -1309,9 +1309,9 @@ def _check_tensor(x, op):
 
 
 def _zeros_like(t):
-    from .. import backend
+    from .. import _arrays
 
-    return Tensor._make(backend.array_module(t._data).zeros(t._data.shape, dtype=t._data.dtype))
+    return Tensor._make(_arrays.array_module(t._data).zeros(t._data.shape, dtype=t._data.dtype))
 
 
 def _floatify(x):

@@ -1,6 +1,6 @@
 """Gamma-family special functions: ``lgamma``, ``digamma``, ``polygamma``, and ``_standard_gamma``.
 
-The forwards come from ``backend.special`` (SciPy or CuPy's when importable, a pure array-module
+The forwards come from ``_arrays.special`` (SciPy or CuPy's when importable, a pure array-module
 fallback otherwise). Each backward is the next function of the family (``polygamma(n + 1)``), so
 gradients of any order exist. ``_standard_gamma`` draws Gamma(alpha, 1) samples and differentiates
 them by implicit reparameterisation (the distributions' ``Gamma.rsample`` uses it).
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function, OUTPUT
-from ..backend import special as _special
+from .._arrays import special as _special
 from ..random import _gen
 from ..tensor import Tensor
 from .elementwise import _floatify, mul, neg
@@ -120,9 +120,9 @@ def standard_gamma_grad(x, alpha):
     h_n = sum_{k<=n} 1/(a+k). Exact up to rounding; the two sums cancel in the far right tail
     (samples many standard deviations above the mean), where precision drops.
     """
-    from .. import backend
+    from .. import _arrays
 
-    xp = backend.array_module(x)
+    xp = _arrays.array_module(x)
     x64 = x.astype(np.float64)
     a = alpha.astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

@@ -6,7 +6,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .. import backend
+from .. import _arrays
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..tensor import Tensor
@@ -40,7 +40,7 @@ def _normalize_index(index, x, op="index"):
     """
     if not isinstance(index, tuple):
         index = (index,)
-    xp = backend.array_module(x._data)
+    xp = _arrays.array_module(x._data)
     out = []
     dim = 0
     n_ell = builtins.sum(1 for i in index if i is Ellipsis)
@@ -81,7 +81,7 @@ def _normalize_index(index, x, op="index"):
             continue
         if isinstance(i, Tensor):
             arr = i._data
-        elif backend.is_cupy_array(i):  # a raw device array (the loss functions pass these)
+        elif _arrays.is_cupy_array(i):  # a raw device array (the loss functions pass these)
             arr = i
         elif isinstance(i, (list, np.ndarray, tuple)):
             arr = np.asarray(i)
@@ -98,7 +98,7 @@ def _normalize_index(index, x, op="index"):
                     f"{op}: the shape of the mask {tuple(arr.shape)} does not match the shape of the indexed tensor "
                     f"{tuple(x._data.shape)} starting at dimension {dim}"
                 )
-            arr = backend.to_device(arr, x.device)
+            arr = _arrays.to_device(arr, x.device)
             out.extend(xp.nonzero(arr))
             dim += arr.ndim
             continue
@@ -106,7 +106,7 @@ def _normalize_index(index, x, op="index"):
             raise IndexError(f"{op}: tensors used as indices must be long, int or bool tensors, got {arr.dtype}")
         size = x._data.shape[dim]
         _check_index_range(arr, size, op, dim)  # on the host when it is a host index: no sync
-        arr = backend.to_device(arr.astype(np.int64, copy=False), x.device)
+        arr = _arrays.to_device(arr.astype(np.int64, copy=False), x.device)
         out.append(arr)
         dim += 1
     return tuple(out)
@@ -114,7 +114,7 @@ def _normalize_index(index, x, op="index"):
 
 def _check_index_device(arr, x, op):
     """Host indices may index any tensor (copied over, like torch); device indices only their own device's."""
-    dev = backend.device_of(arr)
+    dev = _arrays.device_of(arr)
     if dev.type != "cpu" and dev != x.device:
         raise RuntimeError(f"{op}: indices should be either on cpu or on the same device as the indexed tensor "
                            f"({x.device}), got indices on {dev}")
@@ -161,7 +161,7 @@ class IndexAccumulate(Function):
         if _is_basic(idx):
             out[idx] = g._data
         else:
-            backend.scatter_add(ctx.xp, out, idx, g._data)  # NumPy: sorted level-wise adds, not np.add.at
+            _arrays.scatter_add(ctx.xp, out, idx, g._data)  # NumPy: sorted level-wise adds, not np.add.at
         return out
 
     @staticmethod
@@ -229,10 +229,10 @@ def index_put_(input, indices, values, accumulate=False):
 
 
 def _host_idx(idx):
-    return tuple(backend.as_numpy(i) if hasattr(i, "dtype") else i for i in idx)
+    return tuple(_arrays.as_numpy(i) if hasattr(i, "dtype") else i for i in idx)
 
 
-@backend.on_device_of
+@_arrays.on_device_of
 def setitem_(input, index, value):
     """``input[index] = value`` in place (recorded when autograd is on)."""
     if not isinstance(value, Tensor) and not is_scalar(value) and not isinstance(value, (list, tuple, np.ndarray)):
@@ -243,7 +243,7 @@ def setitem_(input, index, value):
     )
     if not recording:
         idx = _normalize_index(index, input, "index_put")
-        if not backend.is_writeable(input._data):  # CuPy arrays have no writeable flag
+        if not _arrays.is_writeable(input._data):  # CuPy arrays have no writeable flag
             raise RuntimeError("index_put: the tensor being written to is an expanded/read-only view; call .clone() first")
         if isinstance(value, Tensor):
             if value.device != input.device:
@@ -251,11 +251,11 @@ def setitem_(input, index, value):
             val = value._data
         elif is_scalar(value):
             val = value
-        elif backend.is_cupy_array(value):
+        elif _arrays.is_cupy_array(value):
             _check_index_device(value, input, "index_put")
             val = value
         else:  # host data (list, NumPy array): CuPy accepts no host data in assignments, so copy it over first
-            val = backend.to_device(np.asarray(value), input.device)
+            val = _arrays.to_device(np.asarray(value), input.device)
         try:
             input._data[idx] = val
         except ValueError as e:
@@ -294,7 +294,7 @@ def _check_index_range(idx_arr, size, op, dim, exc=IndexError, low=None):
     def error():
         hi, lo = builtins.int(idx_arr.max()), builtins.int(idx_arr.min())
         return exc(f"{op}: index {hi if hi >= size else lo} is out of bounds for dimension {dim} with size {size}")
-    backend.device_check(backend.array_module(idx_arr), (idx_arr >= size) | (idx_arr < low), error)
+    _arrays.device_check(_arrays.array_module(idx_arr), (idx_arr >= size) | (idx_arr < low), error)
 
 
 def _along_dim_index(xp, index, dim):
@@ -354,7 +354,7 @@ class ScatterAddInto(Function):
         ctx.save_for_backward(index)
         out = ctx.xp.zeros(shape, dtype=src._data.dtype)
         sl = tuple(slice(0, s) for s in index._data.shape)
-        backend.scatter_add(ctx.xp, out, _along_dim_index(ctx.xp, index._data, dim), src._data[sl])
+        _arrays.scatter_add(ctx.xp, out, _along_dim_index(ctx.xp, index._data, dim), src._data[sl])
         return out
 
     @staticmethod
@@ -575,8 +575,8 @@ def masked_select(input, mask):
     mask = _bool_mask(mask, "masked_select", input)
     shape = _broadcast_shape("masked_select", tuple(input._data.shape), tuple(mask._data.shape))
     x = expand(input, shape)
-    m = backend.array_module(mask._data).broadcast_to(mask._data, shape)
-    return GetItem.apply(x, backend.array_module(m).nonzero(m))
+    m = _arrays.array_module(mask._data).broadcast_to(mask._data, shape)
+    return GetItem.apply(x, _arrays.array_module(m).nonzero(m))
 
 
 def masked_scatter(input, mask, source):
@@ -585,7 +585,7 @@ def masked_scatter(input, mask, source):
 
     mask = _bool_mask(mask, "masked_scatter", input)
     shape = _broadcast_shape("masked_scatter", tuple(input._data.shape), tuple(mask._data.shape))
-    xp = backend.array_module(mask._data)
+    xp = _arrays.array_module(mask._data)
     m = xp.broadcast_to(mask._data, shape)
     count = builtins.int(m.sum())
     if source._data.size < count:
@@ -634,7 +634,7 @@ def take_along_dim(input, indices, dim=None):
 
 def nonzero(input, *, as_tuple=False):
     """Indices of the non-zero elements: an (n, ndim) int64 tensor, or a tuple of 1-D ones."""
-    xp = backend.array_module(input._data)
+    xp = _arrays.array_module(input._data)
     a = input._data if input._data.ndim else input._data.reshape(1)
     idx = xp.nonzero(a)
     if as_tuple:
@@ -718,7 +718,7 @@ def _argsort_array(xp, a, axis, descending):
 
 def argsort(input, dim=-1, descending=False, stable=False):
     """Indices that sort ``input`` along ``dim`` (ties keep their order: always stable)."""
-    xp = backend.array_module(input._data)
+    xp = _arrays.array_module(input._data)
     if input._data.ndim == 0:
         return Tensor._make(xp.zeros((), dtype="int64"))
     d = wrap_dim(dim, input._data.ndim, "argsort")
@@ -761,7 +761,7 @@ def _select_kth(input, k0, dim, keepdim, op):
     if input._data.ndim == 0:
         from .convert import clone
 
-        return clone(input), Tensor._make(backend.array_module(input._data).zeros((), dtype="int64"))
+        return clone(input), Tensor._make(_arrays.array_module(input._data).zeros((), dtype="int64"))
     idx = argsort(input, d)
     sel = (slice(None),) * d + (slice(k0, k0 + 1),)
     idx = Tensor._make(idx._data[sel])
@@ -800,7 +800,7 @@ def median(input, dim=None, keepdim=False):
 
 def mode(input, dim=-1, keepdim=False):
     """Most frequent value along ``dim`` (the smallest among ties) and the index of its last occurrence."""
-    xp = backend.array_module(input._data)
+    xp = _arrays.array_module(input._data)
     if input._data.ndim == 0:
         from .convert import clone
 
@@ -831,7 +831,7 @@ def mode(input, dim=-1, keepdim=False):
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
     """Distinct elements (sorted), optionally with inverse indices and counts; ``dim`` for unique slices."""
-    xp = backend.array_module(input._data)
+    xp = _arrays.array_module(input._data)
     if dim is not None:
         dim = wrap_dim(dim, input._data.ndim, "unique")
         res = xp.unique(input._data, return_inverse=builtins.bool(return_inverse), return_counts=builtins.bool(return_counts), axis=dim)
@@ -862,7 +862,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     """Collapse runs of equal consecutive elements of the flattened input (``dim=None`` only)."""
     if dim is not None:
         raise NotImplementedError("unique_consecutive: dim is not supported in tinytorch")
-    xp = backend.array_module(input._data)
+    xp = _arrays.array_module(input._data)
     a = input._data.reshape(-1)
     if a.size == 0:
         starts = xp.zeros(0, dtype=bool)
@@ -886,7 +886,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
             raise RuntimeError("searchsorted: side and right can't be set to opposites, got side of left while right was True")
         right = side == "right"
     seq = sorted_sequence
-    xp = backend.array_module(seq._data)
+    xp = _arrays.array_module(seq._data)
     scalar = not isinstance(input, Tensor)
     vals = xp.asarray(input) if scalar else input._data
     s = seq._data
@@ -920,7 +920,7 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
         raise TypeError("isin: expected at least one of elements and test_elements to be a Tensor, got "
                         f"{type(elements).__name__} and {type(test_elements).__name__}")
     ref = elements if isinstance(elements, Tensor) else test_elements
-    xp = backend.array_module(ref._data)
+    xp = _arrays.array_module(ref._data)
     a = elements._data if isinstance(elements, Tensor) else xp.asarray(elements)
     b = test_elements._data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
     if isinstance(elements, Tensor) and isinstance(test_elements, Tensor) and elements.device != test_elements.device:
@@ -932,7 +932,7 @@ def bincount(input, weights=None, minlength=0):
     """Counts (or summed ``weights``) of each non-negative integer value of the 1-D ``input``."""
     if input._data.ndim != 1 or input._data.dtype.kind not in "iu":
         raise RuntimeError(f"bincount only supports 1-d non-negative integral inputs, got {input.dtype} of shape {tuple(input.shape)}")
-    xp = backend.array_module(input._data)
+    xp = _arrays.array_module(input._data)
     if input._data.size and builtins.int(input._data.min()) < 0:
         raise RuntimeError("bincount: input must contain only non-negative integers")
     if weights is not None:
@@ -951,7 +951,7 @@ def histc(input, bins=100, min=0, max=0):  # noqa: A002 - torch's names
         raise RuntimeError(f"histc: expected a floating point tensor, got {input.dtype}")
     if isinstance(bins, builtins.bool) or not isinstance(bins, (builtins.int, np.integer)) or bins <= 0:
         raise RuntimeError(f"histc: bins must be a positive int, got {bins!r}")
-    xp = backend.array_module(input._data)
+    xp = _arrays.array_module(input._data)
     a = input._data.reshape(-1)
     lo, hi = builtins.float(min), builtins.float(max)
     if lo == hi and a.size:

@@ -5,7 +5,7 @@ autograd sees an in-place op exactly as the out-of-place one it computes.
 """
 from __future__ import annotations
 
-from .. import backend
+from .. import _arrays
 from ..tensor import Tensor
 from ._common import inplace, ensure_tensor
 from . import elementwise as _ew
@@ -58,7 +58,7 @@ def fill_(self, value):
 
 
 def _filled(self, v):
-    xp = backend.array_module(self._data)
+    xp = _arrays.array_module(self._data)
     return Tensor._make(xp.full(self._data.shape, v._data, dtype=self._data.dtype))
 
 

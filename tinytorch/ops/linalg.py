@@ -12,7 +12,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .. import backend
+from .. import _arrays
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._common import wrap_dim
@@ -562,7 +562,7 @@ def det(input):
 def logdet(input):
     """log(det(A)): nan for a negative determinant, -inf for a singular matrix."""
     sign, logabs = _la().slogdet(input)
-    xp = backend.array_module(sign._data)
+    xp = _arrays.array_module(sign._data)
     bad = Tensor._make(xp.where(sign._data < 0, xp.nan, xp.where(sign._data == 0, -xp.inf, 0)).astype(logabs._data.dtype))
     return _ew.add(logabs, bad)
 
@@ -590,7 +590,7 @@ def svd(input, some=True, compute_uv=True):
     """Legacy ``torch.svd``: ``(U, S, V)`` with A = U diag(S) V^T (reduced when ``some``)."""
     u, s, vh = _la().svd(input, full_matrices=not some)
     if not compute_uv:
-        xp = backend.array_module(u._data)
+        xp = _arrays.array_module(u._data)
         return _svd_result(Tensor._make(xp.zeros_like(u._data)), s, Tensor._make(xp.zeros_like(vh._data)))
     return _svd_result(u, s, _mT(vh))
 

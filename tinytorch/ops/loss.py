@@ -13,15 +13,15 @@ import warnings
 
 import numpy as np
 
-from .. import backend
+from .. import _arrays
 from ..autograd.function import Function
-from ..backend import kernels
+from .._arrays import kernels
 from ..tensor import Tensor
 from ._common import check_float
 from .elementwise import add, mul, div, neg, sub
 from .registry import OpInfo, SampleInput, Const, register, randn, positive, away_from
 from .activation import logsigmoid
-from .norm import pairwise_distance
+from .normalization import pairwise_distance
 from .. import ops  # the package namespace: ops of other families are looked up at call time
 from ..amp.autocast_mode import autocast_op
 
@@ -143,7 +143,7 @@ def _unless_weighted(name):
 # ---- regression losses ---------------------------------------------------------------------------------------------
 
 @autocast_op(select=_unless_weighted("mse_loss"))
-@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
+@_arrays.on_device_of  # raw target/weight arrays: run on the input's GPU
 def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
     """Mean squared error ``(input - target)^2`` (optionally weighted elementwise), reduced."""
     op = "mse_loss"
@@ -156,7 +156,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "me
 
 
 @autocast_op(select=_unless_weighted("l1_loss"))
-@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
+@_arrays.on_device_of  # raw target/weight arrays: run on the input's GPU
 def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
     """Mean absolute error ``|input - target|``, reduced."""
     op = "l1_loss"
@@ -169,7 +169,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mea
 
 def _huber(d, delta):
     """0.5 d^2 where |d| < delta, delta * (|d| - 0.5 delta) elsewhere."""
-    small = _const((backend.array_module(d._data).abs(d._data) < delta).astype(d._data.dtype))
+    small = _const((_arrays.array_module(d._data).abs(d._data) < delta).astype(d._data.dtype))
     big = _const(1.0 - small._data)
     quad = mul(mul(mul(d, d), 0.5), small)
     lin = mul(mul(sub(ops.abs(d), 0.5 * delta), delta), big)
@@ -177,7 +177,7 @@ def _huber(d, delta):
 
 
 @autocast_op("smooth_l1_loss")
-@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
+@_arrays.on_device_of  # raw target/weight arrays: run on the input's GPU
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
     """``0.5 d^2 / beta`` where ``|d| < beta``, ``|d| - 0.5 beta`` elsewhere (``d = input - target``)."""
     op = "smooth_l1_loss"
@@ -194,7 +194,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
 
 
 @autocast_op(select=_unless_weighted("huber_loss"))
-@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
+@_arrays.on_device_of  # raw target/weight arrays: run on the input's GPU
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
     """``0.5 d^2`` where ``|d| < delta``, ``delta (|d| - 0.5 delta)`` elsewhere."""
     op = "huber_loss"
@@ -240,12 +240,12 @@ def _class_layout(input, target, op):
 def _check_targets(t, c, ignore_index, op):
     if t.size == 0:
         return
-    xp = backend.array_module(t)
+    xp = _arrays.array_module(t)
     bad = (t < 0) | (t >= c)
     if ignore_index is not None:
         bad &= t != ignore_index
-    # on CUDA: checked on the device, raised at the next host sync (backend.device_check)
-    backend.device_check(xp, bad, lambda: IndexError(
+    # on CUDA: checked on the device, raised at the next host sync (_arrays.device_check)
+    _arrays.device_check(xp, bad, lambda: IndexError(
         f"{op}: Target {builtins.int(t[xp.argmax(bad)])} is out of bounds (number of classes {c})."))
 
 
@@ -324,7 +324,7 @@ def _class_weight(weight, c, op, like):
 
 
 @autocast_op("nll_loss")
-@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
+@_arrays.on_device_of  # raw target/weight arrays: run on the input's GPU
 def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
              reduction: str = "mean"):
     """Negative log-likelihood: ``-weight[t] * input[n, t]`` for log-probabilities (N, C, d1, ...) and indices (N, d1, ...).
@@ -349,12 +349,12 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
 
 def _scalar(value, like) -> Tensor:
     """A 0-d array (a count or weight sum, kept on the device) as a constant tensor of like's dtype."""
-    return _const(backend.array_module(like._data).asarray(value, dtype=like._data.dtype))
+    return _const(_arrays.array_module(like._data).asarray(value, dtype=like._data.dtype))
 
 
 def _nll_rows(x2, t, w, ignore_index):
     """Per-row ``-w[t] * x2[i, t]`` (0 at ignored rows) and the per-row weights array."""
-    xp = backend.array_module(x2._data)
+    xp = _arrays.array_module(x2._data)
     valid = t != ignore_index
     safe = xp.where(valid, t, 0)
     wt = valid.astype(x2._data.dtype)
@@ -365,7 +365,7 @@ def _nll_rows(x2, t, w, ignore_index):
 
 
 @autocast_op("cross_entropy", "cross_entropy_loss")
-@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
+@_arrays.on_device_of  # raw target/weight arrays: run on the input's GPU
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
                   reduction: str = "mean", label_smoothing: float = 0.0):
     """Cross-entropy between logits (N, C, d1, ...) or (C,) and class indices (N, d1, ...) or class probabilities (same shape as input).
@@ -470,7 +470,7 @@ class BinaryCrossEntropy(Function):
 
 
 @autocast_op("binary_cross_entropy")
-@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
+@_arrays.on_device_of  # raw target/weight arrays: run on the input's GPU
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
     """Binary cross-entropy between probabilities ``input`` and ``target`` (same shape); ``weight`` broadcasts."""
     op = "binary_cross_entropy"
@@ -482,9 +482,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     target = _pair(input, target, op, strict=True)
     a, t = input._data, target._data
     if a.size:  # value checks, as torch's; on CUDA checked on the device and raised at the next host sync
-        xp = backend.array_module(a)
+        xp = _arrays.array_module(a)
         for name, arr in (("input", a), ("target", t)):
-            backend.device_check(xp, (arr < 0) | (arr > 1), lambda name=name, arr=arr: RuntimeError(
+            _arrays.device_check(xp, (arr < 0) | (arr > 1), lambda name=name, arr=arr: RuntimeError(
                 f"{op}: all elements of {name} should be between 0 and 1 (got min {builtins.float(arr.min())}, "
                 f"max {builtins.float(arr.max())})"))
     loss = BinaryCrossEntropy.apply(input, target)
@@ -495,7 +495,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
 
 @autocast_op("binary_cross_entropy_with_logits")
-@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
+@_arrays.on_device_of  # raw target/weight arrays: run on the input's GPU
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction: str = "mean", pos_weight=None):
     """``binary_cross_entropy(sigmoid(input), target)`` computed stably from logits.
@@ -532,7 +532,7 @@ def _xlogx(t):
 
 
 @autocast_op("kl_div")
-@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
+@_arrays.on_device_of  # raw target/weight arrays: run on the input's GPU
 def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):
     """KL divergence ``target * (log target - input)`` for log-probabilities ``input``.
 
@@ -561,7 +561,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
 
 
 @autocast_op("poisson_nll_loss")
-@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
+@_arrays.on_device_of  # raw target/weight arrays: run on the input's GPU
 def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, size_average=None, eps: float = 1e-08,
                      reduce=None, reduction: str = "mean"):
     """Poisson negative log-likelihood: ``exp(input) - target * input`` (log_input) or ``input - target * log(input + eps)``."""
@@ -574,7 +574,7 @@ def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, 
     else:
         loss = sub(input, mul(target, ops.log(add(input, eps))))
     if full:
-        xp = backend.array_module(target._data)
+        xp = _arrays.array_module(target._data)
         t = target._data
         with np.errstate(divide="ignore", invalid="ignore"):
             stirling = t * xp.log(t) - t + 0.5 * xp.log(2 * math.pi * t)
@@ -582,14 +582,14 @@ def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, 
     return _reduce(loss, reduction)
 
 
-@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
+@_arrays.on_device_of  # raw target/weight arrays: run on the input's GPU
 def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-06, reduction: str = "mean"):
     """Gaussian negative log-likelihood ``0.5 (log var + (input - target)^2 / var)``, var clamped to >= eps."""
     op = "gaussian_nll_loss"
     _check_reduction(reduction, op)
     target = _pair(input, target, op)
     if not isinstance(var, Tensor):
-        xp = backend.array_module(input._data)
+        xp = _arrays.array_module(input._data)
         var = _const(xp.full(tuple(input.shape), builtins.float(var), dtype=input._data.dtype))
     if tuple(var.shape) != tuple(input.shape):
         if tuple(input.shape[:-1]) == tuple(var.shape):
@@ -599,7 +599,7 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-06
     if var._data.size and builtins.bool((var._data < 0).any()):
         raise ValueError(f"{op}: var has negative entry/entries")
     # torch clamps a copy of var without recording it: the value is clamped, the gradient passes as identity
-    xp = backend.array_module(var._data)
+    xp = _arrays.array_module(var._data)
     var = add(var, _const((xp.maximum(var._data, eps) - var._data).astype(var._data.dtype)))
     d = sub(input, target)
     loss = mul(add(ops.log(var), div(mul(d, d), var)), 0.5)
@@ -615,7 +615,7 @@ def _mask_of(target, cond_fn, like):
 
 
 @autocast_op("cosine_embedding_loss")
-@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
+@_arrays.on_device_of  # raw target/weight arrays: run on the input's GPU
 def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, size_average=None, reduce=None,
                           reduction: str = "mean"):
     """``1 - cos(x1, x2)`` where target is 1, ``max(0, cos(x1, x2) - margin)`` where it is -1; inputs (N, D) or (D,)."""
@@ -640,7 +640,7 @@ def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, size_aver
 
 
 @autocast_op("margin_ranking_loss")
-@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
+@_arrays.on_device_of  # raw target/weight arrays: run on the input's GPU
 def margin_ranking_loss(input1, input2, target, margin: float = 0.0, size_average=None, reduce=None,
                         reduction: str = "mean"):
     """``max(0, -target * (input1 - input2) + margin)``."""
@@ -659,7 +659,7 @@ def margin_ranking_loss(input1, input2, target, margin: float = 0.0, size_averag
 
 
 @autocast_op("hinge_embedding_loss")
-@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
+@_arrays.on_device_of  # raw target/weight arrays: run on the input's GPU
 def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, reduce=None, reduction: str = "mean"):
     """``input`` where target is 1, ``max(0, margin - input)`` where target is -1."""
     op = "hinge_embedding_loss"
@@ -668,7 +668,7 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, 
     _check_tensor(input, "input", op)
     _check_tensor(target, "target", op)
     _same_device(input, target, "target", op)
-    xp = backend.array_module(input._data)
+    xp = _arrays.array_module(input._data)
     try:
         shape = np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
     except ValueError:
@@ -682,7 +682,7 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, 
 
 
 @autocast_op("soft_margin_loss")
-@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
+@_arrays.on_device_of  # raw target/weight arrays: run on the input's GPU
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
     """``log(1 + exp(-target * input))`` (targets ±1), computed stably."""
     op = "soft_margin_loss"
@@ -692,7 +692,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: s
     return _reduce(neg(logsigmoid(mul(target, input))), reduction)
 
 
-@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
+@_arrays.on_device_of  # raw target/weight arrays: run on the input's GPU
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
     """Per-class logistic loss of (N, C) logits against 0/1 targets, averaged over C, then reduced over N."""
     op = "multilabel_soft_margin_loss"
@@ -709,7 +709,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 
 
 @autocast_op("multi_margin_loss")
-@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
+@_arrays.on_device_of  # raw target/weight arrays: run on the input's GPU
 def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=None, size_average=None, reduce=None,
                       reduction: str = "mean"):
     """Multi-class hinge: ``sum_{j != y} max(0, margin - x[y] + x[j])^p / C`` for (N, C) or (C,) input."""
@@ -724,7 +724,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
     m, c = x2.shape
     w = _class_weight(weight, c, op, input)
     _check_targets(t, c, None, op)
-    xp = backend.array_module(x2._data)
+    xp = _arrays.array_module(x2._data)
     rows = xp.arange(m)
     picked = ops.reshape(ops.getitem(x2, (rows, t)), (m, 1))
     z = ops.clamp(add(sub(x2, picked), margin), min=0.0)
@@ -741,7 +741,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
 
 
 @autocast_op("triplet_margin_loss")
-@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
+@_arrays.on_device_of  # raw target/weight arrays: run on the input's GPU
 def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: float = 2, eps: float = 1e-06,
                         swap: bool = False, size_average=None, reduce=None, reduction: str = "mean"):
     """``max(0, margin + d(a, p) - d(a, n))`` with ``d`` the pairwise p-norm distance; ``swap`` uses min(d(a, n), d(p, n))."""
@@ -765,7 +765,7 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
 
 
 
-@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
+@_arrays.on_device_of  # raw target/weight arrays: run on the input's GPU
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin: float = 1.0,
                                       swap: bool = False, reduction: str = "mean"):
     """``max(0, margin + d(a, p) - d(a, n))`` for any ``distance_function`` (default: pairwise_distance)."""
@@ -784,7 +784,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
 
 
 @autocast_op("multilabel_margin_loss")
-@backend.on_device_of  # raw target/weight arrays: run on the input's GPU
+@_arrays.on_device_of  # raw target/weight arrays: run on the input's GPU
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
     """Multi-label hinge for (N, C) or (C,) input: ``sum_{j in y, k not in y} max(0, 1 - (x[j] - x[k])) / C``.
 
@@ -803,7 +803,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
         raise RuntimeError(f"{op}: expected an integer (Long) target, got {target.dtype}")
     x2 = ops.reshape(input, (1, -1)) if input.ndim == 1 else input
     m, c = x2.shape
-    t = backend.as_numpy(target._data).reshape(m, c)
+    t = _arrays.as_numpy(target._data).reshape(m, c)
     if t.size and (t.max() >= c or t.min() < -1):
         raise RuntimeError(f"{op}: target values must be in [-1, {c - 1}], got min {t.min()} and max {t.max()}")
     is_target = np.zeros((m, c), dtype=bool)
@@ -813,7 +813,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
         labels = row[: stop[0]] if stop.size else row
         is_target[i, labels] = True
     pairs = (is_target[:, :, None] & ~is_target[:, None, :]).astype(x2._data.dtype)
-    pairs = backend.to_device(pairs, input.device)
+    pairs = _arrays.to_device(pairs, input.device)
     z = add(sub(ops.unsqueeze(x2, 1), ops.unsqueeze(x2, 2)), 1.0)  # z[i, j, k] = 1 - x[i, j] + x[i, k]
     loss = div(ops.sum(mul(ops.clamp(z, min=0.0), _const(pairs)), (1, 2)), c)
     if input.ndim == 1:

@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 
 from ..autograd.function import Function
-from ..backend.strides import kernel_offsets, window_slices
+from .._arrays.strides import kernel_offsets, window_slices
 from ..tensor import Tensor
 from .conv import _ntuple, _pad_array
 from .registry import OpInfo, SampleInput, register, randn, positive

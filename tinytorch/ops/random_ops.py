@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .. import backend
+from .. import _arrays
 from ..random import _gen
 from ..tensor import Tensor
 from ._common import inplace, is_scalar
@@ -22,7 +22,7 @@ TENSOR_METHODS = tuple(__all__)
 
 
 def _exp(a):
-    return backend.array_module(a).exp(a)
+    return _arrays.array_module(a).exp(a)
 
 
 def _check_tensor(t, op):
@@ -98,7 +98,7 @@ def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
 
     def draw(g, s):
         u = g.uniform(0.0, 1.0, s)
-        return m + s_ * backend.array_module(u).tan(math.pi * (u - 0.5))
+        return m + s_ * _arrays.array_module(u).tan(math.pi * (u - 0.5))
 
     return _fill(self, "cauchy_", draw, generator)
 
@@ -172,7 +172,7 @@ def random_(self, from_=None, to=None, *, generator=None, **kwargs):
 
     def draw(g, s):
         # the floor of a uniform float: both backends' generators provide uniform, not one integer API
-        xp = backend.array_module(u := g.uniform(float(lo), float(hi), s))
+        xp = _arrays.array_module(u := g.uniform(float(lo), float(hi), s))
         return xp.clip(xp.floor(u), lo, hi - 1).astype(np.int64)
 
     return _fill(self, "random_", draw, generator)

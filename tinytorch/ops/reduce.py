@@ -616,9 +616,9 @@ def _cumprod_grad_with_zeros(x, grad, axis):
     gl = movedim(grad, axis, -1)
     n = xl._data.shape[-1]
     lead = tuple(xl._data.shape[:-1])
-    from .. import backend
+    from .. import _arrays
 
-    xp = backend.array_module(x._data)
+    xp = _arrays.array_module(x._data)
     k = xp.arange(n).reshape(n, 1)
     j = xp.arange(n).reshape(1, n)
     rows = expand(reshape(xl, lead + (1, n)), lead + (n, n))

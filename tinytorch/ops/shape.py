@@ -7,8 +7,8 @@ import operator
 
 import numpy as np
 
-from .. import backend
-from ..backend.strides import as_strided
+from .. import _arrays
+from .._arrays.strides import as_strided
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._common import wrap_dim
@@ -634,7 +634,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """
     from .index import GetItem
 
-    xp = backend.array_module(input._data)
+    xp = _arrays.array_module(input._data)
     if repeats is None:  # the one-argument form: input holds the repeat counts
         counts = input._data
         return Tensor._make(xp.repeat(xp.arange(counts.shape[0]), counts).astype("int64"))

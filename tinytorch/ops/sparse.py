@@ -3,7 +3,7 @@
 These are what a graph network needs: summing edge messages into their nodes
 (``segment_sum``) and multiplying a normalised adjacency matrix by node features
 (``sparse.mm``). The sparse product runs on ``scipy.sparse`` on the CPU and
-``cupyx.scipy.sparse`` on CUDA (asked for through ``tinytorch.backend.sparse``); its
+``cupyx.scipy.sparse`` on CUDA (asked for through ``tinytorch._arrays.sparse``); its
 backward is written with tinytorch ops, so higher-order gradients work.
 
 ``tinytorch.sparse`` is this module: ``tinytorch.sparse.mm(A, X)`` as in PyTorch.
@@ -14,9 +14,9 @@ import builtins
 
 import numpy as np
 
-from .. import backend
+from .. import _arrays
 from ..autograd.function import Function
-from ..backend.sparse import sparse_module
+from .._arrays.sparse import sparse_module
 from ..tensor import Tensor
 from .registry import OpInfo, SampleInput, register, randn
 
@@ -188,7 +188,7 @@ class SparseCOOTensor:
         """Sorted, duplicate-free coordinates (duplicates summed; differentiable with respect to the values)."""
         from ..tensor import Tensor as _T
 
-        xp = backend.array_module(self._idx._data)
+        xp = _arrays.array_module(self._idx._data)
         idx = self._idx._data
         keys = idx[0] * self._size[1] + idx[1]
         uniq, inverse = xp.unique(keys, return_inverse=True)

@@ -1,7 +1,7 @@
 """Adadelta (Zeiler, 2012): step sizes from running averages of squared gradients and squared updates."""
 from __future__ import annotations
 
-from .. import backend
+from .. import _arrays
 from .optimizer import adam_family_begin, Optimizer, check_nonneg, scalar_state, zeros_state
 
 __all__ = ["Adadelta"]
@@ -40,7 +40,7 @@ class Adadelta(Optimizer):
         state["acc_delta"] = zeros_state(p)
 
     def _update(self, p, grad, state, group):
-        xp = backend.array_module(p._data)
+        xp = _arrays.array_module(p._data)
         lr, rho, eps = group["lr"], group["rho"], group["eps"]
         g, _ = adam_family_begin(p, grad, state, group)  # maximize sign, step += 1, weight decay
         s, u = state["square_avg"]._data, state["acc_delta"]._data

@@ -1,7 +1,7 @@
 """Adagrad (Duchi et al.)."""
 from __future__ import annotations
 
-from .. import backend
+from .. import _arrays
 from .optimizer import Optimizer, check_nonneg, scalar_state, zeros_state
 
 __all__ = ["Adagrad"]
@@ -42,7 +42,7 @@ class Adagrad(Optimizer):
         state["sum"] = zeros_state(p, group["initial_accumulator_value"])
 
     def _update(self, p, grad, state, group):
-        xp = backend.array_module(p._data)
+        xp = _arrays.array_module(p._data)
         g = -grad if group["maximize"] else grad
         state["step"]._data += 1
         step = float(state["step"]._data)

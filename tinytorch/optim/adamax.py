@@ -1,7 +1,7 @@
 """Adamax: Adam with the infinity norm."""
 from __future__ import annotations
 
-from .. import backend
+from .. import _arrays
 from .optimizer import Optimizer, adam_family_begin, check_betas, check_nonneg, scalar_state, zeros_state
 
 __all__ = ["Adamax"]
@@ -34,7 +34,7 @@ class Adamax(Optimizer):
         state["exp_inf"] = zeros_state(p)
 
     def _update(self, p, grad, state, group):
-        xp = backend.array_module(p._data)
+        xp = _arrays.array_module(p._data)
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         g, step = adam_family_begin(p, grad, state, group)  # Adamax: coupled decay only
         m, u = state["exp_avg"]._data, state["exp_inf"]._data

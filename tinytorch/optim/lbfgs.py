@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from .. import backend
+from .. import _arrays
 from ..autograd import grad_mode
 from ..tensor import Tensor
 from .optimizer import Optimizer
@@ -36,7 +36,7 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
 
     ``obj_func(x, t, d)`` returns the loss and flat gradient at ``x + t d`` (and leaves the parameters at x).
     """
-    xp = backend.array_module(d)
+    xp = _arrays.array_module(d)
     d_norm = float(xp.abs(d).max())
     f_new, g_new = obj_func(x, t, d)
     evals = 1
@@ -108,7 +108,7 @@ def _array(x):
     return x._data if isinstance(x, Tensor) else x
 
 
-def _arrays(xs):
+def _array_list(xs):
     return None if xs is None else [_array(x) for x in xs]
 
 
@@ -160,7 +160,7 @@ class LBFGS(Optimizer):
 
     # ---- flat views of the parameters and their gradients -----------------------------------
     def _gather_flat_grad(self):
-        xp = backend.array_module(self._params[0]._data)
+        xp = _arrays.array_module(self._params[0]._data)
         parts = [xp.zeros(p._data.size, dtype=p._data.dtype) if p.grad is None else p.grad._data.reshape(-1)
                  for p in self._params]
         return xp.concatenate(parts)
@@ -209,13 +209,13 @@ class LBFGS(Optimizer):
         current_evals = 1
         state["func_evals"] += 1
         with grad_mode.no_grad():
-            xp = backend.array_module(self._params[0]._data)
+            xp = _arrays.array_module(self._params[0]._data)
             flat_grad = self._gather_flat_grad()
             if float(xp.abs(flat_grad).max()) <= tolerance_grad:
                 return orig_loss
 
             d, t = _array(state.get("d")), _number(state.get("t"))
-            old_dirs, old_stps = _arrays(state.get("old_dirs")), _arrays(state.get("old_stps"))
+            old_dirs, old_stps = _array_list(state.get("old_dirs")), _array_list(state.get("old_stps"))
             ro = None if state.get("ro") is None else [_number(r) for r in state["ro"]]
             H_diag, prev_loss = _number(state.get("H_diag")), _number(state.get("prev_loss"))
             prev_flat_grad = _array(state.get("prev_flat_grad"))

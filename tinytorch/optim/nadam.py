@@ -1,7 +1,7 @@
 """NAdam: Adam with Nesterov momentum (Dozat), with torch's momentum-decay schedule."""
 from __future__ import annotations
 
-from .. import backend
+from .. import _arrays
 from .optimizer import Optimizer, adam_family_begin, check_betas, check_nonneg, scalar_state, update_moments, zeros_state
 
 __all__ = ["NAdam"]
@@ -42,7 +42,7 @@ class NAdam(Optimizer):
         state["exp_avg_sq"] = zeros_state(p)
 
     def _update(self, p, grad, state, group):
-        xp = backend.array_module(p._data)
+        xp = _arrays.array_module(p._data)
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         g, step = adam_family_begin(p, grad, state, group)
         bias_correction2 = 1 - beta2**step

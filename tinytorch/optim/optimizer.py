@@ -13,10 +13,10 @@ from collections.abc import MutableMapping
 
 import numpy as np
 
-from .. import backend
+from .. import _arrays
 from .. import _dtype as dtypes
 from ..autograd import grad_mode
-from ..backend import kernels
+from .._arrays import kernels
 from ..tensor import Tensor
 
 __all__ = ["Optimizer", "required"]
@@ -83,7 +83,7 @@ def scalar_state(value: float) -> Tensor:
 
 def zeros_state(p: Tensor, fill: float = 0.0) -> Tensor:
     """A state buffer shaped like ``p``, on its device and dtype."""
-    xp = backend.array_module(p._data)
+    xp = _arrays.array_module(p._data)
     return Tensor._make(xp.full(p._data.shape, fill, dtype=p._data.dtype))
 
 
@@ -222,7 +222,7 @@ class Optimizer:
                     g = p.grad
                     if g.grad_fn is not None:
                         g.detach_()
-                    with backend.guard(g._data):
+                    with _arrays.guard(g._data):
                         g._data[...] = 0
                     g._vc[0] += 1
 
@@ -239,14 +239,14 @@ class Optimizer:
                 for p in params:
                     state = self.state[p]
                     if len(state) == 0:
-                        with backend.guard(p._data):  # each parameter's state lives on its GPU
+                        with _arrays.guard(p._data):  # each parameter's state lives on its GPU
                             self._init_state(p, group, state)
                 if not params:
                     continue
                 if group.get("fused") and self._try_fused(params, group):
                     continue
                 for p in params:
-                    with backend.guard(p._data):
+                    with _arrays.guard(p._data):
                         self._update(p, p.grad._data, self.state[p], group)
                     p._vc[0] += 1  # an in-place change: graphs that saved p must refuse the stale value
         return loss
@@ -363,9 +363,9 @@ def _cast_state(p: Tensor, key: str, value):
             return copy.deepcopy(value)
     data = value._data
     if key == "step" or data.ndim == 0 and key in ("mu_product",):
-        return Tensor._make(backend.as_numpy(data).copy())
+        return Tensor._make(_arrays.as_numpy(data).copy())
     if data.dtype.kind in "fV" and p._data.dtype.kind in "fV":
         data = data.astype(p._data.dtype)
-    data = backend.to_device(data, p.device)
-    xp = backend.array_module(data)
+    data = _arrays.to_device(data, p.device)
+    xp = _arrays.array_module(data)
     return Tensor._make(xp.array(data, copy=True))

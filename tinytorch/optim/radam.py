@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from .. import backend
+from .. import _arrays
 from .optimizer import Optimizer, adam_family_begin, check_betas, check_nonneg, scalar_state, update_moments, zeros_state
 
 __all__ = ["RAdam"]
@@ -41,7 +41,7 @@ class RAdam(Optimizer):
         state["exp_avg_sq"] = zeros_state(p)
 
     def _update(self, p, grad, state, group):
-        xp = backend.array_module(p._data)
+        xp = _arrays.array_module(p._data)
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         g, step = adam_family_begin(p, grad, state, group)
         m, v = update_moments(state, g, beta1, beta2)

@@ -1,7 +1,7 @@
 """RMSprop (Hinton), optionally centered and with momentum."""
 from __future__ import annotations
 
-from .. import backend
+from .. import _arrays
 from .optimizer import Optimizer, check_nonneg, scalar_state, zeros_state
 
 __all__ = ["RMSprop"]
@@ -45,7 +45,7 @@ class RMSprop(Optimizer):
             state["grad_avg"] = zeros_state(p)
 
     def _update(self, p, grad, state, group):
-        xp = backend.array_module(p._data)
+        xp = _arrays.array_module(p._data)
         lr, alpha, eps, wd, momentum = group["lr"], group["alpha"], group["eps"], group["weight_decay"], group["momentum"]
         g = -grad if group["maximize"] else grad
         state["step"]._data += 1

@@ -1,7 +1,7 @@
 """Rprop: resilient backpropagation, a per-element step size driven by the sign of the gradient only."""
 from __future__ import annotations
 
-from .. import backend
+from .. import _arrays
 from .optimizer import Optimizer, check_nonneg, scalar_state, zeros_state
 
 __all__ = ["Rprop"]
@@ -36,7 +36,7 @@ class Rprop(Optimizer):
         state["step_size"] = zeros_state(p, float(group["lr"]))
 
     def _update(self, p, grad, state, group):
-        xp = backend.array_module(p._data)
+        xp = _arrays.array_module(p._data)
         etaminus, etaplus = group["etas"]
         step_min, step_max = group["step_sizes"]
         g = -grad if group["maximize"] else grad

@@ -1,7 +1,7 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
 from __future__ import annotations
 
-from .. import backend
+from .. import _arrays
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_nonneg
 
@@ -41,7 +41,7 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, p, grad, state, group):
-        xp = backend.array_module(p._data)
+        xp = _arrays.array_module(p._data)
         lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
         g = -grad if group["maximize"] else grad
         if wd != 0:

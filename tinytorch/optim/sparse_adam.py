@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from .. import backend
+from .. import _arrays
 from .optimizer import Optimizer, check_betas, check_nonneg, zeros_state
 
 __all__ = ["SparseAdam"]
@@ -41,7 +41,7 @@ class SparseAdam(Optimizer):
         state["exp_avg_sq"] = zeros_state(p)
 
     def _update(self, p, grad, state, group):
-        xp = backend.array_module(p._data)
+        xp = _arrays.array_module(p._data)
         beta1, beta2 = group["betas"]
         g = -grad if group["maximize"] else grad
         state["step"] += 1

@@ -2,7 +2,7 @@
 
 ``build(defines)`` compiles tests/kernels/emu/driver.cpp with every ``kernels/*.cu`` into a shared
 library cached under the temp dir by a hash of the sources and flags; ``EmuRuntime`` loads it with
-ctypes and offers the runtime interface of ``tinytorch.backend.kernels.launchers`` (``xp`` is NumPy,
+ctypes and offers the runtime interface of ``tinytorch._arrays.kernels.launchers`` (``xp`` is NumPy,
 a device pointer is a NumPy buffer's address), checking every argument against the kernel's
 parameter types the way the GPU would silently not.
 """
@@ -19,7 +19,7 @@ import tempfile
 import numpy as np
 
 from tinytorch._kernels_path import kernel_dir
-from tinytorch.backend.kernels import KERNELS
+from tinytorch._arrays.kernels import KERNELS
 
 EMU_DIR = pathlib.Path(__file__).resolve().parent
 SELFTEST_KERNELS = ["emu_shuffle_probe", "emu_divergent_barrier", "emu_reverse"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from ... import backend
+from ... import _arrays
 from ... import creation
 from ... import ops
 from ...tensor import Tensor
@@ -20,7 +20,7 @@ def _additive_mask(mask: Tensor, dtype, name: str) -> Tensor:
     """A float mask to add to the scores: bool True -> -inf (not allowed), float masks as given."""
     if mask.dtype.name == "bool":
         # built with ops, not raw arrays, so that a traced forward (onnx.export) can follow the mask's size
-        xp = backend.array_module(mask._data)
+        xp = _arrays.array_module(mask._data)
         return ops.masked_fill(Tensor._make(xp.zeros(mask._data.shape, dtype=dtype.np)), mask, -math.inf)
     if not mask.is_floating_point():
         raise TypeError(f"MultiheadAttention: only bool and floating types of {name} are supported, got {mask.dtype}")
@@ -157,7 +157,7 @@ class MultiheadAttention(Module):
         scores = ops.matmul(q * (1.0 / math.sqrt(d)), k.transpose(-2, -1))
 
         if attn_mask is None and is_causal:
-            ones = Tensor._make(backend.to_device(backend.np.ones((tgt_len, src_len), dtype=bool), scores.device))
+            ones = Tensor._make(_arrays.to_device(_arrays.np.ones((tgt_len, src_len), dtype=bool), scores.device))
             attn_mask = ops.triu(ones, 1)
         if attn_mask is not None:
             m = _additive_mask(attn_mask, scores.dtype, "attn_mask")

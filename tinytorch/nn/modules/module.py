@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from collections import OrderedDict, namedtuple
 
-from ... import backend
+from ... import _arrays
 from ... import _dtype as dtypes
 from ...autograd import grad_mode
 from ...tensor import Tensor, _parse_to_args
@@ -401,7 +401,7 @@ class Module:
         return self._apply(convert)
 
     def cuda(self, device=None) -> Module:
-        return self.to("cuda" if device is None else backend.parse_device(device))
+        return self.to("cuda" if device is None else _arrays.parse_device(device))
 
     def cpu(self) -> Module:
         return self.to("cpu")
@@ -467,8 +467,8 @@ class Module:
                     f"the shape in current model is {_size(param.shape)}."
                 )
                 continue
-            arr = backend.to_device(src._data, param.device).astype(param._data.dtype, copy=False)
-            xp = backend.array_module(param._data)
+            arr = _arrays.to_device(src._data, param.device).astype(param._data.dtype, copy=False)
+            xp = _arrays.array_module(param._data)
             xp.copyto(param._data, arr)
             param._vc[0] += 1
         if strict:
@@ -536,7 +536,7 @@ class Module:
 
     def _call_impl(self, *args, **kwargs):
         # with several GPUs, a module's own array work (running stats, counters) runs on its input's GPU
-        g = backend.device_guard(args[0]._data) if args and isinstance(args[0], Tensor) else None
+        g = _arrays.device_guard(args[0]._data) if args and isinstance(args[0], Tensor) else None
         if g is not None:
             with g:
                 return self._call_here(*args, **kwargs)
@@ -613,9 +613,9 @@ def _size(shape) -> str:
 def _as_tensor(v, key):
     if isinstance(v, Tensor):
         return v
-    from ... import backend
+    from ... import _arrays
 
-    if backend.is_cupy_array(v):  # a raw device array stays on its device (np.asarray would refuse it)
+    if _arrays.is_cupy_array(v):  # a raw device array stays on its device (np.asarray would refuse it)
         return Tensor._make(v)
     try:
         import numpy as np

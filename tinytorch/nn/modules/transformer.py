@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 import math
 
-from ... import backend
+from ... import _arrays
 from ... import creation
 from ... import ops
 from ...tensor import Tensor
@@ -38,8 +38,8 @@ def _get_clones(module, n):
 def _generate_square_subsequent_mask(sz: int, device=None, dtype=None) -> Tensor:
     """A (sz, sz) float mask: -inf above the diagonal, 0 elsewhere (position i sees j <= i)."""
     t = creation.zeros((sz, sz), device=device, dtype=dtype)
-    upper = backend.np.triu(backend.np.ones((sz, sz), dtype=bool), 1)
-    t._data[backend.to_device(upper, t.device)] = -math.inf
+    upper = _arrays.np.triu(_arrays.np.ones((sz, sz), dtype=bool), 1)
+    t._data[_arrays.to_device(upper, t.device)] = -math.inf
     return t
 
 

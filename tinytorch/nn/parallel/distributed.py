@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 
-from ... import backend
+from ... import _arrays
 from ...autograd.grad_mode import is_grad_enabled
 from ...distributed import process_group as _pg
 from ...distributed._mpi import MpiEngine
@@ -146,7 +146,7 @@ class DistributedDataParallel(Module):
             by_dtype.setdefault(t._data.dtype, []).append(t)
         limit = self.process_group.timeout.total_seconds()
         for ts in by_dtype.values():
-            xp = backend.array_module(ts[0]._data)
+            xp = _arrays.array_module(ts[0]._data)
             flat = xp.concatenate([t._data.reshape(-1) for t in ts])
             self._engine.broadcast(flat, 0, limit, "DistributedDataParallel(broadcast)").wait()
             off = 0
@@ -177,7 +177,7 @@ class DistributedDataParallel(Module):
                 where[i] = (b, off)
                 off += self._params[i]._data.size
             a0 = self._params[idx[0]]._data
-            buf = backend.array_module(a0).zeros(off, dtype=a0.dtype)
+            buf = _arrays.array_module(a0).zeros(off, dtype=a0.dtype)
             buckets.append(_Bucket(b, idx, offsets, buf))
         return buckets, where
 
@@ -257,7 +257,7 @@ class DistributedDataParallel(Module):
             if self._world == 1:
                 dst[...] = p._grad._data.reshape(-1)
             else:  # pre-divided while copying (torch's default hook sums grad / world_size): one pass
-                backend.array_module(dst).divide(p._grad._data.reshape(-1), self._world, out=dst)
+                _arrays.array_module(dst).divide(p._grad._data.reshape(-1), self._world, out=dst)
             self._mark_ready(i, bucket)
         return hook
 
@@ -284,7 +284,7 @@ class DistributedDataParallel(Module):
             b.work.wait()
         used = None
         if self.find_unused_parameters and self._world > 1:  # a parameter unused here may be used elsewhere
-            used = backend.np.array(self._used, dtype=backend.np.uint8)
+            used = _arrays.np.array(self._used, dtype=_arrays.np.uint8)
             MpiEngine(self.process_group.comm).allreduce(used, ReduceOp.MAX, self.process_group.timeout
                                                          .total_seconds(), "DistributedDataParallel").wait()
         for b in self._buckets:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from ... import backend
+from ... import _arrays
 from ...tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
@@ -21,7 +21,7 @@ def _grads(parameters):
 
 def _norm_of(arr, norm_type):
     """The ``norm_type``-norm of one array, as a float64 0-d array on its device."""
-    xp = backend.array_module(arr)
+    xp = _arrays.array_module(arr)
     a = xp.abs(arr.astype(xp.float64))
     if norm_type == math.inf:
         return a.max() if a.size else xp.zeros((), xp.float64)
@@ -43,7 +43,7 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = F
     devs = {str(t.device) for t in tensors}
     if len(devs) > 1:
         raise RuntimeError(f"get_total_norm: expected all tensors on one device, got {sorted(devs)}")
-    xp = backend.array_module(tensors[0]._data)
+    xp = _arrays.array_module(tensors[0]._data)
     norms = xp.stack([_norm_of(t._data, norm_type) for t in tensors])
     total = _norm_of(norms, norm_type)
     if error_if_nonfinite and not bool(xp.isfinite(total)):
@@ -90,6 +90,6 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     """Clamp every gradient element to [-clip_value, clip_value] in place."""
     clip_value = float(clip_value)
     for g in _grads(parameters):
-        xp = backend.array_module(g._data)
+        xp = _arrays.array_module(g._data)
         xp.clip(g._data, -clip_value, clip_value, out=g._data)
         g._vc[0] += 1

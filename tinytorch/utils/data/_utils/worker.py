@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .... import backend
+from .... import _arrays
 from ....tensor import Tensor
 
 _worker_info = None
@@ -59,7 +59,7 @@ class _Shipped:
 
 def _ship(obj):
     if isinstance(obj, Tensor):
-        return _Shipped(backend.as_numpy(obj._data), obj.requires_grad)
+        return _Shipped(_arrays.as_numpy(obj._data), obj.requires_grad)
     return _map_containers(obj, _ship)
 
 

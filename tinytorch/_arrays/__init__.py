@@ -124,13 +124,13 @@ _SCATTER_ADD_DTYPES = frozenset(("float16", "float32", "float64", "int32", "uint
 
 
 def scatter_add(xp, target, index, values):
-    """Unbuffered ``target[index] += values`` (repeated indices accumulate) on either backend.
+    """Unbuffered ``target[index] += values`` (repeated indices accumulate) on either _arrays.
 
     On CuPy, dtypes its scatter kernel lacks (int8, uint8, int16, uint16, bool; int64 before CuPy 14) go
     through a supported one and back: small ints via int32 (wrapping on the way back, like torch's integer
     overflow), bool via int32 then ``!= 0`` (torch's logical or), int64 as uint64 (two's complement: exact).
     """
-    if xp is np:  # the sort-based add, bit-identical to np.add.at and faster (backend/scatter.py)
+    if xp is np:  # the sort-based add, bit-identical to np.add.at and faster (_arrays/scatter.py)
         return _scatter.add_at(target, index, values)
     sx = _cuda.cupyx()
     name = target.dtype.name
@@ -148,7 +148,7 @@ def scatter_add(xp, target, index, values):
 
 
 def linalg_errors(xp):
-    """A ``with`` block in which singular / non-positive-definite inputs raise ``LinAlgError`` on either backend.
+    """A ``with`` block in which singular / non-positive-definite inputs raise ``LinAlgError`` on either _arrays.
 
     NumPy always raises; cuSOLVER reports failure only in its ``info`` output, which CuPy checks (one host
     sync per call) when its linalg error mode is ``'raise'`` instead of the default ``'ignore'``.

@@ -14,7 +14,7 @@ that is large compared with the rows it covers (a few indices repeated very ofte
 overhead would dominate and ``np.add.at`` runs instead, as it does for tiny problems and for index
 forms other than integer arrays over leading (or one) dimensions.
 
-It is the NumPy branch of ``backend.scatter_add`` (CuPy's is ``cupyx.scatter_add``), which every op's
+It is the NumPy branch of ``_arrays.scatter_add`` (CuPy's is ``cupyx.scatter_add``), which every op's
 scatter goes through.
 """
 from __future__ import annotations

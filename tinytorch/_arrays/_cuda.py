@@ -14,8 +14,8 @@ import importlib
 import os
 
 _state = {"tried": False, "cupy": None, "reason": None, "devices": 0, "broken": False}
-scalar_cache: dict = {}  # backend.scalar_like's reused 0-d device arrays, emptied when the CuPy module changes
-pending_checks: list = []  # backend.device_check's queued device-side flags, dropped when the module changes
+scalar_cache: dict = {}  # _arrays.scalar_like's reused 0-d device arrays, emptied when the CuPy module changes
+pending_checks: list = []  # _arrays.device_check's queued device-side flags, dropped when the module changes
 
 # which CuPy dependency a failure message points at, and what it is
 _LIBRARIES = (

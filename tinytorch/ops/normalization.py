@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from .. import backend
+from .. import _arrays
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._common import check_float, wrap_dim
@@ -139,7 +139,7 @@ def _update_running(running, new_value, momentum):
 
 def _affine_eval(input, mean, var, weight_b, bias_b, eps):
     """Normalize with fixed (constant) statistics, then the affine map; all recorded ops."""
-    xp = backend.array_module(input._data)
+    xp = _arrays.array_module(input._data)
     invstd = (1.0 / xp.sqrt(var + eps)).astype(input._data.dtype, copy=False)
     y = mul(sub(input, _const(mean.astype(input._data.dtype, copy=False))), _const(invstd))
     if weight_b is not None:
@@ -310,7 +310,7 @@ def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.7
     sq = mul(input, input)
     # channel window [i - size//2, i + (size-1)//2], zero-padded like torch's avg_pool over padded channels
     before, after = size // 2, (size - 1) // 2
-    xp = backend.array_module(input._data)
+    xp = _arrays.array_module(input._data)
     rest = tuple(input.shape[2:])
     parts = []
     if before:
@@ -350,7 +350,7 @@ def _vector_norm(x, p, dim, keepdim):
 def _clamp_min_keep_grad(n, eps):
     """``max(n, eps)`` in value with the gradient of ``n``: torch's cosine_similarity clamps its norms in place
     under no_grad, so near-zero vectors still get the norm's gradient."""
-    xp = backend.array_module(n._data)
+    xp = _arrays.array_module(n._data)
     return add(n, _const(xp.maximum(n._data, eps) - n._data))
 
 
@@ -450,8 +450,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
         def error():
             lo, hi = builtins.int(idx.min()), builtins.int(idx.max())
             return IndexError(f"{op}: index out of range in self (index {lo if lo < 0 else hi}, num_embeddings {num})")
-        # on CUDA: checked on the device, raised at the next host sync (backend.device_check)
-        backend.device_check(backend.array_module(idx), (idx < 0) | (idx >= num), error)
+        # on CUDA: checked on the device, raised at the next host sync (_arrays.device_check)
+        _arrays.device_check(_arrays.array_module(idx), (idx < 0) | (idx >= num), error)
     if max_norm is not None:
         _embedding_renorm(weight, idx, builtins.float(max_norm), builtins.float(norm_type))
     return EmbeddingLookup.apply(weight, idx, padding_idx, builtins.bool(scale_grad_by_freq))
@@ -476,7 +476,7 @@ def _bags(input, offsets, include_last_offset, op):
     if not isinstance(offsets, Tensor) or offsets.ndim != 1:
         raise ValueError(f"{op}: offsets has to be a 1D Tensor, got "
                          f"{tuple(offsets.shape) if isinstance(offsets, Tensor) else type(offsets).__name__}")
-    off = [builtins.int(v) for v in backend.as_numpy(offsets._data).tolist()]
+    off = [builtins.int(v) for v in _arrays.as_numpy(offsets._data).tolist()]
     n = input.shape[0]
     if off and off[0] != 0:
         raise RuntimeError(f"{op}: offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to "
@@ -512,10 +512,10 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
     flat, starts, ends = _bags(input, offsets, include_last_offset, op)
     rows = embedding(flat, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)  # (N, D)
     num = weight.shape[0]
-    idx = backend.as_numpy(flat._data)
+    idx = _arrays.as_numpy(flat._data)
     keep = np.ones(idx.shape, dtype=bool) if padding_idx is None else idx != builtins.int(padding_idx) % num
     b, d = len(starts), weight.shape[1]
-    xp = backend.array_module(weight._data)
+    xp = _arrays.array_module(weight._data)
     if mode == "max":
         out = []
         for s, e in zip(starts, ends):
@@ -541,7 +541,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
 
 def _embedding_renorm(weight, idx, max_norm, norm_type):
     """Scale the referenced rows whose norm exceeds ``max_norm`` down to it, in place without autograd."""
-    xp = backend.array_module(weight._data)
+    xp = _arrays.array_module(weight._data)
     rows = xp.unique(idx.reshape(-1))
     w = weight._data
     sel = w[rows]
@@ -560,7 +560,7 @@ def one_hot(tensor, num_classes: int = -1):
         raise RuntimeError(f"{op}: one_hot is only applicable to index tensor of integer dtype, got {tensor.dtype}")
     if isinstance(num_classes, builtins.bool) or not isinstance(num_classes, (builtins.int, np.integer)):
         raise TypeError(f"{op}(): argument 'num_classes' must be int, not {type(num_classes).__name__}")
-    xp = backend.array_module(tensor._data)
+    xp = _arrays.array_module(tensor._data)
     idx = tensor._data.astype(np.int64)
     if idx.size:
         lo, hi = builtins.int(idx.min()), builtins.int(idx.max())

@@ -1,6 +1,6 @@
-"""CuPy's NCCL bindings (``cupy.cuda.nccl``) for tinytorch.distributed's "nccl" backend.
+"""CuPy's NCCL bindings (``cupy.cuda.nccl``) for tinytorch.distributed's "nccl" _arrays.
 
-Here because only ``tinytorch/backend/`` imports CuPy. Nothing is imported until asked for.
+Here because only ``tinytorch/_arrays/`` imports CuPy. Nothing is imported until asked for.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Special functions (erf, erfc, erfinv) on either backend.
+"""Special functions (erf, erfc, erfinv) on either _arrays.
 
 SciPy (``scipy.special``) or CuPy's (``cupyx.scipy.special``) are used when importable; neither
 is a core dependency, so each function also has a pure array-module fallback accurate to about
