@@ -5,7 +5,7 @@ import numpy as np
 
 import tinytorch
 from tinytorch import _arrays
-from tinytorch.ops.registry import Const, TensorList
+from tests.opinfo.registry import Const, TensorList
 
 
 def to_tensor(a, device, dtype=np.float64, requires_grad=True, noncontig=False):

@@ -11,7 +11,7 @@ import pytest
 
 import tinytorch
 from tinytorch.autograd import gradcheck, gradgradcheck
-from tinytorch.ops import registry
+from tests.opinfo import registry
 
 from tests.helpers import build_args, host, np_args, outputs_of
 
