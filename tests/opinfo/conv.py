@@ -1,4 +1,4 @@
-"""OpInfo registrations for conv: sample inputs and NumPy references (moved from tinytorch/ops/conv.py)."""
+"""The op registry entries for tinytorch/ops/conv.py: sample inputs, NumPy references, PyTorch counterparts."""
 from __future__ import annotations
 
 import numpy as np
@@ -34,6 +34,7 @@ def _ref_conv_nd(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
         y += b.reshape((1, o) + (1,) * nd)
     return y
 
+
 def _ref_conv_transpose_nd(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     nd = w.ndim - 2
     if x.ndim == nd + 1:
@@ -58,6 +59,7 @@ def _ref_conv_transpose_nd(x, w, b=None, stride=1, padding=0, output_padding=0, 
         y = y + b.reshape((1, -1) + (1,) * nd)
     return y
 
+
 def _ref_unfold(x, kernel_size, dilation=1, padding=0, stride=1):
     k, d, p, s = _fold_args("ref", kernel_size, dilation, padding, stride)
     xp_ = np.pad(x, [(0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])])
@@ -68,6 +70,7 @@ def _ref_unfold(x, kernel_size, dilation=1, padding=0, stride=1):
             blk = xp_[:, :, i * s[0]:i * s[0] + d[0] * (k[0] - 1) + 1:d[0], j * s[1]:j * s[1] + d[1] * (k[1] - 1) + 1:d[1]]
             blocks.append(blk.reshape(x.shape[0], -1))
     return np.stack(blocks, axis=-1)
+
 
 def _ref_fold(cols, output_size, kernel_size, dilation=1, padding=0, stride=1):
     k, d, p, s = _fold_args("ref", kernel_size, dilation, padding, stride)
@@ -83,6 +86,7 @@ def _ref_fold(cols, output_size, kernel_size, dilation=1, padding=0, stride=1):
             out[:, :, i * s[0]:i * s[0] + d[0] * (k[0] - 1) + 1:d[0], j * s[1]:j * s[1] + d[1] * (k[1] - 1) + 1:d[1]] += blk
     return out[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
 
+
 def _conv2d_samples(rng):
     return [
         SampleInput((randn(rng, 2, 2, 5, 5), randn(rng, 3, 2, 3, 3), randn(rng, 3)), name="basic"),
@@ -94,12 +98,14 @@ def _conv2d_samples(rng):
         SampleInput((randn(rng, 2, 5, 5), randn(rng, 2, 2, 3, 3)), dict(padding="valid", stride=(2, 1)), name="unbatched"),
     ]
 
+
 def _conv1d_samples(rng):
     return [
         SampleInput((randn(rng, 2, 2, 7), randn(rng, 3, 2, 3), randn(rng, 3)), name="basic"),
         SampleInput((randn(rng, 2, 4, 8), randn(rng, 4, 2, 2)), dict(stride=2, padding=1, dilation=2, groups=2), name="options"),
         SampleInput((randn(rng, 2, 6), randn(rng, 2, 2, 4)), dict(padding="same"), name="same_unbatched"),
     ]
+
 
 def _conv_transpose2d_samples(rng):
     return [
@@ -109,29 +115,26 @@ def _conv_transpose2d_samples(rng):
         SampleInput((randn(rng, 2, 3, 3), randn(rng, 2, 2, 2, 2)), dict(stride=(1, 2)), name="unbatched"),
     ]
 
+
 def _conv_transpose1d_samples(rng):
     return [
         SampleInput((randn(rng, 2, 3, 4), randn(rng, 3, 2, 3), randn(rng, 2)), dict(stride=2, output_padding=1), name="basic"),
         SampleInput((randn(rng, 1, 4, 5), randn(rng, 4, 1, 2)), dict(groups=2, padding=1, dilation=2), name="groups"),
     ]
 
+
 register(OpInfo("conv2d", conv2d, _conv2d_samples, ref=_ref_conv_nd,
                 torch_fn=lambda torch, *a, **k: torch.nn.functional.conv2d(*a, **k)))
-
 register(OpInfo("conv1d", conv1d, _conv1d_samples, ref=_ref_conv_nd,
                 torch_fn=lambda torch, *a, **k: torch.nn.functional.conv1d(*a, **k)))
-
 register(OpInfo("conv_transpose2d", conv_transpose2d, _conv_transpose2d_samples, ref=_ref_conv_transpose_nd,
                 torch_fn=lambda torch, *a, **k: torch.nn.functional.conv_transpose2d(*a, **k)))
-
 register(OpInfo("conv_transpose1d", conv_transpose1d, _conv_transpose1d_samples, ref=_ref_conv_transpose_nd,
                 torch_fn=lambda torch, *a, **k: torch.nn.functional.conv_transpose1d(*a, **k)))
-
 register(OpInfo("F.unfold", unfold,
                 lambda rng: [SampleInput((randn(rng, 2, 2, 4, 5), (2, 3)), name="basic"),
                              SampleInput((randn(rng, 1, 2, 5, 5), 2), dict(dilation=2, padding=1, stride=(2, 1)), name="options")],
                 ref=_ref_unfold, torch_fn=lambda torch, *a, **k: torch.nn.functional.unfold(*a, **k)))
-
 register(OpInfo("F.fold", fold,
                 lambda rng: [SampleInput((randn(rng, 2, 6, 9), (4, 5), (2, 3)), name="basic"),
                              SampleInput((randn(rng, 1, 4, 15), (5, 5), 2), dict(dilation=2, padding=1, stride=(2, 1)), name="options")],

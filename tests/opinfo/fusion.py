@@ -1,4 +1,4 @@
-"""OpInfo registrations for fusion: sample inputs and NumPy references (moved from tinytorch/nn/fusion.py)."""
+"""The op registry entries for tinytorch/nn/fusion.py: sample inputs, NumPy references, PyTorch counterparts."""
 from __future__ import annotations
 
 import math
@@ -18,11 +18,13 @@ def _ref_linear_act(x, w, b=None, activation="relu"):
         return 0.5 * z * (1 + erf(z / math.sqrt(2)))
     return 0.5 * z * (1 + np.tanh(_SQRT_2_OVER_PI * (z + _GELU_C * z**3)))
 
+
 def _torch_linear_act(torch, x, w, b=None, activation="relu"):
     y = torch.nn.functional.linear(x, w, b)
     if activation == "relu":
         return torch.relu(y)
     return torch.nn.functional.gelu(y, approximate="none" if activation == "gelu" else "tanh")
+
 
 def _away_from_kink(rng, make, preact, margin=0.1):
     """Resample ``make(rng)`` until every pre-activation is ``margin`` away from relu's kink at 0."""
@@ -31,6 +33,7 @@ def _away_from_kink(rng, make, preact, margin=0.1):
         if np.abs(preact(*args)).min() > margin:
             return args
     raise AssertionError("could not draw samples away from the relu kink")
+
 
 def _linear_act_samples(rng):
     relu_args = _away_from_kink(rng, lambda r: (randn(r, 3, 4), randn(r, 5, 4), randn(r, 5)),
@@ -44,8 +47,10 @@ def _linear_act_samples(rng):
         SampleInput((x3, w3, None, "gelu"), name="no_bias"),
     ]
 
+
 def _ref_conv2d_relu(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     return np.maximum(_ref_conv_nd(x, w, b, stride, padding, dilation, groups), 0)
+
 
 def _conv2d_relu_samples(rng):
     opts = dict(stride=(2, 1), padding=1, dilation=(1, 2), groups=2)
@@ -58,11 +63,12 @@ def _conv2d_relu_samples(rng):
         SampleInput(strided + (None,), opts, name="options"),
     ]
 
+
 def _ref_conv2d_relu_pre(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     return _ref_conv_nd(x, w, b, stride, padding, dilation, groups)
 
+
 register(OpInfo("linear_act", linear_act, _linear_act_samples, ref=_ref_linear_act, torch_fn=_torch_linear_act,
                 gradgradcheck=True))
-
 register(OpInfo("conv2d_relu", conv2d_relu, _conv2d_relu_samples, ref=_ref_conv2d_relu,
                 torch_fn=lambda torch, *a, **k: torch.relu(torch.nn.functional.conv2d(*a, **k))))

@@ -7,7 +7,6 @@ from .. import _arrays
 from .. import _dtype as dtypes
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .registry import OpInfo, SampleInput, register, randn
 
 TENSOR_METHODS = ("clone", "contiguous")
 
@@ -94,9 +93,3 @@ def as_tensor_like(value, like: Tensor) -> Tensor:
     """``value`` (array-like) as a tensor on ``like``'s device with ``like``'s dtype."""
     arr = _arrays.array_module(value).asarray(value, dtype=like._data.dtype)  # np.asarray refuses CuPy arrays
     return Tensor._make(_arrays.to_device(arr, like.device))
-
-
-register(OpInfo("clone", clone, lambda rng: [SampleInput((randn(rng, 3, 4),))], ref=lambda x: x.copy(),
-                torch_fn=lambda torch, x: x.clone()))
-register(OpInfo("contiguous", lambda x: contiguous(x.T), lambda rng: [SampleInput((randn(rng, 3, 4),))],
-                ref=lambda x: np.ascontiguousarray(x.T), torch_fn=lambda torch, x: x.T.contiguous()))
