@@ -7,7 +7,7 @@ subclass) as the outputs' ``grad_fn``.
 
 Two kinds of forward share this one class:
 
-* tinytorch's own ops return backend arrays (``ctx.xp.exp(x.data_array)``) — cheap, no
+* tinytorch's own ops return backend arrays (``ctx.xp.exp(x._data)``) — cheap, no
   intermediate tensors;
 * users' ops (``torch.autograd.Function`` style) return tensors built from tensor ops.
 

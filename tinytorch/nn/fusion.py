@@ -206,7 +206,7 @@ class ConvReLU(Function):
         gx = _conv._conv_input_grad(xp, g, wd, ctx.x_size, stride, padding, dilation, groups) if need[0] else None
         gw = None
         if need[1]:
-            gw = _conv._conv_weight_grad(xp, xd, g, ctx.w_shape[2:], stride, padding, dilation, groups, cols=ctx.cols)
+            gw = _conv._conv_weight_grad(xp, xd, g, ctx.w_shape[2:], stride, padding, dilation, groups)
         gb = g.sum(axis=(0, 2, 3)) if need[2] else None
         return gx, gw, gb
 

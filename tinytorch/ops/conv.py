@@ -81,34 +81,6 @@ def _pad_array(xp, x, pads, value=0.0):
 
 
 # ---- array kernels (CPU/CuPy through xp) ---------------------------------------------------------
-# _batch_last_padded/_im2col/_grad_batch_last are the whole-batch, batch-last helpers (kept for
-# benchmarks/profile_cpu.py's breakdown); the ops use the chunked kernels below them.
-
-
-def _batch_last_padded(xp, x, padding):
-    """(N, C, H, W) -> contiguous zero-padded (C, H + 2pH, W + 2pW, N), in one copy."""
-    n, c, h, w = x.shape
-    ph, pw = padding
-    out = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype) if (ph or pw) else xp.empty((c, h, w, n), dtype=x.dtype)
-    out[:, ph:ph + h, pw:pw + w, :] = x.transpose(1, 2, 3, 0)
-    return out
-
-
-def _im2col(xp, x, kernel, stride, padding, dilation, out_size):
-    """(N, C, H, W) -> contiguous columns (C, KH, KW, OH, OW, N)."""
-    xt = _batch_last_padded(xp, x, padding)
-    sc, sh, sw, sn = xt.strides
-    shape = (xt.shape[0], kernel[0], kernel[1], out_size[0], out_size[1], xt.shape[3])
-    strides = (sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1], sn)
-    return xp.ascontiguousarray(as_strided(xp, xt, shape, strides))
-
-
-def _grad_batch_last(xp, g, groups):
-    """(N, O, OH, OW) -> (G, O/G, OH*OW*N)."""
-    n, o, oh, ow = g.shape
-    return xp.ascontiguousarray(g.transpose(1, 2, 3, 0)).reshape(groups, o // groups, oh * ow * n)
-
-
 # The batch is processed in chunks of a few samples: each chunk's columns (C, KH, KW, B, OH, OW)
 # stay in the CPU cache between the im2col copy and the GEMM that reads them, and no step allocates
 # whole-batch column matrices (which, freed and re-faulted every step, cost more than the copies).
@@ -175,8 +147,8 @@ def _gemm(xp, a, b, out):
     return out
 
 
-def _conv_forward(xp, x, w, b, stride, padding, dilation, groups, out_size, keep_cols=False):
-    """conv2d on arrays: x (N, C, H, W), w (O, C/g, KH, KW) -> (N, O, OH, OW) [, None: no columns kept]."""
+def _conv_forward(xp, x, w, b, stride, padding, dilation, groups, out_size):
+    """conv2d on arrays: x (N, C, H, W), w (O, C/g, KH, KW) -> (N, O, OH, OW)."""
     n = x.shape[0]
     o, cg, kh, kw = w.shape
     oh, ow = out_size
@@ -198,7 +170,7 @@ def _conv_forward(xp, x, w, b, stride, padding, dilation, groups, out_size, keep
             xp.add(y, bias, out=out4[n0:n0 + bs])
         else:
             out4[n0:n0 + bs] = y
-    return (out, None) if keep_cols else out
+    return out
 
 
 def _conv_input_grad(xp, g, w, in_size, stride, padding, dilation, groups):
@@ -231,11 +203,8 @@ def _conv_input_grad(xp, g, w, in_size, stride, padding, dilation, groups):
     return gx
 
 
-def _conv_weight_grad(xp, x, g, kernel, stride, padding, dilation, groups, cols=None):
-    """The adjoint of conv2d in w: x (N, C, H, W), g (N, O, OH, OW) -> (O, C/g, KH, KW).
-
-    ``cols`` is accepted for callers that kept forward columns; the chunked path recomputes them.
-    """
+def _conv_weight_grad(xp, x, g, kernel, stride, padding, dilation, groups):
+    """The adjoint of conv2d in w: x (N, C, H, W), g (N, O, OH, OW) -> (O, C/g, KH, KW); columns recomputed."""
     n, c = x.shape[:2]
     o, oh, ow = g.shape[1], g.shape[2], g.shape[3]
     kh, kw = kernel
@@ -270,7 +239,6 @@ class Conv2d(Function):
         ctx.x_size = x._data.shape[2:]
         ctx.w_shape = w._data.shape
         bd = None if b is None else b._data
-        ctx.cols = None
         y = kernels.conv2d_forward(x._data, w._data, bd, stride, padding, dilation, groups)
         if y is not None:
             return y
@@ -299,8 +267,7 @@ class Conv2d(Function):
         gx = _conv_input_grad(xp, grad, wd, ctx.x_size, stride, padding, dilation, groups) if need[0] else None
         gw = None
         if need[1]:
-            gw = _conv_weight_grad(xp, xd, grad, ctx.w_shape[2:], stride, padding, dilation, groups, cols=ctx.cols)
-            ctx.cols = None  # free it now; a retain_graph re-run recomputes the columns
+            gw = _conv_weight_grad(xp, xd, grad, ctx.w_shape[2:], stride, padding, dilation, groups)
         gb = grad.sum(axis=(0, 2, 3)) if need[2] else None
         return gx, gw, gb
 
