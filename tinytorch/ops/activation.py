@@ -414,6 +414,8 @@ def tanhshrink(input):
 
 
 class HardSwish(Function):
+    _node_name = "HardswishBackward0"  # torch's grad_fn name
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)

@@ -232,6 +232,8 @@ def _bias_grad(grad):
 # ---- the three mutually-adjoint ops ------------------------------------------------------------
 
 class Conv2d(Function):
+    _node_name = "ConvolutionBackward0"  # torch's grad_fn name
+
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, dilation, groups, out_size):
         ctx.geom = (stride, padding, dilation, groups)
@@ -274,6 +276,8 @@ class Conv2d(Function):
 
 class ConvTranspose2d(Function):
     """y = conv^T(g, w) + b: g (N, O, H, W), w (O, C/g, KH, KW) -> (N, C, *out_size)."""
+
+    _node_name = "ConvolutionBackward0"  # torch's grad_fn name
 
     @staticmethod
     def forward(ctx, g, w, b, stride, padding, dilation, groups, out_size):
@@ -543,6 +547,8 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
 # ---- unfold / fold ------------------------------------------------------------------------------
 
 class Unfold(Function):
+    _node_name = "Im2ColBackward0"  # torch's grad_fn name
+
     @staticmethod
     def forward(ctx, x, kernel, dilation, padding, stride, out_size):
         ctx.args = (kernel, dilation, padding, stride, out_size, x._data.shape[2:])
@@ -559,6 +565,8 @@ class Unfold(Function):
 
 
 class Fold(Function):
+    _node_name = "Col2ImBackward0"  # torch's grad_fn name
+
     @staticmethod
     def forward(ctx, cols, output_size, kernel, dilation, padding, stride, blocks):
         ctx.args = (kernel, dilation, padding, stride, blocks)

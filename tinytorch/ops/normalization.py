@@ -400,6 +400,8 @@ def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool =
 class EmbeddingLookup(Function):
     """``weight[indices]``; gradient rows scatter-added, the ``padding_idx`` row left without gradient."""
 
+    _node_name = "EmbeddingBackward0"  # torch's grad_fn name
+
     @staticmethod
     def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq=False):
         ctx.indices, ctx.padding_idx, ctx.scale_grad_by_freq = indices, padding_idx, scale_grad_by_freq

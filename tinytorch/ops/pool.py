@@ -214,6 +214,8 @@ def _flat_indices(xp, arg, kernel, stride, dilation, pads, in_size, out_size):
 
 
 class MaxPool2d(Function):
+    _node_name = "MaxPool2DWithIndicesBackward0"  # torch's grad_fn name
+
     @staticmethod
     def forward(ctx, x, kernel, stride, dilation, out_size, pads, with_indices):
         ctx.geom = (kernel, stride, dilation, out_size, pads)
@@ -377,6 +379,8 @@ def _avg_pool_adjoint_arrays(xp, g, kernel, stride, out_size, pads, inv, in_size
 
 
 class AvgPool2d(Function):
+    _node_name = "AvgPool2DBackward0"  # torch's grad_fn name
+
     @staticmethod
     def forward(ctx, x, kernel, stride, out_size, pads, inv):
         ctx.geom = (kernel, stride, out_size, pads, inv, x._data.shape[-2:])
@@ -545,6 +549,8 @@ def _adaptive_max_arrays(xp, x, out_size):
 
 
 class AdaptiveMaxPool2d(Function):
+    _node_name = "AdaptiveMaxPool2DBackward0"  # torch's grad_fn name
+
     @staticmethod
     def forward(ctx, x, out_size, with_indices):
         out, idx = _adaptive_max_arrays(ctx.xp, x._data, out_size)
@@ -577,6 +583,8 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
 
 class ConstantPad(Function):
     """Pad (or, for negative amounts, crop) the last dims with a constant."""
+
+    _node_name = "ConstantPadNdBackward0"  # torch's grad_fn name
 
     @staticmethod
     def forward(ctx, x, pads, value):

@@ -493,6 +493,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 # ---- logsumexp, boolean reductions ------------------------------------------------------------------------------
 
 class LogSumExp(Function):
+    _node_name = "LogsumexpBackward0"  # torch's grad_fn name
+
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         xp = ctx.xp
