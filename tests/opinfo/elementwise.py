@@ -23,21 +23,21 @@ def _binary_samples(rng):
     ]
 
 
-def _t(name):
+def _torch_fn(name):
     """A torch_fn calling ``torch.<name>`` with the same arguments."""
     return lambda torch, *a, **k: getattr(torch, name)(*a, **k)
 
 
-register(OpInfo("add", add, _binary_samples, ref=lambda a, b: a + b, torch_fn=_t("add")))
-register(OpInfo("sub", sub, _binary_samples, ref=lambda a, b: a - b, torch_fn=_t("sub")))
-register(OpInfo("mul", mul, _binary_samples, ref=lambda a, b: a * b, torch_fn=_t("mul")))
+register(OpInfo("add", add, _binary_samples, ref=lambda a, b: a + b, torch_fn=_torch_fn("add")))
+register(OpInfo("sub", sub, _binary_samples, ref=lambda a, b: a - b, torch_fn=_torch_fn("sub")))
+register(OpInfo("mul", mul, _binary_samples, ref=lambda a, b: a * b, torch_fn=_torch_fn("mul")))
 register(OpInfo(
     "div", div,
     lambda rng: [SampleInput((randn(rng, 3, 4), positive(rng, 3, 4))),
                  SampleInput((randn(rng, 3, 1), positive(rng, 4))),
                  SampleInput((randn(rng, 3), 2.0)),
                  SampleInput((2.0, positive(rng, 3)), name="scalar_numerator")],
-    ref=lambda a, b: np.divide(a, b), torch_fn=_t("div")))
+    ref=lambda a, b: np.divide(a, b), torch_fn=_torch_fn("div")))
 register(OpInfo("add_alpha", lambda a, b: add(a, b, alpha=-0.5),
                 lambda rng: [SampleInput((randn(rng, 3, 4), randn(rng, 4)))],
                 ref=lambda a, b: a - 0.5 * b, torch_fn=lambda torch, a, b: torch.add(a, b, alpha=-0.5)))
@@ -50,9 +50,9 @@ def _remainder_samples(rng):
     return [SampleInput((q * b, b)), SampleInput(((q * 2.5)[0], 2.5), name="scalar")]
 
 
-register(OpInfo("remainder", remainder, _remainder_samples, ref=np.remainder, torch_fn=_t("remainder"),
+register(OpInfo("remainder", remainder, _remainder_samples, ref=np.remainder, torch_fn=_torch_fn("remainder"),
                 gradgradcheck=False))
-register(OpInfo("fmod", fmod, _remainder_samples, ref=np.fmod, torch_fn=_t("fmod"), gradgradcheck=False))
+register(OpInfo("fmod", fmod, _remainder_samples, ref=np.fmod, torch_fn=_torch_fn("fmod"), gradgradcheck=False))
 register(OpInfo("floor_divide", floor_divide, _remainder_samples, ref=np.floor_divide,
                 torch_fn=lambda torch, a, b: torch.div(a, b, rounding_mode="floor")))
 register(OpInfo(
@@ -62,18 +62,18 @@ register(OpInfo(
                  SampleInput((randn(rng, 3, 4), 3), name="int_exponent"),
                  SampleInput((positive(rng, 3, 4), -1.5), name="float_exponent"),
                  SampleInput((2.5, randn(rng, 3, 4)), name="scalar_base")],
-    ref=lambda a, b: np.power(a, b), torch_fn=_t("pow")))
-register(OpInfo("neg", neg, lambda rng: [SampleInput((randn(rng, 3, 4),))], ref=np.negative, torch_fn=_t("neg")))
-register(OpInfo("abs", abs, lambda rng: [SampleInput((away_from(rng, (3, 4)),))], ref=np.abs, torch_fn=_t("abs")))
+    ref=lambda a, b: np.power(a, b), torch_fn=_torch_fn("pow")))
+register(OpInfo("neg", neg, lambda rng: [SampleInput((randn(rng, 3, 4),))], ref=np.negative, torch_fn=_torch_fn("neg")))
+register(OpInfo("abs", abs, lambda rng: [SampleInput((away_from(rng, (3, 4)),))], ref=np.abs, torch_fn=_torch_fn("abs")))
 register(OpInfo("square", square, lambda rng: [SampleInput((randn(rng, 3, 4),))], ref=np.square,
-                torch_fn=_t("square")))
+                torch_fn=_torch_fn("square")))
 register(OpInfo("reciprocal", reciprocal, lambda rng: [SampleInput((positive(rng, 3, 4),))],
-                ref=np.reciprocal, torch_fn=_t("reciprocal")))
+                ref=np.reciprocal, torch_fn=_torch_fn("reciprocal")))
 
 
 def _unary(name, fn, ref, make=randn, **kw):
     register(OpInfo(name, fn, lambda rng: [SampleInput((make(rng, 3, 4),)), SampleInput((make(rng, 5),), name="1d")],
-                    ref=ref, torch_fn=_t(name), **kw))
+                    ref=ref, torch_fn=_torch_fn(name), **kw))
 
 
 def _unit(rng, *shape):
@@ -122,7 +122,7 @@ register(OpInfo("round_decimals", lambda x: round(x, decimals=1),
 register(OpInfo("nan_to_num", nan_to_num,
                 lambda rng: [SampleInput((np.array([[np.nan, 1.5, -np.inf], [np.inf, -0.3, 2.0]]),)),
                              SampleInput((np.array([np.nan, 0.7, np.inf, -np.inf]), 1.0, 9.0, -9.0), name="values")],
-                ref=lambda x, *a: np.nan_to_num(x, True, *a), torch_fn=_t("nan_to_num"), float32=False))
+                ref=lambda x, *a: np.nan_to_num(x, True, *a), torch_fn=_torch_fn("nan_to_num"), float32=False))
 
 for _name, _fn, _ref in (("atan2", atan2, np.arctan2), ("hypot", hypot, np.hypot),
                          ("logaddexp", logaddexp, np.logaddexp)):
@@ -131,10 +131,10 @@ for _name, _fn, _ref in (("atan2", atan2, np.arctan2), ("hypot", hypot, np.hypot
 register(OpInfo("copysign", copysign,
                 lambda rng: [SampleInput((away_from(rng, (3, 4)), away_from(rng, (3, 4)))),
                              SampleInput((away_from(rng, (3, 4)), -1.0), name="scalar")],
-                ref=np.copysign, torch_fn=_t("copysign")))
+                ref=np.copysign, torch_fn=_torch_fn("copysign")))
 for _name, _fn, _ref in (("maximum", maximum, np.maximum), ("minimum", minimum, np.minimum),
                          ("fmax", fmax, np.fmax), ("fmin", fmin, np.fmin)):
-    register(OpInfo(_name, _fn, lambda rng: _binary_samples(rng)[:3], ref=_ref, torch_fn=_t(_name),
+    register(OpInfo(_name, _fn, lambda rng: _binary_samples(rng)[:3], ref=_ref, torch_fn=_torch_fn(_name),
                     gradgradcheck=False))
 
 
@@ -158,26 +158,26 @@ def _np_clamp(x, min=None, max=None):  # noqa: A002
     return x
 
 
-register(OpInfo("clamp", clamp, _clamp_samples, ref=_np_clamp, torch_fn=_t("clamp"), gradgradcheck=False))
+register(OpInfo("clamp", clamp, _clamp_samples, ref=_np_clamp, torch_fn=_torch_fn("clamp"), gradgradcheck=False))
 register(OpInfo(
     "where", where,
     lambda rng: [SampleInput((rng.random((3, 4)) < 0.5, randn(rng, 3, 4), randn(rng, 3, 4))),
                  SampleInput((rng.random((3, 1)) < 0.5, randn(rng, 1, 4), randn(rng, 3, 4)), name="broadcast"),
                  SampleInput((rng.random((3, 4)) < 0.5, randn(rng, 3, 4), 0.0), name="scalar_other")],
-    ref=np.where, torch_fn=_t("where")))
+    ref=np.where, torch_fn=_torch_fn("where")))
 register(OpInfo(
     "lerp", lerp,
     lambda rng: [SampleInput((randn(rng, 3, 4), randn(rng, 3, 4), 0.3), name="scalar_weight"),
                  SampleInput((randn(rng, 3, 4), randn(rng, 4), rng.random((3, 1))), name="tensor_weight")],
-    ref=lambda a, b, w: a + w * (b - a), torch_fn=_t("lerp")))
+    ref=lambda a, b, w: a + w * (b - a), torch_fn=_torch_fn("lerp")))
 register(OpInfo(
     "addcmul", addcmul,
     lambda rng: [SampleInput((randn(rng, 3, 4), randn(rng, 3, 4), randn(rng, 4)), {"value": 0.5})],
-    ref=lambda a, b, c, value=1: a + value * b * c, torch_fn=_t("addcmul")))
+    ref=lambda a, b, c, value=1: a + value * b * c, torch_fn=_torch_fn("addcmul")))
 register(OpInfo(
     "addcdiv", addcdiv,
     lambda rng: [SampleInput((randn(rng, 3, 4), randn(rng, 3, 4), positive(rng, 4)), {"value": -2.0})],
-    ref=lambda a, b, c, value=1: a + value * b / c, torch_fn=_t("addcdiv")))
+    ref=lambda a, b, c, value=1: a + value * b / c, torch_fn=_torch_fn("addcdiv")))
 
 # non-differentiable ops: forward against NumPy and torch only
 for _name, _fn, _ref in (("eq", eq, np.equal), ("ne", ne, np.not_equal), ("lt", lt, np.less),
@@ -185,23 +185,23 @@ for _name, _fn, _ref in (("eq", eq, np.equal), ("ne", ne, np.not_equal), ("lt", 
     register(OpInfo(_name, _fn,
                     lambda rng: [SampleInput((np.round(randn(rng, 3, 4)), np.round(randn(rng, 4)))),
                                  SampleInput((np.round(randn(rng, 3, 4)), 0.0), name="scalar")],
-                    ref=_ref, torch_fn=_t(_name), gradcheck=False))
+                    ref=_ref, torch_fn=_torch_fn(_name), gradcheck=False))
 for _name, _fn, _ref in (("logical_and", logical_and, np.logical_and), ("logical_or", logical_or, np.logical_or),
                          ("logical_xor", logical_xor, np.logical_xor)):
     register(OpInfo(_name, _fn, lambda rng: [SampleInput((rng.random((3, 4)) < 0.5, np.round(randn(rng, 4))))],
-                    ref=_ref, torch_fn=_t(_name), gradcheck=False))
+                    ref=_ref, torch_fn=_torch_fn(_name), gradcheck=False))
 for _name, _fn, _ref in (("bitwise_and", bitwise_and, np.bitwise_and), ("bitwise_or", bitwise_or, np.bitwise_or),
                          ("bitwise_xor", bitwise_xor, np.bitwise_xor)):
     register(OpInfo(_name, _fn, lambda rng: [SampleInput((rng.integers(-8, 8, (3, 4)), rng.integers(-8, 8, (4,)))),
                                              SampleInput((rng.random((3, 4)) < 0.5, rng.random(4) < 0.5), name="bool")],
-                    ref=_ref, torch_fn=_t(_name), gradcheck=False))
+                    ref=_ref, torch_fn=_torch_fn(_name), gradcheck=False))
 register(OpInfo("bitwise_not", bitwise_not, lambda rng: [SampleInput((rng.integers(-8, 8, (3, 4)),)),
                                                          SampleInput((rng.random(4) < 0.5,), name="bool")],
-                ref=np.invert, torch_fn=_t("bitwise_not"), gradcheck=False))
+                ref=np.invert, torch_fn=_torch_fn("bitwise_not"), gradcheck=False))
 register(OpInfo("logical_not", logical_not, lambda rng: [SampleInput((np.round(randn(rng, 3, 4)),))],
-                ref=np.logical_not, torch_fn=_t("logical_not"), gradcheck=False))
+                ref=np.logical_not, torch_fn=_torch_fn("logical_not"), gradcheck=False))
 _SPECIAL_VALUES = np.array([[np.nan, 1.0, -np.inf, np.inf], [0.0, -2.0, np.inf, np.nan]])
 for _name, _fn, _ref in (("isnan", isnan, np.isnan), ("isinf", isinf, np.isinf), ("isfinite", isfinite, np.isfinite),
                          ("isposinf", isposinf, np.isposinf), ("isneginf", isneginf, np.isneginf)):
     register(OpInfo(_name, _fn, lambda rng: [SampleInput((_SPECIAL_VALUES.copy(),))], ref=_ref,
-                    torch_fn=_t(_name), gradcheck=False))
+                    torch_fn=_torch_fn(_name), gradcheck=False))

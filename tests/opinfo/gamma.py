@@ -7,7 +7,7 @@ from tinytorch.ops.gamma import digamma, igamma, igammac, lgamma, polygamma
 from tests.opinfo.registry import Const, OpInfo, positive, register, SampleInput
 
 
-def _t(name):
+def _torch_fn(name):
     return lambda torch, *a, **k: getattr(torch, name)(*a, **k)
 
 
@@ -15,11 +15,11 @@ def _samples(rng):
     return [SampleInput((positive(rng, 3, 4, low=0.3, high=6.0),)), SampleInput((positive(rng, 5),), name="1d")]
 
 
-register(OpInfo("lgamma", lgamma, _samples, ref=lambda x: _special.lgamma(x), torch_fn=_t("lgamma")))
-register(OpInfo("digamma", digamma, _samples, ref=lambda x: _special.digamma(x), torch_fn=_t("digamma")))
+register(OpInfo("lgamma", lgamma, _samples, ref=lambda x: _special.lgamma(x), torch_fn=_torch_fn("lgamma")))
+register(OpInfo("digamma", digamma, _samples, ref=lambda x: _special.digamma(x), torch_fn=_torch_fn("digamma")))
 register(OpInfo("polygamma", polygamma,
                 lambda rng: [SampleInput((n, positive(rng, 3, 4, low=0.3, high=6.0)), name=f"n{n}") for n in (1, 2)],
-                ref=lambda n, x: _special.polygamma(n, x), torch_fn=_t("polygamma")))
+                ref=lambda n, x: _special.polygamma(n, x), torch_fn=_torch_fn("polygamma")))
 
 
 def _igamma_samples(rng):
@@ -29,6 +29,6 @@ def _igamma_samples(rng):
                         name="broadcast")]
 
 
-register(OpInfo("igamma", igamma, _igamma_samples, ref=lambda a, x: _special.gammainc(a, x), torch_fn=_t("igamma")))
+register(OpInfo("igamma", igamma, _igamma_samples, ref=lambda a, x: _special.gammainc(a, x), torch_fn=_torch_fn("igamma")))
 register(OpInfo("igammac", igammac, _igamma_samples, ref=lambda a, x: _special.gammaincc(a, x),
-                torch_fn=_t("igammac")))
+                torch_fn=_torch_fn("igammac")))
