@@ -1,6 +1,6 @@
 """Generic checks over every op in the registry, on every available device.
 
-Nothing here names an op: registering an ``OpInfo`` next to the op's code is enough to
+Nothing here names an op: registering an ``OpInfo`` in its family's module under tests/opinfo/ is enough to
 get forward-vs-NumPy, float64 gradcheck (contiguous and not), gradgradcheck, float32
 agreement and (when PyTorch is installed) forward/backward agreement with PyTorch.
 """
