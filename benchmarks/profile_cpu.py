@@ -121,17 +121,20 @@ def conv_breakdown() -> None:
     wt = rng.standard_normal((k, c, 3, 3), dtype=np.float32)
     g = rng.standard_normal((n, k, h, w), dtype=np.float32)
     args = ((1, 1), (1, 1), (1, 1))
-    cols = C._im2col(np, x, (3, 3), *args, (h, w)).reshape(c * 9, h * w * n)
-    gt = C._grad_batch_last(np, g, 1)[0]
+    # the ops' own chunk helpers, run on the whole batch as one chunk
+    im2col = C._Im2col(np, x, (3, 3), *args, (h, w), n)
+    cols = im2col(0, n).reshape(c * 9, n * h * w)
+    gbuf = np.empty(k * n * h * w, dtype=g.dtype)
+    gt = C._chunk_grad(np, g, 1, gbuf)[0]
     rows = {
         "forward total": lambda: C._conv_forward(np, x, wt, None, *args, 1, (h, w)),
-        "  im2col (padded batch-last copy + 9x strided copy)": lambda: C._im2col(np, x, (3, 3), *args, (h, w)),
-        "  GEMM (K, 9C) @ (9C, HWN)": lambda: wt.reshape(k, -1) @ cols,
+        "  im2col (padded copy + 9x strided copy, whole batch)": lambda: im2col(0, n),
+        "  GEMM (K, 9C) @ (9C, NHW)": lambda: wt.reshape(k, -1) @ cols,
         "dgrad total": lambda: C._conv_input_grad(np, g, wt, (h, w), *args, 1),
-        "  grad to batch-last copy": lambda: C._grad_batch_last(np, g, 1),
-        "  GEMM (9C, K) @ (K, HWN)": lambda: wt.reshape(k, -1).T @ gt,
+        "  grad to (K, NHW) copy": lambda: C._chunk_grad(np, g, 1, gbuf),
+        "  GEMM (9C, K) @ (K, NHW)": lambda: wt.reshape(k, -1).T @ gt,
         "wgrad total (im2col recomputed)": lambda: C._conv_weight_grad(np, x, g, (3, 3), *args, 1),
-        "  GEMM (K, HWN) @ (HWN, 9C)": lambda: gt @ cols.T,
+        "  GEMM (K, NHW) @ (NHW, 9C)": lambda: gt @ cols.T,
     }
     flops = 2 * n * k * h * w * c * 9
     for name, fn in rows.items():

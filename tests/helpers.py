@@ -5,7 +5,7 @@ import numpy as np
 
 import tinytorch
 from tinytorch import _arrays
-from tinytorch.ops.registry import Const, TensorList
+from tests.opinfo.registry import Const, TensorList
 
 
 def to_tensor(a, device, dtype=np.float64, requires_grad=True, noncontig=False):
@@ -19,6 +19,17 @@ def to_tensor(a, device, dtype=np.float64, requires_grad=True, noncontig=False):
         t = tinytorch.Tensor._make(_arrays.to_device(a, device))
         return t.requires_grad_(requires_grad)
     return tinytorch.Tensor._make(_arrays.to_device(a, device))
+
+
+def tensor_of(a, device="cpu", requires_grad=False, dtype=None):
+    """A tinytorch tensor of ``a`` on ``device``: array-likes become float64 (or ``dtype``); a torch tensor
+    keeps its dtype unless ``dtype`` is given. Test files import it as ``_t``."""
+    if type(a).__module__.split(".")[0] == "torch":
+        a = a.detach().cpu().numpy()
+        a = a if dtype is None else a.astype(dtype)
+    else:
+        a = np.asarray(a, dtype=np.float64 if dtype is None else dtype)
+    return tinytorch.tensor(a, device=device, requires_grad=requires_grad)
 
 
 def build_args(sample, device, dtype=np.float64, noncontig=False, requires_grad=True):

@@ -25,10 +25,6 @@ _NONLEAF_GRAD_WARNING = (
     "you access the leaf Tensor instead.")
 
 
-def _new_vc():
-    return [0]
-
-
 class Tensor:
     """A multi-dimensional array on the CPU (NumPy) or a CUDA GPU (CuPy) that records autograd history.
 

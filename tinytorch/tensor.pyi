@@ -10,8 +10,6 @@ from ._arrays import device as _device_t
 _NONLEAF_GRAD_WARNING: _builtins.str
 _LEGACY_TYPE_NAMES: _builtins.dict
 
-def _new_vc() -> Any: ...
-
 
 class Tensor:
     __array_priority__: _builtins.int

@@ -420,7 +420,7 @@ def exercise_kernels() -> int:
     import tinytorch
     from tinytorch import _arrays
     from tinytorch._arrays import kernels
-    from tinytorch._arrays.kernels import reference as ref
+    from tests.kernels import reference as ref  # the repository checkout, not the wheel
 
     os.environ["TINYTORCH_CUDA_KERNELS"] = "strict"  # every kernel on; a failing launch raises, never falls back
     cp = _arrays.cupy_module()

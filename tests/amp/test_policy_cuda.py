@@ -15,7 +15,7 @@ import pytest
 
 import tinytorch
 from tinytorch.amp import autocast_mode, policy
-from tinytorch.ops import registry
+from tests.opinfo import registry
 
 from tests.helpers import build_args, host, outputs_of
 

@@ -8,12 +8,9 @@ import pytest
 
 import tinytorch
 import tinytorch.distributions as D
+from tests.helpers import tensor_of as _t
 
 N = 200_000
-
-
-def _t(x, device="cpu"):
-    return tinytorch.tensor(np.asarray(x, dtype=np.float64), device=device)
 
 
 def _moments(dist, n=N):
@@ -199,8 +196,6 @@ def test_sample_has_no_grad_rsample_has():
     with pytest.raises(NotImplementedError):
         D.Categorical(logits=loc).rsample()
     assert not D.Bernoulli(0.5).has_rsample and D.Gamma(1.0, 1.0).has_rsample
-
-
 
 
 def test_gamma_rsample_gradient_is_the_implicit_one():

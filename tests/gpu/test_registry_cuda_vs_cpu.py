@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import tinytorch
-from tinytorch.ops import registry
+from tests.opinfo import registry
 from tests.helpers import build_args, host, outputs_of
 
 pytestmark = pytest.mark.gpu

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tinytorch._arrays.kernels import launchers
-from tinytorch._arrays.kernels import reference as ref
+from tests.kernels import reference as ref
 
 TOL = {np.float32: dict(rtol=2e-5, atol=2e-5), np.float64: dict(rtol=1e-12, atol=1e-12)}
 DTYPES = [np.float32, np.float64]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tinytorch._arrays.kernels import launchers
-from tinytorch._arrays.kernels import reference as ref
+from tests.kernels import reference as ref
 
 from .emu.build import EmuError
 

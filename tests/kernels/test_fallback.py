@@ -15,7 +15,7 @@ import tinytorch
 import tinytorch.nn.functional as F
 from tinytorch._arrays import kernels
 from tinytorch._arrays.kernels import launchers
-from tinytorch._arrays.kernels import reference as ref
+from tests.kernels import reference as ref
 
 
 class _OnDevice:

@@ -8,7 +8,7 @@ import pytest
 
 from tinytorch import _arrays
 from tinytorch._arrays import kernels
-from tinytorch._arrays.kernels import reference as ref
+from tests.kernels import reference as ref
 
 pytestmark = pytest.mark.gpu
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tinytorch._arrays.kernels import reference as ref
+from tests.kernels import reference as ref
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

@@ -6,13 +6,10 @@ import pytest
 
 import tinytorch
 import tinytorch.nn as nn
+from tests.helpers import tensor_of as _t
 
 torch = pytest.importorskip("torch")
 tnn = torch.nn
-
-
-def _t(x):
-    return tinytorch.tensor(x.detach().numpy())
 
 
 def _close(a, b, tol=1e-10):

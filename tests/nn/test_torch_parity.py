@@ -6,6 +6,7 @@ import pytest
 
 import tinytorch
 import tinytorch.nn as nn
+from tests.helpers import tensor_of as _t
 
 torch = pytest.importorskip("torch")
 tnn = torch.nn
@@ -18,10 +19,6 @@ def _keys_shapes(model):
 def _load_from_torch(ours, theirs):
     sd = {k: tinytorch.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()}
     ours.load_state_dict(sd)
-
-
-def _t(x):
-    return tinytorch.tensor(x.detach().numpy())
 
 
 def _close(a, b, tol=1e-10):

@@ -8,11 +8,7 @@ import pytest
 
 import tinytorch
 import tinytorch.nn.functional as F
-from tests.helpers import host
-
-
-def _t(a, device, requires_grad=False, dtype=np.float64):
-    return tinytorch.tensor(np.asarray(a, dtype=dtype), device=device, requires_grad=requires_grad)
+from tests.helpers import host, tensor_of as _t
 
 
 @pytest.fixture

@@ -6,26 +6,22 @@ import pytest
 
 import tinytorch
 import tinytorch.nn.functional as F
-from tinytorch.ops import conv as conv_ops
 
-from tests.helpers import host
-
-
-def _t(a, device, requires_grad=True):
-    return tinytorch.tensor(a, device=device, requires_grad=requires_grad)
+from tests.helpers import host, tensor_of as _t
+from tests.opinfo.conv import _ref_conv_nd
 
 
 def _compare(fn_ours, fn_torch, arrays, device, atol=1e-9, **kwargs):
     """Forward and every input gradient of ``fn(*arrays, **kwargs)`` against torch, float64."""
     torch = pytest.importorskip("torch")
-    ours = [None if a is None else _t(a, device) for a in arrays]
+    ours = [None if a is None else _t(a, device, requires_grad=True) for a in arrays]
     theirs = [None if a is None else torch.tensor(a, requires_grad=True) for a in arrays]
     y = fn_ours(*ours, **kwargs)
     yt = fn_torch(*theirs, **kwargs)
     assert tuple(y.shape) == tuple(yt.shape)
     np.testing.assert_allclose(host(y), yt.detach().numpy(), atol=atol, rtol=1e-7)
     g = np.random.default_rng(5).standard_normal(tuple(yt.shape))
-    gs = tinytorch.autograd.grad(y, [t for t in ours if t is not None], _t(g, device, False))
+    gs = tinytorch.autograd.grad(y, [t for t in ours if t is not None], _t(g, device))
     gts = torch.autograd.grad(yt, [t for t in theirs if t is not None], torch.tensor(g))
     for a, b in zip(gs, gts):
         np.testing.assert_allclose(host(a), b.numpy(), atol=atol, rtol=1e-7)
@@ -114,7 +110,7 @@ def test_same_padding_keeps_the_size_and_pads_extra_after(kernel, dilation, devi
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(6)
     x, w = rng.standard_normal((1, 2, 7, 6)), rng.standard_normal((3, 2) + kernel)
-    y = F.conv2d(_t(x, device), _t(w, device), padding="same", dilation=dilation)
+    y = F.conv2d(_t(x, device, requires_grad=True), _t(w, device, requires_grad=True), padding="same", dilation=dilation)
     assert tuple(y.shape) == (1, 3, 7, 6)
     _compare(F.conv2d, torch.nn.functional.conv2d, [x, w], device, padding="same", dilation=dilation)
 
@@ -201,12 +197,12 @@ def test_fast_backward_equals_differentiable_backward(fn, shapes, kw, device):
     """backward_arrays (first order) and backward (create_graph) give the same gradients."""
     rng = np.random.default_rng(8)
     arrays = [rng.standard_normal(s) for s in shapes]
-    g = rng.standard_normal(tuple(fn(*[_t(a, device, False) for a in arrays], **kw).shape))
+    g = rng.standard_normal(tuple(fn(*[_t(a, device) for a in arrays], **kw).shape))
     results = []
     for create_graph in (False, True):
-        ts = [_t(a, device) for a in arrays]
+        ts = [_t(a, device, requires_grad=True) for a in arrays]
         y = fn(*ts, **kw)
-        results.append(tinytorch.autograd.grad(y, ts, _t(g, device, False), create_graph=create_graph))
+        results.append(tinytorch.autograd.grad(y, ts, _t(g, device), create_graph=create_graph))
     for a, b in zip(*results):
         np.testing.assert_allclose(host(a), host(b), rtol=1e-10, atol=1e-12)
 
@@ -290,7 +286,7 @@ def test_reference_is_independent_of_the_im2col_path():
     rng = np.random.default_rng(10)
     x, w = rng.standard_normal((2, 4, 6, 7)), rng.standard_normal((6, 2, 3, 2))
     got = F.conv2d(tinytorch.tensor(x), tinytorch.tensor(w), stride=(1, 2), padding=1, dilation=(2, 1), groups=2)
-    want = conv_ops._ref_conv_nd(x, w, None, (1, 2), 1, (2, 1), 2)
+    want = _ref_conv_nd(x, w, None, (1, 2), 1, (2, 1), 2)
     np.testing.assert_allclose(host(got), want, atol=1e-12)
 
 

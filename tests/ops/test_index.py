@@ -6,11 +6,7 @@ import pytest
 
 import tinytorch
 from tinytorch.autograd import gradcheck
-from tests.helpers import host
-
-
-def _t(a, device, requires_grad=False):
-    return tinytorch.tensor(np.asarray(a, dtype=np.float64), device=device, requires_grad=requires_grad)
+from tests.helpers import host, tensor_of as _t
 
 
 def _i(a, device):

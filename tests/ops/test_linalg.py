@@ -7,11 +7,7 @@ import pytest
 import tinytorch
 import tinytorch.nn.functional as F
 from tinytorch.autograd import gradcheck, gradgradcheck
-from tests.helpers import host
-
-
-def _t(a, device, requires_grad=False):
-    return tinytorch.tensor(np.asarray(a, dtype=np.float64), device=device, requires_grad=requires_grad)
+from tests.helpers import host, tensor_of as _t
 
 
 def _rand(rng, *shape):

@@ -7,18 +7,14 @@ import pytest
 import tinytorch
 import tinytorch.nn.functional as F
 
-from tests.helpers import host
-
-
-def _t(a, device, requires_grad=True):
-    return tinytorch.tensor(a, device=device, requires_grad=requires_grad)
+from tests.helpers import host, tensor_of as _t
 
 
 def _compare(fn_ours, fn_torch, x, device, atol=1e-10, create_graph=False, **kwargs):
     """Forward (and indices, if returned) plus the input gradient against torch, float64."""
     torch = pytest.importorskip("torch")
     xt = torch.tensor(x, requires_grad=True)
-    xo = _t(x, device)
+    xo = _t(x, device, requires_grad=True)
     y, yt = fn_ours(xo, **kwargs), fn_torch(xt, **kwargs)
     if isinstance(yt, tuple):
         (y, idx), (yt, idxt) = y, yt
@@ -27,7 +23,7 @@ def _compare(fn_ours, fn_torch, x, device, atol=1e-10, create_graph=False, **kwa
     assert tuple(y.shape) == tuple(yt.shape), f"shape {tuple(y.shape)} != torch {tuple(yt.shape)}"
     np.testing.assert_allclose(host(y), yt.detach().numpy(), atol=atol, rtol=1e-7)
     g = np.random.default_rng(3).standard_normal(tuple(yt.shape))
-    (gx,) = tinytorch.autograd.grad(y, xo, _t(g, device, False), create_graph=create_graph)
+    (gx,) = tinytorch.autograd.grad(y, xo, _t(g, device), create_graph=create_graph)
     (gxt,) = torch.autograd.grad(yt, xt, torch.tensor(g))
     np.testing.assert_allclose(host(gx), gxt.numpy(), atol=atol, rtol=1e-7)
 
@@ -297,7 +293,7 @@ def test_nearest_interpolate_keeps_integer_images():
 def test_max_unpool2d_matches_torch(case, device):
     torch = pytest.importorskip("torch")
     x = _distinct(np.random.default_rng(13), 2, 3, 6, 9)
-    y, idx = F.max_pool2d(_t(x, device), return_indices=True, **case)
+    y, idx = F.max_pool2d(_t(x, device, requires_grad=True), return_indices=True, **case)
     yt, idxt = torch.nn.functional.max_pool2d(torch.tensor(x), return_indices=True, **case)
     v = np.random.default_rng(14).standard_normal(tuple(y.shape))
     kw = dict(case, output_size=x.shape[-2:])

@@ -5,11 +5,7 @@ import numpy as np
 import pytest
 
 import tinytorch
-from tests.helpers import host
-
-
-def _t(a, device, requires_grad=False):
-    return tinytorch.tensor(np.asarray(a, dtype=np.float64), device=device, requires_grad=requires_grad)
+from tests.helpers import host, tensor_of as _t
 
 
 def test_views_share_memory_and_version_counter(device):

@@ -108,7 +108,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(out)
 
 
-def explain(loss, param):  # filled in by the examples/diagnostics issue
+def explain(loss, param):
     """Explain why ``param.grad`` would be None or zero after ``loss.backward()``."""
     from .explain import explain as _explain
 

@@ -8,8 +8,6 @@ the output's shape and never repeat that bookkeeping.
 """
 from __future__ import annotations
 
-import math
-
 from .. import _arrays
 
 from . import grad_mode
@@ -422,6 +420,3 @@ def own_grad_array(data, taken):
     taken.add(id(copy))
     return copy
 
-
-def _is_scalar_shape(shape):
-    return math.prod(shape) == 1

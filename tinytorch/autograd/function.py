@@ -7,7 +7,7 @@ subclass) as the outputs' ``grad_fn``.
 
 Two kinds of forward share this one class:
 
-* tinytorch's own ops return backend arrays (``ctx.xp.exp(x.data_array)``) — cheap, no
+* tinytorch's own ops return backend arrays (``ctx.xp.exp(x._data)``) — cheap, no
   intermediate tensors;
 * users' ops (``torch.autograd.Function`` style) return tensors built from tensor ops.
 
@@ -163,12 +163,17 @@ def _accumulator(t):
 
 
 class FunctionMeta(type):
-    """Gives every Function subclass its graph-node name (``MulBackward0``, ``MyFnBackward``)."""
+    """Gives every Function subclass its graph-node name (``MulBackward0``, ``MyFnBackward``).
+
+    A class may spell its name out (``_node_name = "PowBackward1"``) where torch's differs from the class
+    name by more than the suffix (overloads, capitals).
+    """
 
     def __init__(cls, name, bases, ns):
         super().__init__(name, bases, ns)
-        internal = cls.__module__.startswith("tinytorch.")
-        cls._node_name = f"{name}Backward0" if internal else f"{name}Backward"
+        if "_node_name" not in ns:
+            internal = cls.__module__.startswith("tinytorch.")
+            cls._node_name = f"{name}Backward0" if internal else f"{name}Backward"
 
 
 class Function(metaclass=FunctionMeta):

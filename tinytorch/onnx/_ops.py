@@ -178,8 +178,8 @@ def _erfc(n):
     return n.node("Sub", [n.const(1.0), n.node("Erf", [n.v(0)])])
 
 
-def _log_base(n):
-    return n.node("Div", [n.node("Log", [n.v(0)]), n.const(n.args[2])])
+def _log_base(ln_base):
+    return lambda n: n.node("Div", [n.node("Log", [n.v(0)]), n.const(ln_base)])
 
 
 def _pow_scalar(n):
@@ -252,7 +252,7 @@ def _nan_to_num(n):
     return n.node("Where", [n.node("IsInf", [y], detect_positive=0), n.const(neginf), y])
 
 
-# _ZeroGrad's functions (rounding, sign): recognised by their values on a probe
+# _ZeroGrad's functions (rounding, sign, and its subclasses Floor, Round ...): recognised by their values on a probe
 _ZERO_GRAD_PROBE = np.array([-2.5, -1.5, -0.7, 0.0, 0.3, 0.5, 1.5, 2.7])
 _ZERO_GRAD_OPS = {"Floor": np.floor, "Ceil": np.ceil, "Round": np.round, "Sign": np.sign}
 
@@ -893,8 +893,11 @@ CONVERTERS = {
     "Asin": _unary("Asin"), "Acos": _unary("Acos"), "Atan": _unary("Atan"), "Sinh": _unary("Sinh"),
     "Cosh": _unary("Cosh"), "Tanh": _unary("Tanh"), "Sigmoid": _unary("Sigmoid"), "Relu": _unary("Relu"),
     "Erf": _unary("Erf"), "Rsqrt": _rsqrt, "Log1p": _log1p, "Expm1": _expm1, "Exp2": _exp2, "Erfc": _erfc,
-    "LogBase": _log_base, "Where": _where, "MaskedFill": _masked_fill, "Clamp": _clamp, "_Select": _select,
+    "Log2": _log_base(math.log(2.0)), "Log10": _log_base(math.log(10.0)),
+    "Where": _where, "MaskedFill": _masked_fill, "Clamp": _clamp, "_Select": _select,
     "NanToNum": _nan_to_num, "_NonDiff": _non_diff, "_ZeroGrad": _zero_grad,
+    "Floor": _zero_grad, "Ceil": _zero_grad, "Trunc": _zero_grad, "Round": _zero_grad, "RoundDecimals": _zero_grad,
+    "Sign": _zero_grad,
     # conversions
     "ToDtype": _to_dtype, "ToDevice": _identity, "Clone": _identity, "Contiguous": _identity,
     # activations

@@ -19,7 +19,6 @@ from ..autograd.function import Function, OUTPUT
 from .._arrays import special as _special
 from ..tensor import Tensor
 from ._common import binary_operands, is_scalar, quiet, quiet_begin, quiet_end
-from .registry import OpInfo, SampleInput, register, randn, positive, away_from
 
 __all__ = [
     "add", "sub", "mul", "div", "floor_divide", "remainder", "fmod", "pow", "neg", "abs", "reciprocal",
@@ -294,6 +293,8 @@ def fmod(input, other):
 class Pow(Function):
     """tensor ** tensor."""
 
+    _node_name = "PowBackward1"  # torch's grad_fn name
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b, OUTPUT if ctx.needs_input_grad[1] else None)
@@ -317,6 +318,8 @@ class Pow(Function):
 class PowScalar(Function):
     """tensor ** number."""
 
+    _node_name = "PowBackward0"  # torch's grad_fn name
+
     @staticmethod
     def forward(ctx, a, exponent):
         ctx.exponent = exponent
@@ -335,6 +338,8 @@ class PowScalar(Function):
 
 class ScalarPow(Function):
     """number ** tensor."""
+
+    _node_name = "PowBackward2"  # torch's grad_fn name
 
     @staticmethod
     def forward(ctx, base, b):
@@ -447,28 +452,53 @@ def abs(input):  # noqa: A001 - torch's name
     return Abs.apply(input)
 
 
+# piecewise-constant ops get their own node names, as in torch (FloorBackward0, not _ZeroGradBackward0)
+class Floor(_ZeroGrad):
+    pass
+
+
+class Ceil(_ZeroGrad):
+    pass
+
+
+class Trunc(_ZeroGrad):
+    pass
+
+
+class Round(_ZeroGrad):
+    pass
+
+
+class RoundDecimals(_ZeroGrad):
+    _node_name = "RoundBackward1"  # torch's overload with decimals=
+
+
+class Sign(_ZeroGrad):
+    pass
+
+
 def sign(input):
     """-1, 0 or 1 elementwise, in ``input``'s dtype (zero gradient)."""
     _check_tensor(input, "sign")
-    return _ZeroGrad.apply(lambda xp, x: xp.sign(x), input)
+    return Sign.apply(lambda xp, x: xp.sign(x), input)
 
 
-def _rounding(name, fn):
+def _rounding(name, cls, fn):
     def op(input):
         _check_tensor(input, name)
         if input._data.dtype.kind in "biu":
             return _NonDiff.apply(lambda xp, x: x.copy(), input)  # whole numbers already
-        return _ZeroGrad.apply(fn, input)
+        return cls.apply(fn, input)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"``{name}`` elementwise; integer inputs are returned unchanged (zero gradient)."
     return op
 
 
-floor = _rounding("floor", lambda xp, x: xp.floor(x))
-ceil = _rounding("ceil", lambda xp, x: xp.ceil(x))
-trunc = _rounding("trunc", lambda xp, x: xp.trunc(x))
-fix = _rounding("fix", lambda xp, x: xp.trunc(x))
+floor = _rounding("floor", Floor, lambda xp, x: xp.floor(x))
+ceil = _rounding("ceil", Ceil, lambda xp, x: xp.ceil(x))
+trunc = _rounding("trunc", Trunc, lambda xp, x: xp.trunc(x))
+fix = _rounding("fix", Trunc, lambda xp, x: xp.trunc(x))
 
 
 def round(input, *, decimals=0):  # noqa: A001 - torch's name
@@ -478,7 +508,9 @@ def round(input, *, decimals=0):  # noqa: A001 - torch's name
         raise TypeError(f"round: decimals must be an int, got {type(decimals).__name__}")
     if input._data.dtype.kind in "biu" and decimals >= 0:
         return _NonDiff.apply(lambda xp, x: x.copy(), input)
-    return _ZeroGrad.apply(lambda xp, x: xp.round(x, builtins.int(decimals)), input)
+    if decimals == 0:
+        return Round.apply(lambda xp, x: xp.round(x), input)
+    return RoundDecimals.apply(lambda xp, x: xp.round(x, builtins.int(decimals)), input)
 
 
 def frac(input):
@@ -491,249 +523,113 @@ def frac(input):
 
 # ---- unary float functions ------------------------------------------------------------------------------
 
-class Exp(Function):
+class _Unary(Function):
+    """A unary op made by ``_unary_function``: the class holds its forward and its derivative.
+
+    ``_fn(xp, x)`` computes the output array; ``_derivative(x, y)`` gives dy/dx with tensor ops (so the
+    backward is differentiable again) from the input ``x`` or the output ``y`` (whichever the op saves; the
+    other is None); ``_derivative_arrays`` is the same on raw arrays, for the first-order fast path.
+    """
+
+    _fn = None
+    _derivative = None
+    _derivative_arrays = None  # set together with backward_arrays
+    _saves_output = False
+
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward(OUTPUT)
-        with _quiet():
-            return ctx.xp.exp(x._data)
+        ctx.save_for_backward(OUTPUT if ctx._saves_output else x)
+        token = quiet_begin()
+        try:
+            return ctx._fn(ctx.xp, x._data)
+        finally:
+            quiet_end(token)
 
     @staticmethod
     def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return mul(grad, y)
+        (t,) = ctx.saved_tensors
+        return mul(grad, ctx._derivative(None, t) if ctx._saves_output else ctx._derivative(t, None))
 
 
-class Exp2(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(OUTPUT)
-        with _quiet():
-            return ctx.xp.exp2(x._data)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return mul(grad, mul(y, math.log(2.0)))
+def _unary_backward_arrays(ctx, grad):
+    """First-order fast path of a ``_Unary`` that has ``_derivative_arrays``."""
+    t = ctx.saved_tensors[0]._data  # unpacking checks the version counter
+    return grad * (ctx._derivative_arrays(None, t) if ctx._saves_output else ctx._derivative_arrays(t, None))
 
 
-class Expm1(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(OUTPUT)
-        with _quiet():
-            return ctx.xp.expm1(x._data)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return mul(grad, add(y, 1.0))
-
-
-class Log(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        with _quiet():
-            return ctx.xp.log(x._data)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return div(grad, x)
+def _unary_function(cls_name, fn, derivative, *, output=False, derivative_arrays=None, node_name=None):
+    """A ``_Unary`` subclass named ``cls_name`` (its grad_fn is ``<cls_name>Backward0`` unless ``node_name``)."""
+    ns = {"_fn": staticmethod(fn), "_derivative": staticmethod(derivative), "_saves_output": output,
+          "__module__": __name__, "__qualname__": cls_name}
+    if derivative_arrays is not None:
+        ns["_derivative_arrays"] = staticmethod(derivative_arrays)
+        ns["backward_arrays"] = staticmethod(_unary_backward_arrays)
+    if node_name is not None:
+        ns["_node_name"] = node_name
+    return type(_Unary)(cls_name, (_Unary,), ns)
 
 
-class Log1p(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        with _quiet():
-            return ctx.xp.log1p(x._data)
+def _unary(name, fn, derivative, doc, *, output=False, derivative_arrays=None, node_name=None):
+    """A float unary op ``name``: integer inputs become the default float dtype, as in torch.
 
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return div(grad, add(x, 1.0))
+    ``fn(xp, x)`` is the forward on arrays; ``derivative(x, y)`` is dy/dx in tensor ops, from the input when
+    ``output`` is False, else from the output (the op then saves only its output, as torch's does).
+    """
+    cls = _unary_function(name[0].upper() + name[1:], fn, derivative, output=output,
+                          derivative_arrays=derivative_arrays, node_name=node_name)
 
+    def op(input):
+        _check_tensor(input, name)
+        return cls.apply(_floatify(input))
 
-class LogBase(Function):
-    """log2 / log10: ``ctx.fn`` is the xp function, ``ctx.ln_base`` the natural log of the base."""
-
-    @staticmethod
-    def forward(ctx, x, fn, ln_base):
-        ctx.ln_base = ln_base
-        ctx.save_for_backward(x)
-        with _quiet():
-            return fn(x._data)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return div(grad, mul(x, ctx.ln_base)), None, None
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return op
 
 
-class Sqrt(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(OUTPUT)
-        with _quiet():
-            return ctx.xp.sqrt(x._data)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return div(grad, mul(y, 2.0))
+def _sigmoid_array(xp, x):
+    e = xp.exp(-xp.abs(x))  # exp of a non-positive number only, so no overflow for large |x|
+    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
 
 
-class Rsqrt(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(OUTPUT)
-        with _quiet():
-            return 1.0 / ctx.xp.sqrt(x._data)
+_LN2, _LN10, _TWO_OVER_SQRT_PI = math.log(2.0), math.log(10.0), 2.0 / math.sqrt(math.pi)
 
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return mul(grad, mul(pow(y, 3), -0.5))
-
-
-class Sin(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return ctx.xp.sin(x._data)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return mul(grad, cos(x))
-
-
-class Cos(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return ctx.xp.cos(x._data)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return neg(mul(grad, sin(x)))
-
-
-class Tan(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(OUTPUT)
-        return ctx.xp.tan(x._data)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return mul(grad, add(mul(y, y), 1.0))
-
-
-class Asin(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        with _quiet():
-            return ctx.xp.arcsin(x._data)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return mul(grad, rsqrt(sub(1.0, mul(x, x))))
-
-
-class Acos(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        with _quiet():
-            return ctx.xp.arccos(x._data)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return neg(mul(grad, rsqrt(sub(1.0, mul(x, x)))))
-
-
-class Atan(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return ctx.xp.arctan(x._data)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return div(grad, add(mul(x, x), 1.0))
-
-
-class Sinh(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        with _quiet():
-            return ctx.xp.sinh(x._data)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return mul(grad, cosh(x))
-
-
-class Cosh(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        with _quiet():
-            return ctx.xp.cosh(x._data)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return mul(grad, sinh(x))
-
-
-class Tanh(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(OUTPUT)
-        return ctx.xp.tanh(x._data)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return mul(grad, sub(1.0, mul(y, y)))
-
-    @staticmethod
-    def backward_arrays(ctx, grad):
-        y = ctx.saved_tensors[0]._data  # unpacking checks the version counter
-        return grad * (1 - y * y)
-
-
-class Sigmoid(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(OUTPUT)
-        xp = ctx.xp
-        xd = x._data
-        # exp of a non-positive number only, so no overflow for large |x|
-        e = xp.exp(-xp.abs(xd))
-        return xp.where(xd >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(xd.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return mul(grad, mul(y, sub(1.0, y)))
-
-    @staticmethod
-    def backward_arrays(ctx, grad):
-        y = ctx.saved_tensors[0]._data  # unpacking checks the version counter
-        return grad * y * (1 - y)
+# name, forward on arrays, dy/dx from (x, y) with tensor ops, docstring; output=True saves y instead of x
+exp = _unary("exp", lambda xp, x: xp.exp(x), lambda x, y: y, "``e ** input``.", output=True)
+exp2 = _unary("exp2", lambda xp, x: xp.exp2(x), lambda x, y: mul(y, _LN2), "``2 ** input``.", output=True)
+expm1 = _unary("expm1", lambda xp, x: xp.expm1(x), lambda x, y: add(y, 1.0), "``exp(input) - 1``, accurate near 0.",
+               output=True)
+log = _unary("log", lambda xp, x: xp.log(x), lambda x, y: reciprocal(x), "Natural logarithm (``-inf`` at 0, NaN below).")
+log1p = _unary("log1p", lambda xp, x: xp.log1p(x), lambda x, y: reciprocal(add(x, 1.0)),
+               "``log(1 + input)``, accurate near 0.", node_name="Log1PBackward0")
+log2 = _unary("log2", lambda xp, x: xp.log2(x), lambda x, y: reciprocal(mul(x, _LN2)), "Base-2 logarithm.")
+log10 = _unary("log10", lambda xp, x: xp.log10(x), lambda x, y: reciprocal(mul(x, _LN10)), "Base-10 logarithm.")
+sqrt = _unary("sqrt", lambda xp, x: xp.sqrt(x), lambda x, y: reciprocal(mul(y, 2.0)),
+              "Square root (NaN for negative inputs).", output=True)
+rsqrt = _unary("rsqrt", lambda xp, x: 1.0 / xp.sqrt(x), lambda x, y: mul(pow(y, 3), -0.5), "``1 / sqrt(input)``.",
+               output=True)
+sin = _unary("sin", lambda xp, x: xp.sin(x), lambda x, y: cos(x), "Sine, in radians.")
+cos = _unary("cos", lambda xp, x: xp.cos(x), lambda x, y: neg(sin(x)), "Cosine, in radians.")
+tan = _unary("tan", lambda xp, x: xp.tan(x), lambda x, y: add(mul(y, y), 1.0), "Tangent, in radians.", output=True)
+asin = _unary("asin", lambda xp, x: xp.arcsin(x), lambda x, y: rsqrt(sub(1.0, mul(x, x))),
+              "Inverse sine (NaN outside [-1, 1]).")
+acos = _unary("acos", lambda xp, x: xp.arccos(x), lambda x, y: neg(rsqrt(sub(1.0, mul(x, x)))),
+              "Inverse cosine (NaN outside [-1, 1]).")
+atan = _unary("atan", lambda xp, x: xp.arctan(x), lambda x, y: reciprocal(add(mul(x, x), 1.0)), "Inverse tangent.")
+sinh = _unary("sinh", lambda xp, x: xp.sinh(x), lambda x, y: cosh(x), "Hyperbolic sine.")
+cosh = _unary("cosh", lambda xp, x: xp.cosh(x), lambda x, y: sinh(x), "Hyperbolic cosine.")
+tanh = _unary("tanh", lambda xp, x: xp.tanh(x), lambda x, y: sub(1.0, mul(y, y)), "Hyperbolic tangent.", output=True,
+              derivative_arrays=lambda x, y: 1 - y * y)
+sigmoid = _unary("sigmoid", lambda xp, x: _sigmoid_array(xp, x), lambda x, y: mul(y, sub(1.0, y)),
+                 "``1 / (1 + exp(-input))``, computed without overflow.", output=True,
+                 derivative_arrays=lambda x, y: y * (1 - y))
+erf = _unary("erf", lambda xp, x: _special.erf(x).astype(x.dtype, copy=False),
+             lambda x, y: mul(exp(neg(mul(x, x))), _TWO_OVER_SQRT_PI), "The error function.")
+erfc = _unary("erfc", lambda xp, x: _special.erfc(x).astype(x.dtype, copy=False),
+              lambda x, y: mul(exp(neg(mul(x, x))), -_TWO_OVER_SQRT_PI), "``1 - erf(input)``, accurate in the tail.")
+erfinv = _unary("erfinv", lambda xp, x: _special.erfinv(x).astype(x.dtype, copy=False),
+                lambda x, y: mul(exp(mul(y, y)), 1.0 / _TWO_OVER_SQRT_PI), "The inverse error function on [-1, 1].",
+                output=True)
 
 
 class Relu(Function):
@@ -751,94 +647,6 @@ class Relu(Function):
     def backward_arrays(ctx, grad):
         y = ctx.saved_tensors[0]._data  # unpacking checks the version counter
         return grad * (y > 0)
-
-
-class Erf(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return _special.erf(x._data).astype(x._data.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return mul(grad, mul(exp(neg(mul(x, x))), 2.0 / math.sqrt(math.pi)))
-
-
-class Erfc(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return _special.erfc(x._data).astype(x._data.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return mul(grad, mul(exp(neg(mul(x, x))), -2.0 / math.sqrt(math.pi)))
-
-
-class Erfinv(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(OUTPUT)
-        return _special.erfinv(x._data).astype(x._data.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return mul(grad, mul(exp(mul(y, y)), math.sqrt(math.pi) / 2.0))
-
-
-def _float_unary(name, cls, doc):
-    def op(input):
-        _check_tensor(input, name)
-        return cls.apply(_floatify(input))
-
-    op.__name__ = op.__qualname__ = name
-    op.__doc__ = doc
-    return op
-
-
-exp = _float_unary("exp", Exp, "``e ** input``.")
-exp2 = _float_unary("exp2", Exp2, "``2 ** input``.")
-expm1 = _float_unary("expm1", Expm1, "``exp(input) - 1``, accurate near 0.")
-log = _float_unary("log", Log, "Natural logarithm (``-inf`` at 0, NaN below).")
-log1p = _float_unary("log1p", Log1p, "``log(1 + input)``, accurate near 0.")
-sqrt = _float_unary("sqrt", Sqrt, "Square root (NaN for negative inputs).")
-rsqrt = _float_unary("rsqrt", Rsqrt, "``1 / sqrt(input)``.")
-sin = _float_unary("sin", Sin, "Sine, in radians.")
-cos = _float_unary("cos", Cos, "Cosine, in radians.")
-tan = _float_unary("tan", Tan, "Tangent, in radians.")
-asin = _float_unary("asin", Asin, "Inverse sine (NaN outside [-1, 1]).")
-acos = _float_unary("acos", Acos, "Inverse cosine (NaN outside [-1, 1]).")
-atan = _float_unary("atan", Atan, "Inverse tangent.")
-sinh = _float_unary("sinh", Sinh, "Hyperbolic sine.")
-cosh = _float_unary("cosh", Cosh, "Hyperbolic cosine.")
-tanh = _float_unary("tanh", Tanh, "Hyperbolic tangent.")
-sigmoid = _float_unary("sigmoid", Sigmoid, "``1 / (1 + exp(-input))``, computed without overflow.")
-erf = _float_unary("erf", Erf, "The error function.")
-erfc = _float_unary("erfc", Erfc, "``1 - erf(input)``, accurate in the tail.")
-erfinv = _float_unary("erfinv", Erfinv, "The inverse error function on [-1, 1].")
-
-
-def log2(input):
-    """Base-2 logarithm."""
-    _check_tensor(input, "log2")
-    x = _floatify(input)
-    return LogBase.apply(x, _backend_fn(x, "log2"), math.log(2.0))
-
-
-def log10(input):
-    """Base-10 logarithm."""
-    _check_tensor(input, "log10")
-    x = _floatify(input)
-    return LogBase.apply(x, _backend_fn(x, "log10"), math.log(10.0))
-
-
-def _backend_fn(x, name):
-    from .. import _arrays
-
-    return getattr(_arrays.array_module(x._data), name)
 
 
 def relu(input, inplace=False):
@@ -900,6 +708,8 @@ def hypot(input, other):
 
 
 class LogAddExp(Function):
+    _node_name = "LogaddexpBackward0"  # torch's grad_fn name
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b, OUTPUT)
@@ -920,6 +730,8 @@ def logaddexp(input, other):
 
 
 class CopySign(Function):
+    _node_name = "CopysignBackward0"  # torch's grad_fn name
+
     @staticmethod
     def forward(ctx, a, b):
         out = ctx.xp.copysign(a._data, b._data)
@@ -1327,198 +1139,3 @@ def _floatify(x):
 
 def _is_float(a, b):
     return builtins.any(isinstance(t, Tensor) and t.is_floating_point() or isinstance(t, float) for t in (a, b))
-
-
-# ---- registry ----------------------------------------------------------------------------------------
-
-def _binary_samples(rng):
-    return [
-        SampleInput((randn(rng, 3, 4), randn(rng, 3, 4)), name="same"),
-        SampleInput((randn(rng, 3, 1), randn(rng, 1, 4)), name="broadcast"),
-        SampleInput((randn(rng, 2, 3, 4), randn(rng, 4)), name="broadcast_rank"),
-        SampleInput((randn(rng, 3, 4), 2.5), name="scalar"),
-    ]
-
-
-def _t(name):
-    """A torch_fn calling ``torch.<name>`` with the same arguments."""
-    return lambda torch, *a, **k: getattr(torch, name)(*a, **k)
-
-
-register(OpInfo("add", add, _binary_samples, ref=lambda a, b: a + b, torch_fn=_t("add")))
-register(OpInfo("sub", sub, _binary_samples, ref=lambda a, b: a - b, torch_fn=_t("sub")))
-register(OpInfo("mul", mul, _binary_samples, ref=lambda a, b: a * b, torch_fn=_t("mul")))
-register(OpInfo(
-    "div", div,
-    lambda rng: [SampleInput((randn(rng, 3, 4), positive(rng, 3, 4))),
-                 SampleInput((randn(rng, 3, 1), positive(rng, 4))),
-                 SampleInput((randn(rng, 3), 2.0)),
-                 SampleInput((2.0, positive(rng, 3)), name="scalar_numerator")],
-    ref=lambda a, b: np.divide(a, b), torch_fn=_t("div")))
-register(OpInfo("add_alpha", lambda a, b: add(a, b, alpha=-0.5),
-                lambda rng: [SampleInput((randn(rng, 3, 4), randn(rng, 4)))],
-                ref=lambda a, b: a - 0.5 * b, torch_fn=lambda torch, a, b: torch.add(a, b, alpha=-0.5)))
-
-
-def _remainder_samples(rng):
-    # keep a / b away from whole numbers, where remainder jumps
-    b = positive(rng, 3, 4, low=1.0, high=2.0) * np.where(rng.random((3, 4)) < 0.5, -1, 1)
-    q = rng.integers(-3, 3, size=(3, 4)) + rng.uniform(0.2, 0.8, size=(3, 4))
-    return [SampleInput((q * b, b)), SampleInput(((q * 2.5)[0], 2.5), name="scalar")]
-
-
-register(OpInfo("remainder", remainder, _remainder_samples, ref=np.remainder, torch_fn=_t("remainder"),
-                gradgradcheck=False))
-register(OpInfo("fmod", fmod, _remainder_samples, ref=np.fmod, torch_fn=_t("fmod"), gradgradcheck=False))
-register(OpInfo("floor_divide", floor_divide, _remainder_samples, ref=np.floor_divide,
-                torch_fn=lambda torch, a, b: torch.div(a, b, rounding_mode="floor")))
-register(OpInfo(
-    "pow", pow,
-    lambda rng: [SampleInput((positive(rng, 3, 4), randn(rng, 3, 4)), name="tensor_tensor"),
-                 SampleInput((positive(rng, 3, 1), randn(rng, 4)), name="broadcast"),
-                 SampleInput((randn(rng, 3, 4), 3), name="int_exponent"),
-                 SampleInput((positive(rng, 3, 4), -1.5), name="float_exponent"),
-                 SampleInput((2.5, randn(rng, 3, 4)), name="scalar_base")],
-    ref=lambda a, b: np.power(a, b), torch_fn=_t("pow")))
-register(OpInfo("neg", neg, lambda rng: [SampleInput((randn(rng, 3, 4),))], ref=np.negative, torch_fn=_t("neg")))
-register(OpInfo("abs", abs, lambda rng: [SampleInput((away_from(rng, (3, 4)),))], ref=np.abs, torch_fn=_t("abs")))
-register(OpInfo("square", square, lambda rng: [SampleInput((randn(rng, 3, 4),))], ref=np.square,
-                torch_fn=_t("square")))
-register(OpInfo("reciprocal", reciprocal, lambda rng: [SampleInput((positive(rng, 3, 4),))],
-                ref=np.reciprocal, torch_fn=_t("reciprocal")))
-
-
-def _unary(name, fn, ref, make=randn, **kw):
-    register(OpInfo(name, fn, lambda rng: [SampleInput((make(rng, 3, 4),)), SampleInput((make(rng, 5),), name="1d")],
-                    ref=ref, torch_fn=_t(name), **kw))
-
-
-def _unit(rng, *shape):
-    return rng.uniform(-0.9, 0.9, size=shape)
-
-
-def _not_whole(rng, *shape):
-    """Values at least 0.1 away from whole and half numbers, where rounding ops jump."""
-    x = rng.uniform(-3, 3, size=shape)
-    frac_part = x - np.floor(x)
-    return np.floor(x) + 0.1 + 0.3 * frac_part + 0.5 * (frac_part > 0.5)
-
-
-_unary("exp", exp, np.exp)
-_unary("exp2", exp2, np.exp2)
-_unary("expm1", expm1, np.expm1)
-_unary("log", log, np.log, positive)
-_unary("log1p", log1p, np.log1p, positive)
-_unary("log2", log2, np.log2, positive)
-_unary("log10", log10, np.log10, positive)
-_unary("sqrt", sqrt, np.sqrt, positive)
-_unary("rsqrt", rsqrt, lambda x: 1 / np.sqrt(x), positive)
-_unary("sin", sin, np.sin)
-_unary("cos", cos, np.cos)
-_unary("tan", tan, np.tan, _unit)
-_unary("asin", asin, np.arcsin, _unit)
-_unary("acos", acos, np.arccos, _unit)
-_unary("atan", atan, np.arctan)
-_unary("sinh", sinh, np.sinh)
-_unary("cosh", cosh, np.cosh)
-_unary("tanh", tanh, np.tanh)
-_unary("sigmoid", sigmoid, lambda x: 1 / (1 + np.exp(-x)))
-_unary("relu", relu, lambda x: np.maximum(x, 0), lambda rng, *s: away_from(rng, s), gradgradcheck=False)
-_unary("erf", erf, lambda x: _special.erf(x))
-_unary("erfc", erfc, lambda x: _special.erfc(x))
-_unary("erfinv", erfinv, lambda x: _special.erfinv(x), _unit)
-_unary("sign", sign, np.sign, lambda rng, *s: away_from(rng, s))
-_unary("floor", floor, np.floor, _not_whole)
-_unary("ceil", ceil, np.ceil, _not_whole)
-_unary("trunc", trunc, np.trunc, _not_whole)
-_unary("frac", frac, lambda x: x - np.trunc(x), _not_whole)
-_unary("round", round, np.round, _not_whole)
-register(OpInfo("round_decimals", lambda x: round(x, decimals=1),
-                lambda rng: [SampleInput((_not_whole(rng, 3, 4) / 10,))],
-                ref=lambda x: np.round(x, 1), torch_fn=lambda torch, x: torch.round(x, decimals=1)))
-register(OpInfo("nan_to_num", nan_to_num,
-                lambda rng: [SampleInput((np.array([[np.nan, 1.5, -np.inf], [np.inf, -0.3, 2.0]]),)),
-                             SampleInput((np.array([np.nan, 0.7, np.inf, -np.inf]), 1.0, 9.0, -9.0), name="values")],
-                ref=lambda x, *a: np.nan_to_num(x, True, *a), torch_fn=_t("nan_to_num"), float32=False))
-
-for _name, _fn, _ref in (("atan2", atan2, np.arctan2), ("hypot", hypot, np.hypot),
-                         ("logaddexp", logaddexp, np.logaddexp)):
-    register(OpInfo(_name, _fn, _binary_samples, ref=_ref, torch_fn=lambda torch, a, b, n=_name: getattr(torch, n)(
-        a, b if isinstance(b, torch.Tensor) else torch.tensor(b, dtype=a.dtype))))
-register(OpInfo("copysign", copysign,
-                lambda rng: [SampleInput((away_from(rng, (3, 4)), away_from(rng, (3, 4)))),
-                             SampleInput((away_from(rng, (3, 4)), -1.0), name="scalar")],
-                ref=np.copysign, torch_fn=_t("copysign")))
-for _name, _fn, _ref in (("maximum", maximum, np.maximum), ("minimum", minimum, np.minimum),
-                         ("fmax", fmax, np.fmax), ("fmin", fmin, np.fmin)):
-    register(OpInfo(_name, _fn, lambda rng: _binary_samples(rng)[:3], ref=_ref, torch_fn=_t(_name),
-                    gradgradcheck=False))
-
-
-def _clamp_samples(rng):
-    x = away_from(rng, (3, 4), points=(-0.5, 0.5))
-    lo = away_from(rng, (3, 4), points=(-0.5, 0.5)) - 0.5
-    lo = np.where(np.abs(lo - x) < 0.1, lo - 0.25, lo)
-    return [
-        SampleInput((x,), {"min": -0.5, "max": 0.5}, name="scalars"),
-        SampleInput((x,), {"min": -0.5}, name="min_only"),
-        SampleInput((x,), {"max": 0.5}, name="max_only"),
-        SampleInput((x,), {"min": lo, "max": np.full((4,), 0.5)}, name="tensors"),
-    ]
-
-
-def _np_clamp(x, min=None, max=None):  # noqa: A002
-    if min is not None:
-        x = np.maximum(x, min)
-    if max is not None:
-        x = np.minimum(x, max)
-    return x
-
-
-register(OpInfo("clamp", clamp, _clamp_samples, ref=_np_clamp, torch_fn=_t("clamp"), gradgradcheck=False))
-register(OpInfo(
-    "where", where,
-    lambda rng: [SampleInput((rng.random((3, 4)) < 0.5, randn(rng, 3, 4), randn(rng, 3, 4))),
-                 SampleInput((rng.random((3, 1)) < 0.5, randn(rng, 1, 4), randn(rng, 3, 4)), name="broadcast"),
-                 SampleInput((rng.random((3, 4)) < 0.5, randn(rng, 3, 4), 0.0), name="scalar_other")],
-    ref=np.where, torch_fn=_t("where")))
-register(OpInfo(
-    "lerp", lerp,
-    lambda rng: [SampleInput((randn(rng, 3, 4), randn(rng, 3, 4), 0.3), name="scalar_weight"),
-                 SampleInput((randn(rng, 3, 4), randn(rng, 4), rng.random((3, 1))), name="tensor_weight")],
-    ref=lambda a, b, w: a + w * (b - a), torch_fn=_t("lerp")))
-register(OpInfo(
-    "addcmul", addcmul,
-    lambda rng: [SampleInput((randn(rng, 3, 4), randn(rng, 3, 4), randn(rng, 4)), {"value": 0.5})],
-    ref=lambda a, b, c, value=1: a + value * b * c, torch_fn=_t("addcmul")))
-register(OpInfo(
-    "addcdiv", addcdiv,
-    lambda rng: [SampleInput((randn(rng, 3, 4), randn(rng, 3, 4), positive(rng, 4)), {"value": -2.0})],
-    ref=lambda a, b, c, value=1: a + value * b / c, torch_fn=_t("addcdiv")))
-
-# non-differentiable ops: forward against NumPy and torch only
-for _name, _fn, _ref in (("eq", eq, np.equal), ("ne", ne, np.not_equal), ("lt", lt, np.less),
-                         ("le", le, np.less_equal), ("gt", gt, np.greater), ("ge", ge, np.greater_equal)):
-    register(OpInfo(_name, _fn,
-                    lambda rng: [SampleInput((np.round(randn(rng, 3, 4)), np.round(randn(rng, 4)))),
-                                 SampleInput((np.round(randn(rng, 3, 4)), 0.0), name="scalar")],
-                    ref=_ref, torch_fn=_t(_name), gradcheck=False))
-for _name, _fn, _ref in (("logical_and", logical_and, np.logical_and), ("logical_or", logical_or, np.logical_or),
-                         ("logical_xor", logical_xor, np.logical_xor)):
-    register(OpInfo(_name, _fn, lambda rng: [SampleInput((rng.random((3, 4)) < 0.5, np.round(randn(rng, 4))))],
-                    ref=_ref, torch_fn=_t(_name), gradcheck=False))
-for _name, _fn, _ref in (("bitwise_and", bitwise_and, np.bitwise_and), ("bitwise_or", bitwise_or, np.bitwise_or),
-                         ("bitwise_xor", bitwise_xor, np.bitwise_xor)):
-    register(OpInfo(_name, _fn, lambda rng: [SampleInput((rng.integers(-8, 8, (3, 4)), rng.integers(-8, 8, (4,)))),
-                                             SampleInput((rng.random((3, 4)) < 0.5, rng.random(4) < 0.5), name="bool")],
-                    ref=_ref, torch_fn=_t(_name), gradcheck=False))
-register(OpInfo("bitwise_not", bitwise_not, lambda rng: [SampleInput((rng.integers(-8, 8, (3, 4)),)),
-                                                         SampleInput((rng.random(4) < 0.5,), name="bool")],
-                ref=np.invert, torch_fn=_t("bitwise_not"), gradcheck=False))
-register(OpInfo("logical_not", logical_not, lambda rng: [SampleInput((np.round(randn(rng, 3, 4)),))],
-                ref=np.logical_not, torch_fn=_t("logical_not"), gradcheck=False))
-_SPECIAL_VALUES = np.array([[np.nan, 1.0, -np.inf, np.inf], [0.0, -2.0, np.inf, np.nan]])
-for _name, _fn, _ref in (("isnan", isnan, np.isnan), ("isinf", isinf, np.isinf), ("isfinite", isfinite, np.isfinite),
-                         ("isposinf", isposinf, np.isposinf), ("isneginf", isneginf, np.isneginf)):
-    register(OpInfo(_name, _fn, lambda rng: [SampleInput((_SPECIAL_VALUES.copy(),))], ref=_ref,
-                    torch_fn=_t(_name), gradcheck=False))

@@ -14,7 +14,6 @@ from .._arrays import special as _special
 from ..random import _gen
 from ..tensor import Tensor
 from .elementwise import _floatify, mul, neg
-from .registry import Const, OpInfo, SampleInput, register, positive
 
 __all__ = ["lgamma", "digamma", "polygamma", "igamma", "igammac"]
 TENSOR_METHODS = ("lgamma", "digamma", "igamma", "igammac")
@@ -164,32 +163,3 @@ class StandardGamma(Function):
 def _standard_gamma(alpha, generator=None):
     """Gamma(alpha, 1) samples of ``alpha``'s shape; differentiable in alpha (implicit reparameterisation)."""
     return StandardGamma.apply(_check(alpha, "_standard_gamma"), generator)
-
-
-# ---- registry ------------------------------------------------------------------------------------
-
-def _t(name):
-    return lambda torch, *a, **k: getattr(torch, name)(*a, **k)
-
-
-def _samples(rng):
-    return [SampleInput((positive(rng, 3, 4, low=0.3, high=6.0),)), SampleInput((positive(rng, 5),), name="1d")]
-
-
-register(OpInfo("lgamma", lgamma, _samples, ref=lambda x: _special.lgamma(x), torch_fn=_t("lgamma")))
-register(OpInfo("digamma", digamma, _samples, ref=lambda x: _special.digamma(x), torch_fn=_t("digamma")))
-register(OpInfo("polygamma", polygamma,
-                lambda rng: [SampleInput((n, positive(rng, 3, 4, low=0.3, high=6.0)), name=f"n{n}") for n in (1, 2)],
-                ref=lambda n, x: _special.polygamma(n, x), torch_fn=_t("polygamma")))
-
-
-def _igamma_samples(rng):
-    a = Const(positive(rng, 3, 4, low=0.3, high=6.0))
-    return [SampleInput((a, positive(rng, 3, 4, low=0.1, high=8.0))),
-            SampleInput((Const(positive(rng, 4, low=0.5, high=3.0)), positive(rng, 2, 4, low=0.1, high=4.0)),
-                        name="broadcast")]
-
-
-register(OpInfo("igamma", igamma, _igamma_samples, ref=lambda a, x: _special.gammainc(a, x), torch_fn=_t("igamma")))
-register(OpInfo("igammac", igammac, _igamma_samples, ref=lambda a, x: _special.gammaincc(a, x),
-                torch_fn=_t("igammac")))

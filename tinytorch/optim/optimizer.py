@@ -1,6 +1,6 @@
 """``Optimizer``: parameter groups, per-parameter state, ``state_dict`` and the ``step`` loop.
 
-Subclasses implement ``_init_state(p, group)`` (the state a parameter gets on its first step)
+Subclasses implement ``_init_state(p, group, state)`` (fills ``state`` for a parameter's first step)
 and ``_update(p, grad, state, group)``, which changes ``p``'s array in place with the
 backend's ``xp`` (NumPy or CuPy: the one of the parameter's array). Updates run on raw arrays
 so a step records no graph and allocates no tensors; the state holds ``Tensor`` objects on

@@ -13,8 +13,8 @@ kernel really ran rather than its fallback.
 
 Nothing is compiled or imported from CuPy until a kernel is first used on a CuPy array; each
 source is then compiled once per device (``_loader.CupyRuntime``). The launchers
-(``launchers.py``) validate dtype, contiguity and shapes; ``reference.py`` holds plain NumPy
-versions of every kernel, used by the tests.
+(``launchers.py``) validate dtype, contiguity and shapes; plain NumPy versions of every kernel, which
+define what each must compute, live with the tests (``tests/kernels/reference.py``).
 """
 from __future__ import annotations
 

@@ -1,11 +1,14 @@
-"""The op registry: every differentiable op declares its sample inputs next to its code.
+"""The op registry: every differentiable op's sample inputs, NumPy reference and PyTorch counterpart.
 
 An ``OpInfo`` names a public function, how to build sample inputs, a NumPy reference of
 its forward and (optionally) the PyTorch function that computes the same thing. The
 generic tests in ``tests/ops/test_registry.py`` walk this registry: forward against the
 reference, float64 gradcheck (contiguous and non-contiguous inputs, on every available
 device), gradgradcheck for smooth ops, float32 against float64, and PyTorch when it is
-installed. Adding an op means adding one ``register(OpInfo(...))`` call, no test file.
+installed. Adding an op means adding one ``register(OpInfo(...))`` call to its family's
+module in ``tests/opinfo/`` (PyTorch keeps its OpInfos in its testing package too), no test file.
+Read the registry through ``tests.opinfo`` (``from tests.opinfo import registry``): importing the
+package imports every family module, so ``all_ops()`` is complete.
 
 Sample inputs are NumPy values: float arrays become float64 tensors that require grad;
 ``Const(array)`` becomes a tensor that does not; integer and bool arrays become tensors
