@@ -732,7 +732,7 @@ from . import _format  # noqa: E402
 
 def _install_methods():
     """Attach the plain-op methods that ops modules declare (``TENSOR_METHODS``)."""
-    for name in _ops.tensor_method_names():
+    for name in _ops._tensor_method_names():
         fn = getattr(_ops, name)
         if name not in Tensor.__dict__:
             setattr(Tensor, name, fn)

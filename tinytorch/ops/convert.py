@@ -9,6 +9,7 @@ from ..autograd.function import Function
 from ..tensor import Tensor
 from .registry import OpInfo, SampleInput, register, randn
 
+__all__ = ["to_dtype", "to", "clone", "contiguous", "as_tensor_like"]
 TENSOR_METHODS = ("clone", "contiguous")
 
 

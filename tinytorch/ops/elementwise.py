@@ -36,20 +36,7 @@ __all__ = [
     "greater", "greater_equal", "less", "less_equal", "not_equal",
 ]
 
-TENSOR_METHODS = (
-    "add", "sub", "mul", "div", "floor_divide", "remainder", "fmod", "pow", "neg", "abs", "reciprocal",
-    "eq", "ne", "lt", "le", "gt", "ge", "isclose", "allclose", "equal",
-    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
-    "logical_and", "logical_or", "logical_xor", "logical_not",
-    "exp", "exp2", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "square",
-    "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "sigmoid", "relu",
-    "erf", "erfc", "erfinv", "sign", "floor", "ceil", "round", "trunc", "frac",
-    "clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "fmax", "fmin", "where",
-    "isnan", "isinf", "isfinite", "isposinf", "isneginf", "nan_to_num",
-    "lerp", "addcmul", "addcdiv", "hypot", "logaddexp", "copysign",
-    "subtract", "multiply", "divide", "true_divide", "negative", "absolute", "arctan2", "fix",
-    "greater", "greater_equal", "less", "less_equal", "not_equal",
-)
+TENSOR_METHODS = tuple(__all__)  # every function here is also a Tensor method
 
 
 _quiet = quiet  # silences NumPy's divide/invalid warnings: torch returns inf/nan without warning

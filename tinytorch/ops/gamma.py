@@ -17,7 +17,7 @@ from .elementwise import _floatify, mul, neg
 from .registry import Const, OpInfo, SampleInput, register, positive
 
 __all__ = ["lgamma", "digamma", "polygamma", "igamma", "igammac"]
-TENSOR_METHODS = ("lgamma", "digamma", "igamma", "igammac")
+TENSOR_METHODS = tuple(n for n in __all__ if n != "polygamma")  # torch.polygamma(n, input) only
 
 
 class Lgamma(Function):

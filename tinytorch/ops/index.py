@@ -16,20 +16,16 @@ from .registry import OpInfo, SampleInput, register, randn
 from ..amp.autocast_mode import autocast_op
 
 __all__ = [
-    "getitem", "index_put", "index_put_", "setitem_", "gather", "scatter", "scatter_add", "index_select", "index_add",
+    "getitem", "index_put", "index_put_", "gather", "scatter", "scatter_add", "index_select", "index_add",
     "index_fill", "index_copy", "masked_fill", "masked_select", "masked_scatter", "take", "take_along_dim",
     "nonzero", "argwhere", "scatter_", "scatter_add_", "index_add_", "index_fill_", "index_copy_",
     "masked_fill_", "masked_scatter_", "argsort", "sort", "msort", "topk", "kthvalue", "median", "mode",
     "unique", "unique_consecutive", "searchsorted", "bucketize", "bincount", "histc", "isin",
 ]
 
-TENSOR_METHODS = (
-    "getitem", "index_put", "index_put_", "gather", "scatter", "scatter_add", "index_select", "index_add", "index_fill",
-    "index_copy", "masked_fill", "masked_select", "masked_scatter", "take", "take_along_dim", "nonzero",
-    "argwhere", "scatter_", "scatter_add_", "index_add_", "index_fill_", "index_copy_", "masked_fill_",
-    "masked_scatter_", "argsort", "sort", "msort", "topk", "kthvalue", "median", "mode", "unique",
-    "unique_consecutive", "bincount", "histc",
-)
+# torch.* functions that are not Tensor methods
+_FUNCTIONS_ONLY = ("searchsorted", "bucketize", "isin")
+TENSOR_METHODS = tuple(n for n in __all__ if n not in _FUNCTIONS_ONLY)
 
 
 def _normalize_index(index, x, op="index"):

@@ -20,7 +20,8 @@ TENSOR_METHODS = (
     "clamp_", "clip_", "clamp_min_", "clamp_max_", "pow_", "round_", "lerp_", "addcmul_", "addcdiv_",
     "remainder_", "fmod_", "floor_divide_", "atan2_", "hypot_", "logical_not_", "bitwise_not_",
 ) + _UNARY
-__all__ = list(TENSOR_METHODS)
+# relu_ is exported by activation (torch.relu_, F.relu_); the copy here serves elementwise.relu(inplace=True)
+__all__ = [n for n in TENSOR_METHODS if n != "relu_"]
 
 
 def add_(self, other, *, alpha=1):

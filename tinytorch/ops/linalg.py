@@ -27,12 +27,10 @@ __all__ = [
     "inverse", "cholesky", "svd", "qr", "pinverse", "cross",
 ]
 
-TENSOR_METHODS = (
-    "matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm", "addmv", "addr", "baddbmm", "kron",
-    "dist", "det", "logdet", "slogdet", "inverse", "cholesky", "svd", "qr", "pinverse", "cross",
-)
+# functions that are not Tensor methods
+_FUNCTIONS_ONLY = ("einsum", "tensordot", "linear", "bilinear", "cdist", "chain_matmul")
+TENSOR_METHODS = tuple(n for n in __all__ if n not in _FUNCTIONS_ONLY)
 
-F_EXPORTS = ("linear", "bilinear")
 
 
 def _check_same_dtype(op, *ts):

@@ -29,8 +29,6 @@ __all__ = [
 ]
 
 TENSOR_METHODS = ()
-# in nn.functional only: torch.embedding_bag (top level) has another signature and returns a tuple
-F_EXPORTS = ("embedding_bag",)
 
 
 def _const(arr) -> Tensor:

@@ -24,12 +24,9 @@ __all__ = [
     "var", "std", "var_mean", "std_mean", "norm", "logsumexp", "all", "any", "count_nonzero",
     "cumsum", "cumprod", "softmax", "log_softmax", "nansum", "nanmean",
 ]
-TENSOR_METHODS = (
-    "sum", "sum_to_size", "mean", "prod", "max", "min", "amax", "amin", "aminmax", "argmax", "argmin",
-    "var", "std", "norm", "logsumexp", "all", "any", "count_nonzero", "cumsum", "cumprod",
-    "softmax", "log_softmax", "nansum", "nanmean",
-)
-F_EXPORTS = ("softmax", "log_softmax")
+# torch.* functions that are not Tensor methods
+_FUNCTIONS_ONLY = ("var_mean", "std_mean")
+TENSOR_METHODS = tuple(n for n in __all__ if n not in _FUNCTIONS_ONLY)
 
 # torch.return_types equivalents: tuples whose fields are also reachable by name
 max_return = namedtuple("max", ["values", "indices"])

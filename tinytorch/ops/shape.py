@@ -24,12 +24,12 @@ __all__ = [
     "meshgrid", "atleast_1d", "atleast_2d", "atleast_3d", "select", "repeat_interleave", "rot90",
 ]
 
-TENSOR_METHODS = (
-    "reshape", "view", "view_as", "reshape_as", "flatten", "unflatten", "squeeze", "unsqueeze", "permute",
-    "transpose", "swapaxes", "swapdims", "t", "movedim", "moveaxis", "expand", "expand_as", "broadcast_to",
-    "repeat", "tile", "split", "chunk", "unbind", "narrow", "flip", "fliplr", "flipud", "roll", "diagonal",
-    "diag_embed", "diag", "trace", "tril", "triu", "tril_", "triu_", "select", "repeat_interleave", "rot90",
+# torch.* functions that are not Tensor methods
+_FUNCTIONS_ONLY = (
+    "broadcast_shapes", "broadcast_tensors", "cat", "concat", "concatenate", "stack", "hstack", "vstack", "row_stack",
+    "dstack", "column_stack", "meshgrid", "atleast_1d", "atleast_2d", "atleast_3d",
 )
+TENSOR_METHODS = tuple(n for n in __all__ if n not in _FUNCTIONS_ONLY)
 
 
 def _shape_arg(shape, op):
