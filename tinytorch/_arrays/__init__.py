@@ -38,6 +38,16 @@ def cuda_unavailable_reason() -> str | None:
     return _cuda.failure_reason()
 
 
+def cupy_loaded() -> bool:
+    """Whether CuPy is imported and usable already; never imports it (cheap: the op hot path asks each call)."""
+    return _cuda._state["cupy"] is not None
+
+
+def loaded_device_count() -> int:
+    """GPUs CuPy saw when it loaded, 0 before that; never imports CuPy (for the multi-GPU fast checks)."""
+    return _cuda._state.get("devices", 0)
+
+
 def cupy_module():
     """CuPy, or a RuntimeError that says why CUDA cannot be used."""
     return _cuda.require_cupy()
@@ -189,7 +199,7 @@ def device_guard(a):
     CuPy launches kernels and allocates on the *current* device; an op on a ``cuda:1`` tensor must
     therefore run inside this context. With one GPU (the common case) it costs one dict lookup.
     """
-    if _cuda._state.get("devices", 0) < 2 or not is_cupy_array(a):
+    if loaded_device_count() < 2 or not is_cupy_array(a):
         return None
     cp = _cuda.loaded_cupy()
     index = a.device.id
@@ -205,7 +215,7 @@ def on_device_of(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if _cuda._state.get("devices", 0) >= 2:
+        if loaded_device_count() >= 2:
             for a in args:
                 data = getattr(a, "_data", None)
                 if data is not None:
@@ -226,7 +236,7 @@ def on_device(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         dev = kwargs.get("device")
-        if dev is not None and _cuda._state.get("devices", 0) >= 2:
+        if dev is not None and loaded_device_count() >= 2:
             d = parse_device(dev)
             cp = _cuda.loaded_cupy()
             if d.type == "cuda" and d.index is not None and d.index != cp.cuda.runtime.getDevice():

@@ -28,7 +28,6 @@ import weakref
 import numpy as _np
 
 from .. import _arrays
-from .._arrays._cuda import _state as _cuda_state
 from . import grad_mode
 from . import anomaly as _anomaly
 from ..amp import autocast_mode as _autocast
@@ -295,7 +294,7 @@ class Function(metaclass=FunctionMeta):
             else:
                 needs.append(False)
                 edges.append(None)
-        if _cuda_state["cupy"] is None:  # CuPy never loaded: every array is a NumPy array
+        if not _arrays.cupy_loaded():  # CuPy never loaded: every array is a NumPy array
             xp = _np
         else:
             arrays = [a._data for a in args if isinstance(a, Tensor)] + (seq_arrays or [])
@@ -392,7 +391,7 @@ def _edge(t):
 
 def _device_context(xp, arrays):
     """``cupy.cuda.Device(i)`` when the inputs live on GPU ``i`` and another GPU is current, else None."""
-    if not arrays or _cuda_state.get("devices", 0) < 2:
+    if not arrays or _arrays.loaded_device_count() < 2:
         return None
     return _arrays.device_guard(arrays[0])
 
