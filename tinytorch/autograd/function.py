@@ -308,11 +308,11 @@ class Function(metaclass=FunctionMeta):
         try:
             dev_ctx = _device_context(xp, arrays) if xp is not _np else None
             if dev_ctx is None:
-                raw = cls.forward(ctx, *args, **kwargs)
+                raw = _quiet_call(cls.forward, ctx, *args, **kwargs)
             else:  # inputs on another GPU than the current one: allocate and launch there
                 ctx._device_ctx = dev_ctx
                 with dev_ctx:
-                    raw = cls.forward(ctx, *args, **kwargs)
+                    raw = _quiet_call(cls.forward, ctx, *args, **kwargs)
         finally:
             _grad_state.enabled = grad_on
 
@@ -343,6 +343,14 @@ class Function(metaclass=FunctionMeta):
         if _tracer is not None:  # tinytorch.onnx.export is recording the ops a forward runs
             _tracer(cls, args, kwargs, out)
         return out
+
+
+# torch returns inf/nan without a word: every op's forward runs with NumPy's divide/overflow/invalid warnings off,
+# here, once (the engine does the same around backward). errstate's decorator form is public and half the cost of
+# entering a fresh ``with np.errstate(...)`` per call.
+@_np.errstate(all="ignore")
+def _quiet_call(fn, *args, **kwargs):
+    return fn(*args, **kwargs)
 
 
 def _wrap_outputs(ctx, raw, args, any_grad, xp, vc):

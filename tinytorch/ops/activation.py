@@ -16,7 +16,7 @@ from .. import random as _random
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._common import check_float, inplace, quiet_begin, quiet_end, wrap_dim
+from ._common import check_float, inplace, wrap_dim
 from .convert import clone
 from .elementwise import add, mul, div, neg, exp, sub
 from .elementwise import relu, sigmoid, tanh  # re-exported for nn.functional
@@ -312,19 +312,15 @@ class Gelu(Function):
         from .._arrays import special
 
         (a,) = ctx.saved_arrays
-        token = quiet_begin()
-        try:
-            d = special.normal_cdf(a)  # a fresh array: the rest of the gradient is added into it in place
-            t = a * a
-            t *= -0.5
-            ctx.xp.exp(t, out=t)
-            t *= 1.0 / math.sqrt(2.0 * math.pi)
-            t *= a  # x * phi(x)
-            d += t
-            d *= grad
-            return d.astype(grad.dtype, copy=False)
-        finally:
-            quiet_end(token)
+        d = special.normal_cdf(a)  # a fresh array: the rest of the gradient is added into it in place
+        t = a * a
+        t *= -0.5
+        ctx.xp.exp(t, out=t)
+        t *= 1.0 / math.sqrt(2.0 * math.pi)
+        t *= a  # x * phi(x)
+        d += t
+        d *= grad
+        return d.astype(grad.dtype, copy=False)
 
 
 def gelu(input, approximate: str = "none"):

@@ -18,7 +18,7 @@ from ..autograd import grad_mode
 from ..autograd.function import Function, OUTPUT
 from .._arrays import special as _special
 from ..tensor import Tensor
-from ._common import binary_operands, is_scalar, quiet, quiet_begin, quiet_end
+from ._common import binary_operands, is_scalar, quiet
 from .registry import OpInfo, SampleInput, register, randn, positive, away_from
 
 __all__ = [
@@ -44,17 +44,13 @@ _quiet = quiet  # silences NumPy's divide/invalid warnings: torch returns inf/na
 
 # ---- arithmetic ----------------------------------------------------------------------------------
 
-# The arithmetic ops below run on every tiny step of a model, so their forwards use the cheap
-# quiet_begin/quiet_end pair and they have backward_arrays fast paths (first-order only).
+# The arithmetic ops below run on every tiny step of a model, so they have backward_arrays fast paths
+# (first-order only). Function.apply and the engine silence NumPy's inf/nan warnings around them.
 
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
-        token = quiet_begin()
-        try:
-            return a._data + b._data
-        finally:
-            quiet_end(token)
+        return a._data + b._data
 
     @staticmethod
     def backward(ctx, grad):
@@ -76,11 +72,7 @@ def add(input, other, *, alpha=1):
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
-        token = quiet_begin()
-        try:
-            return a._data - b._data
-        finally:
-            quiet_end(token)
+        return a._data - b._data
 
     @staticmethod
     def backward(ctx, grad):
@@ -113,11 +105,7 @@ class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
-        token = quiet_begin()
-        try:
-            return a._data * b._data
-        finally:
-            quiet_end(token)
+        return a._data * b._data
 
     @staticmethod
     def backward(ctx, grad):
@@ -128,12 +116,8 @@ class Mul(Function):
     @staticmethod
     def backward_arrays(ctx, grad):
         a, b = ctx.saved_arrays
-        token = quiet_begin()
-        try:
-            return (grad * b if ctx.needs_input_grad[0] else None,
-                    grad * a if ctx.needs_input_grad[1] else None)
-        finally:
-            quiet_end(token)
+        return (grad * b if ctx.needs_input_grad[0] else None,
+                grad * a if ctx.needs_input_grad[1] else None)
 
 
 def mul(input, other):
@@ -147,11 +131,7 @@ class Div(Function):
     def forward(ctx, a, b):
         # the output, not a, is saved for b's gradient (-grad * y / b), so y.div_(t) works as in torch
         ctx.save_for_backward(OUTPUT if ctx.needs_input_grad[1] else None, b)
-        token = quiet_begin()
-        try:
-            return a._data / b._data
-        finally:
-            quiet_end(token)
+        return a._data / b._data
 
     @staticmethod
     def backward(ctx, grad):
@@ -163,12 +143,8 @@ class Div(Function):
     @staticmethod
     def backward_arrays(ctx, grad):
         y, b = ctx.saved_arrays
-        token = quiet_begin()
-        try:
-            ga = grad / b if ctx.needs_input_grad[0] else None
-            gb = -(grad * y / b) if ctx.needs_input_grad[1] else None
-        finally:
-            quiet_end(token)
+        ga = grad / b if ctx.needs_input_grad[0] else None
+        gb = -(grad * y / b) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -189,8 +165,7 @@ class _ZeroGrad(Function):
 
     @staticmethod
     def forward(ctx, fn, *args):
-        with _quiet():
-            return fn(ctx.xp, *[a._data if isinstance(a, Tensor) else a for a in args])
+        return fn(ctx.xp, *[a._data if isinstance(a, Tensor) else a for a in args])
 
     @staticmethod
     def backward(ctx, grad):
@@ -203,8 +178,7 @@ class _NonDiff(Function):
 
     @staticmethod
     def forward(ctx, fn, *args):
-        with _quiet():
-            return fn(ctx.xp, *[a._data if isinstance(a, Tensor) else a for a in args])
+        return fn(ctx.xp, *[a._data if isinstance(a, Tensor) else a for a in args])
 
 
 def _check_int_zero_division(b, dt, op):
@@ -238,8 +212,7 @@ class Remainder(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[1] else None)
-        with _quiet():
-            return ctx.xp.remainder(a._data, b._data)
+        return ctx.xp.remainder(a._data, b._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -259,8 +232,7 @@ class Fmod(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[1] else None)
-        with _quiet():
-            return ctx.xp.fmod(a._data, b._data)
+        return ctx.xp.fmod(a._data, b._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -284,8 +256,7 @@ class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b, OUTPUT if ctx.needs_input_grad[1] else None)
-        with _quiet():
-            return ctx.xp.power(a._data, b._data)
+        return ctx.xp.power(a._data, b._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -308,8 +279,7 @@ class PowScalar(Function):
     def forward(ctx, a, exponent):
         ctx.exponent = exponent
         ctx.save_for_backward(a)
-        with _quiet():
-            return ctx.xp.power(a._data, exponent).astype(a._data.dtype, copy=False)
+        return ctx.xp.power(a._data, exponent).astype(a._data.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -328,8 +298,7 @@ class ScalarPow(Function):
         ctx.log_base = math.log(base) if base > 0 else (float("-inf") if base == 0 else float("nan"))
         ctx.base = base
         ctx.save_for_backward(OUTPUT)
-        with _quiet():
-            return ctx.xp.power(b._data.dtype.type(base), b._data)
+        return ctx.xp.power(b._data.dtype.type(base), b._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -384,8 +353,7 @@ class Reciprocal(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(OUTPUT)
-        with _quiet():
-            return 1.0 / x._data
+        return 1.0 / x._data
 
     @staticmethod
     def backward(ctx, grad):

@@ -125,21 +125,20 @@ def standard_gamma_grad(x, alpha):
     xp = _arrays.array_module(x)
     x64 = x.astype(np.float64)
     a = alpha.astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        t = xp.ones_like(x64)
-        h = xp.zeros_like(x64)
-        s = xp.ones_like(x64)
-        th = xp.zeros_like(x64)
-        for k in range(1, _SERIES_MAX_TERMS):
-            t = t * x64 / (a + k)
-            h = h + 1.0 / (a + k)
-            s = s + t
-            th = th + t * h
-            if k > 8 and not bool(xp.any((a + k < x64) | (t * (h + 1.0) > 1e-17 * s))):
-                break
-        psi = _special.digamma(a + 1.0)
-        out = -(x64 / a) * (s * (xp.log(x64) - psi) - th)
-        out = xp.where(x64 > 0, out, 0.0)
+    t = xp.ones_like(x64)
+    h = xp.zeros_like(x64)
+    s = xp.ones_like(x64)
+    th = xp.zeros_like(x64)
+    for k in range(1, _SERIES_MAX_TERMS):
+        t = t * x64 / (a + k)
+        h = h + 1.0 / (a + k)
+        s = s + t
+        th = th + t * h
+        if k > 8 and not bool(xp.any((a + k < x64) | (t * (h + 1.0) > 1e-17 * s))):
+            break
+    psi = _special.digamma(a + 1.0)
+    out = -(x64 / a) * (s * (xp.log(x64) - psi) - th)
+    out = xp.where(x64 > 0, out, 0.0)
     return out.astype(x.dtype, copy=False)
 
 

@@ -286,8 +286,7 @@ class CrossEntropyIndices(Function):
         total = loss.sum()
         if reduction == "sum":
             return total
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return total / ctx.count  # 0 / 0 = nan when every target is ignored, like torch
+        return total / ctx.count  # 0 / 0 = nan when every target is ignored, like torch
 
     @staticmethod
     def backward_arrays(ctx, grad):
@@ -452,9 +451,8 @@ class BinaryCrossEntropy(Function):
         xp = ctx.xp
         a, b = x._data, t._data
         ctx.save_for_backward(x, t)
-        with np.errstate(divide="ignore"):
-            log_x = xp.maximum(xp.log(a), -100.0)
-            log_1mx = xp.maximum(xp.log1p(-a), -100.0)
+        log_x = xp.maximum(xp.log(a), -100.0)
+        log_1mx = xp.maximum(xp.log1p(-a), -100.0)
         return (-(b * log_x + (1.0 - b) * log_1mx)).astype(a.dtype, copy=False)
 
     @staticmethod

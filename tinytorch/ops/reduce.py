@@ -150,10 +150,9 @@ class Mean(Function):
     def forward(ctx, x, axes, keepdim):
         ctx.in_shape, ctx.axes, ctx.keepdim = x._data.shape, axes, keepdim
         ctx.count = math.prod(x._data.shape[a] for a in axes)
-        with np.errstate(all="ignore"):  # the mean of an empty tensor is NaN, quietly, as in torch
-            if _low(x._data):
-                return x._data.mean(axis=axes, keepdims=keepdim, dtype=np.float32).astype(x._data.dtype)
-            return x._data.mean(axis=axes, keepdims=keepdim)
+        if _low(x._data):
+            return x._data.mean(axis=axes, keepdims=keepdim, dtype=np.float32).astype(x._data.dtype)
+        return x._data.mean(axis=axes, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):
@@ -499,8 +498,7 @@ class LogSumExp(Function):
         ctx.save_for_backward(x, OUTPUT)
         m = xd.max(axis=axes, keepdims=True) if xd.size else xp.zeros(_keepdim_shape(xd.shape, axes), xd.dtype)
         m = xp.where(xp.isfinite(m), m, 0)  # all -inf (or inf) slices: shifting by them would give NaN
-        with np.errstate(divide="ignore"):
-            out = xp.log(xp.exp(xd - m).sum(axis=axes, keepdims=True)) + m
+        out = xp.log(xp.exp(xd - m).sum(axis=axes, keepdims=True)) + m
         return out if keepdim else out.reshape(tuple(s for i, s in enumerate(xd.shape) if i not in axes))
 
     @staticmethod
