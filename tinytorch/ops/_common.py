@@ -218,8 +218,6 @@ def inplace(t: Tensor, compute, op: str) -> Tensor:
             "supported in tinytorch; use the out-of-place op, or .clone() the view first"
         )
     if out._data.dtype != t._data.dtype:
-        from .convert import to_dtype
-
         out = to_dtype(out, t._data.dtype)
     t._data = out._data
     t._grad_fn = out._grad_fn

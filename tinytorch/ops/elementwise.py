@@ -18,8 +18,11 @@ from ..autograd import grad_mode
 from ..autograd.function import Function, OUTPUT
 from .._arrays import special as _special
 from ..tensor import Tensor
+from . import _common
 from ._common import binary_operands, is_scalar, quiet
 from .registry import OpInfo, SampleInput, register, randn, positive, away_from
+from .convert import to_dtype
+from .. import _arrays
 
 __all__ = [
     "add", "sub", "mul", "div", "floor_divide", "remainder", "fmod", "pow", "neg", "abs", "reciprocal",
@@ -321,7 +324,6 @@ def pow(input, exponent):  # noqa: A001 - torch's name
     if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
         raise TypeError(f"pow: expected at least one Tensor, got {type(input).__name__} and {type(exponent).__name__}")
     dt = dtypes.result_type(input, exponent)
-    from .convert import to_dtype
 
     if isinstance(input, Tensor) and is_scalar(exponent):
         _check_int_pow(input, exponent, dt)
@@ -791,8 +793,6 @@ def log10(input):
 
 
 def _backend_fn(x, name):
-    from .. import _arrays
-
     return getattr(_arrays.array_module(x._data), name)
 
 
@@ -805,9 +805,7 @@ def relu(input, inplace=False):
     if input._data.dtype.kind == "b":
         raise TypeError("relu: not supported for bool tensors")
     if inplace:
-        from .inplace import relu_
-
-        return relu_(input)
+        return _common.inplace(input, lambda: Relu.apply(input), "relu_")  # as Tensor.relu_
     return Relu.apply(input)
 
 
@@ -1052,7 +1050,6 @@ def where(condition, input=None, other=None):
         raise RuntimeError(f"where: expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype}")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         # two numbers: tensors of their promoted dtype on the condition's device
-        from .. import _arrays
 
         dt = dtypes.result_type(input, other)
         xp = _arrays.array_module(condition._data)
@@ -1111,7 +1108,6 @@ def clamp(input, min=None, max=None):  # noqa: A002 - torch's names
                 raise RuntimeError(f"clamp: {name} of shape {tuple(v.shape)} cannot be broadcast to the input's "
                                    f"shape {tuple(input.shape)}") from None
     dt = dtypes.result_type(*given)
-    from .convert import to_dtype
 
     x = to_dtype(input, dt)
 
@@ -1120,7 +1116,6 @@ def clamp(input, min=None, max=None):  # noqa: A002 - torch's names
             return None
         if isinstance(v, Tensor):
             return to_dtype(v, dt)
-        from .. import _arrays
 
         return Tensor._make(_arrays.scalar_like(input._data, v, dt.np))
 
@@ -1264,14 +1259,11 @@ def _check_tensor(x, op):
 
 
 def _zeros_like(t):
-    from .. import _arrays
-
     return Tensor._make(_arrays.array_module(t._data).zeros(t._data.shape, dtype=t._data.dtype))
 
 
 def _floatify(x):
     """Integer tensors become the default float dtype for ops with float results (like torch)."""
-    from .convert import to_dtype
 
     if not isinstance(x, Tensor):
         raise TypeError(f"expected a Tensor, got {type(x).__name__}")

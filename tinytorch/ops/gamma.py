@@ -15,6 +15,9 @@ from ..random import _gen
 from ..tensor import Tensor
 from .elementwise import _floatify, mul, neg
 from .registry import Const, OpInfo, SampleInput, register, positive
+from . import elementwise as _ew
+from ._common import binary_operands
+from .. import _arrays
 
 __all__ = ["lgamma", "digamma", "polygamma", "igamma", "igammac"]
 TENSOR_METHODS = tuple(n for n in __all__ if n != "polygamma")  # torch.polygamma(n, input) only
@@ -89,10 +92,7 @@ class Igamma(Function):
 
 
 def _igamma(input, other, upper, op):
-    from .elementwise import _check_tensor
-    from ._common import binary_operands
-
-    _check_tensor(input, op)
+    _ew._check_tensor(input, op)
     a, x, _ = binary_operands(input, other, op, float_result=True)
     return Igamma.apply(a, x, upper)
 
@@ -120,7 +120,6 @@ def standard_gamma_grad(x, alpha):
     h_n = sum_{k<=n} 1/(a+k). Exact up to rounding; the two sums cancel in the far right tail
     (samples many standard deviations above the mean), where precision drops.
     """
-    from .. import _arrays
 
     xp = _arrays.array_module(x)
     x64 = x.astype(np.float64)

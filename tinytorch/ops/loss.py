@@ -24,6 +24,7 @@ from .activation import logsigmoid
 from .normalization import pairwise_distance
 from .. import ops  # the package namespace: ops of other families are looked up at call time
 from ..amp.autocast_mode import autocast_op
+from .convert import to_dtype
 
 __all__ = [
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
@@ -105,8 +106,6 @@ def _pair(input, target, op, *, strict=False):
             stacklevel=3,
         )
     if target._data.dtype != input._data.dtype:
-        from .convert import to_dtype
-
         target = to_dtype(target, input._data.dtype)
     return target
 
@@ -116,7 +115,6 @@ def _widened(input, target):
     target is not rounded down to the input's precision; the cast is recorded, so gradients come back in float32."""
     if (isinstance(input, Tensor) and isinstance(target, Tensor) and target._data.dtype.kind == "f"
             and input._data.dtype.kind == "f" and target._data.dtype.itemsize > input._data.dtype.itemsize):
-        from .convert import to_dtype
 
         return to_dtype(input, target._data.dtype)
     return input
@@ -418,8 +416,6 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing, op):
     c = input.shape[cdim]
     w = _class_weight(weight, c, op, input)
     if target._data.dtype != input._data.dtype:
-        from .convert import to_dtype
-
         target = to_dtype(target, input._data.dtype)
     if label_smoothing > 0.0:
         target = add(mul(target, 1.0 - label_smoothing), label_smoothing / c)

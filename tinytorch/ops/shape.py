@@ -11,9 +11,13 @@ from .. import _arrays
 from .._arrays.strides import as_strided
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._common import wrap_dim
+from ._common import wrap_dim, inplace
 from .registry import OpInfo, SampleInput, TensorList, register, randn
 from ..amp.autocast_mode import autocast_op
+from .. import _dtype as dtypes
+from .convert import to_dtype, clone
+from . import index as _index
+from . import reduce as _reduce
 
 __all__ = [
     "reshape", "view", "view_as", "reshape_as", "flatten", "unflatten", "squeeze", "unsqueeze", "permute",
@@ -117,7 +121,6 @@ def _viewable(old_shape, old_strides, new_shape) -> bool:
 
 def view(input, *shape):
     """``input`` with a new shape sharing its storage; raises like torch when no view exists."""
-    from .. import _dtype as dtypes
 
     if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
         raise NotImplementedError("view(dtype) is not supported; use .to(dtype)")
@@ -142,9 +145,7 @@ class Expand(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from .reduce import sum_to_size
-
-        return sum_to_size(grad, ctx.in_shape)
+        return _reduce.sum_to_size(grad, ctx.in_shape)
 
 
 def expand(input, *sizes):
@@ -262,8 +263,6 @@ def stack(tensors, dim=0):
             raise RuntimeError(
                 f"stack expects each tensor to be equal size, but got {tuple(tensors[0].shape)} at entry 0 and {tuple(t.shape)} at entry {i}"
             )
-    from .. import _dtype as dtypes
-    from .convert import to_dtype
 
     dt = tensors[0].dtype
     for t in tensors[1:]:
@@ -425,7 +424,6 @@ def repeat(input, *sizes):
     inter = tuple(v for s in shp for v in (1, s))
     big = tuple(v for r, s in zip(sizes, shp) for v in (r, s))
     x = reshape(input, inter) if inter != tuple(input._data.shape) else input
-    from .convert import clone
 
     out = clone(expand(x, big))
     return reshape(out, tuple(r * s for r, s in zip(sizes, shp)))
@@ -462,8 +460,6 @@ def cat(tensors, dim=0):
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"cat: expected a sequence of Tensors, got {type(t).__name__} at position {i}")
-    from .. import _dtype as dtypes
-    from .convert import to_dtype
 
     dt = tensors[0].dtype
     for t in tensors[1:]:
@@ -488,8 +484,6 @@ def cat(tensors, dim=0):
                 )
     kept = [to_dtype(t, dt) for t in kept]
     if len(kept) == 1:
-        from .convert import clone
-
         return clone(kept[0])
     return Cat.apply(kept, d)
 
@@ -561,9 +555,8 @@ def narrow(input, dim, start, length):
     length = _int_arg(length, "narrow", "length")
     if start < 0 or start > size or length < 0 or start + length > size:
         raise RuntimeError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({size}) of dim {d} (shape {tuple(input.shape)})")
-    from .index import getitem
 
-    return getitem(input, (slice(None),) * d + (slice(start, start + length),))
+    return _index.getitem(input, (slice(None),) * d + (slice(start, start + length),))
 
 
 def hstack(tensors):
@@ -617,14 +610,13 @@ def atleast_3d(*tensors):
 
 def select(input, dim, index):
     """The slice at ``index`` of dim ``dim``, that dim removed (a view)."""
-    from .index import getitem
 
     d = wrap_dim(dim, input._data.ndim, "select")
     size = input._data.shape[d]
     index = builtins.int(index)
     if index < -size or index >= size:
         raise IndexError(f"select(): index {index} out of range for tensor of size {tuple(input.shape)} at dimension {d}")
-    return getitem(input, (slice(None),) * d + (index,))
+    return _index.getitem(input, (slice(None),) * d + (index,))
 
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
@@ -632,7 +624,6 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 
     ``repeat_interleave(repeats)`` with a single integer tensor returns ``arange(len(repeats))`` repeated.
     """
-    from .index import GetItem
 
     xp = _arrays.array_module(input._data)
     if repeats is None:  # the one-argument form: input holds the repeat counts
@@ -657,7 +648,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     if negative:
         raise RuntimeError("repeat_interleave: repeats can not be negative")
     idx = xp.repeat(xp.arange(n), r)
-    return GetItem.apply(x, (slice(None),) * d + (idx,))
+    return _index.GetItem.apply(x, (slice(None),) * d + (idx,))
 
 
 def rot90(input, k=1, dims=(0, 1)):
@@ -669,8 +660,6 @@ def rot90(input, k=1, dims=(0, 1)):
         raise RuntimeError(f"rot90: expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")
     k = builtins.int(k) % 4
     if k == 0:
-        from .convert import clone
-
         return clone(input)
     if k == 2:
         return flip(input, (d0, d1))
@@ -698,8 +687,6 @@ def flip(input, dims):
     if len(set(axes)) != len(axes):
         raise RuntimeError(f"flip: dim {list(dims)} appears multiple times in the list of dims")
     if input._data.ndim == 0:
-        from .convert import clone
-
         return clone(input)
     return Flip.apply(input, axes)
 
@@ -832,8 +819,6 @@ def diag(input, diagonal=0):
     if input._data.ndim == 1:
         return diag_embed(input, diagonal, 0, 1)
     if input._data.ndim == 2:
-        from .convert import clone
-
         return clone(Diagonal.apply(input, builtins.int(diagonal), 0, 1))
     raise RuntimeError(f"diag: expected a 1-D or 2-D tensor, got shape {tuple(input.shape)}")
 
@@ -843,9 +828,8 @@ def trace(input):
     """Sum of the main diagonal of a 2-D tensor."""
     if input._data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix (2-D tensor), got shape {tuple(input.shape)}")
-    from .reduce import sum as _sum
 
-    return _sum(Diagonal.apply(input, 0, 0, 1))
+    return _reduce.sum(Diagonal.apply(input, 0, 0, 1))
 
 
 class Tri(Function):
@@ -881,14 +865,12 @@ def triu(input, diagonal=0):
 
 def tril_(input, diagonal=0):
     """In-place ``tril``."""
-    from ._common import inplace
 
     return inplace(input, lambda: tril(input, diagonal), "tril_")
 
 
 def triu_(input, diagonal=0):
     """In-place ``triu``."""
-    from ._common import inplace
 
     return inplace(input, lambda: triu(input, diagonal), "triu_")
 
