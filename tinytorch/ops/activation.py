@@ -23,6 +23,7 @@ from .elementwise import relu, sigmoid, tanh  # re-exported for nn.functional
 from .registry import OpInfo, SampleInput, Const, register, randn, away_from
 from .. import ops  # the package namespace: ops of other families are looked up at call time
 from ..amp.autocast_mode import autocast_op
+from .._arrays import special
 
 __all__ = [
     "relu", "relu_", "sigmoid", "tanh", "relu6", "rrelu", "rrelu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "selu_", "celu", "celu_", "gelu", "silu",
@@ -265,8 +266,6 @@ def celu_(input, alpha: float = 1.0):
 
 
 def _erf_array(a):
-    from .._arrays import special
-
     return special.erf(a)
 
 
@@ -276,7 +275,6 @@ class NormalCdf(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        from .._arrays import special
 
         return special.normal_cdf(x._data)
 
@@ -294,7 +292,6 @@ class Gelu(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        from .._arrays import special
 
         a = x._data
         cdf = special.normal_cdf(a)
@@ -309,8 +306,6 @@ class Gelu(Function):
 
     @staticmethod
     def backward_arrays(ctx, grad):
-        from .._arrays import special
-
         (a,) = ctx.saved_arrays
         d = special.normal_cdf(a)  # a fresh array: the rest of the gradient is added into it in place
         t = a * a
