@@ -20,7 +20,7 @@ from .ops.linalg import matmul as matmul
 # for the registry entries below
 from .ops import elementwise as _ew
 from .ops._linalg import _const, _eye_like_n, _mT
-from .ops.registry import OpInfo, SampleInput, register, randn
+from .ops.registry import OpInfo, SampleInput, register, randn, away_from
 
 __all__ = [
     "vector_norm", "matrix_norm", "norm", "inv", "inv_ex", "solve", "det", "slogdet", "cholesky", "qr", "svd",
@@ -54,8 +54,6 @@ def _np_sym(x):
 
 
 def _away(rng, *shape):
-    from .ops.registry import away_from
-
     return away_from(rng, shape, margin=0.2)
 
 

@@ -6,7 +6,6 @@ what one otherwise rewrites every time: per-epoch averages, validation, metrics,
 bar, early stopping, checkpoints, learning-rate schedules and live plots.
 
 Example::
-
     from tinytorch.train import fit, EarlyStopping, ProgressBar
     history = fit(model, nn.CrossEntropyLoss(), opt, train_loader, val_loader, epochs=20,
                   metrics=["accuracy"], callbacks=[ProgressBar(), EarlyStopping(patience=3)])
@@ -24,6 +23,9 @@ from typing import Callable, Iterable
 
 from . import autograd
 from .tensor import Tensor
+from .ops.shape import cat
+from .serialization import save
+from .optim.lr_scheduler import ReduceLROnPlateau
 
 __all__ = [
     "fit", "evaluate", "predict", "History", "Callback", "ProgressBar", "EarlyStopping", "ModelCheckpoint",
@@ -290,8 +292,6 @@ def predict(model, loader: Iterable, device=None) -> Tensor:
 
     Batches may be ``(inputs, targets)`` (targets ignored) or inputs alone.
     """
-    from .ops.shape import cat
-
     was_training = model.training
     model.eval()
     outs = []
@@ -439,8 +439,6 @@ class ModelCheckpoint(Callback):
         self.saved: list[str] = []
 
     def on_epoch_end(self, trainer, epoch, logs):
-        from .serialization import save
-
         if self.save_best_only:
             value = _monitored(logs, self.monitor, "ModelCheckpoint")
             better = self.best is None or (value < self.best if self.mode == "min" else value > self.best)
@@ -464,8 +462,6 @@ class LRSchedulerCallback(Callback):
         self.lrs: list[float] = []
 
     def on_epoch_end(self, trainer, epoch, logs):
-        from .optim.lr_scheduler import ReduceLROnPlateau
-
         if isinstance(self.scheduler, ReduceLROnPlateau):
             self.scheduler.step(_monitored(logs, self.monitor or "val_loss", "LRSchedulerCallback"))
         else:
@@ -504,8 +500,6 @@ class LivePlot(Callback):
             self._fig = None
 
     def _pairs(self, trainer):
-        from .ops.shape import cat
-
         loader = trainer.val_loader if trainer.val_loader is not None else trainer.train_loader
         preds, targets, n = [], [], 0
         model = trainer.model

@@ -31,6 +31,9 @@ from ..ops.activation import NormalCdf, _erf_array, _normal_pdf
 from ..ops.registry import OpInfo, SampleInput, randn, register
 from ..tensor import Tensor
 from ..amp.autocast_mode import autocast_op
+from .modules.activation import GELU, ReLU
+from .modules.conv import Conv2d
+from .modules.linear import Linear
 
 __all__ = ["enabled", "linear_act", "conv2d_relu", "run_sequential", "ACTIVATIONS"]
 
@@ -270,10 +273,6 @@ _types = {}
 def _module_types():
     """(Linear, ReLU, GELU, Conv2d), imported on first use (nn.modules imports this module)."""
     if not _types:
-        from .modules.activation import GELU, ReLU
-        from .modules.conv import Conv2d
-        from .modules.linear import Linear
-
         _types.update(Linear=Linear, ReLU=ReLU, GELU=GELU, Conv2d=Conv2d)
     return _types
 

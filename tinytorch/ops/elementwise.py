@@ -1264,7 +1264,6 @@ def _zeros_like(t):
 
 def _floatify(x):
     """Integer tensors become the default float dtype for ops with float results (like torch)."""
-
     if not isinstance(x, Tensor):
         raise TypeError(f"expected a Tensor, got {type(x).__name__}")
     if x._data.dtype.kind in "fV":

@@ -120,7 +120,6 @@ def standard_gamma_grad(x, alpha):
     h_n = sum_{k<=n} 1/(a+k). Exact up to rounding; the two sums cancel in the far right tail
     (samples many standard deviations above the mean), where precision drops.
     """
-
     xp = _arrays.array_module(x)
     x64 = x.astype(np.float64)
     a = alpha.astype(np.float64)

@@ -550,7 +550,6 @@ def masked_fill(input, mask, value):
 
 def masked_select(input, mask):
     """1-D tensor of the elements of ``input`` where ``mask`` is True (both broadcast)."""
-
     mask = _bool_mask(mask, "masked_select", input)
     shape = _broadcast_shape("masked_select", tuple(input._data.shape), tuple(mask._data.shape))
     x = _shape.expand(input, shape)
@@ -560,7 +559,6 @@ def masked_select(input, mask):
 
 def masked_scatter(input, mask, source):
     """``input`` with the True positions of ``mask`` filled, in order, by the elements of ``source``."""
-
     mask = _bool_mask(mask, "masked_scatter", input)
     shape = _broadcast_shape("masked_scatter", tuple(input._data.shape), tuple(mask._data.shape))
     xp = _arrays.array_module(mask._data)
@@ -577,7 +575,6 @@ def masked_scatter(input, mask, source):
 
 def take(input, index):
     """Elements of the flattened ``input`` at ``index`` (output has ``index``'s shape)."""
-
     index = _index_tensor(index, "take", input)
     n = input._data.size
     _check_index_range(index._data, n, "take", 0)
@@ -586,7 +583,6 @@ def take(input, index):
 
 def take_along_dim(input, indices, dim=None):
     """``gather`` with broadcasting of ``input`` and ``indices`` (flattened input when ``dim`` is None)."""
-
     indices = _index_tensor(indices, "take_along_dim", input)
     if dim is None:
         return take(input, _shape.reshape(indices, (-1,)))

@@ -45,7 +45,6 @@ def div_(self, other, *, rounding_mode=None):
 
 def fill_(self, value):
     """Set every element to ``value`` (a number or a 0-d tensor; differentiable w.r.t. a tensor value)."""
-
     v = ensure_tensor(value, "fill_", like=self)
     if v._data.ndim != 0:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {v._data.ndim} dimensions")
@@ -69,7 +68,6 @@ def zero_(self):
 
 def copy_(self, src, non_blocking=False):
     """Copy ``src`` (broadcast, cast, moved across devices) into ``self``."""
-
     if not isinstance(src, Tensor):
         src = ensure_tensor(src, "copy_", like=self)
 

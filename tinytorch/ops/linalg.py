@@ -76,7 +76,6 @@ def matmul(input, other):
 
     (n,) @ (n,) -> (); (m, n) @ (n,) -> (m,); (..., m, n) @ (..., n, p) -> (..., m, p).
     """
-
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
         raise TypeError(f"matmul: expected two Tensors, got {type(input).__name__} and {type(other).__name__}")
     a_shape, b_shape = tuple(input._data.shape), tuple(other._data.shape)
@@ -151,7 +150,6 @@ def inner(input, other):
 
 def outer(input, vec2):
     """Outer product of two 1-D tensors: (n,), (m,) -> (n, m)."""
-
     if input._data.ndim != 1 or vec2._data.ndim != 1:
         raise RuntimeError(f"outer: expected 1-D tensors, got shapes {tuple(input.shape)} and {tuple(vec2.shape)}")
     return _ew.mul(_shape.reshape(input, (-1, 1)), _shape.reshape(vec2, (1, -1)))
@@ -243,7 +241,6 @@ def _einsum_grad(ctx, ops_, i, spec, grad):
     A letter repeated inside ``spec`` (a diagonal, as in 'ii->i') is renamed and tied back with an
     identity matrix; letters that appear nowhere else were summed away and are expanded back.
     """
-
     free = [c for c in string.ascii_letters if c not in "".join(ctx.in_specs) + ctx.out_spec]
     target = []
     eyes = []
@@ -333,7 +330,6 @@ def _einsum_op(equation, *operands):
 @autocast_op(select=_einsum_op)
 def einsum(equation, *operands):
     """Einstein summation (``'bij,bjk->bik'``, ``'ii->i'``, ``'...ij->...ji'``); operands may be a list."""
-
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     if not operands:
@@ -404,7 +400,6 @@ def tensordot(a, b, dims=2):
 
 def kron(input, other):
     """Kronecker product: block (i, j) is ``input[i, j] * other``."""
-
     for name, t in (("input", input), ("other", other)):
         if not isinstance(t, Tensor):
             raise TypeError(f"kron(): argument '{name}' must be Tensor, not {type(t).__name__}")
@@ -516,7 +511,6 @@ def bilinear(input1, input2, weight, bias=None):
 @autocast_op("cdist")
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """Pairwise p-norm distances: x1 (*, P, M), x2 (*, R, M) -> (*, P, R)."""
-
     if x1._data.ndim < 2 or x2._data.ndim < 2:
         raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1._data.ndim}D (shape {tuple(x1.shape)}), X2 got: {x2._data.ndim}D (shape {tuple(x2.shape)})")
     if x1._data.shape[-1] != x2._data.shape[-1]:

@@ -115,7 +115,6 @@ def _widened(input, target):
     target is not rounded down to the input's precision; the cast is recorded, so gradients come back in float32."""
     if (isinstance(input, Tensor) and isinstance(target, Tensor) and target._data.dtype.kind == "f"
             and input._data.dtype.kind == "f" and target._data.dtype.itemsize > input._data.dtype.itemsize):
-
         return to_dtype(input, target._data.dtype)
     return input
 

@@ -61,7 +61,6 @@ def _check_float(input, op):
 
 def _add_h(t):
     """(..., L) viewed as (..., 1, L): 1-D pools run as 2-D ones."""
-
     return _shape.reshape(t, tuple(t.shape)[:-1] + (1, t.shape[-1]))
 
 
@@ -436,7 +435,6 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 def _lp_pool(op, nd, input, norm_type, kernel_size, stride, ceil_mode):
     """(sum over each window of x^p)^(1/p), composed from avg_pool so it needs no backward of its own."""
-
     if not isinstance(norm_type, (int, float)) or norm_type <= 0:
         raise ValueError(f"{op}: norm_type must be a positive number, got {norm_type!r}")
     kernel = _ntuple(kernel_size, nd, "kernel_size", op, minimum=1)
@@ -876,7 +874,6 @@ def upsample_bilinear(input, size=None, scale_factor=None):
 
 def pixel_shuffle(input, upscale_factor):
     """(*, C*r^2, H, W) -> (*, C, H*r, W*r): move channel blocks into space."""
-
     r = _ntuple(upscale_factor, 1, "upscale_factor", "pixel_shuffle", minimum=1)[0]
     if not isinstance(input, Tensor) or input.ndim < 3:
         raise RuntimeError(f"pixel_shuffle: expected a tensor of at least 3 dims (*, C, H, W), got {getattr(input, 'shape', input)!r}")
@@ -891,7 +888,6 @@ def pixel_shuffle(input, upscale_factor):
 
 def pixel_unshuffle(input, downscale_factor):
     """(*, C, H*r, W*r) -> (*, C*r^2, H, W): the inverse of ``pixel_shuffle``."""
-
     r = _ntuple(downscale_factor, 1, "downscale_factor", "pixel_unshuffle", minimum=1)[0]
     if not isinstance(input, Tensor) or input.ndim < 3:
         raise RuntimeError(f"pixel_unshuffle: expected a tensor of at least 3 dims (*, C, H, W), got {getattr(input, 'shape', input)!r}")

@@ -49,7 +49,6 @@ def _check_tensor(x, op):
 
 def _to_keepdim(grad, ctx):
     """The incoming gradient reshaped so that it broadcasts over the reduced dims."""
-
     if ctx.keepdim:
         return grad
     return _shape.reshape(grad, _keepdim_shape(ctx.in_shape, ctx.axes))
@@ -107,7 +106,6 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001 - torch's 
 @numpy_names
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """``sum`` treating NaN as zero."""
-
     if input.is_floating_point():
         input = _ew.where(_ew.isnan(input), 0.0, input)
     return sum(input, dim, keepdim, dtype=dtype)
@@ -174,7 +172,6 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
 @numpy_names
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """``mean`` over the non-NaN elements."""
-
     count = sum(_ew.logical_not(_ew.isnan(input)), dim, keepdim)
     return _ew.div(nansum(input, dim, keepdim, dtype=dtype), count)
 
@@ -393,7 +390,6 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 @numpy_names
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation: ``sqrt(var(...))`` with the same arguments."""
-
     dim, correction = _correction("std", dim, unbiased, correction)
     return _ew.sqrt(_var_mean(input, dim, correction, keepdim, "std")[0])
 
@@ -408,7 +404,6 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 @numpy_names
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(std, mean)`` over ``dim``."""
-
     dim, correction = _correction("std_mean", dim, unbiased, correction)
     v, m = _var_mean(input, dim, correction, keepdim, "std_mean")
     return _ew.sqrt(v), m
@@ -435,7 +430,6 @@ class Norm2(Function):
 @numpy_names
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """Vector p-norm over ``dim`` (all elements when None): p = 'fro', 2, 1, inf, -inf, 0 or any float."""
-
     _check_tensor(input, "norm")
     if dtype is not None:
         input = to_dtype(input, dtypes.to_dtype(dtype))
@@ -483,7 +477,6 @@ class LogSumExp(Function):
 @numpy_names
 def logsumexp(input, dim, keepdim=False):
     """``log(sum(exp(input), dim))``, computed stably (shifted by the max)."""
-
     _check_tensor(input, "logsumexp")
     axes = normalize_dims(dim, input._data.ndim, "logsumexp")
     return LogSumExp.apply(_ew._floatify(input), axes, builtins.bool(keepdim))
@@ -570,7 +563,6 @@ class Cumprod(Function):
 
 def _cumprod_grad_with_zeros(x, grad, axis):
     """O(n^2) exact gradient: row k is the cumprod of x with x_k replaced by 1, summed over j >= k."""
-
     xl = _shape.movedim(x, axis, -1)
     gl = _shape.movedim(grad, axis, -1)
     n = xl._data.shape[-1]

@@ -121,7 +121,6 @@ def _viewable(old_shape, old_strides, new_shape) -> bool:
 
 def view(input, *shape):
     """``input`` with a new shape sharing its storage; raises like torch when no view exists."""
-
     if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
         raise NotImplementedError("view(dtype) is not supported; use .to(dtype)")
     shape = _infer_shape(_shape_arg(shape, "view"), input._data.size, "view", tuple(input._data.shape))
@@ -610,7 +609,6 @@ def atleast_3d(*tensors):
 
 def select(input, dim, index):
     """The slice at ``index`` of dim ``dim``, that dim removed (a view)."""
-
     d = wrap_dim(dim, input._data.ndim, "select")
     size = input._data.shape[d]
     index = builtins.int(index)
@@ -624,7 +622,6 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 
     ``repeat_interleave(repeats)`` with a single integer tensor returns ``arange(len(repeats))`` repeated.
     """
-
     xp = _arrays.array_module(input._data)
     if repeats is None:  # the one-argument form: input holds the repeat counts
         counts = input._data
@@ -865,13 +862,11 @@ def triu(input, diagonal=0):
 
 def tril_(input, diagonal=0):
     """In-place ``tril``."""
-
     return inplace(input, lambda: tril(input, diagonal), "tril_")
 
 
 def triu_(input, diagonal=0):
     """In-place ``triu``."""
-
     return inplace(input, lambda: triu(input, diagonal), "triu_")
 
 

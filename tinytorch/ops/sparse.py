@@ -177,13 +177,11 @@ class SparseCOOTensor:
 
     def to_dense(self) -> Tensor:
         """The dense (M, K) tensor (differentiable with respect to the values)."""
-
         out = _creation.zeros(self._size, dtype=self._vals.dtype, device=self._vals.device)
         return _index.index_put(out, (self._idx[0], self._idx[1]), self._vals, accumulate=True)
 
     def coalesce(self) -> "SparseCOOTensor":
         """Sorted, duplicate-free coordinates (duplicates summed; differentiable with respect to the values)."""
-
         xp = _arrays.array_module(self._idx._data)
         idx = self._idx._data
         keys = idx[0] * self._size[1] + idx[1]
@@ -216,7 +214,6 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, re
         A = torch.sparse_coo_tensor([[0, 1, 1], [2, 0, 2]], [3.0, 4.0, 5.0], (2, 3))
         y = torch.sparse.mm(A, x)          # (2, 3) @ (3, N)
     """
-
     if not isinstance(indices, Tensor):
         indices = _creation.tensor(np.asarray(indices, dtype=np.int64), device=device)
     if not _is_int_tensor(indices):

@@ -9,14 +9,14 @@ from __future__ import annotations
 from .dataset import IterableDataset
 from .sampler import SequentialSampler, RandomSampler, BatchSampler
 from ._utils.collate import default_collate, default_convert
+from ._utils import worker
+from ._utils.worker import MultiProcessIter
 
 __all__ = ["DataLoader", "get_worker_info"]
 
 
 def get_worker_info():
     """Inside a worker process: its ``WorkerInfo`` (id, num_workers, seed, dataset); None in the main process."""
-    from ._utils import worker
-
     return worker.get_worker_info()
 
 
@@ -133,8 +133,6 @@ class DataLoader:
 
     def __iter__(self):
         if self.num_workers > 0:
-            from ._utils.worker import MultiProcessIter
-
             if self.persistent_workers:
                 if self._workers is None:
                     self._workers = MultiProcessIter(self)
