@@ -21,6 +21,8 @@ import os
 import sys
 from typing import Callable, Iterable
 
+import numpy as np
+
 from . import autograd
 from .tensor import Tensor
 from .ops.shape import cat
@@ -337,7 +339,7 @@ class ProgressBar(Callback):
         if not self._enabled():
             return
         try:
-            from tqdm.auto import tqdm  # noqa: PLC0415 - optional dependency
+            from tqdm.auto import tqdm  # optional dependency
         except ImportError as e:
             raise ImportError("ProgressBar needs tqdm: pip install tqdm (or pass disable=True)") from e
         try:
@@ -494,7 +496,7 @@ class LivePlot(Callback):
     def on_train_end(self, trainer):
         self.draw(trainer)
         if self._fig is not None:
-            import matplotlib.pyplot as plt  # noqa: PLC0415
+            import matplotlib.pyplot as plt  # optional dependency
 
             plt.close(self._fig)
             self._fig = None
@@ -522,12 +524,10 @@ class LivePlot(Callback):
 
     def draw(self, trainer):
         try:
-            import matplotlib  # noqa: PLC0415 - optional dependency
+            import matplotlib  # optional dependency
         except ImportError as e:
             raise ImportError("LivePlot needs matplotlib: pip install matplotlib") from e
-        import matplotlib.pyplot as plt  # noqa: PLC0415
-        import numpy as np  # noqa: PLC0415
-
+        import matplotlib.pyplot as plt  # optional dependency
         if self._fig is None:
             self._fig = plt.figure(figsize=(10, 4))
         fig = self._fig

@@ -8,6 +8,7 @@ user asks for CUDA.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 
 import numpy as np
@@ -211,8 +212,6 @@ def device_guard(a):
 def on_device_of(fn):
     """Decorator for public functions that work on raw arrays outside ``Function.apply`` (losses, dropout):
     run ``fn`` under the GPU of its first tensor argument (see :func:`device_guard`)."""
-    import functools  # noqa: PLC0415
-
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         if loaded_device_count() >= 2:
@@ -231,8 +230,6 @@ def on_device_of(fn):
 def on_device(fn):
     """Decorator for creation functions: allocate directly on the ``device=`` keyword's GPU
     (not on the current one followed by a copy)."""
-    import functools  # noqa: PLC0415
-
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         dev = kwargs.get("device")

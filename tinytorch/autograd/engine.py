@@ -24,8 +24,8 @@ _ops = None
 
 def _bind():
     global Tensor, _ops
-    from ..tensor import Tensor as _T
-    from .. import ops
+    from ..tensor import Tensor as _T  # bound once, on the first backward (hot path)
+    from .. import ops  # bound once, on the first backward (hot path)
 
     Tensor, _ops = _T, ops
 

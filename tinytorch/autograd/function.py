@@ -51,7 +51,7 @@ def set_tracer(fn):
 
 def _bind_tensor():
     global Tensor
-    from ..tensor import Tensor as _T
+    from ..tensor import Tensor as _T  # tensor.py imports this module before Tensor exists
 
     Tensor = _T
 

@@ -6,6 +6,8 @@ since tinytorch tensors are deliberately not picklable.
 """
 from __future__ import annotations
 
+import multiprocessing
+
 from .dataset import IterableDataset
 from .sampler import SequentialSampler, RandomSampler, BatchSampler
 from ._utils.collate import default_collate, default_convert
@@ -69,8 +71,6 @@ class DataLoader:
                 raise ValueError("multiprocessing_context can only be used with multi-process loading "
                                  f"(num_workers > 0), but got num_workers={num_workers}")
             if isinstance(multiprocessing_context, str):
-                import multiprocessing  # noqa: PLC0415
-
                 methods = multiprocessing.get_all_start_methods()
                 if multiprocessing_context not in methods:
                     raise ValueError("multiprocessing_context option should specify a valid start method in "
