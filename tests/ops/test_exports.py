@@ -98,6 +98,13 @@ def test_top_level_names_are_torchs():
     assert TOP_LEVEL_EXTRAS - _public(tinytorch) == set(), "a stale TOP_LEVEL_EXTRAS entry"
 
 
+def test_top_level_has_every_op_torch_has_there():
+    torch = pytest.importorskip("torch")
+    ops_functions = {n for n, v in vars(ops).items() if not n.startswith("_") and inspect.isfunction(v)}
+    missing = (ops_functions & _public(torch)) - _public(tinytorch)
+    assert missing == set(), f"torch.* ops not re-exported in tinytorch/__init__.py: {sorted(missing)}"
+
+
 def test_functional_names_are_torchs():
     pytest.importorskip("torch")
     import torch.nn.functional as TF
