@@ -61,7 +61,7 @@ def test_mixed_devices_error_names_op_and_both_devices(monkeypatch):
     where = {id(a._data): _arrays.device("cuda", 0), id(b._data): _arrays.device("cpu")}
     monkeypatch.setattr(_arrays, "array_module", lambda *arrays: _FakeXp)
     monkeypatch.setattr(_arrays, "device_of", lambda arr: where.get(id(arr), _arrays.CPU))
-    monkeypatch.setitem(_function._cuda_state, "cupy", object())  # apply skips the check while CuPy is unloaded
+    monkeypatch.setattr(_arrays, "cupy_loaded", lambda: True)  # apply skips the check while CuPy is unloaded
     with pytest.raises(RuntimeError) as info:
         _function.Function.apply.__func__(type("Add", (_function.Function,), {
             "forward": staticmethod(lambda ctx, x, y: x._data + y._data)}), a, b)
@@ -75,7 +75,7 @@ def test_mixed_devices_through_public_op(monkeypatch):
     where = {id(a._data): _arrays.device("cuda", 1)}
     monkeypatch.setattr(_arrays, "array_module", lambda *arrays: _FakeXp)
     monkeypatch.setattr(_arrays, "device_of", lambda arr: where.get(id(arr), _arrays.CPU))
-    monkeypatch.setitem(_function._cuda_state, "cupy", object())
+    monkeypatch.setattr(_arrays, "cupy_loaded", lambda: True)
     with pytest.raises(RuntimeError, match=r"mul: expected all tensors to be on the same device.*cpu and cuda:1"):
         _function.Function.apply.__func__  # keep flake quiet
         tinytorch.mul(a, b)

@@ -1,8 +1,10 @@
-"""The generated stubs (tensor.pyi, ops/__init__.pyi, nn/functional.pyi) equal the runtime objects.
+"""The generated stub (tensor.pyi) and the written-out re-exports (ops/__init__.py, nn/functional.py) equal the
+runtime objects.
 
-A type checker reads the stubs instead of the modules, so a stub that drifts hides or invents API. Two checks:
-the files are exactly what tools/gen_tensor_stub.py writes now, and, independently of that script, the names
-and parameter lists the stubs declare are those of the runtime class and namespaces.
+A type checker reads the stub instead of the module, so a stub that drifts hides or invents API. Two checks: the
+file is exactly what tools/gen_tensor_stub.py writes now, and, independently of that script, the names and
+parameter lists the stub declares are those of the runtime class. The namespaces need no stub: their source
+re-exports every name explicitly, and the same AST check holds that source equal to what the module binds.
 """
 from __future__ import annotations
 
@@ -90,13 +92,14 @@ def class_mismatches(cls, tree) -> list[str]:
 
 
 def namespace_mismatches(module, tree, package: str) -> list[str]:
-    """Differences between a re-export stub and the public tinytorch callables the module binds at runtime."""
+    """Differences between a module's re-export source and the public tinytorch callables it binds at runtime."""
     declared = {}
     for item in tree.body:
         if isinstance(item, ast.ImportFrom) and item.level:
             base = importlib.util.resolve_name("." * item.level + (item.module or ""), package)
             for alias in item.names:
-                declared[alias.asname or alias.name] = ("import", base, alias.name)
+                if not inspect.ismodule(getattr(importlib.import_module(base), alias.name, None)):
+                    declared[alias.asname or alias.name] = ("import", base, alias.name)
         elif isinstance(item, ast.FunctionDef) and not item.name.startswith("_"):
             declared[item.name] = ("def", item, None)
         elif isinstance(item, ast.Assign) and isinstance(item.value, ast.Name):  # name = _imported_alias
@@ -129,9 +132,11 @@ def test_tensor_stub_matches_runtime_class():
     assert len([n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]) > 300  # the ops really are in
 
 
-def test_namespace_stubs_match_runtime():
-    assert namespace_mismatches(F, _stub_tree("tinytorch/nn/functional.pyi"), "tinytorch.nn") == []
-    assert namespace_mismatches(tinytorch.ops, _stub_tree("tinytorch/ops/__init__.pyi"), "tinytorch.ops") == []
+def test_namespace_sources_match_runtime():
+    # nothing binds a public name behind the written-out imports' back (no globals() filling, no stale stub)
+    assert namespace_mismatches(F, _stub_tree("tinytorch/nn/functional.py"), "tinytorch.nn") == []
+    assert namespace_mismatches(tinytorch.ops, _stub_tree("tinytorch/ops/__init__.py"), "tinytorch.ops") == []
+    assert not (ROOT / "tinytorch/ops/__init__.pyi").exists() and not (ROOT / "tinytorch/nn/functional.pyi").exists()
 
 
 def test_the_checks_bite(monkeypatch):
@@ -143,5 +148,8 @@ def test_the_checks_bite(monkeypatch):
     monkeypatch.setattr(Tensor, "sum", lambda input, dim=None: input)  # a changed signature
     assert [p.split(":")[0] for p in class_mismatches(Tensor, tree)] == ["Tensor.sum"]
     monkeypatch.setattr(F, "conv2d", F.relu)  # rebound to another object
-    assert namespace_mismatches(F, _stub_tree("tinytorch/nn/functional.pyi"), "tinytorch.nn") == [
+    assert namespace_mismatches(F, _stub_tree("tinytorch/nn/functional.py"), "tinytorch.nn") == [
         "tinytorch.nn.functional.conv2d: the stub re-exports tinytorch.ops.conv.conv2d, another object"]
+    monkeypatch.setattr(F, "brand_new_fn", tinytorch.ops.relu, raising=False)  # bound behind the imports' back
+    assert "tinytorch.nn.functional.brand_new_fn: at runtime, not in the stub" in namespace_mismatches(
+        F, _stub_tree("tinytorch/nn/functional.py"), "tinytorch.nn")

@@ -185,7 +185,7 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
         raise TypeError(f"compile: expected a Module or a callable, got {type(model).__name__}")
     if disable:
         return model
-    from ._compile import compile_callable
+    from ._compile import compile_callable  # the tracer and nn load on the first compile, not at import
 
     return compile_callable(model, fullgraph=fullgraph, dynamic=bool(dynamic))
 

@@ -109,7 +109,6 @@ def to_dtype(d) -> dtype:
     """Accept a tinytorch dtype, a NumPy dtype or type, or a Python type (float/int/bool)."""
     if isinstance(d, dtype):
         return d
-    import builtins
 
     if d is builtins.float:
         return get_default_dtype()
@@ -155,8 +154,6 @@ def promote_types(a, b) -> dtype:
 
 
 def _scalar_kind(x):
-    import builtins
-
     if isinstance(x, builtins.bool) or isinstance(x, np.bool_):
         return 0
     if isinstance(x, (builtins.int, np.integer)):

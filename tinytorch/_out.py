@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import warnings
+from typing import Any, Callable, TypeVar
 
 from .autograd import grad_mode, no_grad
 from .tensor import Tensor
@@ -57,8 +58,11 @@ def _write(name: str, res, out):
     return out
 
 
-def accepts_out(fn):
-    """``fn`` with torch's ``out=`` keyword."""
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def accepts_out(fn: _F) -> _F:
+    """``fn`` with torch's ``out=`` keyword (typed as ``fn`` so a type checker keeps its signature)."""
 
     @functools.wraps(fn)
     def with_out(*args, out=None, **kwargs):
@@ -71,4 +75,4 @@ def accepts_out(fn):
                                "differentiation, but one of the arguments requires grad.")
         return _write(fn.__name__, res, out)
 
-    return with_out
+    return with_out  # type: ignore[return-value]

@@ -1,12 +1,10 @@
 """Run PyTorch scripts on tinytorch: ``import torch`` (and every ``torch.*`` submodule) resolves to tinytorch.
 
 Command line::
-
     python -m tinytorch.alias train.py --epochs 3     # runs train.py as __main__ with the alias installed
     python -m tinytorch.alias -m mypackage.train      # or a module, like ``python -m``
 
 Programmatic use::
-
     import tinytorch.alias
     tinytorch.alias.install()
     import torch                      # -> tinytorch
@@ -25,6 +23,7 @@ import importlib.machinery
 import runpy
 import sys
 import types
+import os
 
 __all__ = ["install", "uninstall", "is_installed", "main"]
 
@@ -126,7 +125,6 @@ def main(argv: list[str] | None = None) -> None:
         runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
     else:
         sys.argv = argv
-        import os
 
         sys.path.insert(0, os.path.dirname(os.path.abspath(argv[0])))
         runpy.run_path(argv[0], run_name="__main__")

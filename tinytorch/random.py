@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import _arrays
+import json
+from .tensor import Tensor
 
 
 class Generator:
@@ -39,16 +41,11 @@ class Generator:
 
     def get_state(self):
         """The CPU generator state as a uint8 tensor (like torch's ByteTensor state)."""
-        import json
-
-        from .tensor import Tensor
 
         st = json.dumps(self._np.bit_generator.state, default=int).encode()
         return Tensor._make(np.frombuffer(st, dtype=np.uint8).copy())
 
     def set_state(self, state):
-        import json
-
         raw = bytes(_arrays.as_numpy(state._data).astype(np.uint8))
         self._np.bit_generator.state = json.loads(raw.decode())
         return self

@@ -9,6 +9,7 @@ import math
 from . import ops as _ops
 from .ops.gamma import digamma, igamma, igammac, lgamma, polygamma
 from .tensor import Tensor
+from .creation import as_tensor
 
 __all__ = [
     "digamma", "entr", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc", "gammaln", "log1p", "log_ndtr",
@@ -31,8 +32,6 @@ logsumexp = _ops.logsumexp
 
 
 def _tensor(x, like=None):
-    from .creation import as_tensor
-
     if isinstance(x, Tensor):
         return x
     return as_tensor(x, dtype=None if like is None else like.dtype, device=None if like is None else like.device)

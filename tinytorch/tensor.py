@@ -11,6 +11,7 @@ import builtins
 import math
 import operator
 import warnings
+import weakref
 
 import numpy as np
 
@@ -251,8 +252,6 @@ class Tensor:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._grad_fn is None:
             return  # leaves keep their grad anyway
-        import weakref
-
         node = self._grad_fn
         if node._retained is None:
             node._retained = {}
@@ -289,8 +288,6 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``."""
-        from . import autograd
-
         autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     # ---- conversions ---------------------------------------------------------------------------
@@ -389,34 +386,24 @@ class Tensor:
 
     # ``new_*``: new tensors that default to this tensor's dtype and device (torch's factory methods)
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
-        from . import creation
-
         if isinstance(data, Tensor):
             data = data.detach().clone()
         return creation.tensor(data, dtype=dtype or self.dtype, device=device or self.device,
                                requires_grad=requires_grad)
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        from . import creation
-
         return creation.zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
                               requires_grad=requires_grad)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        from . import creation
-
         return creation.ones(*size, dtype=dtype or self.dtype, device=device or self.device,
                              requires_grad=requires_grad)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-        from . import creation
-
         return creation.empty(*size, dtype=dtype or self.dtype, device=device or self.device,
                               requires_grad=requires_grad)
 
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
-        from . import creation
-
         return creation.full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
                              requires_grad=requires_grad)
 
@@ -428,13 +415,9 @@ class Tensor:
         return False
 
     def multinomial(self, num_samples, replacement=False, *, generator=None):
-        from . import creation
-
         return creation.multinomial(self, num_samples, replacement, generator=generator)
 
     def bernoulli(self, p=None, *, generator=None):
-        from . import creation
-
         return creation.bernoulli(self, p, generator=generator)
 
     def xp_ones_like(self):
@@ -722,13 +705,13 @@ def _parse_to_args(op, args, kwargs):
     return device, dtype, copy
 
 
-from . import ops as _ops  # noqa: E402  (ops import Tensor from this module)
+from . import ops as _ops, autograd, creation  # noqa: E402  (they import Tensor from this module)
 from . import _format  # noqa: E402
 
 
 def _install_methods():
     """Attach the plain-op methods that ops modules declare (``TENSOR_METHODS``)."""
-    for name in _ops.tensor_method_names():
+    for name in _ops._tensor_method_names():
         fn = getattr(_ops, name)
         if name not in Tensor.__dict__:
             setattr(Tensor, name, fn)

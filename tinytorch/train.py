@@ -6,7 +6,6 @@ what one otherwise rewrites every time: per-epoch averages, validation, metrics,
 bar, early stopping, checkpoints, learning-rate schedules and live plots.
 
 Example::
-
     from tinytorch.train import fit, EarlyStopping, ProgressBar
     history = fit(model, nn.CrossEntropyLoss(), opt, train_loader, val_loader, epochs=20,
                   metrics=["accuracy"], callbacks=[ProgressBar(), EarlyStopping(patience=3)])
@@ -22,8 +21,13 @@ import os
 import sys
 from typing import Callable, Iterable
 
+import numpy as np
+
 from . import autograd
 from .tensor import Tensor
+from .ops.shape import cat
+from .serialization import save
+from .optim.lr_scheduler import ReduceLROnPlateau
 
 __all__ = [
     "fit", "evaluate", "predict", "History", "Callback", "ProgressBar", "EarlyStopping", "ModelCheckpoint",
@@ -290,8 +294,6 @@ def predict(model, loader: Iterable, device=None) -> Tensor:
 
     Batches may be ``(inputs, targets)`` (targets ignored) or inputs alone.
     """
-    from .ops.shape import cat
-
     was_training = model.training
     model.eval()
     outs = []
@@ -337,7 +339,7 @@ class ProgressBar(Callback):
         if not self._enabled():
             return
         try:
-            from tqdm.auto import tqdm  # noqa: PLC0415 - optional dependency
+            from tqdm.auto import tqdm  # optional dependency
         except ImportError as e:
             raise ImportError("ProgressBar needs tqdm: pip install tqdm (or pass disable=True)") from e
         try:
@@ -439,8 +441,6 @@ class ModelCheckpoint(Callback):
         self.saved: list[str] = []
 
     def on_epoch_end(self, trainer, epoch, logs):
-        from .serialization import save
-
         if self.save_best_only:
             value = _monitored(logs, self.monitor, "ModelCheckpoint")
             better = self.best is None or (value < self.best if self.mode == "min" else value > self.best)
@@ -464,8 +464,6 @@ class LRSchedulerCallback(Callback):
         self.lrs: list[float] = []
 
     def on_epoch_end(self, trainer, epoch, logs):
-        from .optim.lr_scheduler import ReduceLROnPlateau
-
         if isinstance(self.scheduler, ReduceLROnPlateau):
             self.scheduler.step(_monitored(logs, self.monitor or "val_loss", "LRSchedulerCallback"))
         else:
@@ -498,14 +496,12 @@ class LivePlot(Callback):
     def on_train_end(self, trainer):
         self.draw(trainer)
         if self._fig is not None:
-            import matplotlib.pyplot as plt  # noqa: PLC0415
+            import matplotlib.pyplot as plt  # optional dependency
 
             plt.close(self._fig)
             self._fig = None
 
     def _pairs(self, trainer):
-        from .ops.shape import cat
-
         loader = trainer.val_loader if trainer.val_loader is not None else trainer.train_loader
         preds, targets, n = [], [], 0
         model = trainer.model
@@ -528,12 +524,10 @@ class LivePlot(Callback):
 
     def draw(self, trainer):
         try:
-            import matplotlib  # noqa: PLC0415 - optional dependency
+            import matplotlib  # optional dependency
         except ImportError as e:
             raise ImportError("LivePlot needs matplotlib: pip install matplotlib") from e
-        import matplotlib.pyplot as plt  # noqa: PLC0415
-        import numpy as np  # noqa: PLC0415
-
+        import matplotlib.pyplot as plt  # optional dependency
         if self._fig is None:
             self._fig = plt.figure(figsize=(10, 4))
         fig = self._fig

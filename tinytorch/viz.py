@@ -69,7 +69,7 @@ class GraphDrawing:
 
     def _graphviz(self):
         try:
-            import graphviz  # noqa: PLC0415 - optional dependency
+            import graphviz  # optional dependency
         except ImportError as e:
             raise ImportError(f"draw_graph: rendering needs the graphviz Python package: {_INSTALL_HINT}. "
                               "The DOT text is available as .source.") from e
@@ -93,7 +93,7 @@ class GraphDrawing:
 
     def _repr_svg_(self):
         try:
-            import graphviz  # noqa: PLC0415
+            import graphviz  # optional dependency
 
             return graphviz.Source(self.source, format="svg").pipe(encoding="utf-8")
         except Exception:  # noqa: BLE001 - notebooks fall back to the text repr

@@ -1,20 +1,16 @@
-"""Generate the type stubs that let a type checker see names tinytorch binds at import time.
+"""Generate the type stub that lets a type checker see the ``Tensor`` methods tinytorch binds at import time.
 
-``Tensor`` gets ~270 op methods attached in a loop (``tensor._install_methods``), and ``tinytorch.ops`` and
-``tinytorch.nn.functional`` fill ``globals()``; a static checker sees none of them. This script writes, from the
-runtime objects and their ``inspect.signature``:
-
-- ``tinytorch/tensor.pyi``: the whole ``tinytorch.tensor`` module, every ``Tensor`` attribute with its signature;
-- ``tinytorch/ops/__init__.pyi`` and ``tinytorch/nn/functional.pyi``: explicit re-exports from the family module
-  that defines each function (so go-to-definition lands on the source).
+``Tensor`` gets ~270 op methods attached from the op families' ``TENSOR_METHODS`` (``tensor._install_methods``);
+a static checker sees none of them. This script writes, from the runtime objects and their ``inspect.signature``,
+``tinytorch/tensor.pyi``: the whole ``tinytorch.tensor`` module, every ``Tensor`` attribute with its signature.
+(``tinytorch.ops`` and ``tinytorch.nn.functional`` need no stub: their re-exports are written out in the source.)
 
 Usage: ``PYTHONPATH=. python tools/gen_tensor_stub.py`` rewrites the stubs; ``--check`` exits 1 when a stub
-differs from what it would write. ``tests/test_stubs.py`` holds the stubs equal to the runtime.
+differs from what it would write. ``tests/test_stubs.py`` holds the stub equal to the runtime.
 """
 from __future__ import annotations
 
 import ast
-import functools
 import importlib
 import inspect
 import sys
@@ -135,7 +131,7 @@ def gen_tensor_stub() -> str:
     importlib.import_module("tinytorch")
     tm = sys.modules["tinytorch.tensor"]  # `tinytorch.tensor` is the creation function, so fetch it by name
 
-    op_names = frozenset(tm._ops.tensor_method_names())
+    op_names = frozenset(tm._ops._tensor_method_names())
     out = [HEADER.rstrip("\n"), "from __future__ import annotations", "",
            "import builtins as _builtins", "from typing import Any, Iterator", "",
            "from ._dtype import dtype as _dtype_t", "from ._arrays import device as _device_t", ""]
@@ -154,80 +150,8 @@ def gen_tensor_stub() -> str:
     return "\n".join(out) + "\n"
 
 
-@functools.lru_cache(maxsize=None)
-def _parse(path: str) -> ast.Module:
-    return ast.parse(Path(path).read_text())
-
-
-def _source_defines(module, name: str) -> bool:
-    """Whether ``name`` is bound by a def, class or assignment at the top level of the module's source."""
-    for node in _parse(module.__file__).body:
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name:
-            return True
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
-            return True
-    return False
-
-
-def _reexports(names_objs, package: str) -> list[str]:
-    """``from .family import f as f`` where the family's source defines ``f``, else a def with the signature.
-
-    An alias (``greater = gt``) is imported privately and bound by assignment: in a stub only ``import f as f``
-    re-exports. Lines come imports first, then defs, then the alias assignments.
-    """
-    imports, defs, aliases = [], [], []
-    for name, obj in names_objs:
-        mod = sys.modules[obj.__module__]
-        rel = obj.__module__[len(package):] if obj.__module__.startswith(package + ".") else obj.__module__
-        source_name = getattr(obj, "__name__", name)
-        if getattr(mod, name, None) is obj and _source_defines(mod, name):
-            imports.append(f"from {rel} import {name} as {name}")
-        elif getattr(mod, source_name, None) is obj and _source_defines(mod, source_name):
-            imports.append(f"from {rel} import {source_name} as _{name}")
-            aliases.append(f"{name} = _{name}")
-        else:
-            defs.append(f"def {name}{_params(obj)} -> Any: ...")
-    return imports + ([""] if defs else []) + defs + ([""] if aliases else []) + aliases
-
-
-def public_functions(module) -> list[tuple[str, object]]:
-    """The public tinytorch callables a namespace module binds (the runtime side of the re-export stubs).
-
-    Helpers it imported from elsewhere (``import_module``) are left out: they are not its API.
-    """
-    return [(n, v) for n, v in vars(module).items()
-            if not n.startswith("_") and callable(v) and not isinstance(v, type(sys))
-            and getattr(v, "__module__", "").startswith("tinytorch")]
-
-
-def gen_ops_stub() -> str:
-    import tinytorch.ops as ops
-
-    funcs = [(n, v) for n, v in public_functions(ops) if n != "tensor_method_names"]
-    out = [HEADER.rstrip("\n"), "from __future__ import annotations", "", "from types import ModuleType",
-           "from typing import Any", ""]
-    out += _reexports(funcs, "tinytorch.ops")
-    out += ["", "_FAMILIES: tuple[str, ...]", "_modules: list[ModuleType]", "",
-            "def tensor_method_names() -> list[str]: ..."]
-    return "\n".join(out) + "\n"
-
-
-def gen_functional_stub() -> str:
-    import tinytorch.nn.functional as F
-
-    out = [HEADER.rstrip("\n"), "from __future__ import annotations", ""]
-    # relative to tinytorch.nn: ".ops.conv" (from the tinytorch package) becomes "..ops.conv"
-    lines = [line.replace("from .", "from ..", 1) for line in _reexports(public_functions(F), "tinytorch")]
-    if any(line.startswith("def ") for line in lines):
-        out += ["from typing import Any", ""]
-    out += lines
-    return "\n".join(out) + "\n"
-
-
 STUBS = {
     "tinytorch/tensor.pyi": gen_tensor_stub,
-    "tinytorch/ops/__init__.pyi": gen_ops_stub,
-    "tinytorch/nn/functional.pyi": gen_functional_stub,
 }
 
 

@@ -5,8 +5,9 @@ import math
 import numpy as np
 import tinytorch.ops.elementwise as _ew
 
+from tinytorch.ops._linalg import _const, _eye_like_n, _mT
 from tinytorch.linalg import (
-    _const, _eye_like_n, _mT, cholesky, cross, det, eigh, eigvalsh, inv, matrix_norm, multi_dot, norm, pinv, qr,
+    cholesky, cross, det, eigh, eigvalsh, inv, matrix_norm, multi_dot, norm, pinv, qr,
     slogdet, solve, svd, svdvals, vector_norm,
 )
 from tinytorch.ops.linalg import matmul

@@ -8,6 +8,7 @@ user asks for CUDA.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 
 import numpy as np
@@ -36,6 +37,16 @@ def cuda_device_count() -> int:
 def cuda_unavailable_reason() -> str | None:
     _cuda.get_cupy()
     return _cuda.failure_reason()
+
+
+def cupy_loaded() -> bool:
+    """Whether CuPy is imported and usable already; never imports it (cheap: the op hot path asks each call)."""
+    return _cuda._state["cupy"] is not None
+
+
+def loaded_device_count() -> int:
+    """GPUs CuPy saw when it loaded, 0 before that; never imports CuPy (for the multi-GPU fast checks)."""
+    return _cuda._state.get("devices", 0)
 
 
 def cupy_module():
@@ -189,7 +200,7 @@ def device_guard(a):
     CuPy launches kernels and allocates on the *current* device; an op on a ``cuda:1`` tensor must
     therefore run inside this context. With one GPU (the common case) it costs one dict lookup.
     """
-    if _cuda._state.get("devices", 0) < 2 or not is_cupy_array(a):
+    if loaded_device_count() < 2 or not is_cupy_array(a):
         return None
     cp = _cuda.loaded_cupy()
     index = a.device.id
@@ -201,11 +212,9 @@ def device_guard(a):
 def on_device_of(fn):
     """Decorator for public functions that work on raw arrays outside ``Function.apply`` (losses, dropout):
     run ``fn`` under the GPU of its first tensor argument (see :func:`device_guard`)."""
-    import functools  # noqa: PLC0415
-
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if _cuda._state.get("devices", 0) >= 2:
+        if loaded_device_count() >= 2:
             for a in args:
                 data = getattr(a, "_data", None)
                 if data is not None:
@@ -221,12 +230,10 @@ def on_device_of(fn):
 def on_device(fn):
     """Decorator for creation functions: allocate directly on the ``device=`` keyword's GPU
     (not on the current one followed by a copy)."""
-    import functools  # noqa: PLC0415
-
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         dev = kwargs.get("device")
-        if dev is not None and _cuda._state.get("devices", 0) >= 2:
+        if dev is not None and loaded_device_count() >= 2:
             d = parse_device(dev)
             cp = _cuda.loaded_cupy()
             if d.type == "cuda" and d.index is not None and d.index != cp.cuda.runtime.getDevice():

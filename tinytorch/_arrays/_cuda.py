@@ -101,7 +101,7 @@ def _activate(cupy) -> None:
         # a GPU is there but CuPy cannot use it: a broken install, not a CPU-only machine
         _state["broken"] = " device(s) but " in reason
         return
-    from . import memory  # noqa: PLC0415 - peak tracking and OOM messages from the first CUDA use on
+    from . import memory  # peak tracking and OOM messages from the first CUDA use on
 
     memory.install(cupy)
     scalar_cache.clear()

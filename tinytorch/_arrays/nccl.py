@@ -14,7 +14,7 @@ def nccl_importable() -> bool:
     if importlib.util.find_spec("cupy") is None:
         return False
     try:
-        from cupy.cuda import nccl  # noqa: F401, PLC0415
+        from cupy.cuda import nccl  # noqa: F401 - optional dependency (probe)
     except Exception:  # a CuPy without NCCL, or a broken install
         return False
     return True
@@ -22,11 +22,11 @@ def nccl_importable() -> bool:
 
 def nccl_module():
     """``cupy.cuda.nccl``, or a RuntimeError that says why it cannot be used."""
-    from ._cuda import require_cupy
+    from ._cuda import require_cupy  # loads CuPy: only when NCCL is asked for
 
     require_cupy()  # the reason when CUDA is unusable
     try:
-        from cupy.cuda import nccl  # noqa: PLC0415
+        from cupy.cuda import nccl  # optional dependency
     except Exception as e:
         raise RuntimeError(f"backend 'nccl' needs CuPy's NCCL bindings ({type(e).__name__}: {e}); install the "
                            "nvidia-nccl wheel of your CUDA version") from e

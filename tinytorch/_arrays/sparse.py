@@ -14,7 +14,7 @@ def sparse_module(xp):
     """``scipy.sparse`` when ``xp`` is NumPy, ``cupyx.scipy.sparse`` when it is CuPy."""
     if xp is np:
         try:
-            import scipy.sparse as sp  # noqa: PLC0415 - optional dependency
+            import scipy.sparse as sp  # optional dependency
         except ImportError as e:
             raise ImportError(
                 "tinytorch sparse ops on the CPU need SciPy, which is not installed: "

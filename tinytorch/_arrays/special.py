@@ -24,7 +24,7 @@ def _scipy_special(a):
         if is_cupy_array(a):
             sp = _cuda.cupyx("scipy.special")
         else:
-            import scipy.special as sp  # noqa: PLC0415 - optional dependency
+            import scipy.special as sp  # optional dependency
     except (ImportError, AttributeError):
         return None
     return sp

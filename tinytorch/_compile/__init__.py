@@ -190,7 +190,7 @@ class CompiledFunction:
     """A callable that traces ``fn`` and replays it; see :mod:`tinytorch._compile`."""
 
     def __init__(self, fn, *, fullgraph=False, dynamic=False):
-        from ..nn.modules.module import Module
+        from ..nn.modules.module import Module  # nn imports the compiler (Module.compile)
 
         self._fn = fn
         self._module_cls = Module
@@ -286,7 +286,7 @@ def _name(fn):
 
 
 def _same_inputs(tr1, tr2):
-    from .program import _arrays_equal
+    from .program import _arrays_equal  # program imports this package
 
     return all(_arrays_equal(a, b) for a, b in zip(tr1.input_values, tr2.input_values))
 
@@ -300,7 +300,7 @@ def _optimized_module_class():
     global OptimizedModule
     if OptimizedModule is not None:
         return OptimizedModule
-    from ..nn.modules.module import Module
+    from ..nn.modules.module import Module  # nn imports the compiler (Module.compile)
 
     class _OptimizedModule(Module):
         """What ``compile(module)`` returns, as in torch: a Module whose one child ``_orig_mod`` is the
@@ -332,7 +332,7 @@ OptimizedModule = None  # the class, once _optimized_module_class() has built it
 
 def compile_callable(model, *, fullgraph=False, dynamic=False):
     """The compiled form of a Module (an :class:`OptimizedModule`) or of a function."""
-    from ..nn.modules.module import Module
+    from ..nn.modules.module import Module  # nn imports the compiler (Module.compile)
 
     if isinstance(model, Module):
         return _optimized_module_class()(model, fullgraph=fullgraph, dynamic=dynamic)

@@ -286,11 +286,11 @@ def eager_step(fn):
 def _leaves():
     """Python-level steps recorded whole and re-run by replay: in-place tensor methods (they rebind the
     tensor), in-place random fills, and BatchNorm's forward (it updates running statistics in place)."""
-    from ..ops import inplace as _inplace, random_ops as _random_ops
-    from ..nn.modules.normalization import _BatchNorm
+    from ..ops import inplace as _inplace, random_ops as _random_ops  # tracer loads with the core
+    from ..nn.modules.normalization import _BatchNorm  # nn and optim sit above the tracer
 
-    from ..optim.optimizer import Optimizer
-    from ..optim import lr_scheduler as _sched
+    from ..optim.optimizer import Optimizer  # nn and optim sit above the tracer
+    from ..optim import lr_scheduler as _sched  # nn and optim sit above the tracer
 
     names = tuple(_inplace.TENSOR_METHODS) + tuple(getattr(_random_ops, "TENSOR_METHODS", ())) + (
         "__iadd__", "__isub__", "__imul__", "__itruediv__", "__setitem__", "backward")

@@ -13,7 +13,7 @@ __all__ = ["config", "reset", "disable", "allow_in_graph", "mark_dynamic", "mark
 
 def reset() -> None:
     """Clear ``tinytorch.compile``'s recorded programs and fallback decisions."""
-    from .._compile import reset as _reset
+    from .._compile import reset as _reset  # the compiler loads on use
 
     _reset()
 
@@ -21,7 +21,7 @@ def reset() -> None:
 def disable(fn=None, recursive=True, *, reason=None):
     """``@torch._dynamo.disable``: inside a compiled function, ``fn`` runs whole on every replay (its Python
     side effects too) instead of being traced into the program."""
-    from .._compile.tracer import eager_step
+    from .._compile.tracer import eager_step  # the compiler loads on use
 
     if fn is None:
         return eager_step
@@ -43,7 +43,7 @@ def mark_static(t, index=None) -> None:
 
 def is_compiling() -> bool:
     """True while ``tinytorch.compile`` traces a call (the ops then run eagerly and are recorded)."""
-    from .._compile.tracer import _current
+    from .._compile.tracer import _current  # the compiler loads on use
 
     return _current[0] is not None
 
@@ -53,7 +53,7 @@ def optimize(backend="inductor", *, nopython=False, guard_export_fn=None, guard_
     """``torch._dynamo.optimize(...)``: the older spelling of ``torch.compile`` (``disable=True``: unchanged)."""
     if disable:
         return lambda fn: fn
-    from .._compat import compile as _compile
+    from .._compat import compile as _compile  # _compat imports this package
 
     return lambda fn: _compile(fn, dynamic=bool(dynamic))
 

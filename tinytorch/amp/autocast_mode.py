@@ -270,7 +270,7 @@ def autocast_op(*names: str, select=None):
 
 def _bind():
     global Tensor
-    from ..tensor import Tensor as _T
+    from ..tensor import Tensor as _T  # autograd.function imports this module before Tensor exists
 
     Tensor = _T
 
@@ -311,7 +311,7 @@ def _tensors(args, kwargs):
 
 
 def _to(t, npd):
-    from ..ops.convert import ToDtype
+    from ..ops.convert import ToDtype  # ops import this module (autocast_op)
 
     return t if t._data.dtype == npd else ToDtype.apply(t, npd)
 
@@ -321,7 +321,7 @@ def _cached(t, npd, make):
     s = _local
     if not (s.cache_enabled and t._requires_grad and t._grad_fn is None and t._data.dtype == _F32):
         return make(t)
-    from ..autograd import grad_mode
+    from ..autograd import grad_mode  # autograd imports this module
 
     key = (id(t), npd, grad_mode._local.enabled)
     hit = s.cache.get(key)

@@ -100,12 +100,12 @@ FUNCTION_OPS: dict[str, tuple[str, ...]] = {
     "tinytorch.ops.index.ScatterAddInto": ("scatter_add",),
     "tinytorch.ops.shape.Cat": ("cat",),
     "tinytorch.ops.shape.Stack": ("stack",),
-    "tinytorch.linalg.Inv": ("linalg_inv",),
-    "tinytorch.linalg.Solve": ("linalg_solve",),
-    "tinytorch.linalg.Cholesky": ("linalg_cholesky",),
-    "tinytorch.linalg.QR": ("linalg_qr",),
-    "tinytorch.linalg.SVD": ("linalg_svd",),
-    "tinytorch.linalg.Eigh": ("linalg_eigh",),
+    "tinytorch.ops._linalg.Inv": ("linalg_inv",),
+    "tinytorch.ops._linalg.Solve": ("linalg_solve",),
+    "tinytorch.ops._linalg.Cholesky": ("linalg_cholesky",),
+    "tinytorch.ops._linalg.QR": ("linalg_qr",),
+    "tinytorch.ops._linalg.SVD": ("linalg_svd",),
+    "tinytorch.ops._linalg.Eigh": ("linalg_eigh",),
 }
 
 

@@ -7,6 +7,8 @@ from .anomaly import detect_anomaly, set_detect_anomaly, is_anomaly_enabled
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError
 from .variable import Variable
 from . import engine as _engine
+from .. import ops as _ops  # partially initialized here (ops import autograd): looked up at call time
+from ..tensor import Tensor as _Tensor  # defined before tensor.py imports ops, and so autograd
 
 __all__ = [
     "Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
@@ -24,15 +26,12 @@ def _as_tuple(x):
 
 
 def _make_grads(outputs, grad_outputs, create_graph):
-    from ..tensor import Tensor
-    from .. import ops
-
     grads = []
     if grad_outputs is not None and len(grad_outputs) != len(outputs):
         raise RuntimeError(f"grad can't be matched to outputs: got {len(outputs)} tensors and {len(grad_outputs)} "
                            f"gradients")
     for i, out in enumerate(outputs):
-        if not isinstance(out, Tensor):
+        if not isinstance(out, _Tensor):
             raise TypeError(f"autograd: the tensors to differentiate must be Tensors, got {type(out).__name__} at "
                             f"position {i}")
         g = None if grad_outputs is None else grad_outputs[i]
@@ -41,8 +40,8 @@ def _make_grads(outputs, grad_outputs, create_graph):
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs (output {i} has shape {tuple(out.shape)})"
                 )
-            g = Tensor._make(out.xp_ones_like())
-        elif not isinstance(g, Tensor):  # torch: TypeError, no silent conversion of numbers or lists
+            g = _Tensor._make(out.xp_ones_like())
+        elif not isinstance(g, _Tensor):  # torch: TypeError, no silent conversion of numbers or lists
             raise TypeError(f"backward: gradient (grad_outputs[{i}]) must be a Tensor or None, got "
                             f"{type(g).__name__}")
         if tuple(g.shape) != tuple(out.shape):
@@ -50,7 +49,7 @@ def _make_grads(outputs, grad_outputs, create_graph):
                 f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and output[{i}] has a shape of {tuple(out.shape)}."
             )
         if g._data.dtype != out._data.dtype:
-            g = ops.to_dtype(g, out._data.dtype)
+            g = _ops.to_dtype(g, out._data.dtype)
         grads.append(g)
     return grads
 
@@ -71,9 +70,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         for t, g in zip(inputs, res):
             if g is None:
                 continue
-            from ..tensor import Tensor
-
-            g = g if create_graph else Tensor._make(_engine.own_grad_array(g._data, taken))
+            g = g if create_graph else _Tensor._make(_engine.own_grad_array(g._data, taken))
             t._grad = g if t._grad is None else t._grad + g
         return
     _engine.run_backward(tensors, grads, retain_graph, create_graph)
@@ -82,8 +79,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """Return the gradients of ``outputs`` with respect to ``inputs`` without touching ``.grad``."""
-    from ..tensor import Tensor
-
     outputs = _as_tuple(outputs)
     inputs_t = _as_tuple(inputs)
     if not inputs_t:
@@ -101,15 +96,15 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     out = []
     for t, g in zip(inputs_t, res):
         if g is None and materialize_grads:
-            g = Tensor._make(t.xp_zeros_like())
+            g = _Tensor._make(t.xp_zeros_like())
         elif g is not None and not create_graph:
-            g = Tensor._make(g._data)
+            g = _Tensor._make(g._data)
         out.append(g)
     return tuple(out)
 
 
 def explain(loss, param):
     """Explain why ``param.grad`` would be None or zero after ``loss.backward()``."""
-    from .explain import explain as _explain
+    from .explain import explain as _explain  # cycle: explain imports grad from this package
 
     return _explain(loss, param)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import functools
 
 class _State(threading.local):
     on = False  # per thread, off by default
@@ -31,8 +32,6 @@ class detect_anomaly:  # noqa: N801 - torch's name
         return False
 
     def __call__(self, fn):
-        import functools
-
         @functools.wraps(fn)
         def wrapper(*a, **k):
             with detect_anomaly(self.check_nan):

@@ -8,6 +8,8 @@ the output's shape and never repeat that bookkeeping.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from .. import _arrays
 
 from . import grad_mode
@@ -20,8 +22,8 @@ _ops = None
 
 def _bind():
     global Tensor, _ops
-    from ..tensor import Tensor as _T
-    from .. import ops
+    from ..tensor import Tensor as _T  # bound once, on the first backward (hot path)
+    from .. import ops  # bound once, on the first backward (hot path)
 
     Tensor, _ops = _T, ops
 
@@ -67,10 +69,12 @@ def run_backward(roots, grad_roots, retain_graph=False, create_graph=False, inpu
     if Tensor is None:
         _bind()
     guard = _arrays.device_guard(roots[0]._data) if roots and isinstance(roots[0], Tensor) else None
-    if guard is not None:  # the roots live on a non-current GPU: seed gradients and accumulate there
-        with guard:
-            return _run_backward(roots, grad_roots, retain_graph, create_graph, inputs, allow_unused, accumulate)
-    return _run_backward(roots, grad_roots, retain_graph, create_graph, inputs, allow_unused, accumulate)
+    # inf/nan gradients come without NumPy warnings, as in torch: one errstate for every backward and buffer sum
+    with np.errstate(all="ignore"):
+        if guard is not None:  # the roots live on a non-current GPU: seed gradients and accumulate there
+            with guard:
+                return _run_backward(roots, grad_roots, retain_graph, create_graph, inputs, allow_unused, accumulate)
+        return _run_backward(roots, grad_roots, retain_graph, create_graph, inputs, allow_unused, accumulate)
 
 
 def _run_backward(roots, grad_roots, retain_graph, create_graph, inputs, allow_unused, accumulate):

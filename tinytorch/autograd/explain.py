@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from ..tensor import Tensor
+from . import grad as _grad
 
 __all__ = ["explain", "Explanation"]
 
@@ -181,9 +183,6 @@ def explain(loss, param) -> Explanation:
     Call it before ``loss.backward()`` (or after ``backward(retain_graph=True)``): a backward
     without ``retain_graph`` frees what the zero-gradient checks read.
     """
-    from ..tensor import Tensor
-    from . import grad as _grad
-
     for name, t in (("loss", loss), ("param", param)):
         if not isinstance(t, Tensor):
             raise TypeError(f"explain: {name} must be a Tensor, got {type(t).__name__}")

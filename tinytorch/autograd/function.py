@@ -28,7 +28,6 @@ import weakref
 import numpy as _np
 
 from .. import _arrays
-from .._arrays._cuda import _state as _cuda_state
 from . import grad_mode
 from . import anomaly as _anomaly
 from ..amp import autocast_mode as _autocast
@@ -52,7 +51,7 @@ def set_tracer(fn):
 
 def _bind_tensor():
     global Tensor
-    from ..tensor import Tensor as _T
+    from ..tensor import Tensor as _T  # tensor.py imports this module before Tensor exists
 
     Tensor = _T
 
@@ -300,7 +299,7 @@ class Function(metaclass=FunctionMeta):
             else:
                 needs.append(False)
                 edges.append(None)
-        if _cuda_state["cupy"] is None:  # CuPy never loaded: every array is a NumPy array
+        if not _arrays.cupy_loaded():  # CuPy never loaded: every array is a NumPy array
             xp = _np
         else:
             arrays = [a._data for a in args if isinstance(a, Tensor)] + (seq_arrays or [])
@@ -314,11 +313,11 @@ class Function(metaclass=FunctionMeta):
         try:
             dev_ctx = _device_context(xp, arrays) if xp is not _np else None
             if dev_ctx is None:
-                raw = cls.forward(ctx, *args, **kwargs)
+                raw = _quiet_call(cls.forward, ctx, *args, **kwargs)
             else:  # inputs on another GPU than the current one: allocate and launch there
                 ctx._device_ctx = dev_ctx
                 with dev_ctx:
-                    raw = cls.forward(ctx, *args, **kwargs)
+                    raw = _quiet_call(cls.forward, ctx, *args, **kwargs)
         finally:
             _grad_state.enabled = grad_on
 
@@ -349,6 +348,14 @@ class Function(metaclass=FunctionMeta):
         if _tracer is not None:  # tinytorch.onnx.export is recording the ops a forward runs
             _tracer(cls, args, kwargs, out)
         return out
+
+
+# torch returns inf/nan without a word: every op's forward runs with NumPy's divide/overflow/invalid warnings off,
+# here, once (the engine does the same around backward). errstate's decorator form is public and half the cost of
+# entering a fresh ``with np.errstate(...)`` per call.
+@_np.errstate(all="ignore")
+def _quiet_call(fn, *args, **kwargs):
+    return fn(*args, **kwargs)
 
 
 def _wrap_outputs(ctx, raw, args, any_grad, xp, vc):
@@ -397,7 +404,7 @@ def _edge(t):
 
 def _device_context(xp, arrays):
     """``cupy.cuda.Device(i)`` when the inputs live on GPU ``i`` and another GPU is current, else None."""
-    if not arrays or _cuda_state.get("devices", 0) < 2:
+    if not arrays or _arrays.loaded_device_count() < 2:
         return None
     return _arrays.device_guard(arrays[0])
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _arrays
+from .. import _arrays, autograd
+from ..tensor import Tensor
+import warnings
 
 
 class GradcheckError(RuntimeError):
@@ -16,16 +18,12 @@ class GradcheckError(RuntimeError):
 
 
 def _flat_outputs(out):
-    from ..tensor import Tensor
-
     if isinstance(out, Tensor):
         return (out,)
     return tuple(o for o in out if isinstance(o, Tensor))
 
 
 def _diff_inputs(inputs):
-    from ..tensor import Tensor
-
     return [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
 
 
@@ -54,9 +52,6 @@ def _numerical_jacobian(fn, inputs, idx, eps):
 
 
 def _analytic_jacobians(fn, inputs, diff_idx):
-    from .. import autograd
-    from ..tensor import Tensor
-
     outs = _flat_outputs(fn(*inputs))
     sizes = [o.numel() for o in outs]
     total = sum(sizes)
@@ -84,8 +79,6 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
 
     Returns True, or raises ``GradcheckError`` naming the input and the worst element.
     """
-    from ..tensor import Tensor
-
     if isinstance(inputs, Tensor):
         inputs = (inputs,)
     inputs = tuple(inputs)
@@ -94,8 +87,6 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
         raise ValueError("gradcheck: expected at least one input tensor with requires_grad=True")
     for i in diff_idx:
         if inputs[i].dtype.name != "float64":
-            import warnings
-
             warnings.warn(
                 f"gradcheck: input {i} is {inputs[i].dtype}, not float64; the check may fail for precision reasons",
                 stacklevel=2,
@@ -126,9 +117,6 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
                   raise_exception=True, gen_non_contig_grad_outputs=False, **_ignored):
     """Check second derivatives: gradcheck of (inputs, v) -> vᵀ·J(inputs) built with create_graph."""
-    from ..tensor import Tensor
-    from .. import autograd
-
     if isinstance(inputs, Tensor):
         inputs = (inputs,)
     inputs = tuple(inputs)

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import warnings
+from ..tensor import Tensor
 
 
 class _VariableMeta(type):
     def __instancecheck__(cls, other):
-        from ..tensor import Tensor
-
         return isinstance(other, Tensor)  # every tensor "is" a Variable, as in torch
 
 
@@ -18,8 +17,6 @@ class Variable(metaclass=_VariableMeta):
     """
 
     def __new__(cls, data, requires_grad: bool = False, volatile: bool = False):
-        from ..tensor import Tensor
-
         if not isinstance(data, Tensor):
             raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
         if volatile:

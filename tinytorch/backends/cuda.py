@@ -1,5 +1,6 @@
 """``tinytorch.backends.cuda``: CUDA switches. ``matmul.allow_tf32`` is the one TF32 switch for matmuls."""
 from __future__ import annotations
+from .. import _arrays
 
 _PRECISIONS = ("highest", "high", "medium")
 
@@ -41,8 +42,6 @@ def matmul_allows_tf32() -> bool:
 
 def is_built() -> bool:
     """Whether tinytorch can drive CUDA at all (CuPy importable and a device present)."""
-    from .. import _arrays
-
     return _arrays.cuda_available()
 
 

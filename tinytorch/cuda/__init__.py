@@ -4,6 +4,8 @@ from __future__ import annotations
 from .. import _arrays
 from .._arrays import memory as _memory
 from .._arrays.memory import OutOfMemoryError  # noqa: F401 - torch.cuda.OutOfMemoryError
+from ..random import default_generator
+from .._dtype import bfloat16
 
 
 def is_available() -> bool:
@@ -52,8 +54,6 @@ def synchronize(device=None) -> None:
 
 def manual_seed(seed) -> None:
     """Seed the CUDA generator only (like torch: the CPU generator is left alone)."""
-    from ..random import default_generator
-
     default_generator.manual_seed_cuda(seed)
 
 
@@ -77,8 +77,6 @@ _bf16_checked: dict = {}
 
 
 def _bf16_works(cp) -> bool:
-    from .._dtype import bfloat16
-
     if bfloat16.np is None:  # ml_dtypes missing
         return False
     try:

@@ -10,6 +10,11 @@ import datetime
 import importlib.util
 import os
 import sys
+from .._arrays.nccl import nccl_importable
+import traceback
+from .. import _arrays as _be
+from ._mpi import MpiEngine
+from ._nccl import NcclEngine
 
 __all__ = ["Backend", "GroupMember", "group", "ProcessGroup", "is_available", "is_mpi_available",
            "is_gloo_available", "is_nccl_available", "is_backend_available", "is_initialized",
@@ -62,7 +67,6 @@ def is_gloo_available() -> bool:
 
 def is_nccl_available() -> bool:
     """True when CuPy's NCCL bindings import (a GPU is needed to use them)."""
-    from .._arrays.nccl import nccl_importable
     return is_mpi_available() and nccl_importable()
 
 
@@ -119,8 +123,6 @@ class _World:
 def _abort_job(exc_type, exc, tb):
     """An uncaught exception on one rank ends the whole job (MPI_Abort) instead of leaving the others
     blocked in their next collective -- what ``python -m mpi4py`` does, installed by init_process_group."""
-    import traceback
-
     MPI = _mpi()
     rank = MPI.COMM_WORLD.Get_rank()
     text = "".join(traceback.format_exception(exc_type, exc, tb))
@@ -143,7 +145,6 @@ def _mpi():
 
 
 def _default_backend() -> str:
-    from .. import _arrays as _be
     return "cpu:gloo,cuda:nccl" if _be.cuda_available() else "gloo"
 
 
@@ -184,14 +185,11 @@ def _env_int(name):
 
 
 def _make_group(comm, ranks, backend_name, timeout, device_id=None):
-    from ._mpi import MpiEngine
-
     engines = {}
     for dev, kind in _parse_backend(backend_name).items():
         if kind == "mpi":
             engines[dev] = engines.get("cpu") if isinstance(engines.get("cpu"), MpiEngine) else MpiEngine(comm)
         else:
-            from ._nccl import NcclEngine
             engines[dev] = NcclEngine.create(comm, device_id)
     return ProcessGroup(comm, ranks, str(backend_name or _default_backend()).lower(), engines, timeout)
 

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import uuid
 from pathlib import Path
+from .. import _arrays
 
 __all__ = ["main", "build_command", "parse_args"]
 
@@ -59,12 +60,10 @@ def parse_args(argv):
 def _nproc(spec: str) -> int:
     if spec in ("cpu", "auto"):
         if spec == "auto":
-            from .. import _arrays
             if _arrays.cuda_available():
                 return _arrays.cuda_device_count()
         return os.cpu_count() or 1
     if spec == "gpu":
-        from .. import _arrays
         n = _arrays.cuda_device_count()
         if n == 0:
             raise SystemExit(f"--nproc_per_node=gpu: no usable GPU ({_arrays.cuda_unavailable_reason()})")

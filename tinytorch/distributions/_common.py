@@ -8,6 +8,11 @@ from ..tensor import Size, Tensor
 from . import constraints
 from .distribution import Distribution
 from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from ..special import xlogy as _xlogy
+from .._compat import finfo as _finfo
+from ..creation import randn, rand
+import numpy as np
+from ..random import _gen
 
 
 def as_size(shape) -> Size:
@@ -21,26 +26,18 @@ def log_of(x):
 
 def xlogy(x, y):
     """``x * log(y)`` with 0 where x == 0 (also for y == 0), and gradients free of NaN there."""
-    from ..special import xlogy as _xlogy
-
     return _xlogy(x, y)
 
 
 def finfo(t: Tensor):
-    from .._compat import finfo as _finfo
-
     return _finfo(t.dtype)
 
 
 def standard_normal(shape, like: Tensor):
-    from ..creation import randn
-
     return randn(*tuple(shape), dtype=like.dtype, device=like.device)
 
 
 def standard_uniform(shape, like: Tensor):
-    from ..creation import rand
-
     return rand(*tuple(shape), dtype=like.dtype, device=like.device)
 
 
@@ -60,9 +57,6 @@ def expand_params(dist, cls, batch_shape, _instance, names, event_shape=Size()):
 def draw(like: Tensor, method: str, *params: Tensor):
     """Integer-valued draws from the generator of ``like``'s device (NumPy's or CuPy's ``method``),
     one per element of the (equal-shaped) ``params``, returned with ``like``'s dtype, outside autograd."""
-    import numpy as np
-
-    from ..random import _gen
 
     rng = _gen(None).for_device(like.device)
     arrays = [p.detach()._data.astype(np.float64) for p in params]
@@ -122,7 +116,7 @@ class CategoricalParams:
 
     def _set_categorical(self, probs, logits):
         """Build ``_categorical``; returns ``(batch_shape, event_shape)`` (event: the K categories)."""
-        from .categorical import Categorical
+        from .categorical import Categorical  # cycle: categorical imports this module
 
         self._categorical = Categorical(probs, logits)
         return self._categorical.batch_shape, self._categorical.param_shape[-1:]

@@ -7,6 +7,9 @@ from . import constraints
 from ._common import ProbsOrLogits, standard_uniform
 from .exp_family import ExponentialFamily
 from .utils import broadcast_all
+from ..ops import where
+from ..nn.functional import binary_cross_entropy_with_logits
+from ..creation import arange
 
 __all__ = ["Bernoulli"]
 
@@ -35,8 +38,6 @@ class Bernoulli(ProbsOrLogits, ExponentialFamily):
 
     @property
     def mode(self):
-        from ..ops import where
-
         mode = (self.probs >= 0.5).to(self.probs.dtype)
         return where(self.probs == 0.5, float("nan"), mode)
 
@@ -51,21 +52,15 @@ class Bernoulli(ProbsOrLogits, ExponentialFamily):
             return (standard_uniform(shape, probs) < probs).to(probs.dtype)
 
     def log_prob(self, value):
-        from ..nn.functional import binary_cross_entropy_with_logits
-
         if self._validate_args:
             self._validate_sample(value)
         logits, value = broadcast_all(self.logits, value)
         return -binary_cross_entropy_with_logits(logits, value, reduction="none")
 
     def entropy(self):
-        from ..nn.functional import binary_cross_entropy_with_logits
-
         return binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
 
     def enumerate_support(self, expand=True):
-        from ..creation import arange
-
         values = arange(2, dtype=self._param.dtype, device=self._param.device)
         values = values.view((-1,) + (1,) * len(self._batch_shape))
         if expand:

@@ -11,6 +11,7 @@ from ._common import expand_params
 from .dirichlet import Dirichlet
 from .exp_family import ExponentialFamily
 from .utils import broadcast_all
+from ..creation import tensor
 
 __all__ = ["Beta"]
 
@@ -24,8 +25,6 @@ class Beta(ExponentialFamily):
 
     def __init__(self, concentration1, concentration0, validate_args=None):
         if isinstance(concentration1, numbers.Number) and isinstance(concentration0, numbers.Number):
-            from ..creation import tensor
-
             concentration1_concentration0 = tensor([float(concentration1), float(concentration0)])
         else:
             concentration1, concentration0 = broadcast_all(concentration1, concentration0)

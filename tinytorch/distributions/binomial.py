@@ -7,6 +7,7 @@ from ..tensor import Size
 from . import constraints
 from ._common import ProbsOrLogits, draw
 from .distribution import Distribution
+from ..creation import arange
 
 __all__ = ["Binomial"]
 
@@ -71,8 +72,6 @@ class Binomial(ProbsOrLogits, Distribution):
         return -(log_prob.exp() * log_prob).sum(0)
 
     def enumerate_support(self, expand=True):
-        from ..creation import arange
-
         total_count = int(self.total_count.max())
         if not bool((self.total_count == total_count).all()):
             raise NotImplementedError("Inhomogeneous total count not supported by `enumerate_support`.")

@@ -6,6 +6,8 @@ from ..tensor import Size
 from . import constraints
 from ._common import ProbsOrLogits, as_size, expand_params, finfo, standard_uniform
 from .distribution import Distribution
+from ..creation import full, arange
+from ..ops import broadcast_tensors
 
 __all__ = ["Categorical"]
 
@@ -52,8 +54,6 @@ class Categorical(ProbsOrLogits, Distribution):
 
     @property
     def mean(self):
-        from ..creation import full
-
         return full(tuple(self._extended_shape()), float("nan"), dtype=self.probs.dtype, device=self.probs.device)
 
     @property
@@ -62,8 +62,6 @@ class Categorical(ProbsOrLogits, Distribution):
 
     @property
     def variance(self):
-        from ..creation import full
-
         return full(tuple(self._extended_shape()), float("nan"), dtype=self.probs.dtype, device=self.probs.device)
 
     def sample(self, sample_shape=Size()):
@@ -78,8 +76,6 @@ class Categorical(ProbsOrLogits, Distribution):
             return index.clamp(max=self._num_events - 1).long()
 
     def log_prob(self, value):
-        from ..ops import broadcast_tensors
-
         if self._validate_args:
             self._validate_sample(value)
         value = value.long().unsqueeze(-1)
@@ -94,8 +90,6 @@ class Categorical(ProbsOrLogits, Distribution):
         return -p_log_p.sum(-1)
 
     def enumerate_support(self, expand=True):
-        from ..creation import arange
-
         values = arange(self._num_events, dtype=None, device=self._param.device)
         values = values.view((-1,) + (1,) * len(self._batch_shape))
         if expand:

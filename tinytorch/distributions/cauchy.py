@@ -6,6 +6,7 @@ import math
 from ..tensor import Size
 from ._common import LocScale, expand_params, standard_uniform
 from .distribution import Distribution
+from ..creation import full
 
 __all__ = ["Cauchy"]
 
@@ -18,14 +19,10 @@ class Cauchy(LocScale, Distribution):
 
     @property
     def mean(self):
-        from ..creation import full
-
         return full(tuple(self._extended_shape()), math.nan, dtype=self.loc.dtype, device=self.loc.device)
 
     @property
     def variance(self):
-        from ..creation import full
-
         return full(tuple(self._extended_shape()), math.inf, dtype=self.loc.dtype, device=self.loc.device)
 
     def rsample(self, sample_shape=Size()):

@@ -6,6 +6,12 @@ make up one event. ``Distribution.arg_constraints`` and ``Distribution.support``
 the instances and factories below, which carry torch's names.
 """
 from __future__ import annotations
+from .. import _dtype, linalg
+from .._compat import finfo
+from ..creation import full
+from ..ops import isclose
+from ..ops import cat as _cat_tensors
+from ..ops import stack as _stack_tensors
 
 __all__ = [
     "Constraint", "boolean", "cat", "corr_cholesky", "dependent", "dependent_property", "greater_than",
@@ -213,16 +219,12 @@ class _Square(Constraint):
     event_dim = 2
 
     def check(self, value):
-        from ..creation import full
-
         ok = value.shape[-2] == value.shape[-1]
         return full(tuple(value.shape[:-2]), ok, dtype=_bool(), device=value.device)
 
 
 class _Symmetric(_Square):
     def check(self, value):
-        from ..ops import isclose
-
         square = super().check(value)
         if not bool(square.all()):
             return square
@@ -259,8 +261,6 @@ class _CorrCholesky(Constraint):
 
 class _PositiveSemidefinite(_Symmetric):
     def check(self, value):
-        from .. import linalg
-
         sym = super().check(value)
         if not bool(sym.all()):
             return sym
@@ -269,8 +269,6 @@ class _PositiveSemidefinite(_Symmetric):
 
 class _PositiveDefinite(_Symmetric):
     def check(self, value):
-        from .. import linalg
-
         sym = super().check(value)
         if not bool(sym.all()):
             return sym
@@ -300,8 +298,6 @@ class _Cat(_OverParts):
         return max(c.event_dim for c in self.cseq)
 
     def check(self, value):
-        from ..ops import cat as _cat_tensors
-
         checks, start = [], 0
         for constr, length in zip(self.cseq, self.lengths):
             checks.append(constr.check(value.narrow(self.dim, start, length)))
@@ -324,20 +320,14 @@ class _Stack(_OverParts):
         return dim
 
     def check(self, value):
-        from ..ops import stack as _stack_tensors
-
         return _stack_tensors([c.check(value.select(self.dim, i)) for i, c in enumerate(self.cseq)], self.dim)
 
 
 def _bool():
-    from .. import _dtype
-
     return _dtype.bool_
 
 
 def _finfo_eps(value):
-    from .._compat import finfo
-
     return finfo(value.dtype).eps
 
 

@@ -6,6 +6,8 @@ from ..tensor import Size
 from . import constraints
 from ._common import expand_params, finfo, xlogy
 from .exp_family import ExponentialFamily
+from ..creation import zeros_like
+from ..ops import where
 
 __all__ = ["Dirichlet"]
 
@@ -51,9 +53,6 @@ class Dirichlet(ExponentialFamily):
 
     @property
     def mode(self):
-        from ..creation import zeros_like
-        from ..ops import where
-
         concentrationm1 = (self.concentration - 1).clamp(min=0.0)
         mode = concentrationm1 / concentrationm1.sum(-1, keepdim=True)
         # all concentrations below one: the density peaks at a vertex; torch reports the first one

@@ -6,6 +6,7 @@ from . import constraints
 from ._common import expand_params, finfo, standard_uniform
 from .exp_family import ExponentialFamily
 from .utils import broadcast_all
+from ..creation import zeros_like
 
 __all__ = ["Exponential"]
 
@@ -31,8 +32,6 @@ class Exponential(ExponentialFamily):
 
     @property
     def mode(self):
-        from ..creation import zeros_like
-
         return zeros_like(self.rate)
 
     @property

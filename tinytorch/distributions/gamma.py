@@ -7,6 +7,7 @@ from . import constraints
 from ._common import expand_params, finfo, xlogy
 from .exp_family import ExponentialFamily
 from .utils import broadcast_all
+from ..creation import as_tensor
 
 __all__ = ["Gamma"]
 
@@ -48,8 +49,6 @@ class Gamma(ExponentialFamily):
         return value.clamp(min=finfo(value).tiny)  # the division may underflow to 0
 
     def log_prob(self, value):
-        from ..creation import as_tensor
-
         value = as_tensor(value, dtype=self.rate.dtype, device=self.rate.device)
         if self._validate_args:
             self._validate_sample(value)

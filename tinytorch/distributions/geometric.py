@@ -7,6 +7,9 @@ from . import constraints
 from ._common import ProbsOrLogits, finfo, standard_uniform
 from .distribution import Distribution
 from .utils import broadcast_all
+from ..creation import zeros_like
+from ..ops import where
+from ..nn.functional import binary_cross_entropy_with_logits
 
 __all__ = ["Geometric"]
 
@@ -37,8 +40,6 @@ class Geometric(ProbsOrLogits, Distribution):
 
     @property
     def mode(self):
-        from ..creation import zeros_like
-
         return zeros_like(self.probs)
 
     @property
@@ -53,8 +54,6 @@ class Geometric(ProbsOrLogits, Distribution):
             return (u.log() / (-self.probs).log1p()).floor()
 
     def log_prob(self, value):
-        from ..ops import where
-
         if self._validate_args:
             self._validate_sample(value)
         value, probs = broadcast_all(value, self.probs)
@@ -63,6 +62,4 @@ class Geometric(ProbsOrLogits, Distribution):
         return value * (-probs_for_log1p).log1p() + self.probs.log()
 
     def entropy(self):
-        from ..nn.functional import binary_cross_entropy_with_logits
-
         return binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none") / self.probs

@@ -10,6 +10,7 @@ from .transformed_distribution import TransformedDistribution
 from .transforms import AffineTransform, ExpTransform
 from .uniform import Uniform
 from .utils import broadcast_all
+from ..creation import full_like, ones_like
 
 __all__ = ["Gumbel"]
 
@@ -23,8 +24,6 @@ class Gumbel(TransformedDistribution):
     support = constraints.real
 
     def __init__(self, loc, scale, validate_args=None):
-        from ..creation import full_like, ones_like
-
         self.loc, self.scale = broadcast_all(loc, scale)
         info = finfo(self.loc)
         if isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number):

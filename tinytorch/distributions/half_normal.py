@@ -7,6 +7,8 @@ from . import constraints
 from .normal import Normal
 from .transformed_distribution import TransformedDistribution
 from .transforms import AbsTransform
+from ..creation import zeros_like
+from ..ops import where
 
 __all__ = ["HalfNormal"]
 
@@ -36,8 +38,6 @@ class HalfNormal(TransformedDistribution):
 
     @property
     def mode(self):
-        from ..creation import zeros_like
-
         return zeros_like(self.scale)
 
     @property
@@ -45,8 +45,6 @@ class HalfNormal(TransformedDistribution):
         return self.scale.pow(2) * (1 - 2 / math.pi)
 
     def log_prob(self, value):
-        from ..ops import where
-
         if self._validate_args:
             self._validate_sample(value)
         log_prob = self.base_dist.log_prob(value) + math.log(2)

@@ -9,6 +9,7 @@ from . import constraints
 from .gamma import Gamma
 from .transformed_distribution import TransformedDistribution
 from .transforms import PowerTransform
+from ..creation import ones_like
 
 __all__ = ["InverseGamma"]
 
@@ -21,8 +22,6 @@ class InverseGamma(TransformedDistribution):
     has_rsample = True
 
     def __init__(self, concentration, rate, validate_args=None):
-        from ..creation import ones_like
-
         base_dist = Gamma(concentration, rate, validate_args=validate_args)
         neg_one = -ones_like(base_dist.rate)
         super().__init__(base_dist, PowerTransform(neg_one), validate_args=validate_args)

@@ -31,6 +31,9 @@ from .poisson import Poisson
 from .transformed_distribution import TransformedDistribution
 from .uniform import Uniform
 from .utils import _sum_rightmost
+from ..ops import where, broadcast_shapes
+from ..nn.functional import softplus
+from .. import linalg
 
 __all__ = ["kl_divergence", "register_kl"]
 
@@ -92,21 +95,15 @@ def kl_divergence(p, q):
 
 
 def _infinite_where(mask, value):
-    from ..ops import where
-
     return where(mask, math.inf, value)
 
 
 def _zero_where(mask, value):
-    from ..ops import where
-
     return where(mask, 0.0, value)
 
 
 @register_kl(Bernoulli, Bernoulli)
 def _kl_bernoulli_bernoulli(p, q):
-    from ..nn.functional import softplus
-
     t1 = p.probs * (softplus(-q.logits) - softplus(-p.logits))
     t1 = _zero_where(p.probs == 0, _infinite_where(q.probs == 0, t1))
     t2 = (1 - p.probs) * (softplus(q.logits) - softplus(p.logits))
@@ -177,9 +174,6 @@ def _kl_laplace_laplace(p, q):
 
 @register_kl(MultivariateNormal, MultivariateNormal)
 def _kl_multivariatenormal_multivariatenormal(p, q):
-    from .. import linalg
-    from ..ops import broadcast_shapes
-
     if p.event_shape != q.event_shape:
         raise ValueError("KL-divergence between two Multivariate Normals with different event shapes cannot be computed")
     p_low, q_low = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
@@ -230,7 +224,6 @@ def _kl_binomial_binomial(p, q):
     # KL of n independent Bernoulli trials; infinite when p can exceed q's count
     if bool((p.total_count < q.total_count).any()):
         raise NotImplementedError("KL between Binomials where q.total_count > p.total_count is not implemented")
-    from ..nn.functional import softplus
 
     t1 = p.probs * (softplus(-q.logits) - softplus(-p.logits))
     t1 = _zero_where(p.probs == 0, _infinite_where(q.probs == 0, t1))

@@ -10,6 +10,8 @@ from ._common import CategoricalParams, as_size
 from .binomial import Binomial
 from .distribution import Distribution
 from .utils import broadcast_all
+from ..ops import one_hot, where
+from ..creation import tensor
 
 __all__ = ["Multinomial"]
 
@@ -49,16 +51,12 @@ class Multinomial(CategoricalParams, Distribution):
         return self.total_count * self.probs * (1 - self.probs)
 
     def sample(self, sample_shape=Size()):
-        from ..ops import one_hot
-
         sample_shape = tuple(as_size(sample_shape))
         draws = self._categorical.sample((self.total_count,) + sample_shape)  # (n, *sample, *batch)
         counts = one_hot(draws, self._categorical._num_events).sum(0)
         return counts.to(self.probs.dtype)
 
     def entropy(self):
-        from ..creation import tensor
-
         n = tensor(float(self.total_count), dtype=self.probs.dtype, device=self.probs.device)
         cat_entropy = self._categorical.entropy()
         term1 = n * cat_entropy - lgamma(n + 1)
@@ -69,8 +67,6 @@ class Multinomial(CategoricalParams, Distribution):
         return term1 + term2
 
     def log_prob(self, value):
-        from ..ops import where
-
         if self._validate_args:
             self._validate_sample(value)
         logits, value = broadcast_all(self.logits, value)

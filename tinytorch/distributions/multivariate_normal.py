@@ -8,6 +8,8 @@ from . import constraints
 from ._common import expand_params, standard_normal
 from .distribution import Distribution
 from .utils import lazy_property
+from .. import linalg
+from ..ops import broadcast_shapes
 
 __all__ = ["MultivariateNormal"]
 
@@ -19,16 +21,12 @@ def _batch_mv(bmat, bvec):
 
 def _batch_mahalanobis(bL, bx):
     """``|L^-1 x|^2`` for lower-triangular L (..., d, d) and x (..., d), batch dims broadcast."""
-    from .. import linalg
-
     # tril(): only the lower triangle is read, as a triangular solve would (upper entries get no gradient)
     y = linalg.solve(bL.tril(), bx.unsqueeze(-1)).squeeze(-1)
     return y.pow(2).sum(-1)
 
 
 def _broadcast_shape(*shapes):
-    from ..ops import broadcast_shapes
-
     return tuple(broadcast_shapes(*shapes))
 
 
@@ -50,8 +48,6 @@ class MultivariateNormal(Distribution):
     has_rsample = True
 
     def __init__(self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None, validate_args=None):
-        from .. import linalg
-
         if loc.dim() < 1:
             raise ValueError("loc must be at least one-dimensional.")
         if (covariance_matrix is not None) + (scale_tril is not None) + (precision_matrix is not None) != 1:
@@ -102,8 +98,6 @@ class MultivariateNormal(Distribution):
 
     @lazy_property
     def precision_matrix(self):
-        from .. import linalg
-
         low = self._unbroadcasted_scale_tril
         return linalg.inv(low @ low.mT).expand(tuple(self._batch_shape) + tuple(self._event_shape) * 2)
 

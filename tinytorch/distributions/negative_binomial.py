@@ -7,6 +7,8 @@ from ..tensor import Size
 from . import constraints
 from ._common import ProbsOrLogits, draw
 from .distribution import Distribution
+from ..nn.functional import logsigmoid
+from ..ops import where
 
 __all__ = ["NegativeBinomial"]
 
@@ -46,9 +48,6 @@ class NegativeBinomial(ProbsOrLogits, Distribution):
             return draw(rate, "poisson", rate)
 
     def log_prob(self, value):
-        from ..nn.functional import logsigmoid
-        from ..ops import where
-
         if self._validate_args:
             self._validate_sample(value)
         log_unnormalized_prob = self.total_count * logsigmoid(-self.logits) + value * logsigmoid(self.logits)

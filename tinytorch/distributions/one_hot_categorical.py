@@ -5,6 +5,8 @@ from ..tensor import Size
 from . import constraints
 from ._common import CategoricalParams, as_size
 from .distribution import Distribution
+from ..ops import one_hot
+from ..creation import eye
 
 __all__ = ["OneHotCategorical"]
 
@@ -33,8 +35,6 @@ class OneHotCategorical(CategoricalParams, Distribution):
 
     @property
     def mode(self):
-        from ..ops import one_hot
-
         probs = self._categorical.probs
         return one_hot(probs.argmax(-1), probs.shape[-1]).to(probs.dtype)
 
@@ -43,8 +43,6 @@ class OneHotCategorical(CategoricalParams, Distribution):
         return self._categorical.probs * (1 - self._categorical.probs)
 
     def sample(self, sample_shape=Size()):
-        from ..ops import one_hot
-
         sample_shape = as_size(sample_shape)
         probs = self._categorical.probs
         num_events = self._categorical._num_events
@@ -61,8 +59,6 @@ class OneHotCategorical(CategoricalParams, Distribution):
         return self._categorical.entropy()
 
     def enumerate_support(self, expand=True):
-        from ..creation import eye
-
         n = self.event_shape[0]
         values = eye(n, dtype=self._param.dtype, device=self._param.device)
         values = values.view((n,) + (1,) * len(self.batch_shape) + (n,))

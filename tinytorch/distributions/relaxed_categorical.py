@@ -10,6 +10,7 @@ from .distribution import Distribution
 from .transformed_distribution import TransformedDistribution
 from .transforms import ExpTransform
 from .utils import broadcast_all, clamp_probs
+from ..ops.gamma import lgamma
 
 __all__ = ["ExpRelaxedCategorical", "RelaxedOneHotCategorical"]
 
@@ -39,8 +40,6 @@ class ExpRelaxedCategorical(CategoricalParams, Distribution):
         return scores - scores.logsumexp(dim=-1, keepdim=True)
 
     def log_prob(self, value):
-        from ..ops.gamma import lgamma
-
         k = self._categorical._num_events
         if self._validate_args:
             self._validate_sample(value)

@@ -12,7 +12,11 @@ import numbers
 import weakref
 
 from . import constraints
-from .utils import _sum_rightmost
+from .utils import _sum_rightmost, broadcast_all
+from .._compat import finfo
+from ..creation import zeros_like, full_like, arange
+from ..nn.functional import softplus, pad, logsigmoid
+from ..ops import broadcast_shapes
 
 __all__ = [
     "AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform", "IndependentTransform",
@@ -257,8 +261,6 @@ class ComposeTransform(Transform):
         return x
 
     def log_abs_det_jacobian(self, x, y):
-        from ..creation import zeros_like
-
         if not self.parts:
             return zeros_like(x)
         xs = [x]
@@ -372,8 +374,6 @@ class PowerTransform(Transform):
     bijective = True
 
     def __init__(self, exponent, cache_size=0):
-        from .utils import broadcast_all
-
         super().__init__(cache_size=cache_size)
         (self.exponent,) = broadcast_all(exponent)
 
@@ -403,8 +403,6 @@ class PowerTransform(Transform):
 
 def _clip_open_unit(p):
     """Clamp into ``[tiny, 1 - eps]`` of the dtype, so ``log(p)`` and ``log1p(-p)`` stay finite."""
-    from .._compat import finfo
-
     info = finfo(p.dtype)
     return p.clamp(min=info.tiny, max=1.0 - info.eps)
 
@@ -429,8 +427,6 @@ class SigmoidTransform(_ParameterFree, Transform):
         return y.log() - (-y).log1p()
 
     def log_abs_det_jacobian(self, x, y):
-        from ..nn.functional import softplus
-
         return -softplus(-x) - softplus(x)
 
 
@@ -443,16 +439,12 @@ class SoftplusTransform(_ParameterFree, Transform):
     sign = +1
 
     def _call(self, x):
-        from ..nn.functional import softplus
-
         return softplus(x)
 
     def _inverse(self, y):
         return (-y).expm1().neg().log() + y
 
     def log_abs_det_jacobian(self, x, y):
-        from ..nn.functional import softplus
-
         return -softplus(-x)
 
 
@@ -472,8 +464,6 @@ class TanhTransform(_ParameterFree, Transform):
         return 0.5 * (y.log1p() - (-y).log1p())
 
     def log_abs_det_jacobian(self, x, y):
-        from ..nn.functional import softplus
-
         return 2.0 * (math.log(2.0) - x - softplus(-2.0 * x))
 
 
@@ -548,8 +538,6 @@ class AffineTransform(Transform):
         return (y - self.loc) / self.scale
 
     def log_abs_det_jacobian(self, x, y):
-        from ..creation import full_like
-
         shape = tuple(x.shape)
         scale = self.scale
         if isinstance(scale, numbers.Real):
@@ -562,8 +550,6 @@ class AffineTransform(Transform):
         return result.expand(shape)
 
     def forward_shape(self, shape):
-        from ..ops import broadcast_shapes
-
         return tuple(broadcast_shapes(tuple(shape), tuple(getattr(self.loc, "shape", ())),
                                       tuple(getattr(self.scale, "shape", ()))))
 
@@ -607,28 +593,20 @@ class StickBreakingTransform(_ParameterFree, Transform):
 
     @staticmethod
     def _offset_log(n, like):
-        from ..creation import arange
-
         # log(K - i) for i = 1 .. K-1, K = n + 1
         return (n + 1 - arange(1, n + 1, dtype=like.dtype, device=like.device)).log()
 
     def _call(self, x):
-        from ..nn.functional import pad
-
         z = _clipped_sigmoid(x - self._offset_log(x.shape[-1], x))
         z_cumprod = (1 - z).cumprod(-1)
         return pad(z, [0, 1], value=1) * pad(z_cumprod, [1, 0], value=1)
 
     def _inverse(self, y):
-        from .._compat import finfo
-
         y_crop = y[..., :-1]
         sf = (1 - y_crop.cumsum(-1)).clamp(min=finfo(y.dtype).tiny)
         return y_crop.log() - sf.log() + self._offset_log(y_crop.shape[-1], y)
 
     def log_abs_det_jacobian(self, x, y):
-        from ..nn.functional import logsigmoid
-
         x = x - self._offset_log(x.shape[-1], x)
         return (-x + logsigmoid(x) + y[..., :-1].log()).sum(-1)
 

@@ -7,6 +7,9 @@ from functools import update_wrapper
 from .. import _dtype
 from ..autograd import enable_grad
 from ..tensor import Tensor
+from ..creation import tensor
+from ..ops import broadcast_tensors, sigmoid, softmax
+from .._compat import finfo
 
 __all__ = ["broadcast_all", "clamp_probs", "lazy_property", "logits_to_probs", "probs_to_logits"]
 
@@ -16,9 +19,6 @@ def broadcast_all(*values):
 
     >>> loc, scale = broadcast_all(tinytorch.zeros(3), 1.0)   # both of shape (3,)
     """
-    from ..creation import tensor
-    from ..ops import broadcast_tensors
-
     for v in values:
         if not isinstance(v, (Tensor, numbers.Number)):
             raise ValueError(f"Input arguments must all be instances of numbers.Number or Tensor, got {type(v).__name__}")
@@ -40,8 +40,6 @@ def _sum_rightmost(value, dim: int):
 
 def logits_to_probs(logits, is_binary: bool = False):
     """Sigmoid of ``logits`` when binary, else the softmax over the last dim."""
-    from ..ops import sigmoid, softmax
-
     if is_binary:
         return sigmoid(logits)
     return softmax(logits, dim=-1)
@@ -49,8 +47,6 @@ def logits_to_probs(logits, is_binary: bool = False):
 
 def clamp_probs(probs):
     """Clamp into ``[eps, 1 - eps]`` (eps of the dtype) so log-probabilities stay finite."""
-    from .._compat import finfo
-
     eps = finfo(probs.dtype).eps
     return probs.clamp(min=eps, max=1 - eps)
 

@@ -8,6 +8,7 @@ from .gumbel import _EULER
 from .transformed_distribution import TransformedDistribution
 from .transforms import AffineTransform, PowerTransform
 from .utils import broadcast_all
+from ..creation import ones_like
 
 __all__ = ["Weibull"]
 
@@ -19,8 +20,6 @@ class Weibull(TransformedDistribution):
     support = constraints.positive
 
     def __init__(self, scale, concentration, validate_args=None):
-        from ..creation import ones_like
-
         self.scale, self.concentration = broadcast_all(scale, concentration)
         self.concentration_reciprocal = self.concentration.reciprocal()
         base_dist = Exponential(ones_like(self.scale), validate_args=validate_args)

@@ -30,6 +30,9 @@ from ..ops import conv as _conv
 from ..ops.activation import NormalCdf, _erf_array, _normal_pdf
 from ..tensor import Tensor
 from ..amp.autocast_mode import autocast_op
+from .modules.activation import GELU, ReLU
+from .modules.conv import Conv2d
+from .modules.linear import Linear
 
 __all__ = ["enabled", "linear_act", "conv2d_relu", "run_sequential", "ACTIVATIONS"]
 
@@ -269,10 +272,6 @@ _types = {}
 def _module_types():
     """(Linear, ReLU, GELU, Conv2d), imported on first use (nn.modules imports this module)."""
     if not _types:
-        from .modules.activation import GELU, ReLU
-        from .modules.conv import Conv2d
-        from .modules.linear import Linear
-
         _types.update(Linear=Linear, ReLU=ReLU, GELU=GELU, Conv2d=Conv2d)
     return _types
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 import functools
 import numbers
 
@@ -16,16 +17,6 @@ from .convert import to_dtype
 
 _DT_FROM_NP = dtypes._FROM_NP.__getitem__  # NumPy dtype -> tinytorch dtype, for the fast paths
 _SCALARS = (builtins.int, builtins.float, builtins.bool, np.number, np.bool_)
-
-
-try:  # NumPy's floating-point error state is a context variable: setting it directly is ~6x
-    # cheaper than entering np.errstate, which matters for ops on tiny arrays
-    from numpy._core._ufunc_config import _extobj_contextvar as _FP_STATE
-
-    with np.errstate(all="ignore"):
-        _FP_IGNORE = _FP_STATE.get()
-except (ImportError, AttributeError):  # another NumPy layout: fall back to the public errstate
-    _FP_STATE = None
 
 
 _NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim"}
@@ -46,35 +37,16 @@ def numpy_names(fn):
     return wrapper
 
 
-def quiet_begin():
-    """Start ignoring NumPy's divide/overflow/invalid warnings (torch returns inf/nan silently).
+def quiet():
+    """A no-op context, kept for the unary ops' forwards until their table lands.
 
-    Pair with ``quiet_end(token)`` in a ``finally``; a cheap ``with np.errstate(all="ignore")``.
+    ``Function.apply`` and the engine run every forward and backward with NumPy's floating-point warnings off
+    already, so an op needs no suppression of its own.
     """
-    if _FP_STATE is not None:
-        return _FP_STATE.set(_FP_IGNORE)
-    state = np.errstate(all="ignore")
-    state.__enter__()
-    return state
+    return _NO_OP
 
 
-def quiet_end(token):
-    if _FP_STATE is not None:
-        _FP_STATE.reset(token)
-    else:
-        token.__exit__(None, None, None)
-
-
-class quiet:  # noqa: N801 - used like np.errstate
-    """``with quiet():`` ignores NumPy's floating-point warnings, as ``np.errstate(all="ignore")``."""
-
-    __slots__ = ("_token",)
-
-    def __enter__(self):
-        self._token = quiet_begin()
-
-    def __exit__(self, *exc):
-        quiet_end(self._token)
+_NO_OP = contextlib.nullcontext()
 
 
 def is_scalar(x) -> bool:
@@ -246,8 +218,6 @@ def inplace(t: Tensor, compute, op: str) -> Tensor:
             "supported in tinytorch; use the out-of-place op, or .clone() the view first"
         )
     if out._data.dtype != t._data.dtype:
-        from .convert import to_dtype
-
         out = to_dtype(out, t._data.dtype)
     t._data = out._data
     t._grad_fn = out._grad_fn

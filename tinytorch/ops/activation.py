@@ -16,12 +16,13 @@ from .. import random as _random
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._common import check_float, inplace, quiet_begin, quiet_end, wrap_dim
+from ._common import check_float, inplace, wrap_dim
 from .convert import clone
 from .elementwise import add, mul, div, neg, exp, sub
 from .elementwise import relu, sigmoid, tanh  # re-exported for nn.functional
 from .. import ops  # the package namespace: ops of other families are looked up at call time
 from ..amp.autocast_mode import autocast_op
+from .._arrays import special
 
 __all__ = [
     "relu", "relu_", "sigmoid", "tanh", "relu6", "rrelu", "rrelu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "selu_", "celu", "celu_", "gelu", "silu",
@@ -264,8 +265,6 @@ def celu_(input, alpha: float = 1.0):
 
 
 def _erf_array(a):
-    from .._arrays import special
-
     return special.erf(a)
 
 
@@ -275,7 +274,6 @@ class NormalCdf(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        from .._arrays import special
 
         return special.normal_cdf(x._data)
 
@@ -293,7 +291,6 @@ class Gelu(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        from .._arrays import special
 
         a = x._data
         cdf = special.normal_cdf(a)
@@ -308,22 +305,16 @@ class Gelu(Function):
 
     @staticmethod
     def backward_arrays(ctx, grad):
-        from .._arrays import special
-
         (a,) = ctx.saved_arrays
-        token = quiet_begin()
-        try:
-            d = special.normal_cdf(a)  # a fresh array: the rest of the gradient is added into it in place
-            t = a * a
-            t *= -0.5
-            ctx.xp.exp(t, out=t)
-            t *= 1.0 / math.sqrt(2.0 * math.pi)
-            t *= a  # x * phi(x)
-            d += t
-            d *= grad
-            return d.astype(grad.dtype, copy=False)
-        finally:
-            quiet_end(token)
+        d = special.normal_cdf(a)  # a fresh array: the rest of the gradient is added into it in place
+        t = a * a
+        t *= -0.5
+        ctx.xp.exp(t, out=t)
+        t *= 1.0 / math.sqrt(2.0 * math.pi)
+        t *= a  # x * phi(x)
+        d += t
+        d *= grad
+        return d.astype(grad.dtype, copy=False)
 
 
 def gelu(input, approximate: str = "none"):

@@ -27,6 +27,9 @@ from .._arrays import kernels
 from .._arrays.strides import as_strided, kernel_offsets, sliding_windows, window_slices
 from ..tensor import Tensor
 from ..amp.autocast_mode import autocast_op
+from . import reduce as _reduce
+from . import shape as _shape
+from .. import ops  # the package namespace: pool (imported after conv, importing conv) is looked up at call time
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
 
@@ -224,9 +227,7 @@ def _conv_weight_grad(xp, x, g, kernel, stride, padding, dilation, groups):
 
 
 def _bias_grad(grad):
-    from .reduce import sum as _sum
-
-    return _sum(grad, (0, 2, 3))
+    return _reduce.sum(grad, (0, 2, 3))
 
 
 # ---- the three mutually-adjoint ops ------------------------------------------------------------
@@ -347,9 +348,7 @@ def _batched(input, nd, op, layout):
     if input.ndim == nd + 2:
         return input, False
     if input.ndim == nd + 1:
-        from .shape import reshape
-
-        return reshape(input, (1,) + tuple(input.shape)), True
+        return _shape.reshape(input, (1,) + tuple(input.shape)), True
     raise RuntimeError(
         f"{op}: expected {nd + 1}-D (unbatched) or {nd + 2}-D (batched) input {layout}, got shape {tuple(input.shape)}"
     )
@@ -365,10 +364,9 @@ def _to_4d(t, nd):
     """A 1-D-conv tensor (N, C, L) viewed as (N, C, 1, L)."""
     if nd == 2:
         return t
-    from .shape import reshape
 
     s = tuple(t.shape)
-    return reshape(t, s[:2] + (1,) + s[2:])
+    return _shape.reshape(t, s[:2] + (1,) + s[2:])
 
 
 def _lift(v, nd, fill):
@@ -439,22 +437,18 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
 
 
 def _zero_pad_after(x, extra):
-    from .pool import pad
-
     pads = []
     for e in reversed(extra):
         pads.extend((0, e))
-    return pad(x, tuple(pads))
+    return ops.pad(x, tuple(pads))
 
 
 def _finish(y, nd, unbatched):
-    from .shape import reshape
-
     if nd == 1:
         s = tuple(y.shape)
-        y = reshape(y, s[:2] + s[3:])
+        y = _shape.reshape(y, s[:2] + s[3:])
     if unbatched:
-        y = reshape(y, tuple(y.shape)[1:])
+        y = _shape.reshape(y, tuple(y.shape)[1:])
     return y
 
 
@@ -607,9 +601,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         )
     y = Unfold.apply(x, kernel, dilation, padding, stride, out_size)
     if unbatched:
-        from .shape import reshape
-
-        y = reshape(y, tuple(y.shape)[1:])
+        y = _shape.reshape(y, tuple(y.shape)[1:])
     return y
 
 
@@ -626,9 +618,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     x = input
     unbatched = input.ndim == 2
     if unbatched:
-        from .shape import reshape
-
-        x = reshape(input, (1,) + tuple(input.shape))
+        x = _shape.reshapereshape(input, (1,) + tuple(input.shape))
     kk = kernel[0] * kernel[1]
     if x.shape[1] % kk:
         raise RuntimeError(
@@ -644,7 +634,5 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         )
     y = Fold.apply(x, output_size, kernel, dilation, padding, stride, blocks)
     if unbatched:
-        from .shape import reshape
-
-        y = reshape(y, tuple(y.shape)[1:])
+        y = _shape.reshapereshape(y, tuple(y.shape)[1:])
     return y

@@ -8,6 +8,7 @@ from .. import _dtype as dtypes
 from ..autograd.function import Function
 from ..tensor import Tensor
 
+__all__ = ["to_dtype", "to", "clone", "contiguous", "as_tensor_like"]
 TENSOR_METHODS = ("clone", "contiguous")
 
 

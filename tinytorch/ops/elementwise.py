@@ -18,7 +18,10 @@ from ..autograd import grad_mode
 from ..autograd.function import Function, OUTPUT
 from .._arrays import special as _special
 from ..tensor import Tensor
-from ._common import binary_operands, is_scalar, quiet, quiet_begin, quiet_end
+from . import _common
+from ._common import binary_operands, is_scalar, quiet
+from .convert import to_dtype
+from .. import _arrays
 
 __all__ = [
     "add", "sub", "mul", "div", "floor_divide", "remainder", "fmod", "pow", "neg", "abs", "reciprocal",
@@ -35,20 +38,7 @@ __all__ = [
     "greater", "greater_equal", "less", "less_equal", "not_equal",
 ]
 
-TENSOR_METHODS = (
-    "add", "sub", "mul", "div", "floor_divide", "remainder", "fmod", "pow", "neg", "abs", "reciprocal",
-    "eq", "ne", "lt", "le", "gt", "ge", "isclose", "allclose", "equal",
-    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
-    "logical_and", "logical_or", "logical_xor", "logical_not",
-    "exp", "exp2", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "square",
-    "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "sigmoid", "relu",
-    "erf", "erfc", "erfinv", "sign", "floor", "ceil", "round", "trunc", "frac",
-    "clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "fmax", "fmin", "where",
-    "isnan", "isinf", "isfinite", "isposinf", "isneginf", "nan_to_num",
-    "lerp", "addcmul", "addcdiv", "hypot", "logaddexp", "copysign",
-    "subtract", "multiply", "divide", "true_divide", "negative", "absolute", "arctan2", "fix",
-    "greater", "greater_equal", "less", "less_equal", "not_equal",
-)
+TENSOR_METHODS = tuple(__all__)  # every function here is also a Tensor method
 
 
 _quiet = quiet  # silences NumPy's divide/invalid warnings: torch returns inf/nan without warning
@@ -56,17 +46,13 @@ _quiet = quiet  # silences NumPy's divide/invalid warnings: torch returns inf/na
 
 # ---- arithmetic ----------------------------------------------------------------------------------
 
-# The arithmetic ops below run on every tiny step of a model, so their forwards use the cheap
-# quiet_begin/quiet_end pair and they have backward_arrays fast paths (first-order only).
+# The arithmetic ops below run on every tiny step of a model, so they have backward_arrays fast paths
+# (first-order only). Function.apply and the engine silence NumPy's inf/nan warnings around them.
 
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
-        token = quiet_begin()
-        try:
-            return a._data + b._data
-        finally:
-            quiet_end(token)
+        return a._data + b._data
 
     @staticmethod
     def backward(ctx, grad):
@@ -88,11 +74,7 @@ def add(input, other, *, alpha=1):
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
-        token = quiet_begin()
-        try:
-            return a._data - b._data
-        finally:
-            quiet_end(token)
+        return a._data - b._data
 
     @staticmethod
     def backward(ctx, grad):
@@ -125,11 +107,7 @@ class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
-        token = quiet_begin()
-        try:
-            return a._data * b._data
-        finally:
-            quiet_end(token)
+        return a._data * b._data
 
     @staticmethod
     def backward(ctx, grad):
@@ -140,12 +118,8 @@ class Mul(Function):
     @staticmethod
     def backward_arrays(ctx, grad):
         a, b = ctx.saved_arrays
-        token = quiet_begin()
-        try:
-            return (grad * b if ctx.needs_input_grad[0] else None,
-                    grad * a if ctx.needs_input_grad[1] else None)
-        finally:
-            quiet_end(token)
+        return (grad * b if ctx.needs_input_grad[0] else None,
+                grad * a if ctx.needs_input_grad[1] else None)
 
 
 def mul(input, other):
@@ -159,11 +133,7 @@ class Div(Function):
     def forward(ctx, a, b):
         # the output, not a, is saved for b's gradient (-grad * y / b), so y.div_(t) works as in torch
         ctx.save_for_backward(OUTPUT if ctx.needs_input_grad[1] else None, b)
-        token = quiet_begin()
-        try:
-            return a._data / b._data
-        finally:
-            quiet_end(token)
+        return a._data / b._data
 
     @staticmethod
     def backward(ctx, grad):
@@ -175,12 +145,8 @@ class Div(Function):
     @staticmethod
     def backward_arrays(ctx, grad):
         y, b = ctx.saved_arrays
-        token = quiet_begin()
-        try:
-            ga = grad / b if ctx.needs_input_grad[0] else None
-            gb = -(grad * y / b) if ctx.needs_input_grad[1] else None
-        finally:
-            quiet_end(token)
+        ga = grad / b if ctx.needs_input_grad[0] else None
+        gb = -(grad * y / b) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -201,8 +167,7 @@ class _ZeroGrad(Function):
 
     @staticmethod
     def forward(ctx, fn, *args):
-        with _quiet():
-            return fn(ctx.xp, *[a._data if isinstance(a, Tensor) else a for a in args])
+        return fn(ctx.xp, *[a._data if isinstance(a, Tensor) else a for a in args])
 
     @staticmethod
     def backward(ctx, grad):
@@ -215,8 +180,7 @@ class _NonDiff(Function):
 
     @staticmethod
     def forward(ctx, fn, *args):
-        with _quiet():
-            return fn(ctx.xp, *[a._data if isinstance(a, Tensor) else a for a in args])
+        return fn(ctx.xp, *[a._data if isinstance(a, Tensor) else a for a in args])
 
 
 def _check_int_zero_division(b, dt, op):
@@ -250,8 +214,7 @@ class Remainder(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[1] else None)
-        with _quiet():
-            return ctx.xp.remainder(a._data, b._data)
+        return ctx.xp.remainder(a._data, b._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -271,8 +234,7 @@ class Fmod(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[1] else None)
-        with _quiet():
-            return ctx.xp.fmod(a._data, b._data)
+        return ctx.xp.fmod(a._data, b._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -298,8 +260,7 @@ class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b, OUTPUT if ctx.needs_input_grad[1] else None)
-        with _quiet():
-            return ctx.xp.power(a._data, b._data)
+        return ctx.xp.power(a._data, b._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -324,8 +285,7 @@ class PowScalar(Function):
     def forward(ctx, a, exponent):
         ctx.exponent = exponent
         ctx.save_for_backward(a)
-        with _quiet():
-            return ctx.xp.power(a._data, exponent).astype(a._data.dtype, copy=False)
+        return ctx.xp.power(a._data, exponent).astype(a._data.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -346,8 +306,7 @@ class ScalarPow(Function):
         ctx.log_base = math.log(base) if base > 0 else (float("-inf") if base == 0 else float("nan"))
         ctx.base = base
         ctx.save_for_backward(OUTPUT)
-        with _quiet():
-            return ctx.xp.power(b._data.dtype.type(base), b._data)
+        return ctx.xp.power(b._data.dtype.type(base), b._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -370,7 +329,6 @@ def pow(input, exponent):  # noqa: A001 - torch's name
     if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
         raise TypeError(f"pow: expected at least one Tensor, got {type(input).__name__} and {type(exponent).__name__}")
     dt = dtypes.result_type(input, exponent)
-    from .convert import to_dtype
 
     if isinstance(input, Tensor) and is_scalar(exponent):
         _check_int_pow(input, exponent, dt)
@@ -402,8 +360,7 @@ class Reciprocal(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(OUTPUT)
-        with _quiet():
-            return 1.0 / x._data
+        return 1.0 / x._data
 
     @staticmethod
     def backward(ctx, grad):
@@ -539,11 +496,7 @@ class _Unary(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(OUTPUT if ctx._saves_output else x)
-        token = quiet_begin()
-        try:
-            return ctx._fn(ctx.xp, x._data)
-        finally:
-            quiet_end(token)
+        return ctx._fn(ctx.xp, x._data)  # Function.apply runs forwards with FP warnings off
 
     @staticmethod
     def backward(ctx, grad):
@@ -658,9 +611,7 @@ def relu(input, inplace=False):
     if input._data.dtype.kind == "b":
         raise TypeError("relu: not supported for bool tensors")
     if inplace:
-        from .inplace import relu_
-
-        return relu_(input)
+        return _common.inplace(input, lambda: Relu.apply(input), "relu_")  # as Tensor.relu_
     return Relu.apply(input)
 
 
@@ -909,7 +860,6 @@ def where(condition, input=None, other=None):
         raise RuntimeError(f"where: expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype}")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         # two numbers: tensors of their promoted dtype on the condition's device
-        from .. import _arrays
 
         dt = dtypes.result_type(input, other)
         xp = _arrays.array_module(condition._data)
@@ -968,7 +918,6 @@ def clamp(input, min=None, max=None):  # noqa: A002 - torch's names
                 raise RuntimeError(f"clamp: {name} of shape {tuple(v.shape)} cannot be broadcast to the input's "
                                    f"shape {tuple(input.shape)}") from None
     dt = dtypes.result_type(*given)
-    from .convert import to_dtype
 
     x = to_dtype(input, dt)
 
@@ -977,7 +926,6 @@ def clamp(input, min=None, max=None):  # noqa: A002 - torch's names
             return None
         if isinstance(v, Tensor):
             return to_dtype(v, dt)
-        from .. import _arrays
 
         return Tensor._make(_arrays.scalar_like(input._data, v, dt.np))
 
@@ -1121,15 +1069,11 @@ def _check_tensor(x, op):
 
 
 def _zeros_like(t):
-    from .. import _arrays
-
     return Tensor._make(_arrays.array_module(t._data).zeros(t._data.shape, dtype=t._data.dtype))
 
 
 def _floatify(x):
     """Integer tensors become the default float dtype for ops with float results (like torch)."""
-    from .convert import to_dtype
-
     if not isinstance(x, Tensor):
         raise TypeError(f"expected a Tensor, got {type(x).__name__}")
     if x._data.dtype.kind in "fV":

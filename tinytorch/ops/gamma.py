@@ -14,9 +14,12 @@ from .._arrays import special as _special
 from ..random import _gen
 from ..tensor import Tensor
 from .elementwise import _floatify, mul, neg
+from . import elementwise as _ew
+from ._common import binary_operands
+from .. import _arrays
 
 __all__ = ["lgamma", "digamma", "polygamma", "igamma", "igammac"]
-TENSOR_METHODS = ("lgamma", "digamma", "igamma", "igammac")
+TENSOR_METHODS = tuple(n for n in __all__ if n != "polygamma")  # torch.polygamma(n, input) only
 
 
 class Lgamma(Function):
@@ -88,10 +91,7 @@ class Igamma(Function):
 
 
 def _igamma(input, other, upper, op):
-    from .elementwise import _check_tensor
-    from ._common import binary_operands
-
-    _check_tensor(input, op)
+    _ew._check_tensor(input, op)
     a, x, _ = binary_operands(input, other, op, float_result=True)
     return Igamma.apply(a, x, upper)
 
@@ -119,26 +119,23 @@ def standard_gamma_grad(x, alpha):
     h_n = sum_{k<=n} 1/(a+k). Exact up to rounding; the two sums cancel in the far right tail
     (samples many standard deviations above the mean), where precision drops.
     """
-    from .. import _arrays
-
     xp = _arrays.array_module(x)
     x64 = x.astype(np.float64)
     a = alpha.astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        t = xp.ones_like(x64)
-        h = xp.zeros_like(x64)
-        s = xp.ones_like(x64)
-        th = xp.zeros_like(x64)
-        for k in range(1, _SERIES_MAX_TERMS):
-            t = t * x64 / (a + k)
-            h = h + 1.0 / (a + k)
-            s = s + t
-            th = th + t * h
-            if k > 8 and not bool(xp.any((a + k < x64) | (t * (h + 1.0) > 1e-17 * s))):
-                break
-        psi = _special.digamma(a + 1.0)
-        out = -(x64 / a) * (s * (xp.log(x64) - psi) - th)
-        out = xp.where(x64 > 0, out, 0.0)
+    t = xp.ones_like(x64)
+    h = xp.zeros_like(x64)
+    s = xp.ones_like(x64)
+    th = xp.zeros_like(x64)
+    for k in range(1, _SERIES_MAX_TERMS):
+        t = t * x64 / (a + k)
+        h = h + 1.0 / (a + k)
+        s = s + t
+        th = th + t * h
+        if k > 8 and not bool(xp.any((a + k < x64) | (t * (h + 1.0) > 1e-17 * s))):
+            break
+    psi = _special.digamma(a + 1.0)
+    out = -(x64 / a) * (s * (xp.log(x64) - psi) - th)
+    out = xp.where(x64 > 0, out, 0.0)
     return out.astype(x.dtype, copy=False)
 
 

@@ -13,22 +13,20 @@ from ..tensor import Tensor
 from ._common import ensure_tensor, inplace, is_scalar, wrap_dim
 from . import elementwise as _ew
 from ..amp.autocast_mode import autocast_op
+from .convert import to_dtype, clone
+from . import shape as _shape
 
 __all__ = [
-    "getitem", "index_put", "index_put_", "setitem_", "gather", "scatter", "scatter_add", "index_select", "index_add",
+    "getitem", "index_put", "index_put_", "gather", "scatter", "scatter_add", "index_select", "index_add",
     "index_fill", "index_copy", "masked_fill", "masked_select", "masked_scatter", "take", "take_along_dim",
     "nonzero", "argwhere", "scatter_", "scatter_add_", "index_add_", "index_fill_", "index_copy_",
     "masked_fill_", "masked_scatter_", "argsort", "sort", "msort", "topk", "kthvalue", "median", "mode",
     "unique", "unique_consecutive", "searchsorted", "bucketize", "bincount", "histc", "isin",
 ]
 
-TENSOR_METHODS = (
-    "getitem", "index_put", "index_put_", "gather", "scatter", "scatter_add", "index_select", "index_add", "index_fill",
-    "index_copy", "masked_fill", "masked_select", "masked_scatter", "take", "take_along_dim", "nonzero",
-    "argwhere", "scatter_", "scatter_add_", "index_add_", "index_fill_", "index_copy_", "masked_fill_",
-    "masked_scatter_", "argsort", "sort", "msort", "topk", "kthvalue", "median", "mode", "unique",
-    "unique_consecutive", "bincount", "histc",
-)
+# torch.* functions that are not Tensor methods
+_FUNCTIONS_ONLY = ("searchsorted", "bucketize", "isin")
+TENSOR_METHODS = tuple(n for n in __all__ if n not in _FUNCTIONS_ONLY)
 
 
 def _normalize_index(index, x, op="index"):
@@ -202,8 +200,6 @@ def index_put(input, index, value, accumulate=False):
     idx = _normalize_index(index, input, "index_put")
     v = ensure_tensor(value, "index_put", like=input)
     if v._data.dtype != input._data.dtype:
-        from .convert import to_dtype
-
         v = to_dtype(v, input._data.dtype)
     # the shape input[index] would have, without touching (or copying) input's data
     target = np.broadcast_to(np.empty((), dtype=np.bool_), input._data.shape)[_host_idx(idx)].shape
@@ -216,9 +212,7 @@ def index_put(input, index, value, accumulate=False):
             f"index_put: shape mismatch: value tensor of shape {tuple(v.shape)} cannot be broadcast to indexing result of shape {tuple(target)}"
         )
     if accumulate:
-        from .shape import expand
-
-        return _ew.add(input, IndexAccumulate.apply(expand(v, tuple(target)), idx, tuple(input._data.shape)))
+        return _ew.add(input, IndexAccumulate.apply(_shape.expand(v, tuple(target)), idx, tuple(input._data.shape)))
     return IndexPut.apply(input, v, idx)
 
 
@@ -374,10 +368,9 @@ def gather(input, dim, index, *, sparse_grad=False):
     d = wrap_dim(dim, input._data.ndim, "gather")
     _check_gather_shapes("gather", input, index, d)
     if input._data.ndim == 0:  # torch treats a 0-d input and index as 1-element vectors
-        from .shape import reshape
 
-        out = Gather.apply(reshape(input, (1,)), Tensor._make(index._data.reshape(-1)), 0)
-        return reshape(out, tuple(index._data.shape))
+        out = Gather.apply(_shape.reshape(input, (1,)), Tensor._make(index._data.reshape(-1)), 0)
+        return _shape.reshape(out, tuple(index._data.shape))
     return Gather.apply(input, index, d)
 
 
@@ -420,13 +413,9 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     is_value = not isinstance(src, Tensor)
     s = ensure_tensor(src, "scatter", like=input)
     if s._data.dtype != input._data.dtype:
-        from .convert import to_dtype
-
         s = to_dtype(s, input._data.dtype)
     if is_value or s._data.ndim == 0:
-        from .shape import expand
-
-        s = expand(s, tuple(index._data.shape))
+        s = _shape.expand(s, tuple(index._data.shape))
     _check_gather_shapes("scatter", input, index, d, None if is_value else s)
     s = _src_slice(s, index)
     if reduce is None:
@@ -446,8 +435,6 @@ def scatter_add(input, dim, index, src):
         raise TypeError(f"scatter_add: src must be a Tensor, got {type(src).__name__}")
     _check_gather_shapes("scatter_add", input, index, d, src)
     if src._data.dtype != input._data.dtype:
-        from .convert import to_dtype
-
         src = to_dtype(src, input._data.dtype)
     src = _src_slice(src, index)
     return _ew.add(input, ScatterAddInto.apply(src, index, d, tuple(input._data.shape)))
@@ -480,14 +467,11 @@ def index_add(input, dim, index, source, *, alpha=1):
     if tuple(source._data.shape) != want and not (source._data.ndim == 0 and want == (1,)):
         raise RuntimeError(f"index_add: source of shape {tuple(source.shape)} does not match {want} (input {tuple(input.shape)}, dim {d}, {index._data.size} indices)")
     if source._data.dtype != input._data.dtype:
-        from .convert import to_dtype
-
         source = to_dtype(source, input._data.dtype)
     if alpha != 1:
         source = _ew.mul(source, alpha)
-    from .shape import reshape
 
-    return _ew.add(input, IndexAccumulate.apply(reshape(source, want), idx, tuple(input._data.shape)))
+    return _ew.add(input, IndexAccumulate.apply(_shape.reshape(source, want), idx, tuple(input._data.shape)))
 
 
 def index_fill(input, dim, index, value):
@@ -511,8 +495,6 @@ def index_copy(input, dim, index, source):
 def _index_put_raw(input, idx, value, op):
     v = ensure_tensor(value, op, like=input)
     if v._data.dtype != input._data.dtype:
-        from .convert import to_dtype
-
         v = to_dtype(v, input._data.dtype)
     return IndexPut.apply(input, v, idx)
 
@@ -559,8 +541,6 @@ def masked_fill(input, mask, value):
         raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, but got tensor with {value._data.ndim} dimension(s)")
     v = ensure_tensor(value, "masked_fill", like=input)
     if v._data.dtype != input._data.dtype:
-        from .convert import to_dtype
-
         v = to_dtype(v, input._data.dtype)
     _broadcast_shape("masked_fill", tuple(input._data.shape), tuple(mask._data.shape))
     return MaskedFill.apply(input, mask, v)
@@ -568,19 +548,15 @@ def masked_fill(input, mask, value):
 
 def masked_select(input, mask):
     """1-D tensor of the elements of ``input`` where ``mask`` is True (both broadcast)."""
-    from .shape import expand
-
     mask = _bool_mask(mask, "masked_select", input)
     shape = _broadcast_shape("masked_select", tuple(input._data.shape), tuple(mask._data.shape))
-    x = expand(input, shape)
+    x = _shape.expand(input, shape)
     m = _arrays.array_module(mask._data).broadcast_to(mask._data, shape)
     return GetItem.apply(x, _arrays.array_module(m).nonzero(m))
 
 
 def masked_scatter(input, mask, source):
     """``input`` with the True positions of ``mask`` filled, in order, by the elements of ``source``."""
-    from .shape import expand, reshape
-
     mask = _bool_mask(mask, "masked_scatter", input)
     shape = _broadcast_shape("masked_scatter", tuple(input._data.shape), tuple(mask._data.shape))
     xp = _arrays.array_module(mask._data)
@@ -588,32 +564,26 @@ def masked_scatter(input, mask, source):
     count = builtins.int(m.sum())
     if source._data.size < count:
         raise RuntimeError(f"masked_scatter: Number of elements of source ({source._data.size}) < number of ones in mask ({count})")
-    src = getitem(reshape(source, (-1,)), slice(0, count))
+    src = getitem(_shape.reshape(source, (-1,)), slice(0, count))
     if src._data.dtype != input._data.dtype:
-        from .convert import to_dtype
-
         src = to_dtype(src, input._data.dtype)
-    x = expand(input, shape) if tuple(input._data.shape) != shape else input
+    x = _shape.expand(input, shape) if tuple(input._data.shape) != shape else input
     return IndexPut.apply(x, src, xp.nonzero(m))
 
 
 def take(input, index):
     """Elements of the flattened ``input`` at ``index`` (output has ``index``'s shape)."""
-    from .shape import reshape
-
     index = _index_tensor(index, "take", input)
     n = input._data.size
     _check_index_range(index._data, n, "take", 0)
-    return GetItem.apply(reshape(input, (-1,)), (index._data.astype("int64", copy=False),))
+    return GetItem.apply(_shape.reshape(input, (-1,)), (index._data.astype("int64", copy=False),))
 
 
 def take_along_dim(input, indices, dim=None):
     """``gather`` with broadcasting of ``input`` and ``indices`` (flattened input when ``dim`` is None)."""
-    from .shape import expand, reshape
-
     indices = _index_tensor(indices, "take_along_dim", input)
     if dim is None:
-        return take(input, reshape(indices, (-1,)))
+        return take(input, _shape.reshape(indices, (-1,)))
     if input._data.ndim != indices._data.ndim:
         raise RuntimeError(
             f"take_along_dim: input and indices should have the same number of dimensions, but got {input._data.ndim} "
@@ -627,7 +597,7 @@ def take_along_dim(input, indices, dim=None):
     xs, is_ = list(bs), list(bs)
     xs[d] = input._data.shape[d]
     is_[d] = indices._data.shape[d]
-    return gather(expand(input, tuple(xs)), d, expand(indices, tuple(is_)))
+    return gather(_shape.expand(input, tuple(xs)), d, _shape.expand(indices, tuple(is_)))
 
 
 def nonzero(input, *, as_tuple=False):
@@ -727,8 +697,6 @@ def sort(input, dim=-1, descending=False, stable=False):
     """``(values, indices)`` of ``input`` sorted along ``dim``; values are differentiable."""
     idx = argsort(input, dim, descending)
     if input._data.ndim == 0:
-        from .convert import clone
-
         return sort_result(clone(input), idx)
     return sort_result(Gather.apply(input, idx, wrap_dim(dim, input._data.ndim, "sort")), idx)
 
@@ -757,17 +725,13 @@ def _select_kth(input, k0, dim, keepdim, op):
     """Entry of rank ``k0`` (0-based, ascending) along ``dim``: (values, indices)."""
     d = wrap_dim(dim, input._data.ndim, op)
     if input._data.ndim == 0:
-        from .convert import clone
-
         return clone(input), Tensor._make(_arrays.array_module(input._data).zeros((), dtype="int64"))
     idx = argsort(input, d)
     sel = (slice(None),) * d + (slice(k0, k0 + 1),)
     idx = Tensor._make(idx._data[sel])
     vals = Gather.apply(input, idx, d)
     if not keepdim:
-        from .shape import squeeze
-
-        vals = squeeze(vals, d)
+        vals = _shape.squeeze(vals, d)
         idx = Tensor._make(idx._data.squeeze(d))
     return vals, idx
 
@@ -783,9 +747,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
 def median(input, dim=None, keepdim=False):
     """Lower median: of all elements (``dim=None``, a 0-d tensor) or ``(values, indices)`` along ``dim``."""
     if dim is None:
-        from .shape import reshape
-
-        flat = reshape(input, (-1,))
+        flat = _shape.reshape(input, (-1,))
         n = flat._data.shape[0]
         if n == 0:
             raise RuntimeError("median: cannot compute the median of an empty tensor")
@@ -800,8 +762,6 @@ def mode(input, dim=-1, keepdim=False):
     """Most frequent value along ``dim`` (the smallest among ties) and the index of its last occurrence."""
     xp = _arrays.array_module(input._data)
     if input._data.ndim == 0:
-        from .convert import clone
-
         return mode_result(clone(input), Tensor._make(xp.zeros((), dtype="int64")))
     d = wrap_dim(dim, input._data.ndim, "mode")
     a = xp.moveaxis(input._data, d, -1)

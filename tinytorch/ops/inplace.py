@@ -9,6 +9,9 @@ from .. import _arrays
 from ..tensor import Tensor
 from ._common import inplace, ensure_tensor
 from . import elementwise as _ew
+from . import shape as _shape
+from .convert import to_dtype, clone, to
+from . import index as _index
 
 _UNARY = (
     "neg_", "abs_", "sqrt_", "rsqrt_", "exp_", "expm1_", "log_", "log1p_", "log2_", "log10_", "sigmoid_", "tanh_",
@@ -20,7 +23,8 @@ TENSOR_METHODS = (
     "clamp_", "clip_", "clamp_min_", "clamp_max_", "pow_", "round_", "lerp_", "addcmul_", "addcdiv_",
     "remainder_", "fmod_", "floor_divide_", "atan2_", "hypot_", "logical_not_", "bitwise_not_",
 ) + _UNARY
-__all__ = list(TENSOR_METHODS)
+# relu_ is exported by activation (torch.relu_, F.relu_); the copy here serves elementwise.relu(inplace=True)
+__all__ = [n for n in TENSOR_METHODS if n != "relu_"]
 
 
 def add_(self, other, *, alpha=1):
@@ -41,19 +45,14 @@ def div_(self, other, *, rounding_mode=None):
 
 def fill_(self, value):
     """Set every element to ``value`` (a number or a 0-d tensor; differentiable w.r.t. a tensor value)."""
-    from .shape import expand
-
     v = ensure_tensor(value, "fill_", like=self)
     if v._data.ndim != 0:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {v._data.ndim} dimensions")
     if v._data.dtype != self._data.dtype:
-        from .convert import to_dtype
-
         v = to_dtype(v, self._data.dtype)
     if v._requires_grad:  # differentiable w.r.t. the fill value; self's old value gets no gradient
-        from .convert import clone
 
-        return inplace(self, lambda: clone(expand(v, tuple(self._data.shape))), "fill_")
+        return inplace(self, lambda: clone(_shape.expand(v, tuple(self._data.shape))), "fill_")
     return inplace(self, lambda: _filled(self, v), "fill_")
 
 
@@ -69,23 +68,18 @@ def zero_(self):
 
 def copy_(self, src, non_blocking=False):
     """Copy ``src`` (broadcast, cast, moved across devices) into ``self``."""
-    from .convert import to, clone
-    from .shape import expand
-
     if not isinstance(src, Tensor):
         src = ensure_tensor(src, "copy_", like=self)
 
     def compute():
-        s = expand(to(src, device=self.device, dtype=self.dtype), tuple(self._data.shape))
+        s = _shape.expand(to(src, device=self.device, dtype=self.dtype), tuple(self._data.shape))
         return clone(s)  # a fresh result, recorded against src only: self's old value gets no gradient
 
     return inplace(self, compute, "copy_")
 
 
 def setitem_(self, index, value):
-    from .index import setitem_ as _set
-
-    return _set(self, index, value)
+    return _index.setitem_(self, index, value)
 
 
 # ---- elementwise in-place variants -------------------------------------------------------------

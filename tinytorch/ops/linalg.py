@@ -15,10 +15,13 @@ import numpy as np
 from .. import _arrays
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._common import wrap_dim
+from ._common import wrap_dim, matmul_acc32
 from . import elementwise as _ew
+from . import _linalg as _la  # torch.linalg's implementation; the torch.* spellings below wrap it
 from ..amp.autocast_mode import autocast_op
-from ._common import matmul_acc32
+from . import shape as _shape
+from .. import _dtype as dtypes
+from .convert import to_dtype
 
 __all__ = [
     "matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm", "addmv", "addr", "baddbmm", "einsum",
@@ -26,12 +29,10 @@ __all__ = [
     "inverse", "cholesky", "svd", "qr", "pinverse", "cross",
 ]
 
-TENSOR_METHODS = (
-    "matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm", "addmv", "addr", "baddbmm", "kron",
-    "dist", "det", "logdet", "slogdet", "inverse", "cholesky", "svd", "qr", "pinverse", "cross",
-)
+# functions that are not Tensor methods
+_FUNCTIONS_ONLY = ("einsum", "tensordot", "linear", "bilinear", "cdist", "chain_matmul")
+TENSOR_METHODS = tuple(n for n in __all__ if n not in _FUNCTIONS_ONLY)
 
-F_EXPORTS = ("linear", "bilinear")
 
 
 def _check_same_dtype(op, *ts):
@@ -41,9 +42,7 @@ def _check_same_dtype(op, *ts):
 
 
 def _mT(x):
-    from .shape import transpose
-
-    return transpose(x, -2, -1)
+    return _shape.transpose(x, -2, -1)
 
 
 class MatMul(Function):
@@ -76,8 +75,6 @@ def matmul(input, other):
 
     (n,) @ (n,) -> (); (m, n) @ (n,) -> (m,); (..., m, n) @ (..., n, p) -> (..., m, p).
     """
-    from .shape import reshape
-
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
         raise TypeError(f"matmul: expected two Tensors, got {type(input).__name__} and {type(other).__name__}")
     a_shape, b_shape = tuple(input._data.shape), tuple(other._data.shape)
@@ -92,12 +89,12 @@ def matmul(input, other):
         batch = np.broadcast_shapes(a_shape[:-2], b_shape[:-2])
     except ValueError:
         raise RuntimeError(f"matmul: batch dimensions of shapes {a_shape} and {b_shape} cannot be broadcast") from None
-    a = reshape(input, (1, k_a)) if len(a_shape) == 1 else input
-    b = reshape(other, (k_b, 1)) if len(b_shape) == 1 else other
+    a = _shape.reshape(input, (1, k_a)) if len(a_shape) == 1 else input
+    b = _shape.reshape(other, (k_b, 1)) if len(b_shape) == 1 else other
     out = MatMul.apply(a, b)
     if len(a_shape) == 1 or len(b_shape) == 1:
         shape = tuple(batch) + (() if len(a_shape) == 1 else (a_shape[-2],)) + (() if len(b_shape) == 1 else (b_shape[-1],))
-        out = reshape(out, shape)
+        out = _shape.reshape(out, shape)
     return out
 
 
@@ -152,11 +149,9 @@ def inner(input, other):
 
 def outer(input, vec2):
     """Outer product of two 1-D tensors: (n,), (m,) -> (n, m)."""
-    from .shape import reshape
-
     if input._data.ndim != 1 or vec2._data.ndim != 1:
         raise RuntimeError(f"outer: expected 1-D tensors, got shapes {tuple(input.shape)} and {tuple(vec2.shape)}")
-    return _ew.mul(reshape(input, (-1, 1)), reshape(vec2, (1, -1)))
+    return _ew.mul(_shape.reshape(input, (-1, 1)), _shape.reshape(vec2, (1, -1)))
 
 
 ger = outer
@@ -245,8 +240,6 @@ def _einsum_grad(ctx, ops_, i, spec, grad):
     A letter repeated inside ``spec`` (a diagonal, as in 'ii->i') is renamed and tied back with an
     identity matrix; letters that appear nowhere else were summed away and are expanded back.
     """
-    from .shape import expand, reshape
-
     free = [c for c in string.ascii_letters if c not in "".join(ctx.in_specs) + ctx.out_spec]
     target = []
     eyes = []
@@ -271,7 +264,7 @@ def _einsum_grad(ctx, ops_, i, spec, grad):
     if kept != "".join(target):
         sizes = {**ctx.sizes, **{e[1]: ctx.sizes[e[0]] for e in eyes}}
         shape1 = tuple(sizes[c] if c in avail else 1 for c in target)
-        out = expand(reshape(out, shape1), tuple(sizes[c] for c in target))
+        out = _shape.expand(_shape.reshape(out, shape1), tuple(sizes[c] for c in target))
     return out
 
 
@@ -336,8 +329,6 @@ def _einsum_op(equation, *operands):
 @autocast_op(select=_einsum_op)
 def einsum(equation, *operands):
     """Einstein summation (``'bij,bjk->bik'``, ``'ii->i'``, ``'...ij->...ji'``); operands may be a list."""
-    from .shape import expand
-
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     if not operands:
@@ -367,11 +358,8 @@ def einsum(equation, *operands):
     ops_ = []
     for spec, t in zip(specs, operands):
         want = tuple(sizes[c] for c in spec)
-        ops_.append(t if tuple(t._data.shape) == want else expand(t, want))
+        ops_.append(t if tuple(t._data.shape) == want else _shape.expand(t, want))
     if len({t._data.dtype for t in ops_}) > 1:
-        from .. import _dtype as dtypes
-        from .convert import to_dtype
-
         dt = ops_[0].dtype
         for t in ops_[1:]:
             dt = dtypes.promote_types(dt, t.dtype)
@@ -411,8 +399,6 @@ def tensordot(a, b, dims=2):
 
 def kron(input, other):
     """Kronecker product: block (i, j) is ``input[i, j] * other``."""
-    from .shape import reshape
-
     for name, t in (("input", input), ("other", other)):
         if not isinstance(t, Tensor):
             raise TypeError(f"kron(): argument '{name}' must be Tensor, not {type(t).__name__}")
@@ -420,9 +406,9 @@ def kron(input, other):
     n = builtins.max(input._data.ndim, other._data.ndim)
     sa = (1,) * (n - input._data.ndim) + tuple(input._data.shape)
     sb = (1,) * (n - other._data.ndim) + tuple(other._data.shape)
-    a = reshape(input, tuple(v for s in sa for v in (s, 1)))
-    b = reshape(other, tuple(v for s in sb for v in (1, s)))
-    return reshape(_ew.mul(a, b), tuple(x * y for x, y in zip(sa, sb)))
+    a = _shape.reshape(input, tuple(v for s in sa for v in (s, 1)))
+    b = _shape.reshape(other, tuple(v for s in sb for v in (1, s)))
+    return _shape.reshape(_ew.mul(a, b), tuple(x * y for x, y in zip(sa, sb)))
 
 
 # ---- linear layers -------------------------------------------------------------------------------
@@ -451,15 +437,13 @@ class Linear(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from .shape import reshape
-
         x, w = ctx.saved_tensors
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
             gx = matmul(grad, w)
         if ctx.needs_input_grad[1]:
-            g2 = reshape(grad, (-1, grad._data.shape[-1]))
-            x2 = reshape(x, (-1, x._data.shape[-1]))
+            g2 = _shape.reshape(grad, (-1, grad._data.shape[-1]))
+            x2 = _shape.reshape(x, (-1, x._data.shape[-1]))
             gw = matmul(_mT(g2), x2)
         if ctx.has_bias and ctx.needs_input_grad[2]:
             gb = grad  # the engine sums the leading dims away
@@ -526,41 +510,32 @@ def bilinear(input1, input2, weight, bias=None):
 @autocast_op("cdist")
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """Pairwise p-norm distances: x1 (*, P, M), x2 (*, R, M) -> (*, P, R)."""
-    from .shape import unsqueeze
-    from ..linalg import vector_norm
-
     if x1._data.ndim < 2 or x2._data.ndim < 2:
         raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1._data.ndim}D (shape {tuple(x1.shape)}), X2 got: {x2._data.ndim}D (shape {tuple(x2.shape)})")
     if x1._data.shape[-1] != x2._data.shape[-1]:
         raise RuntimeError(f"cdist: X1 and X2 must have the same number of columns. X1: {x1._data.shape[-1]} X2: {x2._data.shape[-1]}")
     if p < 0:
         raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
-    diff = _ew.sub(unsqueeze(x1, -2), unsqueeze(x2, -3))
-    return vector_norm(diff, p, dim=-1)
+    diff = _ew.sub(_shape.unsqueeze(x1, -2), _shape.unsqueeze(x2, -3))
+    return _la.vector_norm(diff, p, dim=-1)
 
 
 # ---- torch.* spellings of tinytorch.linalg functions -----------------------------------------------
 
-def _la():
-    from importlib import import_module
-
-    return import_module("tinytorch.linalg")
-
-
 @autocast_op("dist")
 def dist(input, other, p=2):
     """``vector_norm(input - other, p)`` over all elements (broadcasting)."""
-    return _la().vector_norm(_ew.sub(input, other), p)
+    return _la.vector_norm(_ew.sub(input, other), p)
 
 
 def det(input):
     """Determinant of square matrices (*, n, n)."""
-    return _la().det(input)
+    return _la.det(input)
 
 
 def logdet(input):
     """log(det(A)): nan for a negative determinant, -inf for a singular matrix."""
-    sign, logabs = _la().slogdet(input)
+    sign, logabs = _la.slogdet(input)
     xp = _arrays.array_module(sign._data)
     bad = Tensor._make(xp.where(sign._data < 0, xp.nan, xp.where(sign._data == 0, -xp.inf, 0)).astype(logabs._data.dtype))
     return _ew.add(logabs, bad)
@@ -568,17 +543,17 @@ def logdet(input):
 
 def slogdet(input):
     """``(sign, logabsdet)`` of the determinant."""
-    return _la().slogdet(input)
+    return _la.slogdet(input)
 
 
 def inverse(input):
     """Inverse of square matrices."""
-    return _la().inv(input)
+    return _la.inv(input)
 
 
 def cholesky(input, upper=False):
     """Cholesky factor (lower, or upper with ``upper=True``) of positive-definite matrices."""
-    return _la().cholesky(input, upper=upper)
+    return _la.cholesky(input, upper=upper)
 
 
 _svd_result = namedtuple("svd", ["U", "S", "V"])
@@ -587,7 +562,7 @@ _qr_result = namedtuple("qr", ["Q", "R"])
 
 def svd(input, some=True, compute_uv=True):
     """Legacy ``torch.svd``: ``(U, S, V)`` with A = U diag(S) V^T (reduced when ``some``)."""
-    u, s, vh = _la().svd(input, full_matrices=not some)
+    u, s, vh = _la.svd(input, full_matrices=not some)
     if not compute_uv:
         xp = _arrays.array_module(u._data)
         return _svd_result(Tensor._make(xp.zeros_like(u._data)), s, Tensor._make(xp.zeros_like(vh._data)))
@@ -596,12 +571,12 @@ def svd(input, some=True, compute_uv=True):
 
 def qr(input, some=True):
     """Legacy ``torch.qr``: reduced (``some``) or complete QR."""
-    return _qr_result(*_la().qr(input, "reduced" if some else "complete"))
+    return _qr_result(*_la.qr(input, "reduced" if some else "complete"))
 
 
 def pinverse(input, rcond=1e-15):
     """Moore-Penrose pseudo-inverse."""
-    return _la().pinv(input, rtol=rcond)
+    return _la.pinv(input, rtol=rcond)
 
 
 def cross(input, other, dim=None):
@@ -616,4 +591,4 @@ def cross(input, other, dim=None):
         if not dims:
             raise RuntimeError(f"cross: no dimension of size 3 in input shapes {tuple(input.shape)} and {tuple(other.shape)}")
         dim = dims[0]
-    return _la().cross(input, other, dim=dim)
+    return _la.cross(input, other, dim=dim)

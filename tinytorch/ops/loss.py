@@ -23,6 +23,7 @@ from .activation import logsigmoid
 from .normalization import pairwise_distance
 from .. import ops  # the package namespace: ops of other families are looked up at call time
 from ..amp.autocast_mode import autocast_op
+from .convert import to_dtype
 
 __all__ = [
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
@@ -104,8 +105,6 @@ def _pair(input, target, op, *, strict=False):
             stacklevel=3,
         )
     if target._data.dtype != input._data.dtype:
-        from .convert import to_dtype
-
         target = to_dtype(target, input._data.dtype)
     return target
 
@@ -115,8 +114,6 @@ def _widened(input, target):
     target is not rounded down to the input's precision; the cast is recorded, so gradients come back in float32."""
     if (isinstance(input, Tensor) and isinstance(target, Tensor) and target._data.dtype.kind == "f"
             and input._data.dtype.kind == "f" and target._data.dtype.itemsize > input._data.dtype.itemsize):
-        from .convert import to_dtype
-
         return to_dtype(input, target._data.dtype)
     return input
 
@@ -285,8 +282,7 @@ class CrossEntropyIndices(Function):
         total = loss.sum()
         if reduction == "sum":
             return total
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return total / ctx.count  # 0 / 0 = nan when every target is ignored, like torch
+        return total / ctx.count  # 0 / 0 = nan when every target is ignored, like torch
 
     @staticmethod
     def backward_arrays(ctx, grad):
@@ -418,8 +414,6 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing, op):
     c = input.shape[cdim]
     w = _class_weight(weight, c, op, input)
     if target._data.dtype != input._data.dtype:
-        from .convert import to_dtype
-
         target = to_dtype(target, input._data.dtype)
     if label_smoothing > 0.0:
         target = add(mul(target, 1.0 - label_smoothing), label_smoothing / c)
@@ -451,9 +445,8 @@ class BinaryCrossEntropy(Function):
         xp = ctx.xp
         a, b = x._data, t._data
         ctx.save_for_backward(x, t)
-        with np.errstate(divide="ignore"):
-            log_x = xp.maximum(xp.log(a), -100.0)
-            log_1mx = xp.maximum(xp.log1p(-a), -100.0)
+        log_x = xp.maximum(xp.log(a), -100.0)
+        log_1mx = xp.maximum(xp.log1p(-a), -100.0)
         return (-(b * log_x + (1.0 - b) * log_1mx)).astype(a.dtype, copy=False)
 
     @staticmethod

@@ -21,6 +21,7 @@ from ._common import check_float, wrap_dim
 from .elementwise import add, mul, div, sub
 from .. import ops  # the package namespace: ops of other families are looked up at call time
 from ..amp.autocast_mode import autocast_op
+from . import index as _index
 
 __all__ = [
     "batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "local_response_norm",
@@ -28,8 +29,6 @@ __all__ = [
 ]
 
 TENSOR_METHODS = ()
-# in nn.functional only: torch.embedding_bag (top level) has another signature and returns a tuple
-F_EXPORTS = ("embedding_bag",)
 
 
 def _const(arr) -> Tensor:
@@ -411,8 +410,6 @@ class EmbeddingLookup(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from .index import IndexAccumulate
-
         if ctx.padding_idx is not None:
             keep = (ctx.indices != ctx.padding_idx).astype(grad._data.dtype)[..., None]
             grad = mul(grad, _const(keep))
@@ -420,7 +417,7 @@ class EmbeddingLookup(Function):
             xp = ctx.xp
             counts = xp.bincount(ctx.indices.reshape(-1), minlength=ctx.num)
             grad = mul(grad, _const((1.0 / counts[ctx.indices]).astype(grad._data.dtype)[..., None]))
-        return IndexAccumulate.apply(grad, (ctx.indices,), ctx.wshape), None, None, None
+        return _index.IndexAccumulate.apply(grad, (ctx.indices,), ctx.wshape), None, None, None
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,

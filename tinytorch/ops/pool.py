@@ -25,6 +25,8 @@ from ..tensor import Tensor
 from .conv import _ntuple, _pad_array
 from ..amp.autocast_mode import autocast_op
 from ._common import matmul_acc32
+from . import shape as _shape
+from . import elementwise as _ew
 
 __all__ = [
     "max_pool1d", "max_pool2d", "max_unpool1d", "max_unpool2d", "avg_pool1d", "avg_pool2d",
@@ -58,16 +60,12 @@ def _check_float(input, op):
 
 def _add_h(t):
     """(..., L) viewed as (..., 1, L): 1-D pools run as 2-D ones."""
-    from .shape import reshape
-
-    return reshape(t, tuple(t.shape)[:-1] + (1, t.shape[-1]))
+    return _shape.reshape(t, tuple(t.shape)[:-1] + (1, t.shape[-1]))
 
 
 def _drop_h(t):
-    from .shape import reshape
-
     s = tuple(t.shape)
-    return reshape(t, s[:-2] + s[-1:])
+    return _shape.reshape(t, s[:-2] + s[-1:])
 
 
 def _pool_geometry(op, in_size, kernel, stride, padding, dilation, ceil_mode, input_shape):
@@ -440,15 +438,13 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 def _lp_pool(op, nd, input, norm_type, kernel_size, stride, ceil_mode):
     """(sum over each window of x^p)^(1/p), composed from avg_pool so it needs no backward of its own."""
-    from .elementwise import abs as _abs, mul, pow as _pow, relu, sign
-
     if not isinstance(norm_type, (int, float)) or norm_type <= 0:
         raise ValueError(f"{op}: norm_type must be a positive number, got {norm_type!r}")
     kernel = _ntuple(kernel_size, nd, "kernel_size", op, minimum=1)
-    pooled = _avg_pool(op, nd, _pow(input, norm_type), kernel_size, stride, 0, ceil_mode, True, None)
+    pooled = _avg_pool(op, nd, _ew.pow(input, norm_type), kernel_size, stride, 0, ceil_mode, True, None)
     # torch keeps the sign so a negative window mean (odd p) does not produce NaN from the root
     window = math.prod(kernel)
-    return _pow(mul(mul(sign(pooled), relu(_abs(pooled))), window), 1.0 / norm_type)
+    return _ew.pow(_ew.mul(_ew.mul(_ew.sign(pooled), _ew.relu(_ew.abs(pooled))), window), 1.0 / norm_type)
 
 
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
@@ -885,8 +881,6 @@ def upsample_bilinear(input, size=None, scale_factor=None):
 
 def pixel_shuffle(input, upscale_factor):
     """(*, C*r^2, H, W) -> (*, C, H*r, W*r): move channel blocks into space."""
-    from .shape import permute, reshape
-
     r = _ntuple(upscale_factor, 1, "upscale_factor", "pixel_shuffle", minimum=1)[0]
     if not isinstance(input, Tensor) or input.ndim < 3:
         raise RuntimeError(f"pixel_shuffle: expected a tensor of at least 3 dims (*, C, H, W), got {getattr(input, 'shape', input)!r}")
@@ -894,15 +888,13 @@ def pixel_shuffle(input, upscale_factor):
     if c % (r * r):
         raise RuntimeError(f"pixel_shuffle: expected the channel dim {c} of input {tuple(input.shape)} to be divisible by upscale_factor^2 = {r * r}")
     nl = len(lead)
-    y = reshape(input, tuple(lead) + (c // (r * r), r, r, h, w))
+    y = _shape.reshape(input, tuple(lead) + (c // (r * r), r, r, h, w))
     perm = tuple(range(nl)) + (nl, nl + 3, nl + 1, nl + 4, nl + 2)
-    return reshape(permute(y, perm), tuple(lead) + (c // (r * r), h * r, w * r))
+    return _shape.reshape(_shape.permute(y, perm), tuple(lead) + (c // (r * r), h * r, w * r))
 
 
 def pixel_unshuffle(input, downscale_factor):
     """(*, C, H*r, W*r) -> (*, C*r^2, H, W): the inverse of ``pixel_shuffle``."""
-    from .shape import permute, reshape
-
     r = _ntuple(downscale_factor, 1, "downscale_factor", "pixel_unshuffle", minimum=1)[0]
     if not isinstance(input, Tensor) or input.ndim < 3:
         raise RuntimeError(f"pixel_unshuffle: expected a tensor of at least 3 dims (*, C, H, W), got {getattr(input, 'shape', input)!r}")
@@ -910,6 +902,6 @@ def pixel_unshuffle(input, downscale_factor):
     if h % r or w % r:
         raise RuntimeError(f"pixel_unshuffle: expected height {h} and width {w} of input {tuple(input.shape)} to be divisible by downscale_factor {r}")
     nl = len(lead)
-    y = reshape(input, tuple(lead) + (c, h // r, r, w // r, r))
+    y = _shape.reshape(input, tuple(lead) + (c, h // r, r, w // r, r))
     perm = tuple(range(nl)) + (nl, nl + 2, nl + 4, nl + 1, nl + 3)
-    return reshape(permute(y, perm), tuple(lead) + (c * r * r, h // r, w // r))
+    return _shape.reshape(_shape.permute(y, perm), tuple(lead) + (c * r * r, h // r, w // r))

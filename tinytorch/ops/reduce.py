@@ -17,18 +17,19 @@ from .. import _dtype as dtypes
 from ..autograd.function import Function, OUTPUT
 from ..tensor import Tensor
 from ._common import normalize_dims, numpy_names, wrap_dim
+from . import shape as _shape
+from . import elementwise as _ew
+from .convert import to_dtype, clone
+from .. import _arrays
 
 __all__ = [
     "sum", "sum_to_size", "mean", "prod", "max", "min", "amax", "amin", "aminmax", "argmax", "argmin",
     "var", "std", "var_mean", "std_mean", "norm", "logsumexp", "all", "any", "count_nonzero",
     "cumsum", "cumprod", "softmax", "log_softmax", "nansum", "nanmean",
 ]
-TENSOR_METHODS = (
-    "sum", "sum_to_size", "mean", "prod", "max", "min", "amax", "amin", "aminmax", "argmax", "argmin",
-    "var", "std", "norm", "logsumexp", "all", "any", "count_nonzero", "cumsum", "cumprod",
-    "softmax", "log_softmax", "nansum", "nanmean",
-)
-F_EXPORTS = ("softmax", "log_softmax")
+# torch.* functions that are not Tensor methods
+_FUNCTIONS_ONLY = ("var_mean", "std_mean")
+TENSOR_METHODS = tuple(n for n in __all__ if n not in _FUNCTIONS_ONLY)
 
 # torch.return_types equivalents: tuples whose fields are also reachable by name
 max_return = namedtuple("max", ["values", "indices"])
@@ -47,11 +48,9 @@ def _check_tensor(x, op):
 
 def _to_keepdim(grad, ctx):
     """The incoming gradient reshaped so that it broadcasts over the reduced dims."""
-    from .shape import reshape
-
     if ctx.keepdim:
         return grad
-    return reshape(grad, _keepdim_shape(ctx.in_shape, ctx.axes))
+    return _shape.reshape(grad, _keepdim_shape(ctx.in_shape, ctx.axes))
 
 
 class _NonDiff(Function):
@@ -81,9 +80,7 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from .shape import expand
-
-        return expand(_to_keepdim(grad, ctx), ctx.in_shape)
+        return _shape.expand(_to_keepdim(grad, ctx), ctx.in_shape)
 
 
 def _accumulation_dtype(input, dtype):
@@ -108,10 +105,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001 - torch's 
 @numpy_names
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """``sum`` treating NaN as zero."""
-    from .elementwise import where, isnan
-
     if input.is_floating_point():
-        input = where(isnan(input), 0.0, input)
+        input = _ew.where(_ew.isnan(input), 0.0, input)
     return sum(input, dim, keepdim, dtype=dtype)
 
 
@@ -128,9 +123,7 @@ class SumToSize(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from .shape import expand
-
-        return expand(grad, ctx.in_shape)
+        return _shape.expand(grad, ctx.in_shape)
 
 
 def sum_to_size(input, *size):
@@ -152,17 +145,13 @@ class Mean(Function):
     def forward(ctx, x, axes, keepdim):
         ctx.in_shape, ctx.axes, ctx.keepdim = x._data.shape, axes, keepdim
         ctx.count = math.prod(x._data.shape[a] for a in axes)
-        with np.errstate(all="ignore"):  # the mean of an empty tensor is NaN, quietly, as in torch
-            if _low(x._data):
-                return x._data.mean(axis=axes, keepdims=keepdim, dtype=np.float32).astype(x._data.dtype)
-            return x._data.mean(axis=axes, keepdims=keepdim)
+        if _low(x._data):
+            return x._data.mean(axis=axes, keepdims=keepdim, dtype=np.float32).astype(x._data.dtype)
+        return x._data.mean(axis=axes, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):
-        from .elementwise import div
-        from .shape import expand
-
-        return div(expand(_to_keepdim(grad, ctx), ctx.in_shape), builtins.max(ctx.count, 1))
+        return _ew.div(_shape.expand(_to_keepdim(grad, ctx), ctx.in_shape), builtins.max(ctx.count, 1))
 
 
 @numpy_names
@@ -170,8 +159,6 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Arithmetic mean over ``dim``; floating point inputs only unless ``dtype`` is given."""
     _check_tensor(input, "mean")
     if dtype is not None:
-        from .convert import to_dtype
-
         input = to_dtype(input, dtypes.to_dtype(dtype))
     if input._data.dtype.kind not in "fV":
         raise RuntimeError(
@@ -184,10 +171,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
 @numpy_names
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """``mean`` over the non-NaN elements."""
-    from .elementwise import isnan, logical_not, div
-
-    count = sum(logical_not(isnan(input)), dim, keepdim)
-    return div(nansum(input, dim, keepdim, dtype=dtype), count)
+    count = sum(_ew.logical_not(_ew.isnan(input)), dim, keepdim)
+    return _ew.div(nansum(input, dim, keepdim, dtype=dtype), count)
 
 
 class Prod(Function):
@@ -199,22 +184,19 @@ class Prod(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from .elementwise import div, eq, mul, where
-        from .shape import reshape
-
         x, y = ctx.saved_tensors
         g = _to_keepdim(grad, ctx)
-        yk = y if ctx.keepdim else reshape(y, _keepdim_shape(ctx.in_shape, ctx.axes))
-        zero = eq(x, 0)
+        yk = y if ctx.keepdim else _shape.reshape(y, _keepdim_shape(ctx.in_shape, ctx.axes))
+        zero = _ew.eq(x, 0)
         if not builtins.bool(zero._data.any()):
-            return mul(g, div(yk, x))
+            return _ew.mul(g, _ew.div(yk, x))
         # with zeros, y / x is wrong: the gradient at the only zero of a slice is the product of the
         # others, and every other gradient of a slice holding a zero is 0 (y is 0 there already)
-        x_nz = where(zero, 1.0, x)
+        x_nz = _ew.where(zero, 1.0, x)
         others = Prod.apply(x_nz, ctx.axes, True, None)
         one_zero = Tensor._make(zero._data.sum(axis=ctx.axes, keepdims=True) == 1)
-        gx = where(zero, where(one_zero, others, 0.0), div(yk, x_nz))
-        return mul(g, gx)
+        gx = _ew.where(zero, _ew.where(one_zero, others, 0.0), _ew.div(yk, x_nz))
+        return _ew.mul(g, gx)
 
 
 @numpy_names
@@ -248,9 +230,7 @@ class Extreme(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from .elementwise import mul
-
-        return mul(_to_keepdim(grad, ctx), Tensor._make(ctx.share))
+        return _ew.mul(_to_keepdim(grad, ctx), Tensor._make(ctx.share))
 
 
 @numpy_names
@@ -299,17 +279,14 @@ class ExtremeDim(Function):
 
     @staticmethod
     def backward(ctx, grad, grad_indices):
-        from .elementwise import where
-
-        return where(Tensor._make(ctx.onehot), _to_keepdim(grad, ctx), 0.0)
+        return _ew.where(Tensor._make(ctx.onehot), _to_keepdim(grad, ctx), 0.0)
 
 
 def _max_min(input, dim, keepdim, largest, op):
     _check_tensor(input, op)
     if isinstance(dim, Tensor):  # max(a, b): the elementwise form
-        from .elementwise import maximum, minimum
 
-        return (maximum if largest else minimum)(input, dim)
+        return (_ew.maximum if largest else _ew.minimum)(input, dim)
     if dim is None:
         if keepdim:
             raise TypeError(f"{op}: keepdim=True needs a dim")
@@ -388,21 +365,17 @@ def _correction(op, dim, unbiased, correction):
 
 
 def _var_mean(input, dim, correction, keepdim, op):
-    from .elementwise import div, mul, sub
-
     _check_tensor(input, op)
     if input._data.dtype.kind not in "fV":
         raise RuntimeError(f"{op}: std and var only support floating point and complex dtypes, got {input.dtype}")
     axes = normalize_dims(dim, input._data.ndim, op)
     count = math.prod(input._data.shape[a] for a in axes)
     m = mean(input, axes, keepdim=True)
-    d = sub(input, m)
+    d = _ew.sub(input, m)
     # N - correction <= 0 gives inf/nan like torch (no warning: the division is quiet)
-    v = div(sum(mul(d, d), axes, keepdim=keepdim), builtins.max(count - correction, 0))
+    v = _ew.div(sum(_ew.mul(d, d), axes, keepdim=keepdim), builtins.max(count - correction, 0))
     if not keepdim:
-        from .shape import reshape
-
-        m = reshape(m, tuple(s for i, s in enumerate(input._data.shape) if i not in axes))
+        m = _shape.reshape(m, tuple(s for i, s in enumerate(input._data.shape) if i not in axes))
     return v, m
 
 
@@ -416,10 +389,8 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 @numpy_names
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation: ``sqrt(var(...))`` with the same arguments."""
-    from .elementwise import sqrt
-
     dim, correction = _correction("std", dim, unbiased, correction)
-    return sqrt(_var_mean(input, dim, correction, keepdim, "std")[0])
+    return _ew.sqrt(_var_mean(input, dim, correction, keepdim, "std")[0])
 
 
 @numpy_names
@@ -432,11 +403,9 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 @numpy_names
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(std, mean)`` over ``dim``."""
-    from .elementwise import sqrt
-
     dim, correction = _correction("std_mean", dim, unbiased, correction)
     v, m = _var_mean(input, dim, correction, keepdim, "std_mean")
-    return sqrt(v), m
+    return _ew.sqrt(v), m
 
 
 class Norm2(Function):
@@ -451,23 +420,17 @@ class Norm2(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from .elementwise import div, eq, mul, where
-
         x, y = ctx.saved_tensors
         yk = _to_keepdim(y, ctx)
-        safe = where(eq(yk, 0), 1.0, yk)
-        return mul(_to_keepdim(grad, ctx), div(x, safe))
+        safe = _ew.where(_ew.eq(yk, 0), 1.0, yk)
+        return _ew.mul(_to_keepdim(grad, ctx), _ew.div(x, safe))
 
 
 @numpy_names
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """Vector p-norm over ``dim`` (all elements when None): p = 'fro', 2, 1, inf, -inf, 0 or any float."""
-    from .elementwise import abs as _abs, ne, pow as _pow
-
     _check_tensor(input, "norm")
     if dtype is not None:
-        from .convert import to_dtype
-
         input = to_dtype(input, dtypes.to_dtype(dtype))
     if input._data.dtype.kind not in "fV":
         raise RuntimeError(f"norm: expected a floating point input, got {input.dtype}")
@@ -480,14 +443,14 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if p == "fro" or p == 2:
         return Norm2.apply(input, axes, keepdim)
     if p == math.inf:
-        return amax(_abs(input), axes, keepdim)
+        return amax(_ew.abs(input), axes, keepdim)
     if p == -math.inf:
-        return amin(_abs(input), axes, keepdim)
+        return amin(_ew.abs(input), axes, keepdim)
     if p == 0:
-        return sum(ne(input, 0), axes, keepdim, dtype=input.dtype)
+        return sum(_ew.ne(input, 0), axes, keepdim, dtype=input.dtype)
     if p == 1:
-        return sum(_abs(input), axes, keepdim)
-    return _pow(sum(_pow(_abs(input), p), axes, keepdim), 1.0 / p)
+        return sum(_ew.abs(input), axes, keepdim)
+    return _ew.pow(sum(_ew.pow(_ew.abs(input), p), axes, keepdim), 1.0 / p)
 
 
 # ---- logsumexp, boolean reductions ------------------------------------------------------------------------------
@@ -503,26 +466,21 @@ class LogSumExp(Function):
         ctx.save_for_backward(x, OUTPUT)
         m = xd.max(axis=axes, keepdims=True) if xd.size else xp.zeros(_keepdim_shape(xd.shape, axes), xd.dtype)
         m = xp.where(xp.isfinite(m), m, 0)  # all -inf (or inf) slices: shifting by them would give NaN
-        with np.errstate(divide="ignore"):
-            out = xp.log(xp.exp(xd - m).sum(axis=axes, keepdims=True)) + m
+        out = xp.log(xp.exp(xd - m).sum(axis=axes, keepdims=True)) + m
         return out if keepdim else out.reshape(tuple(s for i, s in enumerate(xd.shape) if i not in axes))
 
     @staticmethod
     def backward(ctx, grad):
-        from .elementwise import exp, mul, sub
-
         x, y = ctx.saved_tensors
-        return mul(_to_keepdim(grad, ctx), exp(sub(x, _to_keepdim(y, ctx))))
+        return _ew.mul(_to_keepdim(grad, ctx), _ew.exp(_ew.sub(x, _to_keepdim(y, ctx))))
 
 
 @numpy_names
 def logsumexp(input, dim, keepdim=False):
     """``log(sum(exp(input), dim))``, computed stably (shifted by the max)."""
-    from .elementwise import _floatify
-
     _check_tensor(input, "logsumexp")
     axes = normalize_dims(dim, input._data.ndim, "logsumexp")
-    return LogSumExp.apply(_floatify(input), axes, builtins.bool(keepdim))
+    return LogSumExp.apply(_ew._floatify(input), axes, builtins.bool(keepdim))
 
 
 def _bool_reduce(name, method):
@@ -584,8 +542,6 @@ def cumsum(input, dim, *, dtype=None):
     axis = wrap_dim(dim, input._data.ndim, "cumsum")
     npd = _accumulation_dtype(input, dtype)
     if input._data.ndim == 0:
-        from .convert import clone, to_dtype
-
         return clone(input) if npd is None else to_dtype(clone(input), npd)
     return Cumsum.apply(input, axis, npd)
 
@@ -599,35 +555,29 @@ class Cumprod(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from .elementwise import div, mul
-
         x, y = ctx.saved_tensors
         if not builtins.bool((x._data == 0).any()):
             # d y_j / d x_k = y_j / x_k for j >= k
-            return div(ReverseCumsum.apply(mul(grad, y), ctx.axis), x)
+            return _ew.div(ReverseCumsum.apply(_ew.mul(grad, y), ctx.axis), x)
         return _cumprod_grad_with_zeros(x, grad, ctx.axis)
 
 
 def _cumprod_grad_with_zeros(x, grad, axis):
     """O(n^2) exact gradient: row k is the cumprod of x with x_k replaced by 1, summed over j >= k."""
-    from .elementwise import mul, where
-    from .shape import movedim, reshape, expand
-
-    xl = movedim(x, axis, -1)
-    gl = movedim(grad, axis, -1)
+    xl = _shape.movedim(x, axis, -1)
+    gl = _shape.movedim(grad, axis, -1)
     n = xl._data.shape[-1]
     lead = tuple(xl._data.shape[:-1])
-    from .. import _arrays
 
     xp = _arrays.array_module(x._data)
     k = xp.arange(n).reshape(n, 1)
     j = xp.arange(n).reshape(1, n)
-    rows = expand(reshape(xl, lead + (1, n)), lead + (n, n))
-    rows = where(Tensor._make(k == j), 1.0, rows)
+    rows = _shape.expand(_shape.reshape(xl, lead + (1, n)), lead + (n, n))
+    rows = _ew.where(Tensor._make(k == j), 1.0, rows)
     partial = Cumprod.apply(rows, len(lead) + 1, None)
-    terms = mul(reshape(gl, lead + (1, n)), partial)
-    gk = sum(where(Tensor._make(j >= k), terms, 0.0), -1)
-    return movedim(gk, -1, axis)
+    terms = _ew.mul(_shape.reshape(gl, lead + (1, n)), partial)
+    gk = sum(_ew.where(Tensor._make(j >= k), terms, 0.0), -1)
+    return _shape.movedim(gk, -1, axis)
 
 
 def cumprod(input, dim, *, dtype=None):
@@ -636,8 +586,6 @@ def cumprod(input, dim, *, dtype=None):
     axis = wrap_dim(dim, input._data.ndim, "cumprod")
     npd = _accumulation_dtype(input, dtype)
     if input._data.ndim == 0:
-        from .convert import clone, to_dtype
-
         return clone(input) if npd is None else to_dtype(clone(input), npd)
     return Cumprod.apply(input, axis, npd)
 
@@ -660,10 +608,8 @@ class Softmax(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from .elementwise import mul, sub
-
         (y,) = ctx.saved_tensors
-        return mul(y, sub(grad, sum(mul(grad, y), ctx.axis, keepdim=True)))
+        return _ew.mul(y, _ew.sub(grad, sum(_ew.mul(grad, y), ctx.axis, keepdim=True)))
 
     @staticmethod
     def backward_arrays(ctx, grad):
@@ -688,10 +634,8 @@ class LogSoftmax(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from .elementwise import exp, mul, sub
-
         (y,) = ctx.saved_tensors
-        return sub(grad, mul(exp(y), sum(grad, ctx.axis, keepdim=True)))
+        return _ew.sub(grad, _ew.mul(_ew.exp(y), sum(grad, ctx.axis, keepdim=True)))
 
     @staticmethod
     def backward_arrays(ctx, grad):
@@ -700,22 +644,16 @@ class LogSoftmax(Function):
 
 
 def _softmax_args(input, dim, dtype, op, stacklevel):
-    from .elementwise import _floatify
-
     _check_tensor(input, op)
     if dtype is not None:
-        from .convert import to_dtype
-
         input = to_dtype(input, dtypes.to_dtype(dtype))
     if dim is None:
         dim = 0 if input._data.ndim in (0, 1, 3) else 1
         warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call to include dim=X "
                       "as an argument.", UserWarning, stacklevel=stacklevel)
-    x = _floatify(input)
+    x = _ew._floatify(input)
     if x._data.ndim == 0:
-        from .shape import reshape
-
-        return reshape(x, 1), 0, True
+        return _shape.reshape(x, 1), 0, True
     return x, wrap_dim(dim, x._data.ndim, op), False
 
 
@@ -727,9 +665,7 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     x, axis, scalar = _softmax_args(input, dim, dtype, "softmax", _stacklevel)
     out = Softmax.apply(x, axis)
     if scalar:
-        from .shape import reshape
-
-        out = reshape(out, ())
+        out = _shape.reshape(out, ())
     return out
 
 
@@ -738,7 +674,5 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     x, axis, scalar = _softmax_args(input, dim, dtype, "log_softmax", _stacklevel)
     out = LogSoftmax.apply(x, axis)
     if scalar:
-        from .shape import reshape
-
-        out = reshape(out, ())
+        out = _shape.reshape(out, ())
     return out

@@ -9,8 +9,12 @@ from .. import _arrays
 from .._arrays.strides import as_strided
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._common import wrap_dim
+from ._common import wrap_dim, inplace
 from ..amp.autocast_mode import autocast_op
+from .. import _dtype as dtypes
+from .convert import to_dtype, clone
+from . import index as _index
+from . import reduce as _reduce
 
 __all__ = [
     "reshape", "view", "view_as", "reshape_as", "flatten", "unflatten", "squeeze", "unsqueeze", "permute",
@@ -21,12 +25,12 @@ __all__ = [
     "meshgrid", "atleast_1d", "atleast_2d", "atleast_3d", "select", "repeat_interleave", "rot90",
 ]
 
-TENSOR_METHODS = (
-    "reshape", "view", "view_as", "reshape_as", "flatten", "unflatten", "squeeze", "unsqueeze", "permute",
-    "transpose", "swapaxes", "swapdims", "t", "movedim", "moveaxis", "expand", "expand_as", "broadcast_to",
-    "repeat", "tile", "split", "chunk", "unbind", "narrow", "flip", "fliplr", "flipud", "roll", "diagonal",
-    "diag_embed", "diag", "trace", "tril", "triu", "tril_", "triu_", "select", "repeat_interleave", "rot90",
+# torch.* functions that are not Tensor methods
+_FUNCTIONS_ONLY = (
+    "broadcast_shapes", "broadcast_tensors", "cat", "concat", "concatenate", "stack", "hstack", "vstack", "row_stack",
+    "dstack", "column_stack", "meshgrid", "atleast_1d", "atleast_2d", "atleast_3d",
 )
+TENSOR_METHODS = tuple(n for n in __all__ if n not in _FUNCTIONS_ONLY)
 
 
 def _shape_arg(shape, op):
@@ -114,8 +118,6 @@ def _viewable(old_shape, old_strides, new_shape) -> bool:
 
 def view(input, *shape):
     """``input`` with a new shape sharing its storage; raises like torch when no view exists."""
-    from .. import _dtype as dtypes
-
     if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
         raise NotImplementedError("view(dtype) is not supported; use .to(dtype)")
     shape = _infer_shape(_shape_arg(shape, "view"), input._data.size, "view", tuple(input._data.shape))
@@ -139,9 +141,7 @@ class Expand(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from .reduce import sum_to_size
-
-        return sum_to_size(grad, ctx.in_shape)
+        return _reduce.sum_to_size(grad, ctx.in_shape)
 
 
 def expand(input, *sizes):
@@ -259,8 +259,6 @@ def stack(tensors, dim=0):
             raise RuntimeError(
                 f"stack expects each tensor to be equal size, but got {tuple(tensors[0].shape)} at entry 0 and {tuple(t.shape)} at entry {i}"
             )
-    from .. import _dtype as dtypes
-    from .convert import to_dtype
 
     dt = tensors[0].dtype
     for t in tensors[1:]:
@@ -421,7 +419,6 @@ def repeat(input, *sizes):
     inter = tuple(v for s in shp for v in (1, s))
     big = tuple(v for r, s in zip(sizes, shp) for v in (r, s))
     x = reshape(input, inter) if inter != tuple(input._data.shape) else input
-    from .convert import clone
 
     out = clone(expand(x, big))
     return reshape(out, tuple(r * s for r, s in zip(sizes, shp)))
@@ -458,8 +455,6 @@ def cat(tensors, dim=0):
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"cat: expected a sequence of Tensors, got {type(t).__name__} at position {i}")
-    from .. import _dtype as dtypes
-    from .convert import to_dtype
 
     dt = tensors[0].dtype
     for t in tensors[1:]:
@@ -484,8 +479,6 @@ def cat(tensors, dim=0):
                 )
     kept = [to_dtype(t, dt) for t in kept]
     if len(kept) == 1:
-        from .convert import clone
-
         return clone(kept[0])
     return Cat.apply(kept, d)
 
@@ -557,9 +550,8 @@ def narrow(input, dim, start, length):
     length = _int_arg(length, "narrow", "length")
     if start < 0 or start > size or length < 0 or start + length > size:
         raise RuntimeError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({size}) of dim {d} (shape {tuple(input.shape)})")
-    from .index import getitem
 
-    return getitem(input, (slice(None),) * d + (slice(start, start + length),))
+    return _index.getitem(input, (slice(None),) * d + (slice(start, start + length),))
 
 
 def hstack(tensors):
@@ -612,14 +604,12 @@ def atleast_3d(*tensors):
 
 def select(input, dim, index):
     """The slice at ``index`` of dim ``dim``, that dim removed (a view)."""
-    from .index import getitem
-
     d = wrap_dim(dim, input._data.ndim, "select")
     size = input._data.shape[d]
     index = builtins.int(index)
     if index < -size or index >= size:
         raise IndexError(f"select(): index {index} out of range for tensor of size {tuple(input.shape)} at dimension {d}")
-    return getitem(input, (slice(None),) * d + (index,))
+    return _index.getitem(input, (slice(None),) * d + (index,))
 
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
@@ -627,8 +617,6 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 
     ``repeat_interleave(repeats)`` with a single integer tensor returns ``arange(len(repeats))`` repeated.
     """
-    from .index import GetItem
-
     xp = _arrays.array_module(input._data)
     if repeats is None:  # the one-argument form: input holds the repeat counts
         counts = input._data
@@ -652,7 +640,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     if negative:
         raise RuntimeError("repeat_interleave: repeats can not be negative")
     idx = xp.repeat(xp.arange(n), r)
-    return GetItem.apply(x, (slice(None),) * d + (idx,))
+    return _index.GetItem.apply(x, (slice(None),) * d + (idx,))
 
 
 def rot90(input, k=1, dims=(0, 1)):
@@ -664,8 +652,6 @@ def rot90(input, k=1, dims=(0, 1)):
         raise RuntimeError(f"rot90: expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")
     k = builtins.int(k) % 4
     if k == 0:
-        from .convert import clone
-
         return clone(input)
     if k == 2:
         return flip(input, (d0, d1))
@@ -693,8 +679,6 @@ def flip(input, dims):
     if len(set(axes)) != len(axes):
         raise RuntimeError(f"flip: dim {list(dims)} appears multiple times in the list of dims")
     if input._data.ndim == 0:
-        from .convert import clone
-
         return clone(input)
     return Flip.apply(input, axes)
 
@@ -827,8 +811,6 @@ def diag(input, diagonal=0):
     if input._data.ndim == 1:
         return diag_embed(input, diagonal, 0, 1)
     if input._data.ndim == 2:
-        from .convert import clone
-
         return clone(Diagonal.apply(input, builtins.int(diagonal), 0, 1))
     raise RuntimeError(f"diag: expected a 1-D or 2-D tensor, got shape {tuple(input.shape)}")
 
@@ -838,9 +820,8 @@ def trace(input):
     """Sum of the main diagonal of a 2-D tensor."""
     if input._data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix (2-D tensor), got shape {tuple(input.shape)}")
-    from .reduce import sum as _sum
 
-    return _sum(Diagonal.apply(input, 0, 0, 1))
+    return _reduce.sum(Diagonal.apply(input, 0, 0, 1))
 
 
 class Tri(Function):
@@ -876,15 +857,11 @@ def triu(input, diagonal=0):
 
 def tril_(input, diagonal=0):
     """In-place ``tril``."""
-    from ._common import inplace
-
     return inplace(input, lambda: tril(input, diagonal), "tril_")
 
 
 def triu_(input, diagonal=0):
     """In-place ``triu``."""
-    from ._common import inplace
-
     return inplace(input, lambda: triu(input, diagonal), "triu_")
 
 

@@ -17,7 +17,12 @@ import numpy as np
 from .. import _arrays
 from ..autograd.function import Function
 from .._arrays.sparse import sparse_module
-from ..tensor import Tensor
+from ..tensor import Tensor, Size
+from .. import _dtype as dtypes
+from .. import creation as _creation
+from . import index as _index
+from . import shape as _shape
+from ..tensor import Tensor as _T
 
 # ``mm`` stays out of __all__: ``tinytorch.mm`` is the dense product, ``tinytorch.sparse.mm`` this one.
 __all__ = ["segment_sum", "sparse_coo_tensor"]
@@ -57,10 +62,8 @@ class SegmentSum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from .index import index_select
-
         (segment_ids,) = ctx.saved_tensors
-        return index_select(grad, 0, segment_ids), None, None
+        return _index.index_select(grad, 0, segment_ids), None, None
 
 
 def segment_sum(data, segment_ids, num_segments):
@@ -129,8 +132,6 @@ class SparseCOOTensor:
         return builtins.int(self._vals.shape[0])
 
     def size(self, dim=None):
-        from ..tensor import Size
-
         return Size(self._size) if dim is None else self._size[dim]
 
     @property
@@ -171,22 +172,15 @@ class SparseCOOTensor:
         return SparseCOOTensor(self._idx, self._vals.detach(), self._size)
 
     def t(self) -> "SparseCOOTensor":
-        from .shape import flip
-
-        return SparseCOOTensor(flip(self._idx, 0), self._vals, (self._size[1], self._size[0]))
+        return SparseCOOTensor(_shape.flip(self._idx, 0), self._vals, (self._size[1], self._size[0]))
 
     def to_dense(self) -> Tensor:
         """The dense (M, K) tensor (differentiable with respect to the values)."""
-        from ..creation import zeros
-        from .index import index_put
-
-        out = zeros(self._size, dtype=self._vals.dtype, device=self._vals.device)
-        return index_put(out, (self._idx[0], self._idx[1]), self._vals, accumulate=True)
+        out = _creation.zeros(self._size, dtype=self._vals.dtype, device=self._vals.device)
+        return _index.index_put(out, (self._idx[0], self._idx[1]), self._vals, accumulate=True)
 
     def coalesce(self) -> "SparseCOOTensor":
         """Sorted, duplicate-free coordinates (duplicates summed; differentiable with respect to the values)."""
-        from ..tensor import Tensor as _T
-
         xp = _arrays.array_module(self._idx._data)
         idx = self._idx._data
         keys = idx[0] * self._size[1] + idx[1]
@@ -203,8 +197,6 @@ class SparseCOOTensor:
 
 
 def _dtype_only(args, kwargs) -> bool:
-    from .. import _dtype as dtypes
-
     return (len(args) == 1 and isinstance(args[0], dtypes.dtype) and not kwargs) or (not args and set(kwargs) == {"dtype"})
 
 
@@ -218,18 +210,15 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, re
         dtype, device, requires_grad: for the values, as in ``tinytorch.tensor``.
 
     Example::
-
         A = torch.sparse_coo_tensor([[0, 1, 1], [2, 0, 2]], [3.0, 4.0, 5.0], (2, 3))
         y = torch.sparse.mm(A, x)          # (2, 3) @ (3, N)
     """
-    from ..creation import tensor as _tensor, as_tensor
-
     if not isinstance(indices, Tensor):
-        indices = _tensor(np.asarray(indices, dtype=np.int64), device=device)
+        indices = _creation.tensor(np.asarray(indices, dtype=np.int64), device=device)
     if not _is_int_tensor(indices):
         raise TypeError(f"sparse_coo_tensor: indices must be integers, got {indices.dtype}")
     if not isinstance(values, Tensor):
-        values = as_tensor(values, dtype=dtype, device=device)
+        values = _creation.as_tensor(values, dtype=dtype, device=device)
     elif dtype is not None or device is not None:
         values = values.to(device=device, dtype=dtype)
     if device is not None:
@@ -279,17 +268,14 @@ class SparseMM(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from .index import index_select
-        from .shape import flip
-
         values, dense = ctx.saved_tensors
         gv = gd = None
         if ctx.needs_input_grad[1]:
             # d(A X)/dX applied to grad is A^T grad: the same op on the transposed coordinates
-            gd = SparseMM.apply(values, grad, flip(ctx.indices, 0), (ctx.size[1], ctx.size[0]))
+            gd = SparseMM.apply(values, grad, _shape.flip(ctx.indices, 0), (ctx.size[1], ctx.size[0]))
         if ctx.needs_input_grad[0]:
             # dL/dA[r, c] = <grad[r, :], X[c, :]>, read only at the stored coordinates
-            gv = (index_select(grad, 0, ctx.indices[0]) * index_select(dense, 0, ctx.indices[1])).sum(1)
+            gv = (_index.index_select(grad, 0, ctx.indices[0]) * _index.index_select(dense, 0, ctx.indices[1])).sum(1)
         return gv, gd, None, None
 
 
@@ -313,8 +299,6 @@ def mm(sparse, dense):
         raise TypeError(f"sparse.mm: expected floating-point operands, got sparse {sparse.dtype} and dense {dense.dtype}")
     values = sparse._vals
     if values.dtype != dense.dtype:
-        from .. import _dtype as dtypes
-
         common = dtypes.promote_types(values.dtype, dense.dtype)
         values, dense = values.to(common), dense.to(common)
     return SparseMM.apply(values, dense, sparse._idx, sparse._size)

@@ -13,6 +13,7 @@ from bisect import bisect_right
 from collections import Counter
 
 from .optimizer import Optimizer
+import types
 
 __all__ = [
     "LRScheduler", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR", "CosineAnnealingLR",
@@ -328,8 +329,6 @@ class _LambdaBase(LRScheduler):
 
 
 def _is_function(f):
-    import types
-
     return isinstance(f, (types.FunctionType, types.MethodType, types.BuiltinFunctionType))
 
 

@@ -18,6 +18,7 @@ from .. import _dtype as dtypes
 from ..autograd import grad_mode
 from .._arrays import kernels
 from ..tensor import Tensor
+import warnings
 
 __all__ = ["Optimizer", "required"]
 
@@ -200,8 +201,6 @@ class Optimizer:
                 raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
             group.setdefault(name, default)
         if len({id(p) for p in params}) != len(params):
-            import warnings
-
             warnings.warn("optimizer contains a parameter group with duplicate parameters; "
                           "in future, this will cause an error", stacklevel=3)
         seen = {id(p) for g in self.param_groups for p in g["params"]}

@@ -13,8 +13,10 @@ from collections import OrderedDict, namedtuple
 from ... import _arrays
 from ... import _dtype as dtypes
 from ...autograd import grad_mode
-from ...tensor import Tensor, _parse_to_args
+from ...tensor import Tensor, _parse_to_args, Size
 from ..parameter import Parameter, Buffer
+import numpy as np
+from ._hooks import BackwardHookState
 
 __all__ = ["Module", "RemovableHandle"]
 
@@ -68,7 +70,6 @@ class Module:
     """Base class of all layers: subclass it, assign layers/parameters in ``__init__``, define ``forward``.
 
     Example::
-
         class Net(nn.Module):
             def __init__(self):
                 super().__init__()
@@ -558,8 +559,6 @@ class Module:
                     args = res if isinstance(res, tuple) else (res,)
         bw = None
         if self._backward_hooks and grad_mode.is_grad_enabled():
-            from ._hooks import BackwardHookState
-
             bw = BackwardHookState(self)
             args = bw.wrap_inputs(args)
         result = self.forward(*args, **kwargs)
@@ -605,21 +604,16 @@ def _insert(d: OrderedDict, key, value, prepend: bool):
 
 
 def _size(shape) -> str:
-    from ...tensor import Size
-
     return "torch.Size([" + ", ".join(str(int(s)) for s in Size(shape)) + "])"
 
 
 def _as_tensor(v, key):
     if isinstance(v, Tensor):
         return v
-    from ... import _arrays
 
     if _arrays.is_cupy_array(v):  # a raw device array stays on its device (np.asarray would refuse it)
         return Tensor._make(v)
     try:
-        import numpy as np
-
         return Tensor._make(np.asarray(v))
     except Exception as e:  # noqa: BLE001 - report what could not be loaded
         raise TypeError(f"load_state_dict: value for {key!r} is a {type(v).__name__}, expected a Tensor") from e

@@ -20,6 +20,7 @@ from ...distributed._mpi import MpiEngine
 from ...distributed.reduce_op import ReduceOp
 from ...tensor import Tensor
 from ..modules import Module
+from ...autograd.function import AccumulateGrad
 
 __all__ = ["DistributedDataParallel"]
 
@@ -306,8 +307,6 @@ class DistributedDataParallel(Module):
 
 def _reachable_leaves(out) -> set:
     """ids of the leaf tensors the autograd graph of ``out`` (tensors in any nesting) reaches."""
-    from ...autograd.function import AccumulateGrad
-
     stack, seen, leaves = [], set(), set()
 
     def collect(o):

@@ -5,6 +5,7 @@ import math
 
 from ... import _arrays
 from ...tensor import Tensor
+from ...creation import tensor as _tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
 
@@ -37,8 +38,6 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = F
     norm_type = float(norm_type)
     tensors = [t for t in _as_list(tensors) if t is not None]
     if not tensors:
-        from ...creation import tensor as _tensor
-
         return _tensor(0.0)
     devs = {str(t.device) for t in tensors}
     if len(devs) > 1:

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from ...tensor import Tensor
+from ... import ops
 
 __all__ = ["parameters_to_vector", "vector_to_parameters"]
 
 
 def parameters_to_vector(parameters) -> Tensor:
     """Concatenate the flattened parameters into one 1-D tensor (differentiable)."""
-    from ... import ops
-
     params = list(parameters)
     if not params:
         raise ValueError("parameters_to_vector: got no parameters")

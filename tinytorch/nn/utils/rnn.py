@@ -7,6 +7,8 @@ and the permutation between the caller's batch order and the sorted one, as in P
 from __future__ import annotations
 
 from collections import namedtuple
+from ... import ops, creation, _dtype
+from ...tensor import Tensor
 
 __all__ = ["pad_sequence", "PackedSequence", "pack_padded_sequence", "pad_packed_sequence", "pack_sequence",
            "unpad_sequence", "unpack_sequence"]
@@ -14,9 +16,6 @@ __all__ = ["pad_sequence", "PackedSequence", "pack_padded_sequence", "pad_packed
 
 def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.0, padding_side: str = "right"):
     """Pad a list of (L_i, *) tensors to (L_max, B, *) (or (B, L_max, *) with ``batch_first``)."""
-    from ... import ops
-    from ... import creation
-
     if padding_side not in ("left", "right"):
         raise ValueError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
     sequences = list(sequences)
@@ -38,8 +37,6 @@ class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorte
 
     def __new__(cls, data, batch_sizes=None, sorted_indices=None, unsorted_indices=None):
         if unsorted_indices is None and sorted_indices is not None:
-            from ... import ops
-
             unsorted_indices = ops.argsort(sorted_indices)
         return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
 
@@ -73,8 +70,6 @@ class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorte
 
 
 def _lengths_list(lengths, op):
-    from ...tensor import Tensor
-
     if isinstance(lengths, Tensor):
         if lengths.dim() != 1:
             raise RuntimeError(f"{op}: 'lengths' argument should be a 1D tensor, got shape {tuple(lengths.shape)}")
@@ -91,8 +86,6 @@ def pack_padded_sequence(input, lengths, batch_first: bool = False, enforce_sort
     With ``enforce_sorted`` the lengths must already decrease; otherwise the batch is sorted here and the
     permutation is kept so that ``pad_packed_sequence`` and the recurrent layers restore the caller's order.
     """
-    from ... import creation
-
     lens = _lengths_list(lengths, "pack_padded_sequence")
     if batch_first:
         input = input.transpose(0, 1)
@@ -119,8 +112,6 @@ def pack_padded_sequence(input, lengths, batch_first: bool = False, enforce_sort
 
 def _pack(input, lens, order, sorted_indices):
     """Pack (T, B, *) whose batch order ``order`` sorts ``lens`` decreasingly."""
-    from ... import creation, ops
-
     sorted_lens = [lens[b] for b in order]
     batch_sizes = [sum(1 for n in sorted_lens if n > t) for t in range(sorted_lens[0])]
     idx = creation.tensor(order, dtype=_int64(), device=input.device)
@@ -131,8 +122,6 @@ def _pack(input, lens, order, sorted_indices):
 
 def pad_packed_sequence(sequence, batch_first: bool = False, padding_value: float = 0.0, total_length=None):
     """Inverse of ``pack_padded_sequence``: returns ``(padded (T, B, *), lengths)`` in the caller's batch order."""
-    from ... import creation, ops
-
     data, batch_sizes = sequence.data, [int(v) for v in sequence.batch_sizes.tolist()]
     B, T = batch_sizes[0], len(batch_sizes)
     if total_length is not None:
@@ -180,6 +169,4 @@ def unpack_sequence(packed_sequences):
 
 
 def _int64():
-    from ... import _dtype
-
     return _dtype.int64

@@ -6,17 +6,19 @@ since tinytorch tensors are deliberately not picklable.
 """
 from __future__ import annotations
 
+import multiprocessing
+
 from .dataset import IterableDataset
 from .sampler import SequentialSampler, RandomSampler, BatchSampler
 from ._utils.collate import default_collate, default_convert
+from ._utils import worker
+from ._utils.worker import MultiProcessIter
 
 __all__ = ["DataLoader", "get_worker_info"]
 
 
 def get_worker_info():
     """Inside a worker process: its ``WorkerInfo`` (id, num_workers, seed, dataset); None in the main process."""
-    from ._utils import worker
-
     return worker.get_worker_info()
 
 
@@ -69,8 +71,6 @@ class DataLoader:
                 raise ValueError("multiprocessing_context can only be used with multi-process loading "
                                  f"(num_workers > 0), but got num_workers={num_workers}")
             if isinstance(multiprocessing_context, str):
-                import multiprocessing  # noqa: PLC0415
-
                 methods = multiprocessing.get_all_start_methods()
                 if multiprocessing_context not in methods:
                     raise ValueError("multiprocessing_context option should specify a valid start method in "
@@ -133,8 +133,6 @@ class DataLoader:
 
     def __iter__(self):
         if self.num_workers > 0:
-            from ._utils.worker import MultiProcessIter
-
             if self.persistent_workers:
                 if self._workers is None:
                     self._workers = MultiProcessIter(self)

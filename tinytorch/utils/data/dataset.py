@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 
 from ...tensor import Tensor
+from ._utils.lazy_perm import permutation
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "ChainDataset", "random_split"]
 
@@ -130,8 +131,6 @@ def random_split(dataset, lengths, generator=None):
     ``lengths`` may be fractions summing to 1: each split gets ``floor(n * f)`` samples and the
     remainder is handed out one by one, round-robin, as torch does. ``generator`` seeds the shuffle.
     """
-    from ._utils.lazy_perm import permutation
-
     n = len(dataset)
     lengths = list(lengths)
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:

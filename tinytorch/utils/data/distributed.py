@@ -27,7 +27,7 @@ class DistributedSampler(Sampler):
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle: bool = True, seed: int = 0,
                  drop_last: bool = False):
         if num_replicas is None or rank is None:
-            from ... import distributed as dist  # noqa: PLC0415 - data sits beside distributed; read it only if asked
+            from ... import distributed as dist  # data sits beside distributed; read it only if asked
 
             if not dist.is_initialized():
                 raise RuntimeError("DistributedSampler: no process group is initialized; call "

@@ -14,6 +14,7 @@ import struct
 import numpy as np
 
 from .dataset import Dataset
+from ...creation import tensor
 
 __all__ = ["read_idx", "write_idx", "MNIST"]
 
@@ -111,8 +112,6 @@ class MNIST(Dataset):
                "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine"]
 
     def __init__(self, root, train: bool = True, transform=None, target_transform=None, download: bool = False):
-        from ...creation import tensor
-
         self.root = os.fspath(root)
         self.train = bool(train)
         self.transform = transform
@@ -144,8 +143,6 @@ class MNIST(Dataset):
         return int(self._images.shape[0])
 
     def __getitem__(self, index):
-        from ...creation import tensor
-
         img = self._images[index]
         target = int(self._labels[index])
         if self.transform is not None:

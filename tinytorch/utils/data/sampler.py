@@ -12,6 +12,7 @@ from ... import _dtype as dtypes
 from ...random import default_generator, Generator
 from ...tensor import Tensor
 from ._utils.lazy_perm import iter_permutation
+from ...creation import randint, as_tensor, multinomial
 
 _CHUNK = 32  # indices per randint call, as torch's RandomSampler draws them
 _WEIGHTED_CHUNK = 4096  # multinomial normalises all weights per call, so draw more at once
@@ -31,8 +32,6 @@ class Sampler:
 
 def _fresh_generator():
     """A generator seeded from the default one, so ``manual_seed`` makes every epoch reproducible."""
-    from ...creation import randint
-
     seed = int(randint(0, 2**62, (1,), generator=default_generator).item())
     return Generator().manual_seed(seed)
 
@@ -75,8 +74,6 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self):
-        from ...creation import randint
-
         n = len(self.data_source)
         gen = self.generator if self.generator is not None else _fresh_generator()
         if self.replacement:
@@ -119,7 +116,6 @@ class WeightedRandomSampler(Sampler):
             raise ValueError(f"num_samples should be a positive integer value, but got num_samples={num_samples}")
         if not isinstance(replacement, bool):
             raise ValueError(f"replacement should be a boolean value, but got replacement={replacement}")
-        from ...creation import as_tensor
 
         w = weights if isinstance(weights, Tensor) else as_tensor(weights, dtype=dtypes.float64)
         if w.dim() != 1:
@@ -130,8 +126,6 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        from ...creation import multinomial
-
         if not self.replacement:  # num_samples <= len(weights) here, so one draw is bounded
             yield from multinomial(self.weights, self.num_samples, False, generator=self.generator).tolist()
             return

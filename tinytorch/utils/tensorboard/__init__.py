@@ -11,6 +11,7 @@ it raises ImportError naming the package, as ``torch.utils.tensorboard`` does fo
 from __future__ import annotations
 
 import sys
+from ...tensor import Tensor
 
 
 def _import_tensorboardx():
@@ -37,8 +38,6 @@ __all__ = ["SummaryWriter"]
 
 def _to_numpy(x):
     """tinytorch tensors (any device, with or without grad) become NumPy arrays; everything else passes."""
-    from ...tensor import Tensor
-
     if isinstance(x, Tensor):
         return x.detach().cpu().numpy()
     if isinstance(x, dict):

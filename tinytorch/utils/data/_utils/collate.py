@@ -7,6 +7,9 @@ import numbers
 import numpy as np
 
 from ....tensor import Tensor
+from ....creation import as_tensor, tensor
+from ....ops import stack
+from .... import _dtype as dtypes
 
 __all__ = ["default_collate", "default_convert"]
 
@@ -22,8 +25,6 @@ def default_convert(data):
 
     Used by ``DataLoader(batch_size=None)``, where samples are not batched.
     """
-    from ....creation import as_tensor
-
     if isinstance(data, Tensor):
         return data
     if isinstance(data, np.ndarray):
@@ -57,10 +58,6 @@ def default_collate(batch):
     strings stay a list; dicts, namedtuples, tuples and lists are collated field by field (tuples
     give lists, as in torch).
     """
-    from ....creation import as_tensor, tensor
-    from ....ops import stack
-    from .... import _dtype as dtypes
-
     if len(batch) == 0:
         raise ValueError("default_collate: got an empty batch")
     elem = batch[0]

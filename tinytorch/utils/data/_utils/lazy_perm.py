@@ -8,6 +8,7 @@ network on the smallest even number of bits covering ``n``, cycle-walking values
 from __future__ import annotations
 
 import numpy as np
+from ....creation import randperm, randint
 
 EAGER_MAX = 1 << 24  # 16M indices: 128 MB as int64, about what torch's randperm costs too
 CHUNK = 4096
@@ -26,8 +27,6 @@ class LazyPermutation:
     """``perm[i]`` for a random permutation of ``range(n)``; keys come from ``generator``."""
 
     def __init__(self, n: int, generator):
-        from ....creation import randint
-
         self.n = int(n)
         bits = max(2, (self.n - 1).bit_length())
         self._half = (bits + 1) // 2
@@ -100,7 +99,6 @@ def iter_permutation(n: int, generator):
     if n > EAGER_MAX:
         yield from LazyPermutation(n, generator)
         return
-    from ....creation import randperm
 
     perm = randperm(n, generator=generator).numpy()
     for lo in range(0, n, CHUNK):  # Python ints a chunk at a time, not all n at once
@@ -111,6 +109,5 @@ def permutation(n: int, generator):
     """A sliceable permutation of ``range(n)``: a list from ``randperm`` when small, else a ``LazyPermutation``."""
     if n > EAGER_MAX:
         return LazyPermutation(n, generator)
-    from ....creation import randperm
 
     return randperm(n, generator=generator).tolist()

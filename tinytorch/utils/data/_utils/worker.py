@@ -22,6 +22,9 @@ import numpy as np
 
 from .... import _arrays
 from ....tensor import Tensor
+from .... import random as tt_random
+import random
+from ....creation import randint
 
 _worker_info = None
 
@@ -97,12 +100,10 @@ class _Reset:
 
 def _worker_loop(loader_state, index_queue, result_queue, worker_id, num_workers, seed):
     global _worker_info
-    from .... import random as tt_random
 
     dataset, collate_fn, auto_collation, is_iterable, batch_size, drop_last, init_fn = loader_state
     tt_random.manual_seed(seed)
     np.random.seed(seed % 2**32)
-    import random
 
     random.seed(seed)
     _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)
@@ -167,7 +168,6 @@ class MultiProcessIter:
         self._result_queue = ctx.Queue()
         self._index_queues = []
         self._workers = []
-        from ....creation import randint
 
         base_seed = int(randint(0, 2**62, (1,), generator=loader.generator).item())
         state = (loader.dataset, loader.collate_fn, loader._auto_collation, loader._is_iterable,
