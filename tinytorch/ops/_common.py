@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import builtins
-import contextlib
 import functools
 import numbers
 
@@ -35,18 +34,6 @@ def numpy_names(fn):
         return fn(*args, **kwargs)
 
     return wrapper
-
-
-def quiet():
-    """A no-op context, kept for the unary ops' forwards until their table lands.
-
-    ``Function.apply`` and the engine run every forward and backward with NumPy's floating-point warnings off
-    already, so an op needs no suppression of its own.
-    """
-    return _NO_OP
-
-
-_NO_OP = contextlib.nullcontext()
 
 
 def is_scalar(x) -> bool:

@@ -19,7 +19,7 @@ from ..autograd.function import Function, OUTPUT
 from .._arrays import special as _special
 from ..tensor import Tensor
 from . import _common
-from ._common import binary_operands, is_scalar, quiet
+from ._common import binary_operands, is_scalar
 from .convert import to_dtype
 from .. import _arrays
 
@@ -41,7 +41,6 @@ __all__ = [
 TENSOR_METHODS = tuple(__all__)  # every function here is also a Tensor method
 
 
-_quiet = quiet  # silences NumPy's divide/invalid warnings: torch returns inf/nan without warning
 
 
 # ---- arithmetic ----------------------------------------------------------------------------------
