@@ -48,6 +48,7 @@ from ..autograd import grad_mode
 from ..amp import autocast_mode as _autocast
 from ..tensor import Tensor
 from .._dynamo import config as _dynamo_config
+from .arrayprogram import ArrayProgram
 from .program import Mismatch, Program
 from .tracer import run_traced
 
@@ -58,6 +59,11 @@ log = logging.getLogger("tinytorch.compile")
 
 def _log_recompiles():
     return "recompiles" in os.environ.get("TINYTORCH_LOGS", "")
+
+
+def _arrays_enabled():
+    """The array tier (see :mod:`.arrays`) is on unless ``TINYTORCH_COMPILE_ARRAYS=0``."""
+    return os.environ.get("TINYTORCH_COMPILE_ARRAYS", "1") != "0"
 
 
 def _flatten(x, out):
@@ -166,9 +172,11 @@ def _fn_guard(fn, seen=None):
 
 
 class _Entry:
-    __slots__ = ("modules", "guard", "first", "program", "eager")
+    __slots__ = ("modules", "guard", "first", "program", "eager", "arrays", "array_reason")
 
     def __init__(self):
+        self.arrays = None  # the ArrayProgram replaying these calls, when array capture succeeded
+        self.array_reason = None  # why it did not (or stopped), for TINYTORCH_LOGS=recompiles and tests
         self.eager = None  # why calls with these guards run eagerly (a trace that could not be captured)
         self.modules = None
         self.guard = None
@@ -199,6 +207,7 @@ class CompiledFunction:
         self._eager_reason = None
         self.traces = 0  # eager calls recorded (for tests and curiosity)
         self.replays = 0  # calls answered by a program
+        self.array_replays = 0  # of those, calls answered by the array tier
         functools.update_wrapper(self, fn, updated=())
         _live.add(self)
 
@@ -246,6 +255,14 @@ class CompiledFunction:
             return self._fn(*args, **kwargs)
         if e.program is not None:
             self.replays += 1
+            ap = e.arrays
+            if ap is not None:
+                why = ap.guard(inputs)
+                if why is None:
+                    self.array_replays += 1
+                    return ap(inputs)
+                e.arrays = None
+                self._note_arrays(e, f"{why}; replaying op by op from now on")
             return e.program(inputs)
         self.traces += 1
         return self._trace(e, args, kwargs, inputs)
@@ -253,7 +270,7 @@ class CompiledFunction:
     def _trace(self, e, args, kwargs, inputs):
         pre = None if e.modules is None else _module_guard(e.modules)
         pre_fn = _fn_guard(self._fn)
-        tr, result, out_spec = run_traced(self._fn, args, kwargs, inputs, self._module_cls)
+        tr, result, out_spec = run_traced(self._fn, args, kwargs, inputs, self._module_cls, arrays=_arrays_enabled())
         if tr.reason is not None:
             self._note_eager(tr.reason, e)
             return result
@@ -267,6 +284,7 @@ class CompiledFunction:
         if e.first is None or e.guard != guard:
             e.modules, e.guard, e.first = tr.modules, guard, (tr, out_spec)
             return result
+        first_tr = e.first[0]
         try:
             program = Program(e.first[0], tr, e.first[1], out_spec)
         except Mismatch as err:
@@ -278,7 +296,28 @@ class CompiledFunction:
             e.first = (tr, out_spec)
             return result
         e.program, e.first = program, None
+        self._build_arrays(e, first_tr, tr)
         return result
+
+    def _build_arrays(self, e, tr1, tr2):
+        """The array program from the two traces that built ``e.program``, or the reason there is none."""
+        if tr1.arrays is None or tr2.arrays is None:
+            return
+        (a1, o1), (a2, o2) = tr1.arrays, tr2.arrays
+        tr1.arrays = tr2.arrays = None
+        why = a1.reason or a2.reason
+        if why is None:
+            try:
+                e.arrays = ArrayProgram(a1, a2, o1, o2, [t for t, _ in tr2.watched.values()])
+            except Mismatch as err:
+                why = f"the two calls recorded different array operations ({err})"
+        if why is not None:
+            self._note_arrays(e, why)
+
+    def _note_arrays(self, e, why):
+        e.array_reason = why
+        if _log_recompiles():
+            log.warning("tinytorch.compile: %s replays op by op, not as one array program: %s", _name(self._fn), why)
 
 
 def _name(fn):
