@@ -100,7 +100,8 @@ class ArrayProgram:
     def __init__(self, a, b, out_a, out_b, fn_watched=()):
         if len(a.ins) != len(b.ins) or a.n_slots != b.n_slots:
             raise Mismatch(f"the two calls recorded {len(a.ins)} and {len(b.ins)} array operations")
-        if [(id(t), k) for t, _, k in a.wrapped] != [(id(t), k) for t, _, k in b.wrapped]:
+        n = len(b.inputs)
+        if [(id(t), k) for t, _, k in a.wrapped[n:]] != [(id(t), k) for t, _, k in b.wrapped[n:]]:
             raise Mismatch("the two calls used different parameters")
         ins = []
         for i, (x, y) in enumerate(zip(a.ins, b.ins)):
@@ -109,7 +110,8 @@ class ArrayProgram:
                 raise Mismatch(f"{where}: {_name(x[1])} vs {_name(y[1])}")
             argspec = _merge_args(x[2], y[2], where)
             kwspec = _merge_args(x[3], y[3], where)
-            if (x[4] is None) != (y[4] is None) or (x[4] is not None and x[4] != y[4]):
+            if (x[4] is None) != (y[4] is None) or (x[4] is not None and x[4] != y[4]) or x[4] is not y[4] and \
+                    type(x[4]) is bool:
                 raise Mismatch(f"{where}: results differ")
             ins.append((y[0], y[1], argspec, kwspec, y[4]))
         self.out = _merge(out_a, out_b, "output")
@@ -189,6 +191,9 @@ class ArrayProgram:
         for t, plain, k in b.wrapped[self.n_inputs:]:
             lines.append(f"    s{k} = {const(plain)}")
         self.reused = self.folded = 0
+        self.guards = []
+        self.failed = None
+        ns["_guard_failed"] = self._guard_failed
         for kind, fn, argspec, kwspec, outspec in ins:
             if kind == "call":
                 f = fn.fn if type(fn) is _Creator else fn
@@ -226,6 +231,10 @@ class ArrayProgram:
                 args = ", ".join([expr(s) for s in argspec] + ([kw] if kw else []))
                 call = f"{const(fn)}({args})"
                 lines.append(f"    s{outspec[1]} = {call}._data" if outspec is not None else f"    {call}")
+            elif kind == "guard":
+                lines.append(f"    if bool({expr(argspec[0])}) is not {outspec!r}:")
+                lines.append(f"        _guard_failed({len(self.guards)})")
+                self.guards.append(outspec)
             elif kind == "check":
                 lines.append(f"    if {expr(argspec[0])}.any():")
                 lines.append(f"        raise {const(fn)}()")
@@ -239,8 +248,17 @@ class ArrayProgram:
         exec(compile(self.source, "<tinytorch.compile array program>", "exec"), ns)  # noqa: S102 - our own code
         self._replay = ns["_replay"]
 
+    def _guard_failed(self, i):
+        self.failed = i
+        raise RuntimeError(
+            "tinytorch.compile: a value tinytorch's own code branched on while the call was traced (bool of an "
+            f"array; a NaN check) is now {not self.guards[i]}, so the replayed step may have been partly applied. "
+            "This call site replays op by op from now on; rerun the step, or set TINYTORCH_COMPILE_ARRAYS=0.")
+
     def guard(self, inputs):
-        """Whether this program may replay a call with these input tensors (shapes are guarded before)."""
+        """Why this program may not replay a call with these input tensors (shapes are guarded before), or None."""
+        if self.failed is not None:
+            return "a value the trace branched on changed"
         for t, s in zip(inputs, self.input_strides):
             if t._data.strides != s:
                 return "an input's strides changed"

@@ -181,7 +181,13 @@ class _Rec(np.ndarray):
     __setitem__ = _method("__setitem__")
     __copy__ = _method("__copy__")
     __deepcopy__ = _method("__deepcopy__")
-    __bool__ = _reader("__bool__")
+    def __bool__(self):
+        rec = _active()
+        v = _nd.__bool__(_view(self, _nd))
+        if rec is not None:
+            rec.value_guard(self, v)
+        return v
+
     __float__ = _reader("__float__")
     __int__ = _reader("__int__")
     __index__ = _reader("__index__")
@@ -462,6 +468,14 @@ class ArrayTrace:
             self.depth -= 1
         self.expect_grad[id(t)] = t._grad
         self.ins.append(("setgrad", _GRAD_PROP.fset, (tspec, vspec), None, None))
+
+    def value_guard(self, x, v):
+        """``bool(x)`` steered tinytorch's own code (a NaN check): replay checks it gives ``v`` again."""
+        spec = self.enc(x)
+        if spec[0] != "s":
+            self.refuse("a value is read into Python (ndarray.__bool__)")
+            return
+        self.ins.append(("guard", None, (spec,), None, v))
 
     def check(self, orig, xp, bad, make_error):
         if type(bad) is not _Rec:
