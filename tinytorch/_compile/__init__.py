@@ -253,16 +253,17 @@ class CompiledFunction:
             self._entries.setdefault(sig, []).append(e)
         if e.eager is not None:
             return self._fn(*args, **kwargs)
+        ap = e.arrays
+        if ap is not None:
+            why = ap.guard(inputs)
+            if why is None:
+                self.replays += 1
+                self.array_replays += 1
+                return ap(inputs)
+            e.arrays = None
+            self._note_arrays(e, f"{why}; replaying op by op from now on")
         if e.program is not None:
             self.replays += 1
-            ap = e.arrays
-            if ap is not None:
-                why = ap.guard(inputs)
-                if why is None:
-                    self.array_replays += 1
-                    return ap(inputs)
-                e.arrays = None
-                self._note_arrays(e, f"{why}; replaying op by op from now on")
             return e.program(inputs)
         self.traces += 1
         return self._trace(e, args, kwargs, inputs)
@@ -292,7 +293,10 @@ class CompiledFunction:
             e.first = None
             return result
         if program.has_consts and _same_inputs(e.first[0], tr):
-            # values built outside the recorded ops agree, but so do the inputs: they may derive from them
+            # values built outside the recorded ops agree, but so do the inputs: they may derive from them.
+            # The array program has no such constants (every array comes from a recorded operation or is
+            # the same object in both calls), so it may replay; the op-level program waits for other inputs.
+            self._build_arrays(e, first_tr, tr)
             e.first = (tr, out_spec)
             return result
         e.program, e.first = program, None
