@@ -245,7 +245,7 @@ class ArrayProgram:
         outs = sorted(_slots(self.out, set()))
         lines.append("    return {" + ", ".join(f"{k}: s{k}" for k in outs) + "}")
         self.source = "\n".join(lines)
-        exec(compile(self.source, "<tinytorch.compile array program>", "exec"), ns)  # noqa: S102 - our own code
+        exec(compile(self.source, "<tinytorch.compile array program>", "exec"), ns)
         self._replay = ns["_replay"]
 
     def _guard_failed(self, i):

@@ -29,8 +29,10 @@ constants.
 """
 from __future__ import annotations
 
+import functools
 import os
 import threading
+import traceback
 
 import numpy as np
 
@@ -198,13 +200,8 @@ class _Rec(np.ndarray):
     tolist = _reader("tolist")
     tobytes = _reader("tobytes")
 
-    @property
-    def T(self):  # noqa: N802 - NumPy's name
-        return _call(np.transpose, (self,), {})
-
-    @property
-    def mT(self):  # noqa: N802 - NumPy's name
-        return _call(np.matrix_transpose, (self,), {})
+    T = property(lambda self: _call(np.transpose, (self,), {}))  # NumPy's names
+    mT = property(lambda self: _call(np.matrix_transpose, (self,), {}))
 
     @property
     def flat(self):
@@ -259,15 +256,13 @@ class ArrayTrace:
         self.values = {}  # slot -> array made by a creation call from constants only (a folding candidate)
         for i, t in enumerate(inputs):
             self.tensors[id(t)] = ("in", i)
-            self._wrap(t)
+            self.wrap(t)
 
     # ---- failure --------------------------------------------------------------------------------
     def refuse(self, why):
         if self.reason is None:
             self.reason = why
             if _DEBUG:
-                import traceback  # noqa: PLC0415 - debugging aid only
-
                 traceback.print_stack()
         self.dead = True
 
@@ -281,7 +276,7 @@ class ArrayTrace:
         r._k = k
         return r
 
-    def _wrap(self, t):
+    def wrap(self, t):
         """Replace ``t._data`` by a recorded view of it for the length of the trace (a live slot)."""
         if id(t) in self.wrapped_ids:
             return
@@ -299,7 +294,7 @@ class ArrayTrace:
     def wrap_module(self, m):
         for t in list(m.parameters()) + list(m.buffers()):
             if t is not None:
-                self._wrap(t)
+                self.wrap(t)
 
     # ---- encoding arguments ---------------------------------------------------------------------
     def enc(self, x, written=False):
@@ -508,25 +503,32 @@ class ArrayTrace:
     # ---- the end of the call --------------------------------------------------------------------
     def finish(self, result, fn_watched=()):
         """Restore the tensors' arrays, check what changed outside the recorded steps; the output spec."""
-        for t, plain, _ in self.wrapped:
-            if not (type(t._data) is _Rec and (t._data is plain or t._data.base is plain)) and t._data is not plain:
-                self.refuse("a parameter or buffer was rebound to a new array during the call")
-            t._data = plain
-            if self.versions[id(t)][0]._grad is not self.expect_grad[id(t)]:
-                self.refuse("a .grad was changed outside the recorded steps")
-        for gr, d in self.grads:
-            gr._data = d
-        for t in self.inputs:
-            if type(t._data) is _Rec:
-                t._data = _view(t._data, _nd)
-        for t in fn_watched:  # tensors from outside the modules: unchanged outside the live steps
-            if id(t) not in self.wrapped_ids and id(t) not in self.tensors:
-                if t._grad is not None and type(t._grad._data) is _Rec:
-                    self.refuse("a .grad of a tensor outside the modules is produced by the recorded ops")
+        self.restore()
+        for t in fn_watched:  # tensors from outside: the op-level tracer watched them; so must we
+            d = t._data
+            if id(t) not in self.wrapped_ids and id(t) not in self.tensors and not (type(d) is _Rec and d._k is not None):
+                self.refuse("a tensor from outside was used before the recorder could watch it")
         out = self.enc_out(result)
         for k, v in self.versions.items():
             v[2] = v[0]._vc[0] - v[1] - v[2]  # the bumps the recorded (non-live) steps made
         return out
+
+    def restore(self):
+        """Give the tensors whose arrays the trace wrapped their plain arrays back (also after an error)."""
+        for t, plain, _ in self.wrapped:
+            d = t._data
+            if type(d) is _Rec and (d is plain or d.base is plain):
+                t._data = plain
+            else:
+                self.refuse("a parameter or buffer was rebound to a new array during the call")
+                if type(d) is _Rec:
+                    t._data = d.base if d._k is not None and d.base is not None else _view(d, _nd)
+            if t._grad is not self.expect_grad[id(t)]:
+                self.refuse("a .grad was changed outside the recorded steps")
+        for gr, d in self.grads:
+            if type(gr._data) is _Rec and gr._data.base is d:
+                gr._data = d
+        self.grads = []
 
     def enc_out(self, x):
         if isinstance(x, Tensor):
@@ -733,8 +735,6 @@ def _live(orig):
 
 def paused(fn):
     """``fn`` (a tracer's own bookkeeping) with the array recorder paused while it runs."""
-    import functools  # noqa: PLC0415
-
     @functools.wraps(fn)
     def run(*a, **k):
         rec = _S.rec

@@ -81,6 +81,7 @@ class Trace:
         self.pyconst = {}  # id -> 0-d tensor an op built from a Python number (see run_traced)
         self.modules = []  # modules called during the trace, in call order
         self.reason = None
+        self.atr = None  # the array trace recorded alongside (see run_traced)
         self.where = None  # the op being recorded, for messages
         self.depth = 0  # >0 inside an opaque step: its inner ops are not recorded
         self.thread = threading.get_ident()  # the hooks are process-wide: other threads' ops are not ours
@@ -155,6 +156,8 @@ class Trace:
 
     def watch(self, t):
         if id(t) not in self.watched:
+            if self.atr is not None:  # the array recorder wraps it first: the state below sees its array
+                self.atr.wrap(t)
             self.watched[id(t)] = (t, _state(t))
 
     @_arrays_tier.paused
@@ -329,6 +332,7 @@ def run_traced(fn, args, kwargs, inputs, module_cls, arrays=False):
         atr = _arrays_tier.ArrayTrace(inputs)  # before Trace: it snapshots the inputs' (now recorded) arrays
     tr = Trace(inputs)
     tr.arrays = None
+    tr.atr = atr
     saved = {}
 
     def patch(owner, name, new):
@@ -412,6 +416,10 @@ def run_traced(fn, args, kwargs, inputs, module_cls, arrays=False):
         if atr is not None:  # installed last: its Module.__call__ hook wraps parameters before the watch above
             remove = _arrays_tier.install(atr, module_cls, _arrays_tier.live_classes(module_cls))
         result = fn(*args, **kwargs)
+    except BaseException:
+        if atr is not None:
+            atr.restore()
+        raise
     finally:
         if remove is not None:
             remove()
@@ -422,6 +430,7 @@ def run_traced(fn, args, kwargs, inputs, module_cls, arrays=False):
     try:
         out_spec = tr.finish(result)
     finally:
+        tr.atr = None
         if atr is not None:
             aout = atr.finish(result, [t for t, _ in tr.watched.values()])
             tr.arrays = (atr, aout)
