@@ -6,6 +6,8 @@ program owns and which constant creations fold, and generates straight-line code
 """
 from __future__ import annotations
 
+import types
+
 import numpy as np
 
 from ..tensor import Tensor
@@ -52,6 +54,8 @@ def _merge(s1, s2, where):
 
 
 def _same_v(a, b):
+    if isinstance(a, types.FunctionType):  # a closure built per call (opt.step(closure)) holds that call's inputs
+        return a is b
     if isinstance(a, np.generic):
         return a.dtype == b.dtype and a.tobytes() == b.tobytes()
     if type(a) is float or type(a) is complex:
@@ -214,6 +218,12 @@ class ArrayProgram:
                         extra = f"out={const(buf)}"
                         self.reused += 1
                 call = f"{const(f)}({call_args(argspec, kwspec, extra)})"
+                if kwspec is None or not kwspec[1]:  # indexing as syntax: no call through the descriptor
+                    if f is np.ndarray.__getitem__ and len(argspec) == 2:
+                        call = f"{expr(argspec[0])}[{expr(argspec[1])}]"
+                    elif f is np.ndarray.__setitem__ and len(argspec) == 3 and outspec is None:
+                        lines.append(f"    {expr(argspec[0])}[{expr(argspec[1])}] = {expr(argspec[2])}")
+                        continue
                 if outspec is None:
                     lines.append(f"    {call}")
                 elif outspec[0] == "s0":

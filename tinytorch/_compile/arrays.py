@@ -200,6 +200,12 @@ class _Rec(np.ndarray):
     tolist = _reader("tolist")
     tobytes = _reader("tobytes")
 
+    def __repr__(self):
+        return repr(_view(self, _nd))
+
+    def __str__(self):
+        return str(_view(self, _nd))
+
     T = property(lambda self: _call(np.transpose, (self,), {}))  # NumPy's names
     mT = property(lambda self: _call(np.matrix_transpose, (self,), {}))
 
@@ -358,6 +364,10 @@ class ArrayTrace:
         if self.dead:
             return _passthrough(res, kwargs, ufunc)
         o = kwargs.get("out")
+        if w is None and o is None and isinstance(res, _nd):
+            for x, p in zip(args, plain_args):  # asarray(x), astype(copy=False) ...: x itself, no instruction
+                if res is p and type(x) is _Rec and x._k is not None and not (ufunc and fn.__name__ == "at"):
+                    return x
         if o is not None:  # written into the caller's array: no new slot
             self.ins.append(("call", fn, argspec, kwspec, None))
             return (o[0] if len(o) == 1 else o) if ufunc and type(o) is tuple else o
