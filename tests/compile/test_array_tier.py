@@ -167,3 +167,75 @@ def test_array_tier_can_be_disabled(monkeypatch):
     monkeypatch.setenv("TINYTORCH_COMPILE_ARRAYS", "0")
     comp = _train_step("mlp", "sgd", compiled=True, steps=4, sched=False)
     assert comp[5].array_replays == 0 and comp[5].replays == 2
+
+
+def _bn_run(compiled, momentum=0.1, zero_grad=True, n=6):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.BatchNorm1d(16, momentum=momentum),
+                                torch.nn.ReLU(), torch.nn.Linear(16, 4))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+    def step(x, y):
+        if zero_grad:
+            opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    f = torch.compile(step) if compiled else step
+    torch.manual_seed(1)
+    data = [(torch.randn(4, 8), torch.randint(0, 4, (4,))) for _ in range(n)]
+    losses = [f(x, y).item() for x, y in data]
+    state = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    grads = [p.grad.numpy().copy() for p in model.parameters()]
+    return losses, state, grads, f
+
+
+def _bn_same(a, b):
+    assert a[0] == b[0]
+    for k in a[1]:
+        np.testing.assert_array_equal(a[1][k], b[1][k], err_msg=k)
+    for x, y in zip(a[2], b[2]):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_gradients_accumulate_across_replays_without_zero_grad():
+    eager, comp = _bn_run(False, zero_grad=False), _bn_run(True, zero_grad=False)
+    _bn_same(eager, comp)
+    assert comp[3].array_replays == 4  # BatchNorm's running statistics and num_batches_tracked too
+
+
+def test_a_value_read_inside_an_op_keeps_op_level_replay(caplog, monkeypatch):
+    eager = _bn_run(False, momentum=None)  # cumulative average: float(num_batches_tracked) each step
+    monkeypatch.setenv("TINYTORCH_LOGS", "recompiles")
+    with caplog.at_level("WARNING", logger="tinytorch.compile"):
+        comp = _bn_run(True, momentum=None)
+    _bn_same(eager, comp)
+    f = comp[3]
+    assert f.array_replays == 0 and f.replays == 4
+    assert "not as one array program" in caplog.text and "read into Python" in caplog.text
+
+
+def test_a_changed_branch_value_raises_and_falls_back():
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(1, 2, 3)
+    opt = torch.optim.SGD(conv.parameters(), lr=0.1)
+
+    def step(x):
+        opt.zero_grad()
+        loss = F.max_pool2d(conv(x), 2).sum()  # max_pool2d branches on "any NaN?"
+        loss.backward()
+        opt.step()
+        return loss
+
+    f = torch.compile(step)
+    for _ in range(3):
+        f(torch.randn(2, 1, 8, 8))
+    assert f.array_replays == 1
+    bad = torch.randn(2, 1, 8, 8)
+    bad[0, 0, 0, 0] = float("nan")
+    with pytest.raises(RuntimeError, match="branched on"):
+        f(bad)
+    f(torch.randn(2, 1, 8, 8))  # the op-level program from now on
+    assert f.array_replays == 2 and f.replays == 3
