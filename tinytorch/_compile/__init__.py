@@ -13,7 +13,21 @@ ops (module dispatch, functional argument handling, shape logic). A whole traini
         sched.step()
         return loss
 
-What replay runs: every differentiable op through its ``Function.apply`` (so autograd builds the graph
+Two tiers replay. The *array tier* (:mod:`.arrays`, :mod:`.arrayprogram`; CPU) records, during the same
+two traced calls, every NumPy operation the ops, the autograd engine and the modules ran, and replays
+them as one generated straight-line function: no Tensor objects, no autograd graph, no op Python. Optimizer
+and scheduler ``step``/``zero_grad`` (and ``Module.zero_grad``, compiler-disabled functions) stay live
+steps that replay calls, so learning rates a scheduler changes, Adam's step counts and bias corrections are
+read when the replay runs; dropout draws fresh numbers from the live default generator; ``.grad`` is rebuilt
+as the engine would; BatchNorm's running statistics are updated in place. It replays a whole training step
+whose backward runs inside the call, or a forward without autograd (``no_grad``/eval); a forward whose
+result keeps its graph (``loss = compiled_model(x); loss.backward()`` outside) uses the op-level tier.
+Whatever the array recorder cannot vouch for (a value read into Python inside an op, an array built by
+code it does not see, a rebound parameter) leaves the call site on the op-level tier, logged under
+``TINYTORCH_LOGS=recompiles``; ``TINYTORCH_COMPILE_ARRAYS=0`` turns the array tier off.
+``CompiledFunction.array_replays`` counts its replays.
+
+What the op-level tier replays: every differentiable op through its ``Function.apply`` (so autograd builds the graph
 eager would, and gradients are eager's, bit for bit), and a few recorded steps re-run whole:
 ``zero_grad``, ``Tensor.backward``, ``Optimizer.step``, LR scheduler steps (hyper-parameters are read live
 at every replay), dropout (fresh numbers from the same generator stream), BatchNorm's forward (running
@@ -32,8 +46,13 @@ outside a recorded step, in-place changes of inputs, untracked changes of parame
 with a one-time ``UserWarning`` saying why (``fullgraph=True`` raises instead). Set
 ``TINYTORCH_LOGS=recompiles`` to log each re-trace and its reason.
 
-Not done yet: array-level capture (the autograd engine and each op's Python still run on replay, so
-the speed-up is modest), CUDA graphs.
+``dynamic=True`` is accepted and ignored: every input shape is part of the guard key, so a new batch size
+traces (and compiles) its own program, within the cache limit above — as ``dynamic=False`` in torch.
+Shapes are baked into the recorded programs (reshape targets, strides of sliding-window views), so a
+shape-generic replay would need symbolic shapes, which are not done.
+
+Not done yet: CUDA (the array tier is NumPy only; ``ArrayProgram.run_arrays`` is the piece of work a
+CUDA graph capture would wrap), shape-generic replay.
 """
 from __future__ import annotations
 
@@ -198,6 +217,7 @@ class CompiledFunction:
     """A callable that traces ``fn`` and replays it; see :mod:`tinytorch._compile`."""
 
     def __init__(self, fn, *, fullgraph=False, dynamic=False):
+        """``dynamic`` is accepted and ignored (see the module docstring): each input shape compiles its own."""
         from ..nn.modules.module import Module
 
         self._fn = fn
