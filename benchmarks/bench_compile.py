@@ -1,9 +1,14 @@
 """``tinytorch.compile`` (issue #18): the same step eager and compiled, next to PyTorch eager.
 
-Two cases: the 100-op tiny chain forward+backward (per-op overhead), and a character-level MLP LM
+Cases: the 100-op tiny chain forward+backward (per-op overhead), and a character-level MLP LM
 training step (embedding, Linear, tanh, dropout, cross-entropy, AdamW) compiled whole. The compiled
 step is called three times before timing, so the timed calls are replays. PyTorch runs eager only:
 its ``torch.compile`` on the CPU needs inductor's C++ toolchain, which the benchmark machines may lack.
+
+``test_compile_whole_step``: whole training steps compiled, the backward inside (the array tier replays
+them): the chain, the char-MLP step, a GRU LM step (Adam) and an epoch of a small CNN on digits-sized
+8x8 inputs (SGD momentum, the last batch smaller). ``python benchmarks/bench_compile.py`` (with
+``OMP_NUM_THREADS=1``) prints CPU-time ratios against torch eager, the three variants interleaved.
 """
 from __future__ import annotations
 
