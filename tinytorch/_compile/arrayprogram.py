@@ -194,11 +194,14 @@ class ArrayProgram:
             lines.append(f"    s{i} = T[{i}]._data")
         for t, plain, k in b.wrapped[self.n_inputs:]:
             lines.append(f"    s{k} = {const(plain)}")
-        self.reused = self.folded = 0
+        self.reused = self.folded = self.shared = 0
+        cse = {}  # (ufunc, argument keys) -> slot: the same pure ufunc call on the same arrays, done once
         self.guards = []
         self.failed = None
         ns["_guard_failed"] = self._guard_failed
         for kind, fn, argspec, kwspec, outspec in ins:
+            if kind != "call" or outspec is None:
+                cse.clear()  # something was written in place: earlier results may be stale as keys
             if kind == "call":
                 f = fn.fn if type(fn) is _Creator else fn
                 k = outspec[1] if outspec is not None and outspec[0] in ("s", "s0") else None
@@ -208,6 +211,15 @@ class ArrayProgram:
                     lines.append(f"    s{k} = {const(v.copy() if outspec[0] == 's0' else v)}")
                     self.folded += 1
                     continue
+                if k is not None and outspec[0] == "s" and isinstance(f, np.ufunc) and f.nout == 1:
+                    key = _cse_key(f, argspec, kwspec)
+                    j = cse.get(key) if key is not None else None
+                    if j is not None and not ({meta[k][3], meta[j][3]} & (esc_roots | written_roots)):
+                        lines.append(f"    s{k} = s{j}")  # neither is written nor leaves: one array serves both
+                        self.shared += 1
+                        continue
+                    if key is not None:
+                        cse[key] = k
                 extra = ""
                 if (k is not None and outspec[0] == "s" and isinstance(f, np.ufunc) and f.nout == 1
                         and meta[k][3] not in esc_roots and (kwspec is None or not any(
@@ -285,6 +297,29 @@ class ArrayProgram:
 
     def __call__(self, inputs):
         return _build(self.out, self._replay(inputs), inputs)
+
+
+def _cse_key(f, argspec, kwspec):
+    try:
+        key = (f, tuple(_spec_key(a) for a in argspec), None if kwspec is None else _spec_key(kwspec))
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _spec_key(spec):
+    tag = spec[0]
+    if tag in ("s", "s0"):
+        return ("s", spec[1])
+    if tag in ("live", "obj"):
+        return ("o", id(spec[1]))
+    if tag == "v":
+        v = spec[1]
+        return ("v", type(v), repr(v) if type(v) in (float, complex) or isinstance(v, np.generic) else v)
+    if tag in ("T", "L", "D"):
+        return (tag, tuple(_spec_key(x) if tag != "D" else (x[0], _spec_key(x[1])) for x in spec[1]))
+    raise TypeError(tag)
 
 
 def _acc(var, data, taken):
