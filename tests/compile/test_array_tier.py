@@ -239,3 +239,21 @@ def test_a_changed_branch_value_raises_and_falls_back():
         f(bad)
     f(torch.randn(2, 1, 8, 8))  # the op-level program from now on
     assert f.array_replays == 2 and f.replays == 3
+
+
+def test_shared_pure_results_never_alias_an_array_written_in_place():
+    def fn(x):
+        a = x * 2.0
+        b = x * 2.0  # the same call: one array may serve both only while neither is written
+        b[0] = 5.0  # written in place (a __setitem__ on its array)
+        c = torch.sigmoid(x * 3.0) + torch.sigmoid(x * 3.0)
+        return a + b + c
+
+    f = torch.compile(fn)
+    with torch.no_grad():
+        for _ in range(5):
+            x = torch.randn(5)
+            np.testing.assert_array_equal(f(x).numpy(), fn(x).numpy())
+    assert f.array_replays == 3
+    prog = next(e for v in f._entries.values() for e in v).arrays
+    assert prog.shared >= 1  # x * 3.0 (and what sigmoid computes from it) is computed once

@@ -196,6 +196,7 @@ class ArrayProgram:
             lines.append(f"    s{k} = {const(plain)}")
         self.reused = self.folded = self.shared = 0
         cse = {}  # (ufunc, argument keys) -> slot: the same pure ufunc call on the same arrays, done once
+        folded, canon = {}, {}  # folded constants by value; slot -> the slot of the equal constant kept
         self.guards = []
         self.failed = None
         ns["_guard_failed"] = self._guard_failed
@@ -208,11 +209,14 @@ class ArrayProgram:
                 if (k is not None and type(fn) is _Creator and k in b.values and meta[k][3] not in esc_roots
                         and meta[k][3] not in written_roots and root_count[meta[k][3]] == 1):
                     v = b.values[k]
-                    lines.append(f"    s{k} = {const(v.copy() if outspec[0] == 's0' else v)}")
+                    vkey = (v.dtype.str, v.shape, v.tobytes(), outspec[0])
+                    first = folded.setdefault(vkey, (k, v.copy() if outspec[0] == "s0" else v))
+                    canon[k] = first[0]  # equal constants are one array: later equal calls on them share
+                    lines.append(f"    s{k} = {const(first[1])}")
                     self.folded += 1
                     continue
                 if k is not None and outspec[0] == "s" and isinstance(f, np.ufunc) and f.nout == 1:
-                    key = _cse_key(f, argspec, kwspec)
+                    key = _cse_key(f, argspec, kwspec, canon)
                     j = cse.get(key) if key is not None else None
                     if j is not None and not ({meta[k][3], meta[j][3]} & (esc_roots | written_roots)):
                         lines.append(f"    s{k} = s{j}")  # neither is written nor leaves: one array serves both
@@ -299,26 +303,26 @@ class ArrayProgram:
         return _build(self.out, self._replay(inputs), inputs)
 
 
-def _cse_key(f, argspec, kwspec):
+def _cse_key(f, argspec, kwspec, canon):
     try:
-        key = (f, tuple(_spec_key(a) for a in argspec), None if kwspec is None else _spec_key(kwspec))
+        key = (f, tuple(_spec_key(a, canon) for a in argspec), None if kwspec is None else _spec_key(kwspec, canon))
         hash(key)
     except TypeError:
         return None
     return key
 
 
-def _spec_key(spec):
+def _spec_key(spec, canon):
     tag = spec[0]
     if tag in ("s", "s0"):
-        return ("s", spec[1])
+        return ("s", canon.get(spec[1], spec[1]))
     if tag in ("live", "obj"):
         return ("o", id(spec[1]))
     if tag == "v":
         v = spec[1]
         return ("v", type(v), repr(v) if type(v) in (float, complex) or isinstance(v, np.generic) else v)
     if tag in ("T", "L", "D"):
-        return (tag, tuple(_spec_key(x) if tag != "D" else (x[0], _spec_key(x[1])) for x in spec[1]))
+        return (tag, tuple(_spec_key(x, canon) if tag != "D" else (x[0], _spec_key(x[1], canon)) for x in spec[1]))
     raise TypeError(tag)
 
 
