@@ -290,7 +290,7 @@ def test_grad_scaler_enabled_scales_unscales_and_skips_inf(monkeypatch):
     # scaling logic is device-independent: pretend CUDA is there so the scaler enables on the CPU
     from tinytorch.amp import grad_scaler
 
-    monkeypatch.setattr(grad_scaler.backend, "cuda_available", lambda: True)
+    monkeypatch.setattr(grad_scaler._arrays, "cuda_available", lambda: True)
     s = tinytorch.amp.GradScaler(init_scale=8.0, growth_interval=2)
     model = tinytorch.nn.Linear(3, 1)
     opt = tinytorch.optim.SGD(model.parameters(), lr=0.0)

@@ -129,6 +129,9 @@ def test_compiled_training_is_bit_identical(kind, opt_name):
     _assert_same(eager, comp)
     cf = comp[4]._compiled_call
     assert cf.replays >= 4, (cf.traces, cf.replays)  # steps 3..6 replayed, and eval calls traced/replayed
+    # forward-only training calls keep their graph for the backward outside: op-level replay; the eval
+    # calls (no graph) replay as one array program (whole steps: test_array_tier.py)
+    assert cf.array_replays == 1, [e.array_reason for v in cf._entries.values() for e in v]
 
 
 def test_last_smaller_batch_retraces_and_stays_correct():

@@ -13,7 +13,21 @@ ops (module dispatch, functional argument handling, shape logic). A whole traini
         sched.step()
         return loss
 
-What replay runs: every differentiable op through its ``Function.apply`` (so autograd builds the graph
+Two tiers replay. The *array tier* (:mod:`.arrays`, :mod:`.arrayprogram`; CPU) records, during the same
+two traced calls, every NumPy operation the ops, the autograd engine and the modules ran, and replays
+them as one generated straight-line function: no Tensor objects, no autograd graph, no op Python. Optimizer
+and scheduler ``step``/``zero_grad`` (and ``Module.zero_grad``, compiler-disabled functions) stay live
+steps that replay calls, so learning rates a scheduler changes, Adam's step counts and bias corrections are
+read when the replay runs; dropout draws fresh numbers from the live default generator; ``.grad`` is rebuilt
+as the engine would; BatchNorm's running statistics are updated in place. It replays a whole training step
+whose backward runs inside the call, or a forward without autograd (``no_grad``/eval); a forward whose
+result keeps its graph (``loss = compiled_model(x); loss.backward()`` outside) uses the op-level tier.
+Whatever the array recorder cannot vouch for (a value read into Python inside an op, an array built by
+code it does not see, a rebound parameter) leaves the call site on the op-level tier, logged under
+``TINYTORCH_LOGS=recompiles``; ``TINYTORCH_COMPILE_ARRAYS=0`` turns the array tier off.
+``CompiledFunction.array_replays`` counts its replays.
+
+What the op-level tier replays: every differentiable op through its ``Function.apply`` (so autograd builds the graph
 eager would, and gradients are eager's, bit for bit), and a few recorded steps re-run whole:
 ``zero_grad``, ``Tensor.backward``, ``Optimizer.step``, LR scheduler steps (hyper-parameters are read live
 at every replay), dropout (fresh numbers from the same generator stream), BatchNorm's forward (running
@@ -32,8 +46,13 @@ outside a recorded step, in-place changes of inputs, untracked changes of parame
 with a one-time ``UserWarning`` saying why (``fullgraph=True`` raises instead). Set
 ``TINYTORCH_LOGS=recompiles`` to log each re-trace and its reason.
 
-Not done yet: array-level capture (the autograd engine and each op's Python still run on replay, so
-the speed-up is modest), CUDA graphs.
+``dynamic=True`` is accepted and ignored: every input shape is part of the guard key, so a new batch size
+traces (and compiles) its own program, within the cache limit above — as ``dynamic=False`` in torch.
+Shapes are baked into the recorded programs (reshape targets, strides of sliding-window views), so a
+shape-generic replay would need symbolic shapes, which are not done.
+
+Not done yet: CUDA (the array tier is NumPy only; ``ArrayProgram.run_arrays`` is the piece of work a
+CUDA graph capture would wrap), shape-generic replay.
 """
 from __future__ import annotations
 
@@ -48,6 +67,7 @@ from ..autograd import grad_mode
 from ..amp import autocast_mode as _autocast
 from ..tensor import Tensor
 from .._dynamo import config as _dynamo_config
+from .arrayprogram import ArrayProgram
 from .program import Mismatch, Program
 from .tracer import run_traced
 
@@ -58,6 +78,11 @@ log = logging.getLogger("tinytorch.compile")
 
 def _log_recompiles():
     return "recompiles" in os.environ.get("TINYTORCH_LOGS", "")
+
+
+def _arrays_enabled():
+    """The array tier (see :mod:`.arrays`) is on unless ``TINYTORCH_COMPILE_ARRAYS=0``."""
+    return os.environ.get("TINYTORCH_COMPILE_ARRAYS", "1") != "0"
 
 
 def _flatten(x, out):
@@ -166,9 +191,11 @@ def _fn_guard(fn, seen=None):
 
 
 class _Entry:
-    __slots__ = ("modules", "guard", "first", "program", "eager")
+    __slots__ = ("modules", "guard", "first", "program", "eager", "arrays", "array_reason")
 
     def __init__(self):
+        self.arrays = None  # the ArrayProgram replaying these calls, when array capture succeeded
+        self.array_reason = None  # why it did not (or stopped), for TINYTORCH_LOGS=recompiles and tests
         self.eager = None  # why calls with these guards run eagerly (a trace that could not be captured)
         self.modules = None
         self.guard = None
@@ -190,6 +217,7 @@ class CompiledFunction:
     """A callable that traces ``fn`` and replays it; see :mod:`tinytorch._compile`."""
 
     def __init__(self, fn, *, fullgraph=False, dynamic=False):
+        """``dynamic`` is accepted and ignored (see the module docstring): each input shape compiles its own."""
         from ..nn.modules.module import Module  # nn imports the compiler (Module.compile)
 
         self._fn = fn
@@ -199,6 +227,7 @@ class CompiledFunction:
         self._eager_reason = None
         self.traces = 0  # eager calls recorded (for tests and curiosity)
         self.replays = 0  # calls answered by a program
+        self.array_replays = 0  # of those, calls answered by the array tier
         functools.update_wrapper(self, fn, updated=())
         _live.add(self)
 
@@ -244,6 +273,15 @@ class CompiledFunction:
             self._entries.setdefault(sig, []).append(e)
         if e.eager is not None:
             return self._fn(*args, **kwargs)
+        ap = e.arrays
+        if ap is not None:
+            why = ap.guard(inputs)
+            if why is None:
+                self.replays += 1
+                self.array_replays += 1
+                return ap(inputs)
+            e.arrays = None
+            self._note_arrays(e, f"{why}; replaying op by op from now on")
         if e.program is not None:
             self.replays += 1
             return e.program(inputs)
@@ -253,7 +291,7 @@ class CompiledFunction:
     def _trace(self, e, args, kwargs, inputs):
         pre = None if e.modules is None else _module_guard(e.modules)
         pre_fn = _fn_guard(self._fn)
-        tr, result, out_spec = run_traced(self._fn, args, kwargs, inputs, self._module_cls)
+        tr, result, out_spec = run_traced(self._fn, args, kwargs, inputs, self._module_cls, arrays=_arrays_enabled())
         if tr.reason is not None:
             self._note_eager(tr.reason, e)
             return result
@@ -267,6 +305,7 @@ class CompiledFunction:
         if e.first is None or e.guard != guard:
             e.modules, e.guard, e.first = tr.modules, guard, (tr, out_spec)
             return result
+        first_tr = e.first[0]
         try:
             program = Program(e.first[0], tr, e.first[1], out_spec)
         except Mismatch as err:
@@ -274,11 +313,35 @@ class CompiledFunction:
             e.first = None
             return result
         if program.has_consts and _same_inputs(e.first[0], tr):
-            # values built outside the recorded ops agree, but so do the inputs: they may derive from them
+            # values built outside the recorded ops agree, but so do the inputs: they may derive from them.
+            # The array program has no such constants (every array comes from a recorded operation or is
+            # the same object in both calls), so it may replay; the op-level program waits for other inputs.
+            self._build_arrays(e, first_tr, tr)
             e.first = (tr, out_spec)
             return result
         e.program, e.first = program, None
+        self._build_arrays(e, first_tr, tr)
         return result
+
+    def _build_arrays(self, e, tr1, tr2):
+        """The array program from the two traces that built ``e.program``, or the reason there is none."""
+        if tr1.arrays is None or tr2.arrays is None:
+            return
+        (a1, o1), (a2, o2) = tr1.arrays, tr2.arrays
+        tr1.arrays = tr2.arrays = None
+        why = a1.reason or a2.reason
+        if why is None:
+            try:
+                e.arrays = ArrayProgram(a1, a2, o1, o2, [t for t, _ in tr2.watched.values()])
+            except Mismatch as err:
+                why = f"the two calls recorded different array operations ({err})"
+        if why is not None:
+            self._note_arrays(e, why)
+
+    def _note_arrays(self, e, why):
+        e.array_reason = why
+        if _log_recompiles():
+            log.warning("tinytorch.compile: %s replays op by op, not as one array program: %s", _name(self._fn), why)
 
 
 def _name(fn):

@@ -31,6 +31,7 @@ from .. import _arrays
 from .. import random as _random
 from ..tensor import Tensor
 from ..amp import autocast_mode as _autocast
+from . import arrays as _arrays_tier
 
 _grad_state = grad_mode._local
 _autocast_state = _autocast._local
@@ -46,6 +47,11 @@ def _root(a):
     return a
 
 
+def _plain(a):
+    """The array itself: for the array recorder's wrapper (:mod:`.arrays`), the array it wraps."""
+    return a.base if type(a) is _arrays_tier._Rec and a._k is not None else a
+
+
 def _state(t):
     g = t._grad
     return (t._data, t._vc[0], g, None if g is None else g._data, None if g is None else g._vc[0])
@@ -55,6 +61,7 @@ def _same_state(a, b):
     return (a[0] is b[0] and a[1] == b[1] and a[2] is b[2] and a[3] is b[3] and a[4] == b[4])
 
 
+@_arrays_tier.paused
 def _gen_state():
     return _random.default_generator._np.bit_generator.state
 
@@ -74,6 +81,7 @@ class Trace:
         self.pyconst = {}  # id -> 0-d tensor an op built from a Python number (see run_traced)
         self.modules = []  # modules called during the trace, in call order
         self.reason = None
+        self.atr = None  # the array trace recorded alongside (see run_traced)
         self.where = None  # the op being recorded, for messages
         self.depth = 0  # >0 inside an opaque step: its inner ops are not recorded
         self.thread = threading.get_ident()  # the hooks are process-wide: other threads' ops are not ours
@@ -97,6 +105,7 @@ class Trace:
         self.dmap[id(t._data)] = (k, t._data)
         return k
 
+    @_arrays_tier.paused
     def _check_gen(self):
         st = _gen_state()
         if st != self.gen:
@@ -104,6 +113,7 @@ class Trace:
             self.gen = st
 
     # ---- resolving arguments -----------------------------------------------------------------------
+    @_arrays_tier.paused
     def enc(self, x):
         if isinstance(x, Tensor):
             e = self.tmap.get(id(x))
@@ -122,7 +132,7 @@ class Trace:
             if p is not None and p is x:  # a Python number wrapped by an op (x * 1.01): a value like 1.01
                 return ("pyc", x)
             self.watch(x)
-            if x._data.base is not None and id(_root(x._data)) in self._live_roots():
+            if _plain(x._data).base is not None and id(_root(x._data)) in self._live_roots():
                 self.fail("a tensor derived from an input or an intermediate outside the recorded ops")
             return ("u", x)
         if hasattr(x, "__array_interface__") or hasattr(x, "__cuda_array_interface__"):
@@ -131,10 +141,10 @@ class Trace:
             d = self.dmap.get(id(x))
             if d is not None and d[1] is x:
                 return ("sd", d[0])
-            v = self._view_of_slot(x) if x.base is not None else None
+            v = self._view_of_slot(x) if _plain(x).base is not None else None
             if v is not None:
                 return v
-            if x.base is not None and id(_root(x)) in self._live_roots():
+            if _plain(x).base is not None and id(_root(x)) in self._live_roots():
                 self.fail("an array derived from an input or an intermediate outside the recorded ops")
             return ("u", x)
         t = type(x)
@@ -146,8 +156,11 @@ class Trace:
 
     def watch(self, t):
         if id(t) not in self.watched:
+            if self.atr is not None:  # the array recorder wraps it first: the state below sees its array
+                self.atr.wrap(t)
             self.watched[id(t)] = (t, _state(t))
 
+    @_arrays_tier.paused
     def check_watched(self):
         for t, st in self.watched.values():
             if not _same_state(st, _state(t)):
@@ -155,6 +168,7 @@ class Trace:
                           "the trace does not record")
                 return
 
+    @_arrays_tier.paused
     def resnap(self):
         self.watched = {k: (t, _state(t)) for k, (t, _) in self.watched.items()}
 
@@ -182,6 +196,7 @@ class Trace:
         return ("v", out)
 
     # ---- hooks --------------------------------------------------------------------------------------
+    @_arrays_tier.paused
     def on_apply(self, cls, args, kwargs, out):
         if self.depth or threading.get_ident() != self.thread:
             return
@@ -273,8 +288,8 @@ def eager_step(fn):
     def step(*args, **kwargs):
         tr = _current[0]
         if tr is None:
-            return fn(*args, **kwargs)
-        out = tr.leaf(fn, args, kwargs)
+            return _arrays_tier.live_call(fn, args, kwargs)
+        out = _arrays_tier.live_call(lambda *a, **k: tr.leaf(fn, a, k), args, kwargs, real=fn)
         if tr.depth == 0 and not (out is None or isinstance(out, Tensor)):
             tr.fail(f"{getattr(fn, '__qualname__', fn)} (compiler-disabled) returned a "
                     f"{type(out).__name__}, which a replay cannot feed back into Python")
@@ -307,9 +322,17 @@ def _subclasses(cls):
     return out
 
 
-def run_traced(fn, args, kwargs, inputs, module_cls):
-    """Call ``fn(*args, **kwargs)`` eagerly under the recorder; returns (trace, result, out_spec)."""
+def run_traced(fn, args, kwargs, inputs, module_cls, arrays=False):
+    """Call ``fn(*args, **kwargs)`` eagerly under the recorder; returns (trace, result, out_spec).
+
+    With ``arrays`` the array-level recorder (:mod:`.arrays`) runs too; ``trace.arrays`` is then
+    (array trace, its output spec), else None."""
+    atr = None
+    if arrays and len({id(t) for t in inputs}) == len(inputs) and all(type(t._data) is np.ndarray for t in inputs):
+        atr = _arrays_tier.ArrayTrace(inputs)  # before Trace: it snapshots the inputs' (now recorded) arrays
     tr = Trace(inputs)
+    tr.arrays = None
+    tr.atr = atr
     saved = {}
 
     def patch(owner, name, new):
@@ -363,10 +386,10 @@ def run_traced(fn, args, kwargs, inputs, module_cls):
     patch(_engine, "run_backward", run_backward)
     for name in ("_dropout_impl", "_alpha_dropout_impl"):
         orig = _activation.__dict__[name]
-        patch(_activation, name, (lambda o: lambda *a, **k: tr.leaf(o, a, k))(orig))
+        patch(_activation, name, _leaf_wrapper(tr, orig))
     for owner, name in _leaves():
         if name in owner.__dict__:
-            patch(owner, name, (lambda o: lambda *a, **k: tr.leaf(o, a, k))(owner.__dict__[name]))
+            patch(owner, name, _leaf_wrapper(tr, owner.__dict__[name]))
     orig_call = module_cls.__dict__["__call__"]
 
     def module_call(self, *a, **k):
@@ -388,12 +411,34 @@ def run_traced(fn, args, kwargs, inputs, module_cls):
             previous(cls, a, k, out)
     _function.set_tracer(on_apply)
     outer, _current[0] = _current[0], tr
+    remove = None
     try:
+        if atr is not None:  # installed last: its Module.__call__ hook wraps parameters before the watch above
+            remove = _arrays_tier.install(atr, module_cls, _arrays_tier.live_classes(module_cls))
         result = fn(*args, **kwargs)
+    except BaseException:
+        if atr is not None:
+            atr.restore()
+        raise
     finally:
+        if remove is not None:
+            remove()
         _current[0] = outer
         _function.set_tracer(previous)
         for (owner, name), orig in saved.items():
             setattr(owner, name, orig)
-    out_spec = tr.finish(result)
+    try:
+        out_spec = tr.finish(result)
+    finally:
+        tr.atr = None
+        if atr is not None:
+            aout = atr.finish(result, [t for t, _ in tr.watched.values()])
+            tr.arrays = (atr, aout)
     return tr, result, out_spec
+
+
+def _leaf_wrapper(tr, orig):
+    def leaf(*a, **k):
+        return tr.leaf(orig, a, k)
+    leaf._tt_orig = orig
+    return leaf
