@@ -141,3 +141,6 @@ def empty_cache() -> None:
 from .streams import (  # noqa: E402 - torch.cuda's names, kept at the end so the module reads top-down
     DeviceProperties, Event, Stream, current_stream, default_stream, get_device_properties, stream,
 )
+from .graphs import (  # noqa: E402 - torch.cuda's CUDA graph API
+    CUDAGraph, graph, graph_pool_handle, is_current_stream_capturing, make_graphed_callables,
+)
