@@ -144,7 +144,7 @@ def _run(fn, a, k, dev=None, *, wrap=True):
     cap = _launch_capture() if _State.captures else None
     with _np.errstate(all="ignore"):  # GPUs do not warn on overflow/invalid
         r = fn(*a, **k)
-    if cap is not None and not _is_view_of_device_memory(r):
+    if cap is not None:  # views too: a function may write through ``out=`` and return that view
         out = _wrap(r, dev) if wrap else None
         cap.thunks.append((fn, a, k, out))
         return out if wrap else r
@@ -198,11 +198,30 @@ def _scatter(kind, a, indices, value, where):
         raise TypeError(f"{where}: scatter_{kind} does not support {a.dtype.name} "
                         f"(supported: {sorted(SCATTER_DTYPES[kind])}) (cupy stand-in)")
     _check_device(a, where)
-    idx = _index_key(indices, where, a._a.shape)
+    idx = _index_key(indices, where)
     v = _operand(value, where)
     np_ufunc = {"add": _np.add, "sub": _np.subtract, "max": _np.maximum, "min": _np.minimum,
                 "and": _np.bitwise_and, "or": _np.bitwise_or, "xor": _np.bitwise_xor}[kind]
-    _run(np_ufunc.at, (a._a, idx, v), {}, wrap=False)
+    _run(_scatter_kernel, (np_ufunc, a._a, idx, v), {}, wrap=False)
+
+
+# kernels that wrap out-of-bounds indices when they run (a captured launch must read the index buffers
+# as they are at replay, not as they were at capture)
+def _scatter_kernel(np_ufunc, a, idx, v):
+    np_ufunc.at(a, _mod_key(idx, a.shape), v)
+
+
+def _getitem_kernel(a, key):
+    return a[_mod_key(key, a.shape)]
+
+
+def _setitem_kernel(a, key, v):
+    a[_mod_key(key, a.shape)] = v
+
+
+def _mod_key(key, shape):
+    keys = _wrap_int_arrays(key if isinstance(key, tuple) else (key,), shape)
+    return keys if isinstance(key, tuple) else keys[0]
 
 
 def _index_key(key, where, shape=None):
@@ -416,8 +435,7 @@ class ndarray:
         if _is_basic(key):  # basic indexing makes a view: no kernel, no device check
             return _wrap(self._a[key], self._dev)
         _check_device(self, "ndarray.__getitem__")
-        return _run(operator.getitem, (self._a, _index_key(key, "ndarray.__getitem__", self._a.shape)), {},
-                    self._dev)
+        return _run(_getitem_kernel, (self._a, _index_key(key, "ndarray.__getitem__")), {}, self._dev)
 
     def __setitem__(self, key, value):
         where = "ndarray.__setitem__"
@@ -427,7 +445,7 @@ class ndarray:
         v = value._a if isinstance(value, ndarray) else value
         if isinstance(value, ndarray):
             _check_device(value, where)
-        _run(operator.setitem, (self._a, _index_key(key, where, self._a.shape), v), {}, wrap=False)
+        _run(_setitem_kernel, (self._a, _index_key(key, where), v), {}, wrap=False)
 
 
 # methods that only make a view (no kernel launch), so CuPy runs them on any current device
@@ -910,10 +928,6 @@ def _allocate(a):
             cap.born.append(root)
 
 
-def _is_view_of_device_memory(r):
-    return isinstance(r, _np.ndarray) and r.base is not None and id(_root(r)) in _State.live
-
-
 # ---------------------------------------------------------------- streams and stream capture
 # CUDA's rules, as far as the stand-in can see them: a capturing stream records the work launched on it
 # instead of running it; launching on the legacy (null) stream while a blocking stream captures, a
@@ -1031,7 +1045,7 @@ class _Stream:
             if root.dtype.kind in "fc":
                 root.fill(_np.nan)
             else:
-                root.view(_np.uint8).fill(0xA5)
+                root.reshape(-1).view(_np.uint8).fill(0xA5)
         if cap.invalid:
             raise CUDARuntimeError(901)
         graph = Graph.__new__(Graph)
@@ -1040,6 +1054,14 @@ class _Stream:
 
     def is_capturing(self):
         return _runtime_module.streamIsCapturing(self.ptr)
+
+    def record(self, event=None):
+        event = Event() if event is None else event
+        event.record(self)
+        return event
+
+    def wait_event(self, event):
+        pass  # the stand-in runs every launch at once: there is nothing to wait for
 
     def __eq__(self, other):
         return isinstance(other, _Stream) and other.ptr == self.ptr
@@ -1052,6 +1074,23 @@ class _Stream:
 
 
 _Stream.null = _Stream(null=True)
+
+
+class Event:
+    """``cupy.cuda.Event``: recording is allowed during a capture; synchronizing on one is a host sync."""
+
+    def __init__(self, block=False, disable_timing=False, interprocess=False):
+        self.ptr = id(self)
+
+    def record(self, stream=None):
+        pass
+
+    @property
+    def done(self):
+        return True
+
+    def synchronize(self):
+        _device_sync("cudaEventSynchronize")
 
 
 def get_current_stream():
@@ -1107,6 +1146,7 @@ cuda.set_allocator = _set_allocator
 cuda.get_allocator = _get_allocator
 cuda.Stream = _Stream
 cuda.get_current_stream = get_current_stream
+cuda.Event = Event
 cuda.Graph = Graph
 cuda.graph = types.ModuleType("cupy.cuda.graph")
 cuda.graph.Graph = Graph

@@ -331,7 +331,6 @@ def make_graphed_callables(callables, sample_args, num_warmup_iters: int = 3, al
             for _ in range(num_warmup_iters):
                 outs = _as_outputs(c(*args))
                 grad_of(outs, surface, [o.new_ones(o.shape) if o.requires_grad else None for o in outs])
-            del outs
     synchronize()
 
     fwd_graphs, static_outputs = [], []
@@ -392,7 +391,9 @@ def _graphed(function_cls, fwd_graph, bwd_graph, surface, outputs, grad_outputs,
                 if static is not None and g is not None:
                     static._data[...] = g._data
             bwd_graph.replay()
-            return tuple(None if g is None else g.detach() for g in grad_inputs)
+            # copies: the engine may keep a returned array as a leaf's .grad, and the next replay rewrites
+            # the static ones in place
+            return tuple(None if g is None else g.detach().clone() for g in grad_inputs)
 
     def run(*user_args):
         if len(user_args) != n_user:
