@@ -410,3 +410,48 @@ def test_without_cuda_graphs_raise_with_the_reason():
     finally:
         _cuda._state.clear()
         _cuda._state.update(saved)
+
+
+def _lenet():
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Linear(4 * 4 * 4, 3))
+
+
+def _block():
+    return nn.Sequential(nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0, batch_first=True),
+                         nn.Flatten(), nn.Linear(4 * 8, 3))
+
+
+@pytest.mark.parametrize("build, shape", [(_lenet, (6, 1, 8, 8)), (_block, (6, 4, 8))], ids=["lenet", "encoder"])
+def test_whole_step_capture_of_conv_and_transformer_models(build, shape):
+    torch.manual_seed(3)
+    model = build().to("cuda")
+    torch.manual_seed(3)
+    ref = build().to("cuda")
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    ref_opt = torch.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9)
+    static_x, static_t = _rand(*shape), torch.tensor(np.arange(shape[0]) % 3, device="cuda")
+
+    def step(m, o, x, t):
+        o.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(m(x), t)
+        loss.backward()
+        o.step()
+        return loss
+
+    _warm_up(lambda: step(model, opt, static_x, static_t), n=2)
+    for _ in range(2):
+        step(ref, ref_opt, static_x, static_t)
+    opt.zero_grad(set_to_none=True)
+    g = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(g):
+        static_loss = F.cross_entropy(model(static_x), static_t)
+        static_loss.backward()
+        opt.step()
+    for i in range(3):
+        x = _rand(*shape, seed=30 + i)
+        static_x.copy_(x)
+        g.replay()
+        np.testing.assert_allclose(_np(static_loss), _np(step(ref, ref_opt, x, static_t)), rtol=1e-5, atol=1e-6)
+    for p, q in zip(model.parameters(), ref.parameters()):
+        np.testing.assert_allclose(_np(p), _np(q), rtol=1e-5, atol=1e-6)
