@@ -4,6 +4,9 @@ from __future__ import annotations
 from .. import _arrays
 from .._arrays import memory as _memory
 from .._arrays.memory import OutOfMemoryError  # noqa: F401 - torch.cuda.OutOfMemoryError
+from .graphs import (  # torch.cuda's CUDA graph API
+    CUDAGraph, graph, graph_pool_handle, is_current_stream_capturing, make_graphed_callables,
+)
 
 
 def is_available() -> bool:
@@ -140,7 +143,4 @@ def empty_cache() -> None:
 
 from .streams import (  # noqa: E402 - torch.cuda's names, kept at the end so the module reads top-down
     DeviceProperties, Event, Stream, current_stream, default_stream, get_device_properties, stream,
-)
-from .graphs import (  # noqa: E402 - torch.cuda's CUDA graph API
-    CUDAGraph, graph, graph_pool_handle, is_current_stream_capturing, make_graphed_callables,
 )

@@ -157,7 +157,7 @@ class CUDAGraph:
             return
         try:
             s.end_capture()
-        except Exception:  # noqa: BLE001 - an invalidated capture raises here; the original error is the news
+        except Exception:  # an invalidated capture raises here; the original error is the news
             pass
         finally:
             self._restore()
@@ -221,7 +221,7 @@ def _default_capture_stream() -> Stream:
     return s
 
 
-class graph:  # noqa: N801 - torch's name
+class graph:
     """``with tinytorch.cuda.graph(g):`` captures the block into the ``CUDAGraph`` ``g``.
 
     As torch: the device is synchronized, garbage collected and the cache emptied, then the block runs on
@@ -241,7 +241,7 @@ class graph:  # noqa: N801 - torch's name
         self._ctx = None
 
     def __enter__(self):
-        from . import empty_cache, synchronize  # noqa: PLC0415 - the package imports this module at its end
+        from . import empty_cache, synchronize
 
         synchronize()
         gc.collect()
@@ -279,9 +279,9 @@ def make_graphed_callables(callables, sample_args, num_warmup_iters: int = 3, al
     backward copies the incoming gradients in and replays the backward graph. A graphed module's
     ``forward`` replays only in the training mode it was captured in, and runs eagerly otherwise.
     """
-    from .. import autograd  # noqa: PLC0415 - the core is loaded by the time anyone graphs
-    from ..nn import Module  # noqa: PLC0415
-    from ..tensor import Tensor  # noqa: PLC0415
+    from .. import autograd
+    from ..nn import Module
+    from ..tensor import Tensor
 
     just_one = not isinstance(callables, tuple)
     if just_one:
@@ -323,7 +323,7 @@ def make_graphed_callables(callables, sample_args, num_warmup_iters: int = 3, al
         return tuple(next(got) if t.requires_grad else None for t in surface)
 
     # warm-up on a side stream: lazy state and one-time allocations happen outside the captures
-    from . import synchronize  # noqa: PLC0415
+    from . import synchronize
 
     synchronize()
     with _stream_ctx(_default_capture_stream()):
@@ -365,7 +365,7 @@ def make_graphed_callables(callables, sample_args, num_warmup_iters: int = 3, al
 
 
 def _as_outputs(out):
-    from ..tensor import Tensor  # noqa: PLC0415
+    from ..tensor import Tensor
 
     outs = out if isinstance(out, tuple) else (out,)
     for o in outs:
