@@ -280,7 +280,8 @@ def test_make_graphed_callables_validates():
 def test_host_sync_during_capture_raises_and_leaves_a_clean_state(sync):
     x = _rand(3)
     g = torch.cuda.CUDAGraph()
-    with pytest.raises(RuntimeError, match="operation not permitted when stream is capturing"):
+    # CUDA's text (the stand-in's); on a GPU the failing call may be a copy or a synchronize: both say so
+    with pytest.raises(RuntimeError, match="captur"):
         with torch.cuda.graph(g):
             y = x * 2
             sync(y)

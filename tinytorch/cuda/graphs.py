@@ -136,6 +136,8 @@ class CUDAGraph:
             raise RuntimeError("capture_end: no capture is underway on this CUDAGraph (call capture_begin first)")
         s, self._stream = self._stream, None
         runtime_error = getattr(self._cp.cuda.runtime, "CUDARuntimeError", RuntimeError)
+        checks = list(_cuda.pending_checks)  # queued during the capture: flags the graph refreshes
+        _cuda.pending_checks.clear()
         try:
             graph = s.end_capture()
         except runtime_error as e:
@@ -146,9 +148,7 @@ class CUDAGraph:
                 "or work on the default stream. Move it out of the captured region.") from e
         finally:
             self._restore()
-            self._checks = list(_cuda.pending_checks)  # queued during the capture: flags the graph refreshes
-            _cuda.pending_checks.clear()
-        self._graph = graph
+        self._graph, self._checks = graph, checks
 
     def _abort(self):
         """End a capture that raised: no graph, the allocator and state restored (errors of the end ignored)."""
