@@ -31,6 +31,7 @@ rounding of GPU libraries, the pool's block splitting and merging. Tests needing
 """
 from __future__ import annotations
 
+import bisect
 import contextlib
 import json
 import operator
@@ -825,7 +826,7 @@ class MemoryPool:
 
     def __init__(self, allocator=None):
         self._raw = allocator  # None: cudaMalloc (``Memory``)
-        self._arenas: dict = {}  # stream key -> {rounded size: [Memory, ...]}
+        self._arenas: dict = {}  # stream key -> ({rounded size: [Memory, ...]}, sorted sizes with blocks)
         self._used = 0
         self._cached = 0
 
@@ -834,10 +835,13 @@ class MemoryPool:
         if size == 0:
             return MemoryPointer(Memory(0), 0)
         key = get_current_stream().ptr
-        arena = self._arenas.setdefault(key, {})
-        fits = [n for n, blocks in arena.items() if n >= size and blocks]
-        if fits:
-            mem = arena[min(fits)].pop()
+        blocks, sizes = self._arenas.setdefault(key, ({}, []))
+        i = bisect.bisect_left(sizes, size)
+        if i < len(sizes):  # the smallest cached block that fits
+            n = sizes[i]
+            mem = blocks[n].pop()
+            if not blocks[n]:
+                del blocks[n], sizes[i]
             self._cached -= mem.size
         else:
             mem = Memory(size) if self._raw is None else self._raw(size).mem
@@ -849,7 +853,11 @@ class MemoryPool:
     def _release(self, mem, key):
         self._used -= mem.size
         self._cached += mem.size
-        self._arenas.setdefault(key, {}).setdefault(mem.size, []).append(mem)
+        blocks, sizes = self._arenas.setdefault(key, ({}, []))
+        if mem.size not in blocks:
+            blocks[mem.size] = []
+            bisect.insort(sizes, mem.size)
+        blocks[mem.size].append(mem)
 
     def used_bytes(self):
         return self._used
@@ -861,13 +869,13 @@ class MemoryPool:
         return self._used + self._cached
 
     def n_free_blocks(self):
-        return sum(len(b) for arena in self._arenas.values() for b in arena.values())
+        return sum(len(b) for blocks, _ in self._arenas.values() for b in blocks.values())
 
     def free_all_blocks(self, stream=None):
         keys = list(self._arenas) if stream is None else [stream.ptr]
         for key in keys:
-            for blocks in self._arenas.pop(key, {}).values():
-                self._cached -= sum(m.size for m in blocks)
+            for mems in self._arenas.pop(key, ({}, []))[0].values():
+                self._cached -= sum(m.size for m in mems)
 
     def get_limit(self):
         return 0
