@@ -360,6 +360,21 @@ def test_standin_stream_capture_rules(_cupy_standin):
         assert s.is_capturing() == cp.cuda.runtime.streamCaptureStatusInvalidated
         with pytest.raises(cp.cuda.runtime.CUDARuntimeError, match="cudaErrorStreamCaptureInvalidated"):
             s.end_capture()
+    # a stream synchronize during the capture fails too
+    with s:
+        s.begin_capture()
+        with pytest.raises(cp.cuda.runtime.CUDARuntimeError, match="Unsupported"):
+            s.synchronize()
+        with pytest.raises(cp.cuda.runtime.CUDARuntimeError, match="Invalidated"):
+            s.end_capture()
+    # a graph launched inside a capture becomes part of the new graph
+    with s:
+        s.begin_capture()
+        graph.launch()
+        outer = s.end_capture()
+    np.testing.assert_array_equal(a.get(), [1, 2, 3, 4])
+    outer.launch()
+    np.testing.assert_array_equal(a.get(), [2, 3, 4, 5])
     # the legacy stream may not wait on a capturing blocking stream
     blocking = cp.cuda.Stream()
     blocking.begin_capture()
