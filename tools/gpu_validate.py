@@ -58,7 +58,8 @@ LIMITS = {
     "benchmarks": 45, "benchmark_report": 10,
 }
 CPU_TESTS_LIMIT = 300  # --cpu-tests only, and only with that much budget left: not part of the 8 minutes
-BENCH_FILES = ("bench_kernels.py", "bench_models.py", "bench_workloads.py", "bench_ops.py")  # most telling first
+BENCH_FILES = ("bench_kernels.py", "bench_models.py", "bench_workloads.py", "bench_ops.py",
+               "bench_cuda_graphs.py")  # most telling first
 BENCH_SELECT = "cuda or fused or cupy"  # GPU rows only: CI and the CPU results cover the CPU rows
 # gpu tests: most basic first, so a run cut short still says whether the CUDA path works at all
 GPU_TEST_PRIORITY = ("tests/test_device.py", "tests/gpu/test_cuda_module.py", "tests/kernels/test_gpu.py",

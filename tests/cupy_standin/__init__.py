@@ -18,16 +18,27 @@ and, like cuSOLVER under CuPy's default ``linalg`` error mode, ``linalg.inv``/``
 singular or non-positive-definite input return NaN instead of raising (``cupyx.errstate(linalg='raise')``
 makes them raise ``LinAlgError``).
 
-What it cannot emulate: kernels (``RawKernel``, ``ElementwiseKernel``), the real memory pool, streams'
-concurrency, float rounding of GPU libraries. Tests needing those stay marked ``real_gpu``.
+Streams and CUDA graphs (``Stream.begin_capture``/``end_capture``/``is_capturing``, ``Graph.launch``) follow
+CUDA's stream-capture rules (see "stream capture" below): while a stream captures, the array operations
+launched on it are recorded as thunks that re-run in place into the same buffers, and nothing the capture
+did is visible afterwards (buffers that existed are restored, buffers made during it hold garbage) until
+the graph is launched; host syncs during a capture raise ``CUDARuntimeError`` and invalidate it. Device
+arrays take their memory from a modelled ``MemoryPool`` (per-stream arenas of cached blocks, through
+``cuda.set_allocator``), so a capture can tell a cached block from a new ``cudaMalloc``.
+
+What it cannot emulate: kernels (``RawKernel``, ``ElementwiseKernel``), streams' concurrency, float
+rounding of GPU libraries, the pool's block splitting and merging. Tests needing those stay ``real_gpu``.
 """
 from __future__ import annotations
 
+import bisect
 import contextlib
 import json
+import operator
 import pathlib
 import sys
 import types
+import weakref
 
 import numpy as _np
 
@@ -57,6 +68,10 @@ class _State:
     linalg_mode = "ignore"
     allocations = 0  # device arrays created (tests can check scalars are not allocated per op)
     syncs = 0  # device-to-host reads (get, item, bool, int, float, tolist): each is a sync on a real GPU
+    stream_stack: list = []  # streams entered with ``with stream:`` (the last one is current)
+    captures: dict = {}  # capturing stream -> _Capture
+    allocator = None  # cuda.set_allocator's function (None: the default pool's malloc)
+    live: dict = {}  # id(NumPy buffer) -> the MemoryPointer it holds (released when the buffer dies)
 
 
 def set_device_count(n: int) -> None:
@@ -121,14 +136,20 @@ def _wrap(r, dev=None):
 
 
 def _call(fn, where, args, kwargs, *, errstate=True):
-    a = _unwrap(args, where)
-    k = _unwrap(kwargs, where)
-    if errstate:
-        with _np.errstate(all="ignore"):  # GPUs do not warn on overflow/invalid
-            r = fn(*a, **k)
-    else:
+    return _run(fn, _unwrap(args, where), _unwrap(kwargs, where))
+
+
+def _run(fn, a, k, dev=None, *, wrap=True):
+    """Launch ``fn(*a, **k)`` on NumPy buffers: the stand-in's kernel launch. On a capturing stream it is
+    also recorded, to re-run in place into the same output buffers when the graph is launched."""
+    cap = _launch_capture() if _State.captures else None
+    with _np.errstate(all="ignore"):  # GPUs do not warn on overflow/invalid
         r = fn(*a, **k)
-    return _wrap(r)
+    if cap is not None:  # views too: a function may write through ``out=`` and return that view
+        out = _wrap(r, dev) if wrap else None
+        cap.thunks.append((fn, a, k, out))
+        return out if wrap else r
+    return _wrap(r, dev) if wrap else r
 
 
 # ---------------------------------------------------------------- ufuncs
@@ -145,16 +166,13 @@ class ufunc:
 
     def __call__(self, *args, **kwargs):
         ops = [_operand(a, self.name) for a in args]
-        kw = _unwrap(kwargs, self.name)
-        with _np.errstate(all="ignore"):
-            return _wrap(self._u(*ops, **kw))
+        return _run(self._u, ops, _unwrap(kwargs, self.name))
 
     def _method(self, m, *args, **kwargs):
         if m not in NAMES["ufunc_methods"]:
             raise AttributeError(f"'cupy.ufunc' object has no attribute '{m}'")
         ops = [_operand(a, f"{self.name}.{m}") for a in args[:1]] + list(_unwrap(args[1:], self.name))
-        with _np.errstate(all="ignore"):
-            return _wrap(getattr(self._u, m)(*ops, **_unwrap(kwargs, self.name)))
+        return _run(getattr(self._u, m), ops, _unwrap(kwargs, self.name))
 
     def reduce(self, *a, **k):
         return self._method("reduce", *a, **k)
@@ -181,12 +199,30 @@ def _scatter(kind, a, indices, value, where):
         raise TypeError(f"{where}: scatter_{kind} does not support {a.dtype.name} "
                         f"(supported: {sorted(SCATTER_DTYPES[kind])}) (cupy stand-in)")
     _check_device(a, where)
-    idx = _index_key(indices, where, a._a.shape)
+    idx = _index_key(indices, where)
     v = _operand(value, where)
     np_ufunc = {"add": _np.add, "sub": _np.subtract, "max": _np.maximum, "min": _np.minimum,
                 "and": _np.bitwise_and, "or": _np.bitwise_or, "xor": _np.bitwise_xor}[kind]
-    with _np.errstate(all="ignore"):
-        np_ufunc.at(a._a, idx, v)
+    _run(_scatter_kernel, (np_ufunc, a._a, idx, v), {}, wrap=False)
+
+
+# kernels that wrap out-of-bounds indices when they run (a captured launch must read the index buffers
+# as they are at replay, not as they were at capture)
+def _scatter_kernel(np_ufunc, a, idx, v):
+    np_ufunc.at(a, _mod_key(idx, a.shape), v)
+
+
+def _getitem_kernel(a, key):
+    return a[_mod_key(key, a.shape)]
+
+
+def _setitem_kernel(a, key, v):
+    a[_mod_key(key, a.shape)] = v
+
+
+def _mod_key(key, shape):
+    keys = _wrap_int_arrays(key if isinstance(key, tuple) else (key,), shape)
+    return keys if isinstance(key, tuple) else keys[0]
 
 
 def _index_key(key, where, shape=None):
@@ -257,12 +293,14 @@ class ndarray:
         self._a = _np.empty(shape, dtype=dtype, order=order)
         self._dev = _State.current
         _State.allocations += 1
+        _allocate(self._a)
 
     @classmethod
     def _from(cls, a, dev):
         obj = object.__new__(cls)
         obj._a, obj._dev = a, dev
         _State.allocations += 1
+        _allocate(a)
         return obj
 
     # --- what CuPy refuses
@@ -300,7 +338,7 @@ class ndarray:
 
     # --- explicit transfers and metadata
     def get(self, stream=None, order="C", out=None, blocking=True):
-        _State.syncs += 1
+        _sync("ndarray.get")
         if out is not None:
             out[...] = self._a
             return out
@@ -309,7 +347,8 @@ class ndarray:
     def set(self, arr, stream=None):
         if not isinstance(arr, _np.ndarray):
             raise TypeError(f"ndarray.set: expected numpy.ndarray, got {type(arr)}")
-        self._a[...] = arr
+        # a host-to-device copy: captured as a copy from (a snapshot of) the host data
+        _run(_np.copyto, (self._a, arr.copy()), {"casting": "unsafe"}, wrap=False)
 
     @property
     def device(self):
@@ -347,11 +386,11 @@ class ndarray:
         return (2, self._dev)  # kDLCUDA
 
     def item(self):
-        _State.syncs += 1
+        _sync("ndarray.item")
         return self._a.item()
 
     def tolist(self):
-        _State.syncs += 1
+        _sync("ndarray.tolist")
         return self._a.tolist()
 
     def __repr__(self):
@@ -373,15 +412,15 @@ class ndarray:
         return (self[i] for i in range(len(self._a)))
 
     def __bool__(self):
-        _State.syncs += 1
+        _sync("ndarray.__bool__")
         return bool(self._a)
 
     def __int__(self):
-        _State.syncs += 1
+        _sync("ndarray.__int__")
         return int(self._a)
 
     def __float__(self):
-        _State.syncs += 1
+        _sync("ndarray.__float__")
         return float(self._a)
 
     def __complex__(self):
@@ -394,9 +433,10 @@ class ndarray:
         return self.copy()
 
     def __getitem__(self, key):
-        if not _is_basic(key):  # basic indexing makes a view: no kernel, no device check
-            _check_device(self, "ndarray.__getitem__")
-        return _wrap(self._a[_index_key(key, "ndarray.__getitem__", self._a.shape)], self._dev)
+        if _is_basic(key):  # basic indexing makes a view: no kernel, no device check
+            return _wrap(self._a[key], self._dev)
+        _check_device(self, "ndarray.__getitem__")
+        return _run(_getitem_kernel, (self._a, _index_key(key, "ndarray.__getitem__")), {}, self._dev)
 
     def __setitem__(self, key, value):
         where = "ndarray.__setitem__"
@@ -406,7 +446,7 @@ class ndarray:
         v = value._a if isinstance(value, ndarray) else value
         if isinstance(value, ndarray):
             _check_device(value, where)
-        self._a[_index_key(key, where, self._a.shape)] = v
+        _run(_setitem_kernel, (self._a, _index_key(key, where), v), {}, wrap=False)
 
 
 # methods that only make a view (no kernel launch), so CuPy runs them on any current device
@@ -427,8 +467,7 @@ def _binop(np_ufunc, reflected=False):
         where = np_ufunc.__name__
         _check_device(self, where)
         o = _operand(other, where)
-        with _np.errstate(all="ignore"):
-            return _wrap(np_ufunc(o, self._a) if reflected else np_ufunc(self._a, o), self._dev)
+        return _run(np_ufunc, (o, self._a) if reflected else (self._a, o), {}, self._dev)
     return op
 
 
@@ -437,8 +476,7 @@ def _iop(np_ufunc):
         where = np_ufunc.__name__
         _check_device(self, where)
         o = _operand(other, where)
-        with _np.errstate(all="ignore"):
-            np_ufunc(self._a, o, out=self._a, casting="unsafe")
+        _run(np_ufunc, (self._a, o), {"out": self._a, "casting": "unsafe"}, wrap=False)
         return self
     return op
 
@@ -446,7 +484,7 @@ def _iop(np_ufunc):
 def _unop(np_ufunc):
     def op(self):
         _check_device(self, np_ufunc.__name__)
-        return _wrap(np_ufunc(self._a), self._dev)
+        return _run(np_ufunc, (self._a,), {}, self._dev)
     return op
 
 
@@ -469,8 +507,9 @@ for _name, _uf in {"neg": _np.negative, "pos": _np.positive, "abs": _np.absolute
 # ---------------------------------------------------------------- module-level functions
 def array(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0, blocking=False):
     """Host data (or a device array, from any device) copied to the current device."""
-    src = obj._a if isinstance(obj, ndarray) else obj
-    return _wrap(_np.array(src, dtype=dtype, copy=True, order=order, ndmin=ndmin))
+    # from the device: a copy kernel; from the host: a captured copy from (a snapshot of) the host data
+    src = obj._a if isinstance(obj, ndarray) else _np.array(obj)
+    return _run(_np.array, (src,), {"dtype": dtype, "copy": True, "order": order, "ndmin": ndmin})
 
 
 def asarray(a, dtype=None, order=None, blocking=False):
@@ -511,14 +550,17 @@ def _function(np_fn, name):
 def take_along_axis(a, indices, axis):
     where = "take_along_axis"
     arr, idx = _operand(a, where), _operand(indices, where)
-    return _wrap(_np.take_along_axis(arr, _np.mod(idx, arr.shape[axis]) if arr.shape[axis] else idx, axis))
+
+    def kernel(arr, idx):
+        return _np.take_along_axis(arr, _np.mod(idx, arr.shape[axis]) if arr.shape[axis] else idx, axis)
+    return _run(kernel, (arr, idx), {})
 
 
 def take(a, indices, axis=None, out=None):
     where = "take"
     arr, idx = _operand(a, where), _unwrap(indices, where)
     n = arr.size if axis is None else arr.shape[axis]
-    return _wrap(_np.take(arr, idx, axis=axis, out=_unwrap(out, where), mode="wrap" if n else "raise"))
+    return _run(_np.take, (arr, idx), {"axis": axis, "out": _unwrap(out, where), "mode": "wrap" if n else "raise"})
 
 
 _OVERRIDES = {"take_along_axis": take_along_axis, "take": take, "array": array, "asarray": asarray, "asanyarray": asarray, "asnumpy": asnumpy, "copyto": copyto,
@@ -666,7 +708,7 @@ class _Device:
         _State.current = self.id
 
     def synchronize(self):
-        pass
+        _device_sync("Device.synchronize")
 
     def __eq__(self, other):
         return isinstance(other, _Device) and other.id == self.id
@@ -689,7 +731,20 @@ class _Runtime(types.ModuleType):
         _Device(i).use()
 
     def deviceSynchronize(self):
-        pass
+        _device_sync("cudaDeviceSynchronize")
+
+    streamCaptureModeGlobal = 0
+    streamCaptureModeThreadLocal = 1
+    streamCaptureModeRelaxed = 2
+    streamCaptureStatusNone = 0
+    streamCaptureStatusActive = 1
+    streamCaptureStatusInvalidated = 2
+
+    def streamIsCapturing(self, ptr):
+        for st, cap in _State.captures.items():
+            if st.ptr == ptr:
+                return self.streamCaptureStatusInvalidated if cap.invalid else self.streamCaptureStatusActive
+        return self.streamCaptureStatusNone
 
     def memGetInfo(self):
         return (1 << 34, 1 << 34)
@@ -710,7 +765,126 @@ class OutOfMemoryError(MemoryError):
     pass
 
 
-class _Pool:
+class CUDARuntimeError(RuntimeError):
+    """``cupy_backends.cuda.api.runtime.CUDARuntimeError``: a CUDA runtime call failed with ``status``."""
+
+    def __init__(self, status):
+        self.status = status
+        name, text = _CUDA_ERRORS[status]
+        super().__init__(f"{name}: {text}")
+
+    def __reduce__(self):
+        return (type(self), (self.status,))
+
+
+# the cudaError_t values and texts (cudaGetErrorName/String) of the errors stream capture produces
+_CUDA_ERRORS = {
+    401: ("cudaErrorIllegalState", "the operation cannot be performed in the present state"),
+    900: ("cudaErrorStreamCaptureUnsupported", "operation not permitted when stream is capturing"),
+    901: ("cudaErrorStreamCaptureInvalidated", "operation failed due to a previous error during capture"),
+    906: ("cudaErrorStreamCaptureImplicit",
+          "operation would make the legacy stream depend on a capturing blocking stream"),
+}
+
+
+# ---------------------------------------------------------------- the memory pool
+# Like CuPy's SingleDeviceMemoryPool: sizes rounded up to 512 bytes, freed blocks cached in the arena of the
+# stream they were allocated on and handed out again to allocations on that stream; a miss is a real
+# cudaMalloc (``Memory``). Not modelled: splitting a larger block and merging neighbours (a request is
+# served whole from a cached block at least as large), the limit, several devices.
+class Memory:
+    """``cupy.cuda.Memory``: ``size`` bytes from cudaMalloc (refused during a non-relaxed capture)."""
+
+    _next_ptr = 0x7F0000000000
+
+    def __init__(self, size):
+        self.size = int(size)
+        self.device_id = _State.current
+        self.ptr = 0
+        if self.size > 0:
+            _malloc_check()
+            self.ptr = Memory._next_ptr
+            Memory._next_ptr += (self.size + 511) // 512 * 512
+
+
+class MemoryPointer:
+    """``cupy.cuda.MemoryPointer``: ``mem`` plus an offset; a pool's block returns to it when this dies."""
+
+    def __init__(self, mem, offset):
+        self.mem, self.ptr, self.device_id = mem, mem.ptr + offset, mem.device_id
+        self._pool = None  # (pool, stream key) for pooled blocks
+
+    def __del__(self):
+        if self._pool is not None:
+            pool, key = self._pool
+            self._pool = None
+            pool._release(self.mem, key)
+
+
+class MemoryPool:
+    """``cupy.cuda.MemoryPool(allocator=None)``: see the note above."""
+
+    def __init__(self, allocator=None):
+        self._raw = allocator  # None: cudaMalloc (``Memory``)
+        self._arenas: dict = {}  # stream key -> ({rounded size: [Memory, ...]}, sorted sizes with blocks)
+        self._used = 0
+        self._cached = 0
+
+    def malloc(self, size):
+        size = (int(size) + 511) // 512 * 512
+        if size == 0:
+            return MemoryPointer(Memory(0), 0)
+        key = get_current_stream().ptr
+        blocks, sizes = self._arenas.setdefault(key, ({}, []))
+        i = bisect.bisect_left(sizes, size)
+        if i < len(sizes):  # the smallest cached block that fits
+            n = sizes[i]
+            mem = blocks[n].pop()
+            if not blocks[n]:
+                del blocks[n], sizes[i]
+            self._cached -= mem.size
+        else:
+            mem = Memory(size) if self._raw is None else self._raw(size).mem
+        self._used += mem.size
+        ptr = MemoryPointer(mem, 0)
+        ptr._pool = (self, key)
+        return ptr
+
+    def _release(self, mem, key):
+        self._used -= mem.size
+        self._cached += mem.size
+        blocks, sizes = self._arenas.setdefault(key, ({}, []))
+        if mem.size not in blocks:
+            blocks[mem.size] = []
+            bisect.insort(sizes, mem.size)
+        blocks[mem.size].append(mem)
+
+    def used_bytes(self):
+        return self._used
+
+    def free_bytes(self):
+        return self._cached
+
+    def total_bytes(self):
+        return self._used + self._cached
+
+    def n_free_blocks(self):
+        return sum(len(b) for blocks, _ in self._arenas.values() for b in blocks.values())
+
+    def free_all_blocks(self, stream=None):
+        keys = list(self._arenas) if stream is None else [stream.ptr]
+        for key in keys:
+            for mems in self._arenas.pop(key, ({}, []))[0].values():
+                self._cached -= sum(m.size for m in mems)
+
+    def get_limit(self):
+        return 0
+
+    def set_limit(self, size=None, fraction=None):
+        pass
+
+
+class _PinnedPool:
     def used_bytes(self):
         return 0
 
@@ -720,11 +894,9 @@ class _Pool:
     def free_all_blocks(self):
         pass
 
-    def malloc(self, size):
-        return None
 
-
-_pool = _Pool()
+_pool = MemoryPool()
+_pinned_pool = _PinnedPool()
 
 
 def get_default_memory_pool():
@@ -732,38 +904,260 @@ def get_default_memory_pool():
 
 
 def get_default_pinned_memory_pool():
-    return _pool
+    return _pinned_pool
+
+
+def _set_allocator(allocator=None):
+    _State.allocator = allocator
+
+
+def _get_allocator():
+    return _pool.malloc if _State.allocator is None else _State.allocator
+
+
+def _root(a):
+    while isinstance(a.base, _np.ndarray):
+        a = a.base
+    return a
+
+
+def _allocate(a):
+    """Give a new NumPy buffer (not a view of a device buffer) its memory from the current allocator."""
+    root = _root(a)
+    key = id(root)
+    if key in _State.live or root.nbytes == 0:
+        return
+    _State.live[key] = _get_allocator()(root.nbytes)
+    _live_roots[key] = root
+    weakref.finalize(root, _State.live.pop, key, None)
+    if _State.captures:
+        cap = _State.captures.get(get_current_stream())
+        if cap is not None:
+            cap.born.append(root)
+
+
+# ---------------------------------------------------------------- streams and stream capture
+# CUDA's rules, as far as the stand-in can see them: a capturing stream records the work launched on it
+# instead of running it; launching on the legacy (null) stream while a blocking stream captures, a
+# synchronous device-to-host copy or a stream/device synchronize during a capture, and a cudaMalloc during
+# a capture that is not in relaxed mode fail and invalidate the capture (end_capture then raises
+# cudaErrorStreamCaptureInvalidated). To keep shapes, dtypes and errors right, the stand-in does run the
+# work while capturing, then undoes it at end_capture: buffers that existed are restored, buffers made
+# during the capture are filled with garbage (NaN for floats), as on a GPU where none of it has run yet.
+class _Capture:
+    def __init__(self, stream, mode):
+        self.stream, self.mode = stream, mode
+        self.thunks: list = []
+        self.born: list = []
+        self.invalid = None
+        # what end_capture restores: every live device buffer as it was (weakly: one that dies meanwhile
+        # gives its block back to the pool as it would on a GPU)
+        self.saved = [(weakref.ref(root), root.copy()) for root in list(_live_roots.values())]
+
+
+_live_roots: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()  # id -> live device buffer
+
+
+def _invalidate(status, captures=None):
+    for cap in (_State.captures.values() if captures is None else captures):
+        cap.invalid = cap.invalid or status
+    return CUDARuntimeError(status)
+
+
+def _launch_capture():
+    """The capture recording a launch on the current stream (None: run eagerly); the legacy stream may
+    not depend on a capturing blocking stream."""
+    s = get_current_stream()
+    cap = _State.captures.get(s)
+    if cap is not None:
+        return cap
+    if s.ptr == 0:
+        blocking = [c for c in _State.captures.values() if not c.stream.non_blocking]
+        if blocking:
+            raise _invalidate(906, blocking)
+    return None
+
+
+def _sync(where):
+    """A synchronous device-to-host read: not permitted while any capture is underway."""
+    _State.syncs += 1
+    if _State.captures:
+        raise _invalidate(900)
+
+
+def _device_sync(where):
+    if _State.captures:
+        raise _invalidate(900)
+
+
+def _malloc_check():
+    """cudaMalloc is an "unsafe" call: only a relaxed-mode capture lets it through (CuPy's reason for
+    making relaxed its default mode)."""
+    strict = [c for c in _State.captures.values() if c.mode != _runtime_module.streamCaptureModeRelaxed]
+    if strict:
+        raise _invalidate(900, strict)
 
 
 class _Stream:
-    null = None
+    """``cupy.cuda.Stream``: ``with s:`` makes it current; ``begin_capture``/``end_capture`` make a graph."""
 
-    def __init__(self, null=False, non_blocking=False, priority=0):
-        self.ptr = 0
+    null = None
+    _next_ptr = 0x5000
+
+    def __init__(self, null=False, non_blocking=False, ptds=False, priority=0):
+        self.non_blocking = bool(non_blocking)
+        if null:
+            self.ptr, self.device_id = 0, -1
+        else:
+            self.ptr, self.device_id = _Stream._next_ptr, _State.current
+            _Stream._next_ptr += 0x10
 
     def __enter__(self):
+        _State.stream_stack.append(self)
         return self
 
     def __exit__(self, *exc):
-        pass
-
-    def synchronize(self):
-        pass
+        _State.stream_stack.pop()
 
     def use(self):
+        if _State.stream_stack:
+            _State.stream_stack[-1] = self
+        else:
+            _State.stream_stack.append(self)
         return self
+
+    @property
+    def done(self):
+        return True
+
+    def synchronize(self):
+        if self in _State.captures or (self.ptr == 0 and _State.captures):
+            raise _invalidate(900)
+
+    def begin_capture(self, mode=None):
+        if self.ptr in (0, 1):
+            raise RuntimeError("cannot capture on the default (legacy) stream")
+        if self in _State.captures:
+            raise CUDARuntimeError(401)
+        _State.captures[self] = _Capture(self, _runtime_module.streamCaptureModeRelaxed if mode is None else mode)
+
+    def end_capture(self):
+        cap = _State.captures.pop(self, None)
+        if cap is None:
+            raise CUDARuntimeError(401)
+        for ref, saved in cap.saved:  # none of the captured work has run yet
+            root = ref()
+            if root is not None:
+                root[...] = saved
+        for root in cap.born:
+            if root.dtype.kind in "fc":
+                root.fill(_np.nan)
+            else:
+                root.reshape(-1).view(_np.uint8).fill(0xA5)
+        if cap.invalid:
+            raise CUDARuntimeError(901)
+        graph = Graph.__new__(Graph)
+        graph._thunks = cap.thunks
+        return graph
+
+    def is_capturing(self):
+        return _runtime_module.streamIsCapturing(self.ptr)
+
+    def record(self, event=None):
+        event = Event() if event is None else event
+        event.record(self)
+        return event
+
+    def wait_event(self, event):
+        pass  # the stand-in runs every launch at once: there is nothing to wait for
+
+    def __eq__(self, other):
+        return isinstance(other, _Stream) and other.ptr == self.ptr
+
+    def __hash__(self):
+        return hash(self.ptr)
+
+    def __repr__(self):
+        return f"<Stream {self.ptr:#x} (device {self.device_id})>"
 
 
 _Stream.null = _Stream(null=True)
 
+
+class Event:
+    """``cupy.cuda.Event``: recording is allowed during a capture; synchronizing on one is a host sync."""
+
+    def __init__(self, block=False, disable_timing=False, interprocess=False):
+        self.ptr = id(self)
+
+    def record(self, stream=None):
+        pass
+
+    @property
+    def done(self):
+        return True
+
+    def synchronize(self):
+        _device_sync("cudaEventSynchronize")
+
+
+def get_current_stream():
+    return _State.stream_stack[-1] if _State.stream_stack else _Stream.null
+
+
+class Graph:
+    """``cupy.cuda.graph.Graph``: made by ``Stream.end_capture``; ``launch`` re-runs the captured work."""
+
+    def __init__(self, *args, **kwargs):
+        raise NotImplementedError("currently this class cannot be initiated by the user and must be created "
+                                  "via stream capture")
+
+    def launch(self, stream=None):
+        s = get_current_stream() if stream is None else stream
+        with s:
+            if _State.captures:  # a graph launched into a capture becomes one node of the new graph
+                cap = _launch_capture()
+                if cap is not None:
+                    cap.thunks.append((self._replay, (), {}, None))
+                    return
+            self._replay()
+
+    def _replay(self):
+        for fn, a, k, out in self._thunks:
+            with _np.errstate(all="ignore"):
+                r = fn(*a, **k)
+            if out is not None:
+                _copy_into(out, r)
+
+    def upload(self, stream=None):
+        pass
+
+
+def _copy_into(out, r):
+    if isinstance(out, ndarray):
+        if out._a is not r:
+            _np.copyto(out._a, r, casting="unsafe")
+    elif isinstance(out, (tuple, list)):
+        for o, x in zip(out, r):
+            _copy_into(o, x)
+
+
+_runtime_module = _Runtime("cupy.cuda.runtime")
+_runtime_module.CUDARuntimeError = CUDARuntimeError
 cuda = types.ModuleType("cupy.cuda")
 cuda.Device = _Device
-cuda.runtime = _Runtime("cupy.cuda.runtime")
-cuda.memory = types.SimpleNamespace(OutOfMemoryError=OutOfMemoryError)
-cuda.set_allocator = lambda allocator=None: None
-cuda.get_allocator = lambda: None
+cuda.runtime = _runtime_module
+cuda.memory = types.SimpleNamespace(OutOfMemoryError=OutOfMemoryError, MemoryPool=MemoryPool,
+                                    MemoryPointer=MemoryPointer, Memory=Memory)
+cuda.Memory, cuda.MemoryPointer, cuda.MemoryPool = Memory, MemoryPointer, MemoryPool
+cuda.set_allocator = _set_allocator
+cuda.get_allocator = _get_allocator
 cuda.Stream = _Stream
-cuda.get_current_stream = lambda: _Stream.null
+cuda.get_current_stream = get_current_stream
+cuda.Event = Event
+cuda.Graph = Graph
+cuda.graph = types.ModuleType("cupy.cuda.graph")
+cuda.graph.Graph = Graph
 cuda.is_available = lambda: _State.n_devices > 0
 
 
@@ -819,7 +1213,7 @@ class _SparseMatrix:
     shape = property(lambda self: self._m.shape)
 
     def __matmul__(self, other):
-        return _wrap(self._m @ _operand(other, "sparse @"))
+        return _run(operator.matmul, (self._m, _operand(other, "sparse @")), {})
 
     def toarray(self):
         return _wrap(self._m.toarray())

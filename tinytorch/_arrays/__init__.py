@@ -190,6 +190,8 @@ def scalar_like(like, value, dtype):
         cp = _cuda.loaded_cupy()
         with cp.cuda.Device(index):
             a = cp.full((), value, dtype=dtype)
+        if _cuda._state.get("capturing"):  # filled by the graph only: never valid for eager work
+            return a
         cache[key] = a
     return a
 
@@ -278,7 +280,7 @@ def device_check(xp, bad, make_error) -> None:
             raise make_error()
         return
     _pending.append((flag, make_error))
-    if len(_pending) >= _PENDING_LIMIT:
+    if len(_pending) >= _PENDING_LIMIT and not _cuda._state.get("capturing"):  # no sync inside a CUDA graph capture
         raise_pending_checks()
 
 

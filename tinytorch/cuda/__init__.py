@@ -6,6 +6,10 @@ from .._arrays import memory as _memory
 from .._arrays.memory import OutOfMemoryError  # noqa: F401 - torch.cuda.OutOfMemoryError
 from ..random import default_generator
 from .._dtype import bfloat16
+from .graphs import (  # torch.cuda's CUDA graph API
+    CUDAGraph as CUDAGraph, graph as graph, graph_pool_handle as graph_pool_handle,
+    is_current_stream_capturing as is_current_stream_capturing, make_graphed_callables as make_graphed_callables,
+)
 
 
 def is_available() -> bool:
