@@ -42,7 +42,7 @@ __all__ = [
 TENSOR_METHODS = tuple(__all__)  # every function here is also a Tensor method
 
 
-_quiet = quiet  # silences NumPy's divide/invalid warnings: torch returns inf/nan without warning
+_quiet = quiet  # a no-op (Function.apply silences NumPy's FP warnings); the unary forwards still say it
 
 
 # ---- arithmetic ----------------------------------------------------------------------------------
