@@ -41,8 +41,6 @@ __all__ = [
 TENSOR_METHODS = tuple(__all__)  # every function here is also a Tensor method
 
 
-
-
 # ---- arithmetic ----------------------------------------------------------------------------------
 
 # The arithmetic ops below run on every tiny step of a model, so they have backward_arrays fast paths
