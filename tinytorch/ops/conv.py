@@ -176,8 +176,19 @@ def _gemm(xp, a, b, out):
     return out
 
 
-def _conv_forward(xp, x, w, b, stride, padding, dilation, groups, out_size, keep_cols=False):
-    """conv2d on arrays: x (N, C, H, W), w (O, C/g, KH, KW) -> (N, O, OH, OW) [, None: no columns kept]."""
+def _conv_forward(xp, x, w, b, stride, padding, dilation, groups, out_size, keep_cols=False, path=None):
+    """conv2d on arrays: x (N, C, H, W), w (O, C/g, KH, KW) -> (N, O, OH, OW) [, None: no columns kept].
+
+    ``path`` ("batch_last" or "chunked") overrides the choice by size (tests hold the paths equal).
+    """
+    if (path or _pick_path(xp, x.shape, w.shape, stride, padding, dilation, groups)) == "batch_last":
+        out = _batch_last_forward(xp, x, w, b, stride, padding, dilation, out_size)
+    else:
+        out = _chunked_forward(xp, x, w, b, stride, padding, dilation, groups, out_size)
+    return (out, None) if keep_cols else out
+
+
+def _chunked_forward(xp, x, w, b, stride, padding, dilation, groups, out_size):
     n = x.shape[0]
     o, cg, kh, kw = w.shape
     oh, ow = out_size
@@ -199,11 +210,24 @@ def _conv_forward(xp, x, w, b, stride, padding, dilation, groups, out_size, keep
             xp.add(y, bias, out=out4[n0:n0 + bs])
         else:
             out4[n0:n0 + bs] = y
-    return (out, None) if keep_cols else out
+    return out
 
 
-def _conv_input_grad(xp, g, w, in_size, stride, padding, dilation, groups):
+def _conv_input_grad(xp, g, w, in_size, stride, padding, dilation, groups, path=None):
     """The adjoint of conv2d in x: g (N, O, OH, OW), w (O, C/g, KH, KW) -> (N, C, H, W)."""
+    kh, kw = w.shape[2:]
+    back_pad = (dilation[0] * (kh - 1) - padding[0], dilation[1] * (kw - 1) - padding[1])
+    if stride == (1, 1) and groups == 1 and back_pad[0] >= 0 and back_pad[1] >= 0:
+        # stride 1: the input gradient is the convolution of g with the flipped, transposed kernel,
+        # chosen by that convolution's own size
+        wt_shape = (w.shape[1], w.shape[0], kh, kw)
+        if (path or _pick_path(xp, g.shape, wt_shape, (1, 1), back_pad, dilation, 1)) == "batch_last":
+            wt = xp.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+            return _batch_last_forward(xp, g, wt, None, (1, 1), back_pad, dilation, tuple(in_size))
+    return _chunked_input_grad(xp, g, w, in_size, stride, padding, dilation, groups)
+
+
+def _chunked_input_grad(xp, g, w, in_size, stride, padding, dilation, groups):
     n, o, oh, ow = g.shape
     _, cg, kh, kw = w.shape
     og = o // groups
@@ -232,11 +256,18 @@ def _conv_input_grad(xp, g, w, in_size, stride, padding, dilation, groups):
     return gx
 
 
-def _conv_weight_grad(xp, x, g, kernel, stride, padding, dilation, groups, cols=None):
+def _conv_weight_grad(xp, x, g, kernel, stride, padding, dilation, groups, cols=None, path=None):
     """The adjoint of conv2d in w: x (N, C, H, W), g (N, O, OH, OW) -> (O, C/g, KH, KW).
 
-    ``cols`` is accepted for callers that kept forward columns; the chunked path recomputes them.
+    ``cols`` is accepted for callers that kept forward columns; both paths recompute them.
     """
+    w_shape = (g.shape[1], x.shape[1] // groups) + tuple(kernel)
+    if (path or _pick_path(xp, x.shape, w_shape, stride, padding, dilation, groups)) == "batch_last":
+        return _batch_last_weight_grad(xp, x, g, kernel, stride, padding, dilation)
+    return _chunked_weight_grad(xp, x, g, kernel, stride, padding, dilation, groups)
+
+
+def _chunked_weight_grad(xp, x, g, kernel, stride, padding, dilation, groups):
     n, c = x.shape[:2]
     o, oh, ow = g.shape[1], g.shape[2], g.shape[3]
     kh, kw = kernel
@@ -253,6 +284,54 @@ def _conv_weight_grad(xp, x, g, kernel, stride, padding, dilation, groups, cols=
         cols = im2col(n0, bs).reshape(groups, k, bs * p)
         gw += _gemm(xp, _chunk_grad(xp, g[n0:n0 + bs], groups, gbuf), cols.transpose(0, 2, 1), part)
     return gw.reshape(o, cg, kh, kw)
+
+
+# ---- the batch-last path for small maps (groups 1) -----------------------------------------------
+# The chunked im2col copies runs of OW elements: on a 4x4 map (a digit after one pooling) that is 4
+# floats per run and the copy costs twice the GEMM. With the whole (small) batch padded batch-last,
+# (C, Hp, Wp, N), every run is N samples long: the columns (C*KH*KW, OH*OW*N) are one fast strided
+# copy, and one GEMM covers the batch. The price is the output's transpose back to (N, O, OH, OW)
+# (runs of 1), so the path pays where the columns (C*KH*KW rows) outweigh the output (O rows) and
+# runs of OW are short; and only while the whole-batch columns stay cache-sized (larger ones were
+# the page-fault cost that made the chunked path necessary).
+_BATCH_LAST_MAX_COLS = 4 << 20  # bytes of whole-batch columns
+
+
+def _pick_path(xp, x_shape, w_shape, stride, padding, dilation, groups):
+    """ "batch_last" for small one-group convolutions on the CPU, "chunked" im2col + GEMM otherwise."""
+    if xp is not np or groups != 1:
+        return "chunked"
+    n, c, h, w = x_shape
+    o, _, kh, kw = w_shape
+    oh = _out_size(h, kh, stride[0], padding[0], dilation[0])
+    ow = _out_size(w, kw, stride[1], padding[1], dilation[1])
+    k = c * kh * kw
+    if k * oh * ow * n * 4 > _BATCH_LAST_MAX_COLS or n < 4 * ow or k < 2 * o:
+        return "chunked"
+    return "batch_last"
+
+
+def _batch_last_forward(xp, x, w, b, stride, padding, dilation, out_size):
+    """One-group conv2d through whole-batch batch-last columns: (N, C, H, W) -> (N, O, OH, OW)."""
+    n = x.shape[0]
+    o = w.shape[0]
+    oh, ow = out_size
+    cols = _im2col(xp, x, w.shape[2:], stride, padding, dilation, out_size).reshape(-1, oh * ow * n)
+    y = xp.matmul(w.reshape(o, -1), cols).reshape(o, oh, ow, n).transpose(3, 0, 1, 2)
+    out = xp.empty((n, o, oh, ow), dtype=xp.result_type(x.dtype, w.dtype))
+    if b is None:
+        xp.copyto(out, y)
+    else:
+        xp.add(y, b.reshape(1, o, 1, 1), out=out)
+    return out
+
+
+def _batch_last_weight_grad(xp, x, g, kernel, stride, padding, dilation):
+    """One-group weight gradient through batch-last columns: -> (O, C, KH, KW)."""
+    o, oh, ow = g.shape[1:]
+    cols = _im2col(xp, x, kernel, stride, padding, dilation, (oh, ow)).reshape(-1, oh * ow * x.shape[0])
+    gt = _grad_batch_last(xp, g, 1)[0]  # (O, OH*OW*N)
+    return xp.matmul(gt, cols.T).reshape(o, x.shape[1], *kernel)
 
 
 def _bias_grad(grad):
