@@ -16,6 +16,8 @@ backward, optimizer step.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -304,10 +306,15 @@ def test_digits_cnn_epoch(benchmark, bk):
 LOADER_SAMPLES, LOADER_BATCH = pick(8192, 256), 64
 
 
+@functools.lru_cache(maxsize=1)
+def _loader_arrays(n):
+    # made once and shared by both libraries: the first to touch fresh pages would pay their faults
+    return np.random.default_rng(0).random((n, 3, 32, 32), dtype=np.float32), np.random.default_rng(1).integers(0, 10, n)
+
+
 def make_image_dataset(lib, n=LOADER_SAMPLES):
     """A map-style Dataset as users write one: per-sample NumPy work in ``__getitem__``, tensors out."""
-    data = np.random.default_rng(0).random((n, 3, 32, 32), dtype=np.float32)
-    labels = np.random.default_rng(1).integers(0, 10, n)
+    data, labels = _loader_arrays(n)
 
     class ImageDataset(lib.utils.data.Dataset):
         def __len__(self):

@@ -23,7 +23,7 @@ import builtins
 import numpy as np
 
 from ..autograd.function import Function
-from .._arrays import kernels
+from .._arrays import kernels, threads
 from .._arrays.strides import as_strided, kernel_offsets, sliding_windows, window_slices
 from ..tensor import Tensor
 from .registry import OpInfo, SampleInput, register, randn
@@ -101,7 +101,17 @@ def _im2col(xp, x, kernel, stride, padding, dilation, out_size):
     sc, sh, sw, sn = xt.strides
     shape = (xt.shape[0], kernel[0], kernel[1], out_size[0], out_size[1], xt.shape[3])
     strides = (sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1], sn)
-    return xp.ascontiguousarray(as_strided(xp, xt, shape, strides))
+    cols = xp.empty(shape, dtype=x.dtype)
+    _copy_rows(xp, cols, as_strided(xp, xt, shape, strides))
+    return cols
+
+
+def _copy_rows(xp, dst, src):
+    """``dst[...] = src``, split over the first axis across tinytorch's intra-op threads on the CPU."""
+    if xp is np:
+        threads.parallel_rows(lambda a, b: np.copyto(dst[a:b], src[a:b]), dst.shape[0], dst.size)
+    else:
+        xp.copyto(dst, src)
 
 
 def _grad_batch_last(xp, g, groups):
@@ -155,7 +165,7 @@ class _Im2col:
         shape = (x.shape[1], kh, kw, bs, oh, ow)
         strides = (sc, sh * self.dilation[0], sw * self.dilation[1], sb, sh * self.stride[0], sw * self.stride[1])
         cols = self.colbuf[:x.shape[1] * kh * kw * bs * oh * ow].reshape(shape)
-        xp.copyto(cols, as_strided(xp, xpd, shape, strides))
+        _copy_rows(xp, cols, as_strided(xp, xpd, shape, strides))
         return cols
 
 
