@@ -7,7 +7,10 @@ AdamW), a bag-of-words classifier (count vectors, Linear, log_softmax, NLL, SGD)
 model and the same with a plain tanh RNN (vocab 65, embedding 32, hidden 128, sequence 32, batch 32,
 Adam), a word-level LSTM language model (vocab 10000, 2 layers of 200, sequence 35, batch 20, SGD with
 gradient clipping), and a GPT-style character model (4 layers, 4 heads, 128 wide, block 64, batch 12,
-causal attention, AdamW).
+causal attention, AdamW); and one training epoch of ``examples/train_digits.py`` (its CNN on the 8x8
+digits, DataLoader batch 32 with shuffle, Adam), and one DataLoader epoch over a custom map-style Dataset
+(batch 64, shuffle, 0 and 2 workers). ``benchmarks/run_workloads.py`` runs them all at 1 thread (CPU time)
+and 2 threads (wall clock) and writes one table.
 
 As in ``bench_models.py``, every model is built by the same code from ``bk.lib`` and PyTorch gets
 tinytorch's seeded initial weights, so both train the same network from the same point (the smoke
