@@ -7,7 +7,10 @@ AdamW), a bag-of-words classifier (count vectors, Linear, log_softmax, NLL, SGD)
 model and the same with a plain tanh RNN (vocab 65, embedding 32, hidden 128, sequence 32, batch 32,
 Adam), a word-level LSTM language model (vocab 10000, 2 layers of 200, sequence 35, batch 20, SGD with
 gradient clipping), and a GPT-style character model (4 layers, 4 heads, 128 wide, block 64, batch 12,
-causal attention, AdamW).
+causal attention, AdamW); and one training epoch of ``examples/train_digits.py`` (its CNN on the 8x8
+digits, DataLoader batch 32 with shuffle, Adam), and one DataLoader epoch over a custom map-style Dataset
+(batch 64, shuffle, 0 and 2 workers). ``benchmarks/run_workloads.py`` runs them all at 1 thread (CPU time)
+and 2 threads (wall clock) and writes one table.
 
 As in ``bench_models.py``, every model is built by the same code from ``bk.lib`` and PyTorch gets
 tinytorch's seeded initial weights, so both train the same network from the same point (the smoke
@@ -15,6 +18,8 @@ test compares ``extra_info["loss0"]``). One timed call is one full step: zero_gr
 backward, optimizer step.
 """
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import pytest
@@ -225,3 +230,120 @@ def test_workload_step(benchmark, bk, name):
         loss0 = float(loss_fn().item())
     params = sum(p.numel() for p in model.parameters())
     run_case(benchmark, bk, f"train step {name}", step, loss0=loss0, params=params)
+
+
+# ---- a CNN epoch on the digits, and DataLoader throughput ------------------------------------------
+
+def build_digits_cnn(lib):
+    """examples/train_digits.py's model: Conv(1->16), ReLU, MaxPool, Conv(16->32), ReLU, MaxPool, Linear(128->10)."""
+    nn = lib.nn
+
+    class DigitsCNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 16, kernel_size=3, padding=1)
+            self.conv2 = nn.Conv2d(16, 32, kernel_size=3, padding=1)
+            self.pool = nn.MaxPool2d(2)
+            self.fc = nn.Linear(32 * 2 * 2, 10)
+
+        def forward(self, x):  # (N, 1, 8, 8) -> logits (N, 10)
+            x = self.pool(lib.relu(self.conv1(x)))
+            x = self.pool(lib.relu(self.conv2(x)))
+            return self.fc(lib.flatten(x, 1))
+
+    return DigitsCNN()
+
+
+DIGITS_TRAIN = pick(1437, 64)  # train_digits.py's split: 80 % of the 1797 images
+
+
+def digits_data():
+    """The digits training images as train_digits.py prepares them ((N, 1, 8, 8) in [0, 1]); random ones
+    of the same shape when scikit-learn is not installed (the time does not depend on the values)."""
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        rng = np.random.default_rng(0)
+        return (rng.random((DIGITS_TRAIN, 1, 8, 8), dtype=np.float32), rng.integers(0, 10, DIGITS_TRAIN), "random")
+    digits = load_digits()
+    images = (digits.images / 16.0).astype(np.float32)[:, None, :, :]
+    order = np.random.default_rng(0).permutation(len(images))[:DIGITS_TRAIN]
+    return images[order], digits.target.astype(np.int64)[order], "sklearn digits"
+
+
+def test_digits_cnn_epoch(benchmark, bk):
+    """One training epoch of examples/train_digits.py: DataLoader(batch 32, shuffle), Adam, cross-entropy."""
+    import tinytorch
+
+    lib, F = bk.lib, bk.lib.nn.functional
+    tinytorch.manual_seed(0)
+    reference = build_digits_cnn(tinytorch)
+    if bk.is_torch:
+        model = build_digits_cnn(lib)
+        model.load_state_dict({k: lib.from_numpy(np.array(v.detach().numpy())) for k, v in reference.state_dict().items()})
+    else:
+        model = reference
+    model = model.to(bk.device)
+    images, labels, source = digits_data()
+    x_all, y_all = bk.tensor(images), bk.tensor(labels)
+    loader = lib.utils.data.DataLoader(lib.utils.data.TensorDataset(x_all, y_all), batch_size=32, shuffle=True,
+                                       generator=lib.Generator().manual_seed(0))
+    opt = lib.optim.Adam(model.parameters(), lr=1e-2)
+
+    def epoch():
+        total = 0.0
+        for xb, yb in loader:
+            opt.zero_grad()
+            loss = F.cross_entropy(model(xb), yb)
+            loss.backward()
+            opt.step()
+            total += loss.item()
+        return total
+
+    with lib.no_grad():
+        loss0 = float(F.cross_entropy(model(x_all[:256]), y_all[:256]).item())
+    run_case(benchmark, bk, f"digits cnn epoch {DIGITS_TRAIN} images b32", epoch, loss0=loss0, data=source,
+             steps=len(loader))
+
+
+LOADER_SAMPLES, LOADER_BATCH = pick(8192, 256), 64
+
+
+@functools.lru_cache(maxsize=1)
+def _loader_arrays(n):
+    # made once and shared by both libraries: the first to touch fresh pages would pay their faults
+    return np.random.default_rng(0).random((n, 3, 32, 32), dtype=np.float32), np.random.default_rng(1).integers(0, 10, n)
+
+
+def make_image_dataset(lib, n=LOADER_SAMPLES):
+    """A map-style Dataset as users write one: per-sample NumPy work in ``__getitem__``, tensors out."""
+    data, labels = _loader_arrays(n)
+
+    class ImageDataset(lib.utils.data.Dataset):
+        def __len__(self):
+            return n
+
+        def __getitem__(self, i):
+            img = (data[i] - 0.5) / 0.25  # normalise, as a transform would
+            return lib.from_numpy(img), int(labels[i])
+
+    return ImageDataset()
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_dataloader_epoch(benchmark, bk, workers):
+    """One pass of DataLoader(batch 64, shuffle) over a custom Dataset, collating (B, 3, 32, 32) batches."""
+    if bk.is_gpu:
+        pytest.skip("DataLoader throughput is a CPU case")
+    lib = bk.lib
+    loader = lib.utils.data.DataLoader(make_image_dataset(lib), batch_size=LOADER_BATCH, shuffle=True,
+                                       num_workers=workers, generator=lib.Generator().manual_seed(0))
+
+    def epoch():
+        seen = 0
+        for xb, yb in loader:
+            seen += int(yb.shape[0])
+        return seen
+
+    run_case(benchmark, bk, f"dataloader epoch workers{workers} {LOADER_SAMPLES}x3x32x32 b{LOADER_BATCH}", epoch,
+             samples=epoch(), workers=workers)  # samples: counted in one epoch, checked by the smoke test

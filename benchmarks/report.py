@@ -31,6 +31,9 @@ TARGETS = [
     ("RNN char model training step time", "train step rnn char", "time", 1.0),
     ("word-level LSTM LM training step time", "train step lstm word", "time", 1.0),
     ("GPT char model training step time", "train step gpt char", "time", 1.0),
+    ("digits CNN training epoch time", "digits cnn epoch", "time", 1.0),
+    ("DataLoader epoch time (0 workers)", "dataloader epoch workers0", "time", 1.0),
+    ("DataLoader epoch time (2 workers)", "dataloader epoch workers2", "time", 1.0),
 ]
 
 

@@ -47,7 +47,7 @@ def test_every_case_ran_on_tinytorch_cpu(smoke_json):
     names = {n.split("[")[0] for n, b in runs.items() if b["extra_info"]["backend"] == "tinytorch-cpu"}
     assert {"test_matmul", "test_linear_relu", "test_conv2d_3x3", "test_elementwise", "test_reduction",
             "test_softmax", "test_cross_entropy", "test_autograd_chain", "test_train_step", "test_workload_step",
-            "test_embedding_backward"} <= names
+            "test_embedding_backward", "test_digits_cnn_epoch", "test_dataloader_epoch"} <= names
     info = data["machine_info"]["tinytorch_bench"]
     assert info["smoke"] is True and info["threads"] == 1
     for b in runs.values():
@@ -67,6 +67,11 @@ def test_models_start_from_the_same_weights_as_torch(smoke_json):
         tt = runs[f"test_workload_step[tinytorch-cpu-{model}]"]["extra_info"]["loss0"]
         pt = runs[f"test_workload_step[torch-cpu-{model}]"]["extra_info"]["loss0"]
         assert tt == pytest.approx(pt, rel=1e-4, abs=1e-5), model
+    tt, pt = (runs[f"test_digits_cnn_epoch[{b}-cpu]"]["extra_info"]["loss0"] for b in ("tinytorch", "torch"))
+    assert tt == pytest.approx(pt, rel=1e-4, abs=1e-5), "digits cnn"
+    for workers in (0, 2):  # every sample arrives once per epoch, in both libraries
+        for b in ("tinytorch", "torch"):
+            assert runs[f"test_dataloader_epoch[{b}-cpu-{workers}]"]["extra_info"]["samples"] == 256
 
 
 def test_report_writes_markdown_and_png(smoke_json, tmp_path):
@@ -113,3 +118,25 @@ def test_report_fills_gpu_columns_and_targets(tmp_path):
     assert "| LeNet CNN training step time | 2.00× |" in md
     assert "test_conv2d_forward" not in md  # rows without a backend are not compared
     assert (tmp_path / "gpu.png").stat().st_size > 10_000
+
+
+def test_run_workloads_combines_both_thread_counts(tmp_path):
+    """run_workloads.py's one table: both thread counts per case, the bars, and CPU time n/a for workers."""
+    sys.path.insert(0, BENCH)
+    try:
+        import run_workloads
+    finally:
+        sys.path.remove(BENCH)
+    paths = {}
+    for stem, scale in (("workloads-1thread-cputime", 1.0), ("workloads-2threads-wall", 1.3)):
+        benches = [_fake_run("train step gpt char", "tinytorch-cpu", 0.01 * scale, peak_mem_bytes=4 << 20),
+                   _fake_run("train step gpt char", "torch-cpu", 0.01, peak_mem_bytes=8 << 20),
+                   _fake_run("dataloader epoch workers2 x", "tinytorch-cpu", 0.5 * scale),
+                   _fake_run("dataloader epoch workers2 x", "torch-cpu", 1.0)]
+        paths[stem] = tmp_path / f"{stem}.json"
+        paths[stem].write_text(json.dumps({"machine_info": {"tinytorch_bench": {"threads": 1}}, "benchmarks": benches}))
+    md = run_workloads.combine({k: str(v) for k, v in paths.items()})
+    gpt = next(line for line in md.splitlines() if line.startswith("| train step gpt char"))
+    assert [c.strip() for c in gpt.strip("|").split("|")][2:] == ["1.00× (1.00×)", "1.30× (1.30×)", "0.50×", "**no**"]
+    loader = next(line for line in md.splitlines() if line.startswith("| dataloader epoch workers2"))
+    assert "(n/a)" in loader and "0.65×" in loader and loader.endswith("| yes |")

@@ -14,6 +14,7 @@ import os
 import numpy as np
 
 from . import _dtype as dtypes
+from ._arrays import threads
 from .backends import cuda as _backends_cuda
 from .tensor import Tensor
 from .amp import autocast  # noqa: F401 - torch.autocast
@@ -210,10 +211,23 @@ _threads = {"intra": None, "inter": None}
 
 
 def set_num_threads(n: int) -> None:
-    """Record the intra-op thread count (NumPy's BLAS pool is sized at import; this sets it where we can)."""
+    """Set the number of threads used for intra-op parallelism on the CPU, as ``torch.set_num_threads``.
+
+    Two pools follow it: BLAS (matmul, conv GEMMs; resized at run time through ``threadpoolctl`` when it
+    is installed, else fixed by ``OMP_NUM_THREADS``/``OPENBLAS_NUM_THREADS`` before NumPy loads) and
+    tinytorch's own pool for large memory-bound passes (conv im2col copies of >= 512K elements), which
+    NumPy runs on one core. That second pool is opt-in: until this is called with n > 1 those passes
+    stay single-threaded, since on a busy machine a second thread only waits for a core. Results are
+    bit-identical for every n (passes are split into disjoint output blocks, never inside a reduction).
+
+        >>> tinytorch.set_num_threads(2)   # a machine with two idle cores
+        >>> tinytorch.get_num_threads()
+        2
+    """
     if not isinstance(n, builtins.int) or isinstance(n, builtins.bool) or n < 1:
         raise ValueError(f"set_num_threads: expected a positive integer, got {n!r}")
     _threads["intra"] = n
+    threads.set_num_threads(n)
     try:  # threadpoolctl, when installed, can resize the BLAS pool at run time
         from threadpoolctl import threadpool_limits
 
@@ -223,13 +237,11 @@ def set_num_threads(n: int) -> None:
 
 
 def get_num_threads() -> int:
+    """The intra-op thread count: the last ``set_num_threads``, else ``OMP_NUM_THREADS`` (or the
+    OpenBLAS/MKL variable), else the usable cores, as torch reports it."""
     if _threads["intra"] is not None:
         return _threads["intra"]
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        v = os.environ.get(var, "")
-        if v.isdigit() and builtins.int(v) > 0:
-            return builtins.int(v)
-    return os.cpu_count() or 1
+    return threads.default_num_threads()
 
 
 def set_num_interop_threads(n: int) -> None:

@@ -6,6 +6,7 @@ import pytest
 
 import tinytorch
 import tinytorch.nn.functional as F
+from tinytorch.ops import conv as conv_ops
 
 from tests.helpers import host, tensor_of as _t
 from tests.opinfo.conv import _ref_conv_nd
@@ -301,3 +302,68 @@ def test_sliding_windows_view():
             np.testing.assert_array_equal(win[:, i, j], x[:, 2 * i:2 * i + 2, j:j + 5:2])
     for a, b in kernel_offsets((2, 3)):
         np.testing.assert_array_equal(x[(Ellipsis,) + window_slices((a, b), (2, 1), (1, 2), (3, 4))], win[..., a, b])
+
+
+# ---- size-chosen CPU paths (ops/conv.py: chunked im2col vs whole-batch batch-last) -----------------
+PATH_CASES = [  # (x shape, w shape, stride, padding, dilation)
+    ((6, 3, 4, 4), (5, 3, 3, 3), (1, 1), (1, 1), (1, 1)),
+    ((5, 2, 7, 6), (4, 2, 3, 2), (2, 1), (1, 0), (1, 1)),
+    ((4, 3, 9, 8), (6, 3, 3, 3), (1, 2), (2, 1), (2, 1)),
+    ((3, 1, 5, 5), (2, 1, 1, 1), (1, 1), (0, 0), (1, 1)),
+    ((7, 4, 3, 5), (3, 4, 3, 3), (1, 1), (2, 2), (1, 2)),  # padding larger than the dilated kernel's reach
+]
+
+
+@pytest.mark.parametrize("case", PATH_CASES)
+def test_conv_cpu_paths_are_equal_in_float64(case):
+    xs, ws, stride, padding, dilation = case
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+    b = rng.standard_normal(ws[0])
+    out_size = tuple(conv_ops._out_size(n, k, s, p, d) for n, k, s, p, d in zip(xs[2:], ws[2:], stride, padding, dilation))
+    g = rng.standard_normal((xs[0], ws[0]) + out_size)
+    geom = (stride, padding, dilation, 1)
+    res = {}
+    for path in ("chunked", "batch_last"):
+        res[path] = (conv_ops._conv_forward(np, x, w, b, *geom, out_size, path=path),
+                     conv_ops._conv_input_grad(np, g, w, xs[2:], *geom, path=path),
+                     conv_ops._conv_weight_grad(np, x, g, ws[2:], *geom, path=path))
+    for got, want, what in zip(res["batch_last"], res["chunked"], ("forward", "input grad", "weight grad")):
+        assert got.dtype == np.float64 and got.shape == want.shape, what
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=what)
+    # and the chunked path against the direct definition of the convolution
+    xp_ = np.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
+    ref = np.zeros((xs[0], ws[0]) + out_size)
+    for i in range(out_size[0]):
+        for j in range(out_size[1]):
+            patch = xp_[:, :, i * stride[0]:i * stride[0] + dilation[0] * (ws[2] - 1) + 1:dilation[0],
+                        j * stride[1]:j * stride[1] + dilation[1] * (ws[3] - 1) + 1:dilation[1]]
+            ref[:, :, i, j] = np.einsum("nckl,ockl->no", patch, w)
+    np.testing.assert_allclose(res["chunked"][0], ref + b[None, :, None, None], rtol=1e-12, atol=1e-12)
+
+
+def test_conv_path_choice_by_size():
+    pick = conv_ops._pick_path
+    one = ((1, 1), (1, 1), (1, 1), 1)
+    assert pick(np, (32, 16, 4, 4), (32, 16, 3, 3), *one) == "batch_last"  # the digits CNN's second conv
+    assert pick(np, (32, 1, 8, 8), (16, 1, 3, 3), *one) == "chunked"  # 9 column rows, 16 output rows
+    assert pick(np, (64, 1, 28, 28), (6, 1, 5, 5), (1, 1), (0, 0), (1, 1), 1) == "chunked"  # runs of 24 already
+    assert pick(np, (512, 64, 32, 32), (64, 64, 3, 3), *one) == "chunked"  # columns far over the cache
+    assert pick(np, (32, 16, 4, 4), (32, 8, 3, 3), (1, 1), (1, 1), (1, 1), 2) == "chunked"  # groups
+
+
+def test_digits_sized_conv_trains_like_torch():
+    """The batch-last path inside autograd (the digits CNN's second conv) against PyTorch, float64."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    x, w, b = rng.standard_normal((32, 16, 4, 4)), rng.standard_normal((32, 16, 3, 3)), rng.standard_normal(32)
+    assert conv_ops._pick_path(np, x.shape, w.shape, (1, 1), (1, 1), (1, 1), 1) == "batch_last"
+    tx, tw, tb = (tinytorch.tensor(a, requires_grad=True) for a in (x, w, b))
+    px, pw, pb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    y = F.conv2d(tx, tw, tb, padding=1)
+    py = torch.nn.functional.conv2d(px, pw, pb, padding=1)
+    np.testing.assert_allclose(y.detach().numpy(), py.detach().numpy(), rtol=1e-10, atol=1e-10)
+    (y * y).sum().backward()
+    (py * py).sum().backward()
+    for t, p in ((tx, px), (tw, pw), (tb, pb)):
+        np.testing.assert_allclose(t.grad.numpy(), p.grad.numpy(), rtol=1e-10, atol=1e-9)

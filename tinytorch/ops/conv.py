@@ -23,7 +23,7 @@ import builtins
 import numpy as np
 
 from ..autograd.function import Function
-from .._arrays import kernels
+from .._arrays import kernels, threads
 from .._arrays.strides import as_strided, kernel_offsets, sliding_windows, window_slices
 from ..tensor import Tensor
 from ..amp.autocast_mode import autocast_op
@@ -84,6 +84,44 @@ def _pad_array(xp, x, pads, value=0.0):
 
 
 # ---- array kernels (CPU/CuPy through xp) ---------------------------------------------------------
+# _batch_last_padded/_im2col/_grad_batch_last: the whole-batch, batch-last helpers of the small-conv path
+# (_pick_path chooses it by size); larger convolutions use the chunked kernels below.
+
+
+def _batch_last_padded(xp, x, padding):
+    """(N, C, H, W) -> contiguous zero-padded (C, H + 2pH, W + 2pW, N), in one copy."""
+    n, c, h, w = x.shape
+    ph, pw = padding
+    out = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype) if (ph or pw) else xp.empty((c, h, w, n), dtype=x.dtype)
+    out[:, ph:ph + h, pw:pw + w, :] = x.transpose(1, 2, 3, 0)
+    return out
+
+
+def _im2col(xp, x, kernel, stride, padding, dilation, out_size):
+    """(N, C, H, W) -> contiguous columns (C, KH, KW, OH, OW, N)."""
+    xt = _batch_last_padded(xp, x, padding)
+    sc, sh, sw, sn = xt.strides
+    shape = (xt.shape[0], kernel[0], kernel[1], out_size[0], out_size[1], xt.shape[3])
+    strides = (sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1], sn)
+    cols = xp.empty(shape, dtype=x.dtype)
+    _copy_rows(xp, cols, as_strided(xp, xt, shape, strides))
+    return cols
+
+
+def _copy_rows(xp, dst, src):
+    """``dst[...] = src``, split over the first axis across tinytorch's intra-op threads on the CPU."""
+    if xp is np:
+        threads.parallel_rows(lambda a, b: np.copyto(dst[a:b], src[a:b]), dst.shape[0], dst.size)
+    else:
+        xp.copyto(dst, src)
+
+
+def _grad_batch_last(xp, g, groups):
+    """(N, O, OH, OW) -> (G, O/G, OH*OW*N)."""
+    n, o, oh, ow = g.shape
+    return xp.ascontiguousarray(g.transpose(1, 2, 3, 0)).reshape(groups, o // groups, oh * ow * n)
+
+
 # The batch is processed in chunks of a few samples: each chunk's columns (C, KH, KW, B, OH, OW)
 # stay in the CPU cache between the im2col copy and the GEMM that reads them, and no step allocates
 # whole-batch column matrices (which, freed and re-faulted every step, cost more than the copies).
@@ -129,7 +167,7 @@ class _Im2col:
         shape = (x.shape[1], kh, kw, bs, oh, ow)
         strides = (sc, sh * self.dilation[0], sw * self.dilation[1], sb, sh * self.stride[0], sw * self.stride[1])
         cols = self.colbuf[:x.shape[1] * kh * kw * bs * oh * ow].reshape(shape)
-        xp.copyto(cols, as_strided(xp, xpd, shape, strides))
+        _copy_rows(xp, cols, as_strided(xp, xpd, shape, strides))
         return cols
 
 
@@ -150,8 +188,19 @@ def _gemm(xp, a, b, out):
     return out
 
 
-def _conv_forward(xp, x, w, b, stride, padding, dilation, groups, out_size):
-    """conv2d on arrays: x (N, C, H, W), w (O, C/g, KH, KW) -> (N, O, OH, OW)."""
+def _conv_forward(xp, x, w, b, stride, padding, dilation, groups, out_size, path=None):
+    """conv2d on arrays: x (N, C, H, W), w (O, C/g, KH, KW) -> (N, O, OH, OW).
+
+    ``path`` ("batch_last" or "chunked") overrides the choice by size (tests hold the paths equal).
+    """
+    if (path or _pick_path(xp, x.shape, w.shape, stride, padding, dilation, groups)) == "batch_last":
+        out = _batch_last_forward(xp, x, w, b, stride, padding, dilation, out_size)
+    else:
+        out = _chunked_forward(xp, x, w, b, stride, padding, dilation, groups, out_size)
+    return out
+
+
+def _chunked_forward(xp, x, w, b, stride, padding, dilation, groups, out_size):
     n = x.shape[0]
     o, cg, kh, kw = w.shape
     oh, ow = out_size
@@ -176,8 +225,21 @@ def _conv_forward(xp, x, w, b, stride, padding, dilation, groups, out_size):
     return out
 
 
-def _conv_input_grad(xp, g, w, in_size, stride, padding, dilation, groups):
+def _conv_input_grad(xp, g, w, in_size, stride, padding, dilation, groups, path=None):
     """The adjoint of conv2d in x: g (N, O, OH, OW), w (O, C/g, KH, KW) -> (N, C, H, W)."""
+    kh, kw = w.shape[2:]
+    back_pad = (dilation[0] * (kh - 1) - padding[0], dilation[1] * (kw - 1) - padding[1])
+    if stride == (1, 1) and groups == 1 and back_pad[0] >= 0 and back_pad[1] >= 0:
+        # stride 1: the input gradient is the convolution of g with the flipped, transposed kernel,
+        # chosen by that convolution's own size
+        wt_shape = (w.shape[1], w.shape[0], kh, kw)
+        if (path or _pick_path(xp, g.shape, wt_shape, (1, 1), back_pad, dilation, 1)) == "batch_last":
+            wt = xp.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+            return _batch_last_forward(xp, g, wt, None, (1, 1), back_pad, dilation, tuple(in_size))
+    return _chunked_input_grad(xp, g, w, in_size, stride, padding, dilation, groups)
+
+
+def _chunked_input_grad(xp, g, w, in_size, stride, padding, dilation, groups):
     n, o, oh, ow = g.shape
     _, cg, kh, kw = w.shape
     og = o // groups
@@ -206,8 +268,16 @@ def _conv_input_grad(xp, g, w, in_size, stride, padding, dilation, groups):
     return gx
 
 
-def _conv_weight_grad(xp, x, g, kernel, stride, padding, dilation, groups):
-    """The adjoint of conv2d in w: x (N, C, H, W), g (N, O, OH, OW) -> (O, C/g, KH, KW); columns recomputed."""
+def _conv_weight_grad(xp, x, g, kernel, stride, padding, dilation, groups, path=None):
+    """The adjoint of conv2d in w: x (N, C, H, W), g (N, O, OH, OW) -> (O, C/g, KH, KW); columns recomputed.
+    """
+    w_shape = (g.shape[1], x.shape[1] // groups) + tuple(kernel)
+    if (path or _pick_path(xp, x.shape, w_shape, stride, padding, dilation, groups)) == "batch_last":
+        return _batch_last_weight_grad(xp, x, g, kernel, stride, padding, dilation)
+    return _chunked_weight_grad(xp, x, g, kernel, stride, padding, dilation, groups)
+
+
+def _chunked_weight_grad(xp, x, g, kernel, stride, padding, dilation, groups):
     n, c = x.shape[:2]
     o, oh, ow = g.shape[1], g.shape[2], g.shape[3]
     kh, kw = kernel
@@ -224,6 +294,54 @@ def _conv_weight_grad(xp, x, g, kernel, stride, padding, dilation, groups):
         cols = im2col(n0, bs).reshape(groups, k, bs * p)
         gw += _gemm(xp, _chunk_grad(xp, g[n0:n0 + bs], groups, gbuf), cols.transpose(0, 2, 1), part)
     return gw.reshape(o, cg, kh, kw)
+
+
+# ---- the batch-last path for small maps (groups 1) -----------------------------------------------
+# The chunked im2col copies runs of OW elements: on a 4x4 map (a digit after one pooling) that is 4
+# floats per run and the copy costs twice the GEMM. With the whole (small) batch padded batch-last,
+# (C, Hp, Wp, N), every run is N samples long: the columns (C*KH*KW, OH*OW*N) are one fast strided
+# copy, and one GEMM covers the batch. The price is the output's transpose back to (N, O, OH, OW)
+# (runs of 1), so the path pays where the columns (C*KH*KW rows) outweigh the output (O rows) and
+# runs of OW are short; and only while the whole-batch columns stay cache-sized (larger ones were
+# the page-fault cost that made the chunked path necessary).
+_BATCH_LAST_MAX_COLS = 4 << 20  # bytes of whole-batch columns
+
+
+def _pick_path(xp, x_shape, w_shape, stride, padding, dilation, groups):
+    """ "batch_last" for small one-group convolutions on the CPU, "chunked" im2col + GEMM otherwise."""
+    if xp is not np or groups != 1:
+        return "chunked"
+    n, c, h, w = x_shape
+    o, _, kh, kw = w_shape
+    oh = _out_size(h, kh, stride[0], padding[0], dilation[0])
+    ow = _out_size(w, kw, stride[1], padding[1], dilation[1])
+    k = c * kh * kw
+    if k * oh * ow * n * 4 > _BATCH_LAST_MAX_COLS or n < 4 * ow or k < 2 * o:
+        return "chunked"
+    return "batch_last"
+
+
+def _batch_last_forward(xp, x, w, b, stride, padding, dilation, out_size):
+    """One-group conv2d through whole-batch batch-last columns: (N, C, H, W) -> (N, O, OH, OW)."""
+    n = x.shape[0]
+    o = w.shape[0]
+    oh, ow = out_size
+    cols = _im2col(xp, x, w.shape[2:], stride, padding, dilation, out_size).reshape(-1, oh * ow * n)
+    y = xp.matmul(w.reshape(o, -1), cols).reshape(o, oh, ow, n).transpose(3, 0, 1, 2)
+    out = xp.empty((n, o, oh, ow), dtype=xp.result_type(x.dtype, w.dtype))
+    if b is None:
+        xp.copyto(out, y)
+    else:
+        xp.add(y, b.reshape(1, o, 1, 1), out=out)
+    return out
+
+
+def _batch_last_weight_grad(xp, x, g, kernel, stride, padding, dilation):
+    """One-group weight gradient through batch-last columns: -> (O, C, KH, KW)."""
+    o, oh, ow = g.shape[1:]
+    cols = _im2col(xp, x, kernel, stride, padding, dilation, (oh, ow)).reshape(-1, oh * ow * x.shape[0])
+    gt = _grad_batch_last(xp, g, 1)[0]  # (O, OH*OW*N)
+    return xp.matmul(gt, cols.T).reshape(o, x.shape[1], *kernel)
 
 
 def _bias_grad(grad):

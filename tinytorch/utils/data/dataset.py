@@ -50,6 +50,10 @@ class TensorDataset(Dataset):
         self.tensors = tensors
 
     def __getitem__(self, index):
+        if type(index) is int and not any(t._requires_grad for t in self.tensors):
+            # the DataLoader's per-sample call: NumPy's view of row ``index`` (sharing the version
+            # counter, as ``t[index]`` would) without an autograd node per tensor (~1 us, not ~14)
+            return tuple(Tensor._make(t._data[index, ...], vc=t._vc) for t in self.tensors)
         return tuple(t[index] for t in self.tensors)
 
     def __len__(self):

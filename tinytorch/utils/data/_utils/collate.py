@@ -50,6 +50,23 @@ def default_convert(data):
     return data
 
 
+def _stack_plain(batch):
+    """``np.stack`` of same-shaped NumPy-backed tensors that need no graph (the usual batch), else None."""
+    first = batch[0]._data
+    if type(first) is not np.ndarray:
+        return None
+    shape, dtype = first.shape, first.dtype
+    arrays = []
+    for b in batch:
+        if not isinstance(b, Tensor) or b._requires_grad:
+            return None
+        a = b._data
+        if type(a) is not np.ndarray or a.shape != shape or a.dtype != dtype:
+            return None  # ops.stack promotes dtypes and words the shape error
+        arrays.append(a)
+    return Tensor._make(np.stack(arrays))
+
+
 def default_collate(batch):
     """Stack a list of samples into a batch.
 
@@ -62,7 +79,8 @@ def default_collate(batch):
         raise ValueError("default_collate: got an empty batch")
     elem = batch[0]
     if isinstance(elem, Tensor):
-        return stack(batch, 0)
+        out = _stack_plain(batch)
+        return out if out is not None else stack(batch, 0)
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind in "SUOa":
             raise TypeError(_ERR.format(elem.dtype))
