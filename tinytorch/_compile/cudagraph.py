@@ -1,0 +1,335 @@
+"""``compile(fn, mode="reduce-overhead")`` on CUDA: replay each guarded call through a CUDA graph.
+
+Per guard key (the input signature the compiler computes — shapes, dtypes, devices, requires_grad,
+non-tensor argument values, grad mode, autocast, the function's scalar globals — plus every module the
+function reaches: identity, training flag and scalar attributes, parameter identities; and the
+hyper-parameters of every optimizer it reaches):
+
+1. the first ``WARMUP`` calls run eagerly on a side stream (as torch: lazy state such as optimizer
+   buffers is made there, outside any capture);
+2. the next call copies its tensor inputs into *static* input tensors and captures one call of the
+   function on them in a :class:`tinytorch.cuda.CUDAGraph` (memory from the graph's private pool, reserved
+   for it), then replays the graph once to compute this call;
+3. later calls copy their inputs into the static inputs and replay the graph.
+
+The result is the *static output*: the tensors the captured call returned, **overwritten by the next
+replay** (torch's ``reduce-overhead`` does the same; ``.clone()`` what you keep). Outputs that carry an
+autograd graph are returned detached (a replayed step ran its backward inside the call).
+
+Parameters' ``.grad`` tensors are host state a replay cannot rebuild: the graph is replayed only while
+each reached parameter's ``.grad`` is what the previous call left (or None when it was None at capture);
+a grad accumulated out of place is fed back into the buffer the graph reads. Anything the graph cannot
+replay faithfully runs eagerly instead, with a one-time warning naming the reason: CPU tensors mixed in,
+inputs that require grad, a result that keeps its autograd graph without a backward inside the call, an
+optimizer whose step count lives on the host (Adam/AdamW without ``capturable=True``), an LR scheduler
+(it changes ``lr`` on the host, which a graph bakes in), dropout in training mode, a capture that fails
+(a host sync — ``.item()``, ``print`` of a CUDA tensor — inside the function). Python side effects of the
+function (appending to a list, a counter) happen during the eager and capture calls only.
+"""
+from __future__ import annotations
+
+import types
+import warnings
+
+from .. import _arrays
+from ..tensor import Tensor
+
+__all__ = ["CudaGraphCalls", "WARMUP"]
+
+WARMUP = 2  # eager calls per guard key before the capture
+
+
+class _Eager(Exception):
+    """This call (and calls with its key) cannot replay through a graph: the message says why."""
+
+
+def _cuda_tensor(t):
+    return _arrays.is_cupy_array(t._data)
+
+
+def _reached(fn, args, kwargs):
+    """Modules, optimizers and LR schedulers the call can reach: ``fn`` itself (a module, a bound method's
+    object), the arguments, and the globals and closure values ``fn`` and the plain functions it calls read."""
+    found, seen_code = [], set()
+
+    def add(v):
+        if isinstance(v, (list, tuple)):
+            for x in v[:16]:
+                add(x)
+            return
+        if isinstance(v, types.FunctionType):
+            visit(v)
+        elif not isinstance(v, (Tensor, int, float, str, bool, type(None))) and not isinstance(v, type) \
+                and not isinstance(v, types.ModuleType):
+            if all(v is not f for f in found):
+                found.append(v)
+
+    def visit(f):
+        code = getattr(f, "__code__", None)
+        if code is None or code in seen_code:
+            return
+        seen_code.add(code)
+        g = f.__globals__
+        for n in code.co_names:
+            if n in g:
+                add(g[n])
+        for cell in f.__closure__ or ():
+            try:
+                add(cell.cell_contents)
+            except ValueError:  # an empty cell
+                pass
+
+    if isinstance(fn, types.MethodType):
+        add(fn.__self__)
+        visit(fn.__func__)
+    elif isinstance(fn, types.FunctionType):
+        visit(fn)
+    else:
+        add(fn)
+    add(list(args))
+    add(list(kwargs.values()))
+    return found
+
+
+def _classify(objs, module_cls):
+    from ..optim.lr_scheduler import LRScheduler  # optim sits above the compiler in the import order
+    from ..optim.optimizer import Optimizer
+
+    modules, opts, scheds = [], [], []
+    for o in objs:
+        if isinstance(o, module_cls):
+            for m in o.modules():
+                if all(m is not x for x in modules):
+                    modules.append(m)
+        elif isinstance(o, Optimizer):
+            opts.append(o)
+        elif isinstance(o, LRScheduler):
+            scheds.append(o)
+    return modules, opts, scheds
+
+
+def _opt_guard(opts):
+    return tuple((id(o), tuple(tuple((k, v) for k, v in g.items() if k != "params" and isinstance(
+        v, (int, float, bool, str, tuple, type(None)))) + (tuple(map(id, g["params"])),)
+        for g in o.param_groups)) for o in opts)
+
+
+def _params(modules, opts):
+    out, ids = [], set()
+    for m in modules:
+        for p in m._parameters.values():
+            if p is not None and id(p) not in ids:
+                ids.add(id(p))
+                out.append(p)
+    for o in opts:
+        for g in o.param_groups:
+            for p in g["params"]:
+                if id(p) not in ids:
+                    ids.add(id(p))
+                    out.append(p)
+    return out
+
+
+def _refuse_host_state(modules, opts, scheds):
+    """Raise ``_Eager`` for state a graph would bake in or skip (see the module docstring)."""
+    if scheds:
+        raise _Eager(f"the function steps an LR scheduler ({type(scheds[0]).__name__}), which changes lr on "
+                     "the host; a CUDA graph bakes the lr it was captured with")
+    for m in modules:
+        if m.training and type(m).__name__.startswith(("Dropout", "AlphaDropout", "FeatureAlphaDropout")) \
+                and getattr(m, "p", 0) > 0:
+            raise _Eager(f"{type(m).__name__} in training mode draws new random numbers per call; a CUDA graph "
+                         "would replay the captured ones")
+    for o in opts:
+        for st in o.state.values():
+            step = st.get("step") if isinstance(st, dict) else None
+            if isinstance(step, Tensor) and not _cuda_tensor(step):
+                raise _Eager(f"{type(o).__name__} keeps its step count on the host, which a CUDA graph cannot "
+                             "advance; build it with capturable=True")
+
+
+def _rebuild(x, it):
+    """``x`` with its tensors replaced, in order, by those of ``it``."""
+    if isinstance(x, Tensor):
+        return next(it)
+    t = type(x)
+    if t is list or t is tuple:
+        return t(_rebuild(a, it) for a in x)
+    if t is dict:
+        return {k: _rebuild(v, it) for k, v in x.items()}
+    return x
+
+
+def _tensors(x, out):
+    if isinstance(x, Tensor):
+        out.append(x)
+    elif type(x) in (list, tuple):
+        for a in x:
+            _tensors(a, out)
+    elif type(x) is dict:
+        for a in x.values():
+            _tensors(a, out)
+    return out
+
+
+class _Graphed:
+    """One captured call: static inputs, the graph, the static result and the grads it left."""
+
+    __slots__ = ("calls", "graph", "static_in", "result", "params", "pre_none", "post", "feed")
+
+    def __init__(self):
+        self.calls = 0  # eager warm-up calls made so far
+        self.graph = None
+
+
+class CudaGraphCalls:
+    """The CUDA-graph tier of one compiled function (``mode="reduce-overhead"``)."""
+
+    def __init__(self, fn, module_cls, note_eager, name):
+        self._fn = fn
+        self._module_cls = module_cls
+        self._note_eager = note_eager  # CompiledFunction._note_eager: the one-time warning
+        self._name = name
+        self._entries: dict = {}
+        self._eager_keys: set = set()
+        self.captures = 0
+        self.replays = 0
+
+    def __call__(self, sig, inputs, args, kwargs):
+        """``(True, result)`` when this call was answered here, ``(False, None)`` for a call with no CUDA tensor
+        (the other tiers handle it)."""
+        from .. import _dynamo
+
+        objs = _reached(self._fn, args, kwargs)
+        modules, opts, scheds = _classify(objs, self._module_cls)
+        params = _params(modules, opts)
+        if not any(_cuda_tensor(t) for t in inputs) and not any(_cuda_tensor(p) for p in params):
+            return False, None
+        from . import _module_guard  # the package imports this module lazily
+
+        key = (sig, _module_guard(modules), _opt_guard(opts))
+        if key in self._eager_keys:
+            return True, self._fn(*args, **kwargs)
+        e = self._entries.get(key)
+        if e is None:
+            limit = _dynamo.config.cache_size_limit
+            if len(self._entries) >= limit:
+                self._refuse(key, f"more than {limit} CUDA graph guard variants "
+                                  "(torch._dynamo.config.cache_size_limit); use fixed shapes")
+                return True, self._fn(*args, **kwargs)
+            e = self._entries[key] = _Graphed()
+        try:
+            if e.graph is None:
+                cpu = [t for t in inputs if not _cuda_tensor(t)]
+                if cpu:
+                    raise _Eager(f"a CPU tensor {tuple(cpu[0].shape)} is among the inputs; CUDA graphs capture "
+                                 "CUDA tensors only")
+                if any(t.requires_grad for t in inputs):
+                    raise _Eager("an input requires grad; a CUDA graph replays no autograd graph for it")
+                _refuse_host_state(modules, opts, scheds)
+                if e.calls < WARMUP:
+                    e.calls += 1
+                    return True, self._warm_up(args, kwargs, params)
+                return True, self._capture(e, inputs, args, kwargs, params)
+            return True, self._replay(e, inputs, params)
+        except _Eager as why:
+            self._entries.pop(key, None)
+            self._refuse(key, str(why))
+            return True, self._fn(*args, **kwargs)
+
+    def reset(self):
+        """Forget every graph and fallback decision."""
+        self._entries.clear()
+        self._eager_keys.clear()
+
+    def _refuse(self, key, why):
+        self._eager_keys.add(key)
+        self._note_eager(f"not replayed through a CUDA graph: {why}")
+
+    def _warm_up(self, args, kwargs, params):
+        from .. import cuda
+        from ..cuda.graphs import _default_capture_stream
+
+        side = _default_capture_stream()
+        before = [p.grad for p in params]
+        side.wait_stream(cuda.current_stream())
+        with cuda.stream(side):
+            result = self._fn(*args, **kwargs)
+        cuda.current_stream().wait_stream(side)
+        _check_result(result, any(p.grad is not b for p, b in zip(params, before)))
+        return result
+
+    def _capture(self, e, inputs, args, kwargs, params):
+        from ..cuda.graphs import CUDAGraph, graph
+
+        static_in = [Tensor._make(t._data.copy()) for t in inputs]
+        pre = [p.grad for p in params]
+        # what the graph reads of an accumulated grad: a buffer of its own, refilled before each replay
+        feed = [None if g is None else Tensor._make(g._data.copy()) for g in pre]
+        for p, f in zip(params, feed):
+            if f is not None:
+                p.grad = f
+        g = CUDAGraph()
+        try:
+            with graph(g):
+                result = self._fn(*_rebuild(args, iter(static_in)), **_rebuild(kwargs, iter(static_in[len(
+                    _tensors(args, [])):])))
+        except Exception as err:  # a host sync or another capture error: this call runs eagerly instead
+            for p, grad in zip(params, pre):
+                p.grad = grad
+            raise _Eager(f"capturing the call failed ({type(err).__name__}: {err})") from err
+        post = [p.grad for p in params]
+        ran_backward = any(a is not b for a, b in zip(post, feed))
+        try:
+            _check_result(result, ran_backward)
+        except _Eager:
+            for p, grad in zip(params, pre):
+                p.grad = grad
+            raise
+        e.graph, e.static_in, e.params = g, static_in, params
+        e.pre_none = [grad is None for grad in pre]
+        e.post = post
+        e.feed = [f if f is not None and f is not q else None for f, q in zip(feed, post)]
+        e.result = _detached(result)
+        self.captures += 1
+        for p, grad in zip(params, pre):  # the replay below starts from the state the capture started from
+            p.grad = grad
+        return self._replay(e, inputs, params, first=True)
+
+    def _replay(self, e, inputs, params, first=False):
+        if len(params) != len(e.params) or any(p is not q for p, q in zip(params, e.params)):
+            raise _Eager("the parameters the function reaches changed")
+        for i, (p, none) in enumerate(zip(params, e.pre_none)):
+            cur = p.grad
+            if none:
+                if cur is not None and not first:
+                    raise _Eager("a parameter's .grad is set, but it was None when the graph was captured")
+            elif first:
+                if e.feed[i] is not None:
+                    e.feed[i]._data[...] = cur._data
+            elif cur is e.post[i]:
+                if e.feed[i] is not None:
+                    e.feed[i]._data[...] = cur._data
+            else:
+                raise _Eager("a parameter's .grad was replaced between calls (not the tensor the previous call "
+                             "left); the graph reads the one it captured")
+        for s, t in zip(e.static_in, inputs):
+            s._data[...] = t._data
+        e.graph.replay()
+        for p, q in zip(params, e.post):
+            p.grad = q
+        if not first:
+            self.replays += 1
+        return e.result
+
+
+def _check_result(result, ran_backward):
+    for t in _tensors(result, []):
+        if t.grad_fn is not None and not ran_backward:
+            raise _Eager("the result keeps its autograd graph (backward runs outside the compiled call); "
+                         "compile the whole training step, or call it under no_grad")
+
+
+def _detached(result):
+    ts = _tensors(result, [])
+    return _rebuild(result, iter([t.detach() if t.grad_fn is not None else t for t in ts]))
