@@ -5,6 +5,7 @@ record launches and run nothing until a replay, and which refuses host syncs dur
 """
 from __future__ import annotations
 
+import collections
 import warnings
 
 import numpy as np
@@ -108,12 +109,16 @@ def test_outputs_are_static_and_overwritten_by_the_next_replay():
     fn = torch.compile(model, mode="reduce-overhead")
     xs = [torch.randn(4, 3, device="cuda") for _ in range(WARMUP + 3)]
     with torch.no_grad():
-        outs = [fn(x) for x in xs]
+        outs, kept = [], []
+        for x in xs:
+            outs.append(fn(x))
+            kept.append(outs[-1].clone())  # clone() keeps a result
         expected = [_np(model(x)) for x in xs]
-        kept = outs[-2].clone()
         assert outs[-1] is outs[-2] is outs[-3]  # one static output tensor, rewritten by every replay
-        np.testing.assert_allclose(_np(outs[-1]), expected[-1], rtol=1e-6)
-        np.testing.assert_allclose(_np(kept), expected[-2], rtol=1e-6)  # clone() keeps a result
+        np.testing.assert_allclose(_np(outs[-2]), expected[-1], rtol=1e-6)  # holds the last call's values
+        assert not np.allclose(expected[-2], expected[-1])
+        for k, e in zip(kept, expected):
+            np.testing.assert_allclose(_np(k), e, rtol=1e-6)
         for o, e in zip(outs[:WARMUP], expected):  # eager warm-up results are their own tensors
             np.testing.assert_allclose(_np(o), e, rtol=1e-6)
 
@@ -139,7 +144,7 @@ def test_host_sync_inside_falls_back_with_a_warning():
     torch.manual_seed(0)
     model = _mlp().to("cuda")
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    seen = []
+    seen = collections.deque()  # not a guarded value (a list of floats would change the guard key per call)
 
     def step(x, y):
         opt.zero_grad()
@@ -160,7 +165,7 @@ def test_host_sync_inside_falls_back_with_a_warning():
             ref_opt.zero_grad()
             F.cross_entropy(ref_model(x), y).backward()
             ref_opt.step()
-    assert len(seen) == N_STEPS + 1  # every call ran eagerly (plus the aborted capture's Python)
+    assert len(seen) == N_STEPS  # every call ran once, eagerly (the aborted capture raised at .item())
     for a, b in zip(model.parameters(), ref_model.parameters()):
         np.testing.assert_allclose(_np(a), _np(b), rtol=1e-5, atol=1e-6)
 
@@ -274,5 +279,5 @@ def test_capturable_adam_equals_adam_on_cuda(cls, amsgrad):
         a.grad, b.grad = g.clone(), g.clone()
         oa.step()
         ob.step()
-        np.testing.assert_allclose(_np(b), _np(a), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(_np(b), _np(a), rtol=1e-4, atol=1e-5)  # float32 bias corrections
     assert ob.state[b]["step"].device.type == "cuda" and float(ob.state[b]["step"]) == 10

@@ -40,7 +40,12 @@ WARMUP = 2  # eager calls per guard key before the capture
 
 
 class _Eager(Exception):
-    """This call (and calls with its key) cannot replay through a graph: the message says why."""
+    """This call (and calls with its key) cannot replay through a graph: the message says why. ``result``:
+    the call already ran eagerly and this is its result (else the caller runs it)."""
+
+    def __init__(self, why, result=None, ran=False):
+        super().__init__(why)
+        self.result, self.ran = result, ran
 
 
 def _cuda_tensor(t):
@@ -69,6 +74,8 @@ def _reached(fn, args, kwargs):
         if code is None or code in seen_code:
             return
         seen_code.add(code)
+        add(list(f.__defaults__ or ()))
+        add(list((f.__kwdefaults__ or {}).values()))
         g = f.__globals__
         for n in code.co_names:
             if n in g:
@@ -235,7 +242,7 @@ class CudaGraphCalls:
         except _Eager as why:
             self._entries.pop(key, None)
             self._refuse(key, str(why))
-            return True, self._fn(*args, **kwargs)
+            return True, why.result if why.ran else self._fn(*args, **kwargs)
 
     def reset(self):
         """Forget every graph and fallback decision."""
@@ -256,7 +263,10 @@ class CudaGraphCalls:
         with cuda.stream(side):
             result = self._fn(*args, **kwargs)
         cuda.current_stream().wait_stream(side)
-        _check_result(result, any(p.grad is not b for p, b in zip(params, before)))
+        try:
+            _check_result(result, any(p.grad is not b for p, b in zip(params, before)))
+        except _Eager as why:
+            raise _Eager(str(why), result, ran=True) from None
         return result
 
     def _capture(self, e, inputs, args, kwargs, params):
