@@ -29,7 +29,6 @@ function (appending to a list, a counter) happen during the eager and capture ca
 from __future__ import annotations
 
 import types
-import warnings
 
 from .. import _arrays
 from ..tensor import Tensor
