@@ -264,20 +264,3 @@ def test_default_mode_still_runs_cuda_eagerly():
         for _ in range(4):
             np.testing.assert_allclose(_np(fn(x)), _np(model(x)), rtol=1e-6)
     assert fn._compiled_call._cudagraphs is None
-
-
-@pytest.mark.parametrize("cls", [torch.optim.Adam, torch.optim.AdamW])
-@pytest.mark.parametrize("amsgrad", [False, True])
-def test_capturable_adam_equals_adam_on_cuda(cls, amsgrad):
-    torch.manual_seed(0)
-    a = torch.randn(5, 3, device="cuda", requires_grad=True)
-    b = a.detach().clone().requires_grad_()
-    oa = cls([a], lr=0.1, amsgrad=amsgrad, weight_decay=0.1)
-    ob = cls([b], lr=0.1, amsgrad=amsgrad, weight_decay=0.1, capturable=True)
-    for _ in range(10):
-        g = torch.randn(5, 3, device="cuda")
-        a.grad, b.grad = g.clone(), g.clone()
-        oa.step()
-        ob.step()
-        np.testing.assert_allclose(_np(b), _np(a), rtol=1e-4, atol=1e-5)  # float32 bias corrections
-    assert ob.state[b]["step"].device.type == "cuda" and float(ob.state[b]["step"]) == 10
