@@ -264,3 +264,38 @@ def test_default_mode_still_runs_cuda_eagerly():
         for _ in range(4):
             np.testing.assert_allclose(_np(fn(x)), _np(model(x)), rtol=1e-6)
     assert fn._compiled_call._cudagraphs is None
+
+
+def test_compiled_eval_forward_between_compiled_train_steps():
+    # the eval graph leaves the parameters' .grad alone, so the train step's graph keeps replaying
+    xs, ys = _data(4, (6,), 3, seed=4)
+    torch.manual_seed(0)
+    ref = _mlp().to("cuda")
+    ref_opt = _opt("adamw", ref.parameters())
+    torch.manual_seed(0)
+    model = _mlp().to("cuda")
+    opt = _opt("adamw", model.parameters())
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    train, evaluate = torch.compile(step, mode="reduce-overhead"), torch.compile(model, mode="reduce-overhead")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for x, y in zip(xs, ys):
+            loss = float(train(x, y))
+            ref_opt.zero_grad()
+            ref_loss = F.cross_entropy(ref(x), y)
+            ref_loss.backward()
+            ref_opt.step()
+            assert loss == pytest.approx(float(ref_loss), rel=1e-5)
+            with torch.no_grad():
+                np.testing.assert_allclose(_np(evaluate(x)), _np(ref(x)), rtol=1e-5, atol=1e-6)
+    assert train._cudagraphs.replays == N_STEPS - WARMUP - 1
+    assert evaluate._compiled_call._cudagraphs.replays == N_STEPS - WARMUP - 1
+    for a, b in zip(model.parameters(), ref.parameters()):
+        np.testing.assert_allclose(_np(a.grad), _np(b.grad), rtol=1e-5, atol=1e-6)
