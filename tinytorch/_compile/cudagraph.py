@@ -17,8 +17,9 @@ replay** (torch's ``reduce-overhead`` does the same; ``.clone()`` what you keep)
 autograd graph are returned detached (a replayed step ran its backward inside the call).
 
 Parameters' ``.grad`` tensors are host state a replay cannot rebuild: the graph is replayed only while
-each reached parameter's ``.grad`` is what the previous call left (or None when it was None at capture);
-a grad accumulated out of place is fed back into the buffer the graph reads. Anything the graph cannot
+each reached parameter's ``.grad`` is the one the capture started from or the one the previous call left
+(a grad accumulated out of place is then copied into the buffer the graph reads), and each ``.grad`` is
+set to what the captured call left after every replay. Anything the graph cannot
 replay faithfully runs eagerly instead, with a one-time warning naming the reason: CPU tensors mixed in,
 inputs that require grad, a result that keeps its autograd graph without a backward inside the call, an
 optimizer whose step count lives on the host (Adam/AdamW without ``capturable=True``), an LR scheduler
@@ -181,7 +182,7 @@ def _tensors(x, out):
 class _Graphed:
     """One captured call: static inputs, the graph, the static result and the grads it left."""
 
-    __slots__ = ("calls", "graph", "static_in", "result", "params", "pre_none", "post", "feed")
+    __slots__ = ("calls", "graph", "static_in", "result", "params", "pre", "post")
 
     def __init__(self):
         self.calls = 0  # eager warm-up calls made so far
@@ -273,63 +274,54 @@ class CudaGraphCalls:
 
         static_in = [Tensor._make(t._data.copy()) for t in inputs]
         pre = [p.grad for p in params]
-        # what the graph reads of an accumulated grad: a buffer of its own, refilled before each replay
-        feed = [None if g is None else Tensor._make(g._data.copy()) for g in pre]
-        for p, f in zip(params, feed):
-            if f is not None:
-                p.grad = f
+        n_args = len(_tensors(args, []))
         g = CUDAGraph()
         try:
             with graph(g):
-                result = self._fn(*_rebuild(args, iter(static_in)), **_rebuild(kwargs, iter(static_in[len(
-                    _tensors(args, [])):])))
+                result = self._fn(*_rebuild(args, iter(static_in)), **_rebuild(kwargs, iter(static_in[n_args:])))
         except Exception as err:  # a host sync or another capture error: this call runs eagerly instead
-            for p, grad in zip(params, pre):
-                p.grad = grad
+            _set_grads(params, pre)
             raise _Eager(f"capturing the call failed ({type(err).__name__}: {err})") from err
         post = [p.grad for p in params]
-        ran_backward = any(a is not b for a, b in zip(post, feed))
         try:
-            _check_result(result, ran_backward)
+            _check_result(result, any(a is not b for a, b in zip(post, pre)))
         except _Eager:
-            for p, grad in zip(params, pre):
-                p.grad = grad
+            _set_grads(params, pre)
             raise
-        e.graph, e.static_in, e.params = g, static_in, params
-        e.pre_none = [grad is None for grad in pre]
-        e.post = post
-        e.feed = [f if f is not None and f is not q else None for f, q in zip(feed, post)]
+        # the graph reads the .grad buffers the capture started from (kept alive here) and leaves post's
+        e.graph, e.static_in, e.params, e.pre, e.post = g, static_in, params, pre, post
         e.result = _detached(result)
         self.captures += 1
-        for p, grad in zip(params, pre):  # the replay below starts from the state the capture started from
-            p.grad = grad
+        _set_grads(params, pre)  # the replay below starts from the state the capture started from
         return self._replay(e, inputs, params, first=True)
 
     def _replay(self, e, inputs, params, first=False):
         if len(params) != len(e.params) or any(p is not q for p, q in zip(params, e.params)):
             raise _Eager("the parameters the function reaches changed")
-        for i, (p, none) in enumerate(zip(params, e.pre_none)):
+        feeds = []
+        for p, before, after in zip(params, e.pre, e.post):
             cur = p.grad
-            if none:
-                if cur is not None and not first:
-                    raise _Eager("a parameter's .grad is set, but it was None when the graph was captured")
-            elif first:
-                if e.feed[i] is not None:
-                    e.feed[i]._data[...] = cur._data
-            elif cur is e.post[i]:
-                if e.feed[i] is not None:
-                    e.feed[i]._data[...] = cur._data
-            else:
-                raise _Eager("a parameter's .grad was replaced between calls (not the tensor the previous call "
-                             "left); the graph reads the one it captured")
+            if cur is before:
+                continue
+            if before is not None and cur is after:  # the previous call's grad: into the buffer the graph reads
+                feeds.append((before, cur))
+                continue
+            raise _Eager("a parameter's .grad was replaced between calls (not the tensor the previous call "
+                         "left, nor None as at capture); the graph reads the one it captured")
+        for before, cur in feeds:
+            before._data[...] = cur._data
         for s, t in zip(e.static_in, inputs):
             s._data[...] = t._data
         e.graph.replay()
-        for p, q in zip(params, e.post):
-            p.grad = q
+        _set_grads(params, e.post)
         if not first:
             self.replays += 1
         return e.result
+
+
+def _set_grads(params, grads):
+    for p, g in zip(params, grads):
+        p.grad = g
 
 
 def _check_result(result, ran_backward):
