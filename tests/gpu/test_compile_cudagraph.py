@@ -299,3 +299,33 @@ def test_compiled_eval_forward_between_compiled_train_steps():
     assert evaluate._compiled_call._cudagraphs.replays == N_STEPS - WARMUP - 1
     for a, b in zip(model.parameters(), ref.parameters()):
         np.testing.assert_allclose(_np(a.grad), _np(b.grad), rtol=1e-5, atol=1e-6)
+
+
+def test_dropout_in_training_falls_back_and_changed_lr_recaptures():
+    model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5)).to("cuda")
+    fn = torch.compile(model, mode="reduce-overhead")
+    x = torch.randn(2, 3, device="cuda")
+    with torch.no_grad(), pytest.warns(UserWarning, match="Dropout in training mode"):
+        fn(x)
+    assert fn._compiled_call._cudagraphs.captures == 0
+
+    torch.manual_seed(0)
+    lin = nn.Linear(3, 1).to("cuda")
+    opt = torch.optim.SGD(lin.parameters(), lr=0.1)
+    torch.manual_seed(0)
+    ref = nn.Linear(3, 1).to("cuda")
+    ref_opt = torch.optim.SGD(ref.parameters(), lr=0.1)
+
+    def step(x, m=lin, o=opt):
+        o.zero_grad()
+        m(x).square().mean().backward()
+        o.step()
+
+    fn = torch.compile(step, mode="reduce-overhead")
+    for lr in (0.1, 0.01):  # a graph bakes lr in: a new lr is a new guard key, captured again
+        opt.param_groups[0]["lr"] = ref_opt.param_groups[0]["lr"] = lr
+        for _ in range(WARMUP + 2):
+            fn(x)
+            step(x, ref, ref_opt)
+    np.testing.assert_allclose(_np(lin.weight), _np(ref.weight), rtol=1e-5, atol=1e-6)
+    assert fn._cudagraphs.captures == 2 and fn._cudagraphs.replays == 2
