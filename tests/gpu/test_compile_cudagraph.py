@@ -329,3 +329,16 @@ def test_dropout_in_training_falls_back_and_changed_lr_recaptures():
             step(x, ref, ref_opt)
     np.testing.assert_allclose(_np(lin.weight), _np(ref.weight), rtol=1e-5, atol=1e-6)
     assert fn._cudagraphs.captures == 2 and fn._cudagraphs.replays == 2
+
+
+def test_in_place_change_of_an_input_falls_back():
+    def f(x):
+        x.mul_(2.0)
+        return x + 1.0
+
+    fn = torch.compile(f, mode="reduce-overhead")
+    x = torch.ones(3, device="cuda")
+    with pytest.warns(UserWarning, match="changes an input in place"):
+        for _ in range(WARMUP + 2):
+            fn(x)
+    np.testing.assert_allclose(_np(x), np.full(3, 2.0 ** (WARMUP + 2)))

@@ -21,7 +21,7 @@ each reached parameter's ``.grad`` is the one the capture started from or the on
 (a grad accumulated out of place is then copied into the buffer the graph reads), and each ``.grad`` is
 set to what the captured call left after every replay. Anything the graph cannot
 replay faithfully runs eagerly instead, with a one-time warning naming the reason: CPU tensors mixed in,
-inputs that require grad, a result that keeps its autograd graph without a backward inside the call, an
+inputs that require grad or that the function changes in place, a result that keeps its autograd graph without a backward inside the call, an
 optimizer whose step count lives on the host (Adam/AdamW without ``capturable=True``), an LR scheduler
 (it changes ``lr`` on the host, which a graph bakes in), dropout in training mode, a capture that fails
 (a host sync — ``.item()``, ``print`` of a CUDA tensor — inside the function). Python side effects of the
@@ -273,6 +273,7 @@ class CudaGraphCalls:
         from ..cuda.graphs import CUDAGraph, graph
 
         static_in = [Tensor._make(t._data.copy()) for t in inputs]
+        static_data = [t._data for t in static_in]
         pre = [p.grad for p in params]
         n_args = len(_tensors(args, []))
         g = CUDAGraph()
@@ -284,6 +285,9 @@ class CudaGraphCalls:
             raise _Eager(f"capturing the call failed ({type(err).__name__}: {err})") from err
         post = [p.grad for p in params]
         try:
+            if any(t._vc[0] != 0 or t._data is not d for t, d in zip(static_in, static_data)):
+                raise _Eager("the function changes an input in place; a replay would change the static copy, "
+                             "not the tensor passed")
             _check_result(result, any(a is not b for a, b in zip(post, pre)))
         except _Eager:
             _set_grads(params, pre)
