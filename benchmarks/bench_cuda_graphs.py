@@ -5,6 +5,8 @@ tinytorch-cuda and torch-cuda; the CPU backends are skipped (graphs need a GPU).
 torch's "whole network capture" recipe: three warm-up steps on a side stream, then
 ``with cuda.graph(g): loss = step()``, and each timed call is ``g.replay()``. SGD with momentum for every
 model, so the captured step has no host-side state (Adam's step count would need ``capturable=True``).
+The "compiled" rows (tinytorch only) time ``tinytorch.compile(step, mode="reduce-overhead")``, which does the
+same capture itself after its warm-up calls and adds its guard checks and input copies per call.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import pytest
 from _harness import run_case
 from bench_models import MODELS, _classification_data, make_model
 
-MODES = ["eager", "cuda graph"]
+MODES = ["eager", "cuda graph", "compiled"]
 
 
 def _train_step(bk, name):
@@ -68,12 +70,19 @@ def _graphed(bk, opt, loss_fn, step):
     return replay
 
 
-@pytest.mark.parametrize("mode", MODES, ids=["eager", "graph"])
+@pytest.mark.parametrize("mode", MODES, ids=["eager", "graph", "compiled"])
 @pytest.mark.parametrize("name", list(MODELS), ids=["mlp", "lenet", "encoder"])
 def test_cuda_graph_train_step(benchmark, bk, name, mode):
     if not bk.is_gpu:
         pytest.skip("CUDA graphs need a GPU")
+    if mode == "compiled" and not bk.lib.__name__.startswith("tinytorch"):
+        pytest.skip("torch.compile's reduce-overhead needs Inductor/Triton; compare torch's 'graph' rows")
     model, opt, loss_fn, step = _train_step(bk, name)
-    fn = step if mode == "eager" else _graphed(bk, opt, loss_fn, step)
+    if mode == "eager":
+        fn = step
+    elif mode == "compiled":
+        fn = bk.lib.compile(step, mode="reduce-overhead")
+    else:
+        fn = _graphed(bk, opt, loss_fn, step)
     params = sum(p.numel() for p in model.parameters())
     run_case(benchmark, bk, f"train step {name} ({mode})", fn, params=params, mode=mode)

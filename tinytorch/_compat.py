@@ -188,7 +188,7 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
         return model
     from ._compile import compile_callable  # the tracer and nn load on the first compile, not at import
 
-    return compile_callable(model, fullgraph=fullgraph, dynamic=bool(dynamic))
+    return compile_callable(model, fullgraph=fullgraph, dynamic=bool(dynamic), mode=mode)
 
 
 # ---- matmul precision and threads -------------------------------------------------------------------------

@@ -51,8 +51,9 @@ traces (and compiles) its own program, within the cache limit above — as ``dyn
 Shapes are baked into the recorded programs (reshape targets, strides of sliding-window views), so a
 shape-generic replay would need symbolic shapes, which are not done.
 
-Not done yet: CUDA (the array tier is NumPy only; ``ArrayProgram.run_arrays`` is the piece of work a
-CUDA graph capture would wrap), shape-generic replay.
+CUDA: ``mode="reduce-overhead"`` replays calls on CUDA tensors through CUDA graphs (:mod:`.cudagraph`:
+static inputs and outputs, outputs overwritten by the next call); other modes run them eagerly.
+Not done yet: shape-generic replay.
 """
 from __future__ import annotations
 
@@ -211,13 +212,16 @@ def reset() -> None:
     for cf in list(_live):
         cf._entries.clear()
         cf._eager_reason = None
+        if cf._cudagraphs is not None:
+            cf._cudagraphs.reset()
 
 
 class CompiledFunction:
     """A callable that traces ``fn`` and replays it; see :mod:`tinytorch._compile`."""
 
-    def __init__(self, fn, *, fullgraph=False, dynamic=False):
-        """``dynamic`` is accepted and ignored (see the module docstring): each input shape compiles its own."""
+    def __init__(self, fn, *, fullgraph=False, dynamic=False, mode=None):
+        """``dynamic`` is accepted and ignored (see the module docstring): each input shape compiles its own.
+        ``mode="reduce-overhead"``: calls on CUDA tensors replay through CUDA graphs (:mod:`.cudagraph`)."""
         from ..nn.modules.module import Module  # nn imports the compiler (Module.compile)
 
         self._fn = fn
@@ -228,6 +232,10 @@ class CompiledFunction:
         self.traces = 0  # eager calls recorded (for tests and curiosity)
         self.replays = 0  # calls answered by a program
         self.array_replays = 0  # of those, calls answered by the array tier
+        self._cudagraphs = None  # ---- CUDA graph tier hook (cudagraph.py) ----
+        if mode == "reduce-overhead":
+            from .cudagraph import CudaGraphCalls
+            self._cudagraphs = CudaGraphCalls(fn, Module, lambda why: self._note_eager(why, _Entry()), _name(fn))
         functools.update_wrapper(self, fn, updated=())
         _live.add(self)
 
@@ -253,6 +261,10 @@ class CompiledFunction:
         if len(inputs) > 1:  # the same tensor passed twice is one slot of the program: guard the pattern
             ids = [id(t) for t in inputs]
             sig += (tuple(ids.index(i) for i in ids),)
+        if self._cudagraphs is not None:  # CUDA calls replay through CUDA graphs (cudagraph.py)
+            done, out = self._cudagraphs(sig, inputs, args, kwargs)
+            if done:
+                return out
         entries = self._entries.get(sig)
         e = None
         for cand in entries or ():
@@ -393,10 +405,10 @@ def _optimized_module_class():
 OptimizedModule = None  # the class, once _optimized_module_class() has built it
 
 
-def compile_callable(model, *, fullgraph=False, dynamic=False):
+def compile_callable(model, *, fullgraph=False, dynamic=False, mode=None):
     """The compiled form of a Module (an :class:`OptimizedModule`) or of a function."""
     from ..nn.modules.module import Module  # nn imports the compiler (Module.compile)
 
     if isinstance(model, Module):
-        return _optimized_module_class()(model, fullgraph=fullgraph, dynamic=dynamic)
-    return CompiledFunction(model, fullgraph=fullgraph, dynamic=dynamic)
+        return _optimized_module_class()(model, fullgraph=fullgraph, dynamic=dynamic, mode=mode)
+    return CompiledFunction(model, fullgraph=fullgraph, dynamic=dynamic, mode=mode)

@@ -254,7 +254,7 @@ class Trace:
         self.check_watched()
         arrays = [d for _, d in self.dmap.values()] + [t._data for t, _ in self.watched.values()]
         if any(_arrays.is_cupy_array(a) for a in arrays):
-            self.fail("CUDA tensors are not captured yet (CPU only); CUDA graphs are future work")
+            self.fail('CUDA tensors replay only under mode="reduce-overhead" (CUDA graphs); here they run eagerly')
         return self.enc_output(result)
 
     def enc_output(self, x):
