@@ -234,7 +234,7 @@ class CompiledFunction:
         self.array_replays = 0  # of those, calls answered by the array tier
         self._cudagraphs = None  # ---- CUDA graph tier hook (cudagraph.py) ----
         if mode == "reduce-overhead":
-            from .cudagraph import CudaGraphCalls
+            from .cudagraph import CudaGraphCalls  # loaded on the first mode='reduce-overhead' call only
             self._cudagraphs = CudaGraphCalls(fn, Module, lambda why: self._note_eager(why, _Entry()), _name(fn))
         functools.update_wrapper(self, fn, updated=())
         _live.add(self)

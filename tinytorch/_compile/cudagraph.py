@@ -32,6 +32,9 @@ from __future__ import annotations
 import types
 
 from .. import _arrays
+from .. import _dynamo
+from .. import cuda
+from ..cuda.graphs import CUDAGraph, _default_capture_stream, graph
 from ..tensor import Tensor
 
 __all__ = ["CudaGraphCalls", "WARMUP"]
@@ -99,8 +102,7 @@ def _reached(fn, args, kwargs):
 
 
 def _classify(objs, module_cls):
-    from ..optim.lr_scheduler import LRScheduler  # optim sits above the compiler in the import order
-    from ..optim.optimizer import Optimizer
+    from ..optim import lr_scheduler as _sched, optimizer as _optim  # optim sits above the compiler
 
     modules, opts, scheds = [], [], []
     for o in objs:
@@ -108,9 +110,9 @@ def _classify(objs, module_cls):
             for m in o.modules():
                 if all(m is not x for x in modules):
                     modules.append(m)
-        elif isinstance(o, Optimizer):
+        elif isinstance(o, _optim.Optimizer):
             opts.append(o)
-        elif isinstance(o, LRScheduler):
+        elif isinstance(o, _sched.LRScheduler):
             scheds.append(o)
     return modules, opts, scheds
 
@@ -205,8 +207,6 @@ class CudaGraphCalls:
     def __call__(self, sig, inputs, args, kwargs):
         """``(True, result)`` when this call was answered here, ``(False, None)`` for a call with no CUDA tensor
         (the other tiers handle it)."""
-        from .. import _dynamo
-
         objs = _reached(self._fn, args, kwargs)
         modules, opts, scheds = _classify(objs, self._module_cls)
         params = _params(modules, opts)
@@ -254,9 +254,6 @@ class CudaGraphCalls:
         self._note_eager(f"not replayed through a CUDA graph: {why}")
 
     def _warm_up(self, args, kwargs, params):
-        from .. import cuda
-        from ..cuda.graphs import _default_capture_stream
-
         side = _default_capture_stream()
         before = [p.grad for p in params]
         side.wait_stream(cuda.current_stream())
@@ -270,8 +267,6 @@ class CudaGraphCalls:
         return result
 
     def _capture(self, e, inputs, args, kwargs, params):
-        from ..cuda.graphs import CUDAGraph, graph
-
         static_in = [Tensor._make(t._data.copy()) for t in inputs]
         static_data = [t._data for t in static_in]
         pre = [p.grad for p in params]
