@@ -134,6 +134,96 @@ def _pack(t, node, outputs):
     return s
 
 
+# ---- views ------------------------------------------------------------------------------------------
+# A view shares its base's storage and version counter. Its ViewInfo says how to rebuild it from the base
+# (the view ops that made it, replayed), and at which version its grad_fn was last right: after an in-place
+# op on the base or on another view of it, the grad_fn is rebuilt from the base on next use (torch's view
+# replay), so gradients flow through the base's new history (a CopySlices node, see ops/_common.inplace).
+
+VIEW_DEFAULT, VIEW_NO_GRAD, VIEW_MULTI_OUTPUT = 0, 1, 2  # torch's CreationMeta: which views may not be modified
+
+
+class ViewInfo:
+    """How a view tensor was made from its base (the root tensor, never itself a view)."""
+
+    __slots__ = ("base", "parent", "fn", "args", "kwargs", "index", "version", "meta")
+
+    def __init__(self, base, parent, fn, args, kwargs, index, version, meta):
+        self.base = base  # the root tensor that owns the storage
+        self.parent = parent  # the ViewInfo of the input when it was a view itself, else None
+        self.fn, self.args, self.kwargs, self.index = fn, args, kwargs, index  # fn.apply(input, *args)[index]
+        self.version = version  # the shared version counter's value when grad_fn was last set
+        self.meta = meta
+
+    def error(self, modified):
+        """torch's RuntimeError for modifying (or using after modifying) a view that may not be modified."""
+        if self.meta == VIEW_MULTI_OUTPUT:
+            return RuntimeError(
+                f"Output {self.index} of {self.fn.__name__} is a view and {modified}. This view is the output of a "
+                "function that returns multiple views. Such functions do not allow the output views to be modified "
+                "inplace. You should replace the inplace operation by an out-of-place one.")
+        return RuntimeError(
+            f"A view was created in no_grad mode and {modified} with grad mode enabled. Given that this use case "
+            "is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view and "
+            "the inplace either both inside the no_grad block (if you don't want the inplace to be tracked) or "
+            "both outside (if you want the inplace to be tracked).")
+
+
+def _mark_views(cls, first, outputs, args, kwargs, grad_on, multi):
+    """Give each output of a view op its ViewInfo (base, how to replay it, creation mode)."""
+    if args[0] is not first:  # view ops take the viewed tensor first; anything else only shares the counter
+        return
+    parent = first._view
+    base = first if parent is None else parent.base
+    rest = args[1:]
+    version = first._vc[0]
+    meta = VIEW_MULTI_OUTPUT if multi else (VIEW_DEFAULT if grad_on else VIEW_NO_GRAD)
+    if meta == VIEW_DEFAULT and parent is not None:
+        meta = parent.meta  # a view of a restricted view stays restricted (torch's propagate_creation_meta)
+    for i, o in enumerate(outputs):
+        o._view = ViewInfo(base, parent, cls, rest, kwargs, i if multi else None, version, meta)
+
+
+def replay_view(info, root, grad=True):
+    """The view ``info`` describes, rebuilt from ``root`` (the base, or any tensor of the base's shape)."""
+    chain = []
+    while info is not None:
+        chain.append(info)
+        info = info.parent
+    prev = _grad_state.enabled
+    _grad_state.enabled = grad
+    try:
+        t = root
+        for i in reversed(chain):
+            out = i.fn.apply(t, *i.args, **i.kwargs)
+            t = out if i.index is None else out[i.index]
+    finally:
+        _grad_state.enabled = prev
+    return t
+
+
+def sync_view(t, strict=True):
+    """Rebuild a view's grad_fn from its base after the base or another view of it was modified in place.
+
+    ``strict``: raise torch's error for views that may not be rebased (multi-output or no_grad views)
+    instead of leaving them as they are.
+    """
+    if Tensor is None:
+        _bind_tensor()
+    info = t._view
+    base = info.base
+    if t._grad_fn is None and not base._requires_grad:
+        info.version = t._vc[0]  # nothing to rebase: no autograd history on either side
+        return
+    if info.meta != VIEW_DEFAULT:
+        if strict:
+            raise info.error("its base or another view of its base has been modified inplace")
+        return
+    new = replay_view(info, base)
+    t._grad_fn, t._output_nr, t._requires_grad = new._grad_fn, new._output_nr, new._requires_grad
+    info.version = t._vc[0]
+
+
 class AccumulateGrad:
     """The graph node of a leaf tensor: the engine adds the incoming gradient to ``.grad``."""
 
@@ -269,6 +359,8 @@ class Function(metaclass=FunctionMeta):
             if isinstance(a, Tensor):
                 if first is None:
                     first = a
+                if grad_on and a._view is not None and a._view.version != a._vc[0]:
+                    sync_view(a)
                 if grad_on and a._requires_grad:
                     needs.append(True)
                     edges.append(_edge(a))
@@ -285,6 +377,8 @@ class Function(metaclass=FunctionMeta):
                     if seq_arrays is None:
                         seq_arrays = []
                     seq_arrays.append(t._data)
+                    if grad_on and t._view is not None and t._view.version != t._vc[0]:
+                        sync_view(t)
                     if grad_on and t._requires_grad:
                         needs.append(True)
                         edges.append(_edge(t))
@@ -332,6 +426,8 @@ class Function(metaclass=FunctionMeta):
             out = outputs if type(raw) is tuple else outputs[0]
             if any_grad:
                 ctx._out_meta = tuple((o._data.shape, o._data.dtype) for o in outputs)
+        if vc is not None:
+            _mark_views(cls, first, outputs, args, kwargs, grad_on, type(raw) is tuple)
         if any_grad:
             ctx._edges = tuple(edges)
             if ctx._to_save:
