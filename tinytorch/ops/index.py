@@ -240,6 +240,7 @@ def setitem_(input, index, value):
                         f"(expected a Tensor, a number or a sequence of numbers)")
     recording = grad_mode.is_grad_enabled() and (
         input._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+        or (input._view is not None and input._view.base._requires_grad)  # inplace() checks the view
     )
     if not recording:
         idx = _normalize_index(index, input, "index_put")

@@ -70,8 +70,12 @@ class Reshape(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x._data.shape
-        out = x._data.reshape(shape)
-        ctx.is_view = out.base is not None
+        a = x._data
+        out = a.reshape(shape)
+        # a view shares a's memory: its base is a, or a's own base (NumPy collapses bases to the owner); a
+        # reshape that must copy also returns an array with a base, the fresh copy, which is no view of a
+        b = out.base
+        ctx.is_view = b is not None and (b is a or b is a.base)
         return out
 
     @staticmethod
