@@ -16,6 +16,7 @@ import numpy as np
 
 from . import _arrays
 from . import _dtype as dtypes
+from .autograd.function import V_BASE, V_VERSION, sync_view as _sync_view
 
 
 _NONLEAF_GRAD_WARNING = (
@@ -171,8 +172,8 @@ class Tensor:
     # ---- autograd state ----------------------------------------------------------------------
     @property
     def requires_grad(self):
-        if self._view is not None and self._view.version != self._vc[0]:
-            _autograd_fn.sync_view(self, strict=False)
+        if self._view is not None and self._view[V_VERSION] != self._vc[0]:
+            _sync_view(self, strict=False)
         return self._requires_grad
 
     @requires_grad.setter
@@ -216,20 +217,20 @@ class Tensor:
 
     @property
     def is_leaf(self):
-        if self._view is not None and self._view.version != self._vc[0]:
-            _autograd_fn.sync_view(self, strict=False)
+        if self._view is not None and self._view[V_VERSION] != self._vc[0]:
+            _sync_view(self, strict=False)
         return self._grad_fn is None
 
     @property
     def grad_fn(self):
-        if self._view is not None and self._view.version != self._vc[0]:
-            _autograd_fn.sync_view(self)  # its base (or another view of it) was modified in place
+        if self._view is not None and self._view[V_VERSION] != self._vc[0]:
+            _sync_view(self)  # its base (or another view of it) was modified in place
         return self._grad_fn
 
     @property
     def _base(self):
         """The tensor this one is a view of (None when it is not a view), as torch's ``Tensor._base``."""
-        return None if self._view is None else self._view.base
+        return None if self._view is None else self._view[V_BASE]
 
     def _is_view(self):
         """Whether this tensor is a view of another (shares its storage and version counter)."""
@@ -266,8 +267,8 @@ class Tensor:
         return self
 
     def retain_grad(self):
-        if self._view is not None and self._view.version != self._vc[0]:
-            _autograd_fn.sync_view(self)
+        if self._view is not None and self._view[V_VERSION] != self._vc[0]:
+            _sync_view(self)
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._grad_fn is None:
@@ -286,8 +287,8 @@ class Tensor:
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a replacement."""
-        if self._view is not None and self._view.version != self._vc[0]:
-            _autograd_fn.sync_view(self)
+        if self._view is not None and self._view[V_VERSION] != self._vc[0]:
+            _sync_view(self)
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._grad_fn is None:
@@ -747,7 +748,6 @@ def _parse_to_args(op, args, kwargs):
 
 from . import ops as _ops  # noqa: E402  (ops import Tensor from this module)
 from . import _format  # noqa: E402
-from .autograd import function as _autograd_fn  # noqa: E402
 
 
 def _install_methods():

@@ -142,46 +142,46 @@ def _pack(t, node, outputs):
 
 VIEW_DEFAULT, VIEW_NO_GRAD, VIEW_MULTI_OUTPUT = 0, 1, 2  # torch's CreationMeta: which views may not be modified
 
+# A view's record (``Tensor._view``) is a plain list, the cheapest object to build once per view op:
+# [version, meta, base, parent, fn, args, index, kwargs] (base not first: a list led by a tensor is a tensor-list argument)
+#   base     the root tensor that owns the storage (never itself a view)
+#   parent   the record of the op's input when that input was a view itself, else None
+#   fn, args, index, kwargs: the view is ``fn.apply(input, *args, **kwargs)`` (``[index]`` for multi-output)
+#   version  the shared version counter's value when the view's grad_fn was last right
+#   meta     VIEW_DEFAULT, VIEW_NO_GRAD or VIEW_MULTI_OUTPUT
+V_VERSION, V_META, V_BASE, V_PARENT, V_FN, V_ARGS, V_INDEX, V_KWARGS = range(8)
 
-class ViewInfo:
-    """How a view tensor was made from its base (the root tensor, never itself a view)."""
 
-    __slots__ = ("base", "parent", "fn", "args", "kwargs", "index", "version", "meta")
-
-    def __init__(self, base, parent, fn, args, kwargs, index, version, meta):
-        self.base = base  # the root tensor that owns the storage
-        self.parent = parent  # the ViewInfo of the input when it was a view itself, else None
-        self.fn, self.args, self.kwargs, self.index = fn, args, kwargs, index  # fn.apply(input, *args)[index]
-        self.version = version  # the shared version counter's value when grad_fn was last set
-        self.meta = meta
-
-    def error(self, modified):
-        """torch's RuntimeError for modifying (or using after modifying) a view that may not be modified."""
-        if self.meta == VIEW_MULTI_OUTPUT:
-            return RuntimeError(
-                f"Output {self.index} of {self.fn.__name__} is a view and {modified}. This view is the output of a "
-                "function that returns multiple views. Such functions do not allow the output views to be modified "
-                "inplace. You should replace the inplace operation by an out-of-place one.")
+def view_error(info, modified):
+    """torch's RuntimeError for modifying (or using after modifying) a view that may not be modified."""
+    if info[V_META] == VIEW_MULTI_OUTPUT:
         return RuntimeError(
-            f"A view was created in no_grad mode and {modified} with grad mode enabled. Given that this use case "
-            "is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view and "
-            "the inplace either both inside the no_grad block (if you don't want the inplace to be tracked) or "
-            "both outside (if you want the inplace to be tracked).")
+            f"Output {info[V_INDEX]} of {info[V_FN].__name__} is a view and {modified}. This view is the output of "
+            "a function that returns multiple views. Such functions do not allow the output views to be modified "
+            "inplace. You should replace the inplace operation by an out-of-place one.")
+    return RuntimeError(
+        f"A view was created in no_grad mode and {modified} with grad mode enabled. Given that this use case "
+        "is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view and "
+        "the inplace either both inside the no_grad block (if you don't want the inplace to be tracked) or "
+        "both outside (if you want the inplace to be tracked).")
 
 
 def _mark_views(cls, first, outputs, args, kwargs, grad_on, multi):
-    """Give each output of a view op its ViewInfo (base, how to replay it, creation mode)."""
+    """Give each output of a view op its record (base, how to replay it, creation mode)."""
     if args[0] is not first:  # view ops take the viewed tensor first; anything else only shares the counter
         return
     parent = first._view
-    base = first if parent is None else parent.base
-    rest = args[1:]
     version = first._vc[0]
-    meta = VIEW_MULTI_OUTPUT if multi else (VIEW_DEFAULT if grad_on else VIEW_NO_GRAD)
-    if meta == VIEW_DEFAULT and parent is not None:
-        meta = parent.meta  # a view of a restricted view stays restricted (torch's propagate_creation_meta)
-    for i, o in enumerate(outputs):
-        o._view = ViewInfo(base, parent, cls, rest, kwargs, i if multi else None, version, meta)
+    rest = args[1:]  # not the input itself: a view must not keep its input (and that one's graph) alive
+    if multi:
+        base = first if parent is None else parent[V_BASE]
+        for i, o in enumerate(outputs):
+            o._view = [version, VIEW_MULTI_OUTPUT, base, parent, cls, rest, i, kwargs]
+    elif parent is None:
+        outputs[0]._view = [version, VIEW_DEFAULT if grad_on else VIEW_NO_GRAD, first, None, cls, rest, None, kwargs]
+    else:  # a view of a restricted view stays restricted (torch's propagate_creation_meta)
+        meta = parent[V_META] if grad_on else VIEW_NO_GRAD
+        outputs[0]._view = [version, meta, parent[V_BASE], parent, cls, rest, None, kwargs]
 
 
 def replay_view(info, root, grad=True):
@@ -189,14 +189,14 @@ def replay_view(info, root, grad=True):
     chain = []
     while info is not None:
         chain.append(info)
-        info = info.parent
+        info = info[V_PARENT]
     prev = _grad_state.enabled
     _grad_state.enabled = grad
     try:
         t = root
         for i in reversed(chain):
-            out = i.fn.apply(t, *i.args, **i.kwargs)
-            t = out if i.index is None else out[i.index]
+            out = i[V_FN].apply(t, *i[V_ARGS], **i[V_KWARGS])
+            t = out if i[V_INDEX] is None else out[i[V_INDEX]]
     finally:
         _grad_state.enabled = prev
     return t
@@ -211,17 +211,17 @@ def sync_view(t, strict=True):
     if Tensor is None:
         _bind_tensor()
     info = t._view
-    base = info.base
+    base = info[V_BASE]
     if t._grad_fn is None and not base._requires_grad:
-        info.version = t._vc[0]  # nothing to rebase: no autograd history on either side
+        info[V_VERSION] = t._vc[0]  # nothing to rebase: no autograd history on either side
         return
-    if info.meta != VIEW_DEFAULT:
+    if info[V_META] != VIEW_DEFAULT:
         if strict:
-            raise info.error("its base or another view of its base has been modified inplace")
+            raise view_error(info, "its base or another view of its base has been modified inplace")
         return
     new = replay_view(info, base)
     t._grad_fn, t._output_nr, t._requires_grad = new._grad_fn, new._output_nr, new._requires_grad
-    info.version = t._vc[0]
+    info[V_VERSION] = t._vc[0]
 
 
 class AccumulateGrad:
@@ -359,7 +359,7 @@ class Function(metaclass=FunctionMeta):
             if isinstance(a, Tensor):
                 if first is None:
                     first = a
-                if grad_on and a._view is not None and a._view.version != a._vc[0]:
+                if grad_on and a._view is not None and a._view[V_VERSION] != a._vc[0]:
                     sync_view(a)
                 if grad_on and a._requires_grad:
                     needs.append(True)
@@ -377,7 +377,7 @@ class Function(metaclass=FunctionMeta):
                     if seq_arrays is None:
                         seq_arrays = []
                     seq_arrays.append(t._data)
-                    if grad_on and t._view is not None and t._view.version != t._vc[0]:
+                    if grad_on and t._view is not None and t._view[V_VERSION] != t._vc[0]:
                         sync_view(t)
                     if grad_on and t._requires_grad:
                         needs.append(True)

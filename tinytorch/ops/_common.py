@@ -11,7 +11,7 @@ from .. import _arrays
 from .. import _dtype as dtypes
 from ..autograd import grad_mode
 from ..autograd import function as _function
-from ..autograd.function import VIEW_DEFAULT, Function, replay_view, sync_view
+from ..autograd.function import V_BASE, V_META, V_VERSION, VIEW_DEFAULT, Function, replay_view, sync_view, view_error
 from ..tensor import Tensor
 from .convert import to_dtype
 
@@ -203,6 +203,15 @@ class _Overwrite(Function):
         return grad * 0, None
 
 
+class _ViewArg:
+    """A view's record passed to CopySlices as one opaque argument (tracers record it as a constant)."""
+
+    __slots__ = ("info",)
+
+    def __init__(self, info):
+        self.info = info
+
+
 class CopySlices(Function):
     """The base's new history after an in-place op on one of its views (torch's CopySlices).
 
@@ -212,8 +221,8 @@ class CopySlices(Function):
     """
 
     @staticmethod
-    def forward(ctx, base, value, info):
-        ctx.info = info
+    def forward(ctx, base, value, view):
+        ctx.info = view.info
         ctx.like = base._data  # shape, dtype and layout for the mask in backward
         # under a tracer, a new array object over the same memory: tracers follow tensors by their arrays
         return base._data if _function._tracer is None else base._data[...]
@@ -270,16 +279,16 @@ def inplace(t: Tensor, compute, op: str) -> Tensor:
     recording = grad_mode.is_grad_enabled()
     info = t._view
     if recording:
-        if info is not None and info.version != t._vc[0]:
+        if info is not None and info[V_VERSION] != t._vc[0]:
             sync_view(t)  # its base or another view of it changed: take the base's history first
         if info is None and t._requires_grad and t._grad_fn is None:
             raise _leaf_error(op, "leaf ")
     out = compute()
     if recording and info is not None and (
-            out._grad_fn is not None or t._requires_grad or info.base._requires_grad):
-        if info.meta != VIEW_DEFAULT:
-            raise info.error("is being modified inplace")
-        if info.base._requires_grad and info.base._grad_fn is None:
+            out._grad_fn is not None or t._requires_grad or info[V_BASE]._requires_grad):
+        if info[V_META] != VIEW_DEFAULT:
+            raise view_error(info, "is being modified inplace")
+        if info[V_BASE]._requires_grad and info[V_BASE]._grad_fn is None:
             raise _leaf_error(op, "view of a leaf ")
     if recording and t._requires_grad and out._grad_fn is None:
         out = _Overwrite.apply(t, out)  # t stays in the graph; its old value gets a zero gradient
@@ -329,8 +338,8 @@ def inplace(t: Tensor, compute, op: str) -> Tensor:
         t._output_nr = out._output_nr
         t._requires_grad = True
         return t
-    base = info.base
-    new = CopySlices.apply(base, out, info)
+    base = info[V_BASE]
+    new = CopySlices.apply(base, out, _ViewArg(info))
     base._grad_fn, base._output_nr, base._requires_grad = new._grad_fn, 0, True
     if _function._tracer is not None:
         base._data = new._data
@@ -338,7 +347,7 @@ def inplace(t: Tensor, compute, op: str) -> Tensor:
     t._grad_fn, t._output_nr, t._requires_grad = new._grad_fn, new._output_nr, True
     if _function._tracer is not None:
         t._data = new._data
-    info.version = t._vc[0]
+    info[V_VERSION] = t._vc[0]
     return t
 
 
