@@ -436,3 +436,21 @@ def test_errors_match_torch(case, words):
     with pytest.raises(RuntimeError) as ours:
         case(tinytorch)
     assert words in str(ours.value)
+
+
+def test_inplace_on_view_leaves_no_reference_cycle():
+    import gc
+    import weakref
+
+    w = tinytorch.ones(8, requires_grad=True)
+    x = w * 1
+    x[:3].mul_(2)  # x -> CopySlices node: the node must not hold x (freed by refcount, not by the cycle GC)
+    ref = weakref.ref(x)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        del x
+        assert ref() is None
+    finally:
+        if enabled:
+            gc.enable()

@@ -184,19 +184,26 @@ def _mark_views(cls, first, outputs, args, kwargs, grad_on, multi):
         outputs[0]._view = [version, meta, parent[V_BASE], parent, cls, rest, None, kwargs]
 
 
-def replay_view(info, root, grad=True):
-    """The view ``info`` describes, rebuilt from ``root`` (the base, or any tensor of the base's shape)."""
-    chain = []
+def view_steps(info):
+    """The view ops that make the view ``info`` describes from its base, base first: (fn, args, kwargs, index)."""
+    steps = []
     while info is not None:
-        chain.append(info)
+        steps.append((info[V_FN], info[V_ARGS], info[V_KWARGS], info[V_INDEX]))
         info = info[V_PARENT]
+    steps.reverse()
+    return steps
+
+
+def replay_view(info, root, grad=True, steps=None):
+    """The view ``info`` describes (or the one ``steps`` make), rebuilt from ``root``: the base, or any tensor
+    of the base's shape. ``grad``: record the view ops (the grad mode they run in)."""
     prev = _grad_state.enabled
     _grad_state.enabled = grad
     try:
         t = root
-        for i in reversed(chain):
-            out = i[V_FN].apply(t, *i[V_ARGS], **i[V_KWARGS])
-            t = out if i[V_INDEX] is None else out[i[V_INDEX]]
+        for fn, args, kwargs, index in (view_steps(info) if steps is None else steps):
+            out = fn.apply(t, *args, **kwargs)
+            t = out if index is None else out[index]
     finally:
         _grad_state.enabled = prev
     return t
@@ -306,7 +313,7 @@ class Function(metaclass=FunctionMeta):
     def set_materialize_grads(self, value: bool):
         self._materialize = bool(value)
 
-    def mark_dirty(self, *tensors):  # accepted for API compatibility; tinytorch rebinds instead
+    def mark_dirty(self, *tensors):  # accepted for API compatibility (a user forward's in-place writes are not tracked)
         pass
 
     # ---- graph inspection ---------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Small helpers every op family shares: argument coercion, promotion, dims, in-place rebinding."""
+"""Small helpers every op family shares: argument coercion, promotion, dims, in-place writes (and views)."""
 from __future__ import annotations
 
 import builtins
@@ -11,7 +11,7 @@ from .. import _arrays
 from .. import _dtype as dtypes
 from ..autograd import grad_mode
 from ..autograd import function as _function
-from ..autograd.function import V_BASE, V_META, V_VERSION, VIEW_DEFAULT, Function, replay_view, sync_view, view_error
+from ..autograd.function import V_BASE, V_META, V_VERSION, VIEW_DEFAULT, Function, replay_view, sync_view, view_error, view_steps
 from ..tensor import Tensor
 from .convert import to_dtype
 
@@ -203,13 +203,14 @@ class _Overwrite(Function):
         return grad * 0, None
 
 
-class _ViewArg:
-    """A view's record passed to CopySlices as one opaque argument (tracers record it as a constant)."""
+class _ViewSteps:
+    """How to make a view from its base, passed to CopySlices as one opaque argument (tracers record it as a
+    constant). It holds no tensor: the graph node must not keep the base alive (base -> node -> base)."""
 
-    __slots__ = ("info",)
+    __slots__ = ("steps",)
 
-    def __init__(self, info):
-        self.info = info
+    def __init__(self, steps):
+        self.steps = steps
 
 
 class CopySlices(Function):
@@ -222,7 +223,7 @@ class CopySlices(Function):
 
     @staticmethod
     def forward(ctx, base, value, view):
-        ctx.info = view.info
+        ctx.steps = view.steps
         ctx.like = base._data  # shape, dtype and layout for the mask in backward
         # under a tracer, a new array object over the same memory: tracers follow tensors by their arrays
         return base._data if _function._tracer is None else base._data[...]
@@ -233,10 +234,10 @@ class CopySlices(Function):
         if ctx.needs_input_grad[0]:
             with _arrays.guard(ctx.like):
                 mask = Tensor._make(ctx.xp.ones_like(ctx.like, dtype=grad._data.dtype))
-            replay_view(ctx.info, mask, grad=False)._data[...] = 0
+            replay_view(None, mask, grad=False, steps=ctx.steps)._data[...] = 0
             gbase = grad * mask
         if ctx.needs_input_grad[1]:
-            gvalue = replay_view(ctx.info, grad, grad=grad_mode.is_grad_enabled())
+            gvalue = replay_view(None, grad, grad=grad_mode.is_grad_enabled(), steps=ctx.steps)
         return gbase, gvalue, None
 
 
@@ -339,11 +340,12 @@ def inplace(t: Tensor, compute, op: str) -> Tensor:
         t._requires_grad = True
         return t
     base = info[V_BASE]
-    new = CopySlices.apply(base, out, _ViewArg(info))
+    steps = view_steps(info)
+    new = CopySlices.apply(base, out, _ViewSteps(steps))
     base._grad_fn, base._output_nr, base._requires_grad = new._grad_fn, 0, True
     if _function._tracer is not None:
         base._data = new._data
-    new = replay_view(info, base)
+    new = replay_view(None, base, steps=steps)
     t._grad_fn, t._output_nr, t._requires_grad = new._grad_fn, new._output_nr, True
     if _function._tracer is not None:
         t._data = new._data
