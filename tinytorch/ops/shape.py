@@ -72,10 +72,16 @@ class Reshape(Function):
         ctx.in_shape = x._data.shape
         a = x._data
         out = a.reshape(shape)
-        # a view shares a's memory: its base is a, or a's own base (NumPy collapses bases to the owner); a
-        # reshape that must copy also returns an array with a base, the fresh copy, which is no view of a
+        # a view shares a's memory; a reshape that must copy also returns an array with a base (the fresh
+        # copy). NumPy: a view's base is a, or a's own base (bases collapse to the owner); CuPy: a view
+        # starts at a's first element, a copy in a new allocation
         b = out.base
-        ctx.is_view = b is not None and (b is a or b is a.base)
+        if b is None:
+            ctx.is_view = False
+        elif type(a) is np.ndarray:
+            ctx.is_view = b is a or b is a.base
+        else:
+            ctx.is_view = out.data.ptr == a.data.ptr
         return out
 
     @staticmethod
