@@ -78,10 +78,10 @@ class Reshape(Function):
         b = out.base
         if b is None:
             ctx.is_view = False
-        elif type(a) is np.ndarray:
+        elif isinstance(a, np.ndarray):
             ctx.is_view = b is a or b is a.base
         else:
-            ctx.is_view = out.data.ptr == a.data.ptr
+            ctx.is_view = _arrays.is_cupy_array(out) and out.data.ptr == a.data.ptr
         return out
 
     @staticmethod
