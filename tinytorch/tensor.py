@@ -34,7 +34,7 @@ class Tensor:
     """
 
     __slots__ = ("_data", "_requires_grad", "_grad_fn", "_output_nr", "_grad", "_vc", "_hooks",
-                 "_accum_ref", "_post_accumulate_hooks", "_is_view", "__weakref__", "__dict__")
+                 "_accum_ref", "_post_accumulate_hooks", "_view", "__weakref__", "__dict__")
 
     __array_priority__ = 1000  # numpy scalars/arrays defer to our reflected operators
 
@@ -63,7 +63,7 @@ class Tensor:
         self._hooks = None
         self._accum_ref = None
         self._post_accumulate_hooks = None
-        self._is_view = vc is not None
+        self._view = None
 
     @staticmethod
     def _make(data, requires_grad=False, grad_fn=None, output_nr=0, vc=None):
@@ -78,7 +78,7 @@ class Tensor:
         t._hooks = None
         t._accum_ref = None
         t._post_accumulate_hooks = None
-        t._is_view = vc is not None
+        t._view = None  # a ViewInfo when an op made this tensor as a view of another (Function.apply sets it)
         return t
 
     # ---- basic properties ----------------------------------------------------------------
@@ -168,6 +168,8 @@ class Tensor:
     # ---- autograd state ----------------------------------------------------------------------
     @property
     def requires_grad(self):
+        if self._view is not None and self._view[V_VERSION] != self._vc[0]:
+            _sync_view(self, strict=False)
         return self._requires_grad
 
     @requires_grad.setter
@@ -211,11 +213,24 @@ class Tensor:
 
     @property
     def is_leaf(self):
+        if self._view is not None and self._view[V_VERSION] != self._vc[0]:
+            _sync_view(self, strict=False)
         return self._grad_fn is None
 
     @property
     def grad_fn(self):
+        if self._view is not None and self._view[V_VERSION] != self._vc[0]:
+            _sync_view(self)  # its base (or another view of it) was modified in place
         return self._grad_fn
+
+    @property
+    def _base(self):
+        """The tensor this one is a view of (None when it is not a view), as torch's ``Tensor._base``."""
+        return None if self._view is None else self._view[V_BASE]
+
+    def _is_view(self):
+        """Whether this tensor is a view of another (shares its storage and version counter)."""
+        return self._view is not None
 
     @property
     def _version(self):
@@ -241,13 +256,15 @@ class Tensor:
         return Tensor._make(self._data, False, None, 0, self._vc)
 
     def detach_(self):
-        if self._is_view and self._grad_fn is not None:
+        if self._view is not None and self._grad_fn is not None:
             raise RuntimeError("detach_: can't detach views in-place; use detach() instead")
         self._grad_fn = None
         self._requires_grad = False
         return self
 
     def retain_grad(self):
+        if self._view is not None and self._view[V_VERSION] != self._vc[0]:
+            _sync_view(self)
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._grad_fn is None:
@@ -264,6 +281,8 @@ class Tensor:
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a replacement."""
+        if self._view is not None and self._view[V_VERSION] != self._vc[0]:
+            _sync_view(self)
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._grad_fn is None:
@@ -706,6 +725,7 @@ def _parse_to_args(op, args, kwargs):
 
 
 from . import ops as _ops, autograd, creation  # noqa: E402  (they import Tensor from this module)
+from .autograd.function import V_BASE, V_VERSION, sync_view as _sync_view  # noqa: E402  (same)
 from . import _format  # noqa: E402
 
 

@@ -14,7 +14,7 @@ from .. import _arrays
 
 from . import grad_mode
 from . import anomaly as _anomaly
-from .function import AccumulateGrad, _accumulator
+from .function import V_VERSION, AccumulateGrad, _accumulator, sync_view
 
 Tensor = None  # bound on the first backward (tinytorch.tensor imports this package first)
 _ops = None
@@ -29,6 +29,8 @@ def _bind():
 
 
 def _root_edge(t, i):
+    if t._view is not None and t._view[V_VERSION] != t._vc[0]:
+        sync_view(t)
     if t._grad_fn is not None:
         return (t._grad_fn, t._output_nr)
     if t._requires_grad:
@@ -111,6 +113,8 @@ def _run_backward(roots, grad_roots, retain_graph, create_graph, inputs, allow_u
             if not isinstance(t, Tensor):
                 raise RuntimeError(f"autograd.grad: all inputs have to be Tensors, got {type(t).__name__} at "
                                    f"position {i}")
+            if t._view is not None and t._view[V_VERSION] != t._vc[0]:
+                sync_view(t)
             if t._grad_fn is not None:
                 key = (t._grad_fn, t._output_nr)
             elif t._requires_grad:

@@ -133,6 +133,103 @@ def _pack(t, node, outputs):
     return s
 
 
+# ---- views ------------------------------------------------------------------------------------------
+# A view shares its base's storage and version counter. Its ViewInfo says how to rebuild it from the base
+# (the view ops that made it, replayed), and at which version its grad_fn was last right: after an in-place
+# op on the base or on another view of it, the grad_fn is rebuilt from the base on next use (torch's view
+# replay), so gradients flow through the base's new history (a CopySlices node, see ops/_common.inplace).
+
+VIEW_DEFAULT, VIEW_NO_GRAD, VIEW_MULTI_OUTPUT = 0, 1, 2  # torch's CreationMeta: which views may not be modified
+
+# A view's record (``Tensor._view``) is a plain list, the cheapest object to build once per view op:
+# [version, meta, base, parent, fn, args, index, kwargs] (base not first: a list led by a tensor is a tensor-list argument)
+#   base     the root tensor that owns the storage (never itself a view)
+#   parent   the record of the op's input when that input was a view itself, else None
+#   fn, args, index, kwargs: the view is ``fn.apply(input, *args, **kwargs)`` (``[index]`` for multi-output)
+#   version  the shared version counter's value when the view's grad_fn was last right
+#   meta     VIEW_DEFAULT, VIEW_NO_GRAD or VIEW_MULTI_OUTPUT
+V_VERSION, V_META, V_BASE, V_PARENT, V_FN, V_ARGS, V_INDEX, V_KWARGS = range(8)
+
+
+def view_error(info, modified):
+    """torch's RuntimeError for modifying (or using after modifying) a view that may not be modified."""
+    if info[V_META] == VIEW_MULTI_OUTPUT:
+        return RuntimeError(
+            f"Output {info[V_INDEX]} of {info[V_FN].__name__} is a view and {modified}. This view is the output of "
+            "a function that returns multiple views. Such functions do not allow the output views to be modified "
+            "inplace. You should replace the inplace operation by an out-of-place one.")
+    return RuntimeError(
+        f"A view was created in no_grad mode and {modified} with grad mode enabled. Given that this use case "
+        "is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view and "
+        "the inplace either both inside the no_grad block (if you don't want the inplace to be tracked) or "
+        "both outside (if you want the inplace to be tracked).")
+
+
+def _mark_views(cls, first, outputs, args, kwargs, grad_on, multi):
+    """Give each output of a view op its record (base, how to replay it, creation mode)."""
+    if args[0] is not first:  # view ops take the viewed tensor first; anything else only shares the counter
+        return
+    parent = first._view
+    version = first._vc[0]
+    rest = args[1:]  # not the input itself: a view must not keep its input (and that one's graph) alive
+    if multi:
+        base = first if parent is None else parent[V_BASE]
+        for i, o in enumerate(outputs):
+            o._view = [version, VIEW_MULTI_OUTPUT, base, parent, cls, rest, i, kwargs]
+    elif parent is None:
+        outputs[0]._view = [version, VIEW_DEFAULT if grad_on else VIEW_NO_GRAD, first, None, cls, rest, None, kwargs]
+    else:  # a view of a restricted view stays restricted (torch's propagate_creation_meta)
+        meta = parent[V_META] if grad_on else VIEW_NO_GRAD
+        outputs[0]._view = [version, meta, parent[V_BASE], parent, cls, rest, None, kwargs]
+
+
+def view_steps(info):
+    """The view ops that make the view ``info`` describes from its base, base first: (fn, args, kwargs, index)."""
+    steps = []
+    while info is not None:
+        steps.append((info[V_FN], info[V_ARGS], info[V_KWARGS], info[V_INDEX]))
+        info = info[V_PARENT]
+    steps.reverse()
+    return steps
+
+
+def replay_view(info, root, grad=True, steps=None):
+    """The view ``info`` describes (or the one ``steps`` make), rebuilt from ``root``: the base, or any tensor
+    of the base's shape. ``grad``: record the view ops (the grad mode they run in)."""
+    prev = _grad_state.enabled
+    _grad_state.enabled = grad
+    try:
+        t = root
+        for fn, args, kwargs, index in (view_steps(info) if steps is None else steps):
+            out = fn.apply(t, *args, **kwargs)
+            t = out if index is None else out[index]
+    finally:
+        _grad_state.enabled = prev
+    return t
+
+
+def sync_view(t, strict=True):
+    """Rebuild a view's grad_fn from its base after the base or another view of it was modified in place.
+
+    ``strict``: raise torch's error for views that may not be rebased (multi-output or no_grad views)
+    instead of leaving them as they are.
+    """
+    if Tensor is None:
+        _bind_tensor()
+    info = t._view
+    base = info[V_BASE]
+    if t._grad_fn is None and not base._requires_grad:
+        info[V_VERSION] = t._vc[0]  # nothing to rebase: no autograd history on either side
+        return
+    if info[V_META] != VIEW_DEFAULT:
+        if strict:
+            raise view_error(info, "its base or another view of its base has been modified inplace")
+        return
+    new = replay_view(info, base)
+    t._grad_fn, t._output_nr, t._requires_grad = new._grad_fn, new._output_nr, new._requires_grad
+    info[V_VERSION] = t._vc[0]
+
+
 class AccumulateGrad:
     """The graph node of a leaf tensor: the engine adds the incoming gradient to ``.grad``."""
 
@@ -220,7 +317,7 @@ class Function(metaclass=FunctionMeta):
     def set_materialize_grads(self, value: bool):
         self._materialize = bool(value)
 
-    def mark_dirty(self, *tensors):  # accepted for API compatibility; tinytorch rebinds instead
+    def mark_dirty(self, *tensors):  # accepted for API compatibility (a user forward's in-place writes are not tracked)
         pass
 
     # ---- graph inspection ---------------------------------------------------------------------
@@ -273,6 +370,8 @@ class Function(metaclass=FunctionMeta):
             if isinstance(a, Tensor):
                 if first is None:
                     first = a
+                if grad_on and a._view is not None and a._view[V_VERSION] != a._vc[0]:
+                    sync_view(a)
                 if grad_on and a._requires_grad:
                     needs.append(True)
                     edges.append(_edge(a))
@@ -289,6 +388,8 @@ class Function(metaclass=FunctionMeta):
                     if seq_arrays is None:
                         seq_arrays = []
                     seq_arrays.append(t._data)
+                    if grad_on and t._view is not None and t._view[V_VERSION] != t._vc[0]:
+                        sync_view(t)
                     if grad_on and t._requires_grad:
                         needs.append(True)
                         edges.append(_edge(t))
@@ -336,6 +437,8 @@ class Function(metaclass=FunctionMeta):
             out = outputs if type(raw) is tuple else outputs[0]
             if any_grad:
                 ctx._out_meta = tuple((o._data.shape, o._data.dtype) for o in outputs)
+        if vc is not None:
+            _mark_views(cls, first, outputs, args, kwargs, grad_on, type(raw) is tuple)
         if any_grad:
             ctx._edges = tuple(edges)
             if ctx._to_save:

@@ -300,6 +300,10 @@ def _identity(n):
     return n.ins[0]  # the same value: no node
 
 
+def _write_into(n):
+    return n.ins[1]  # an in-place op's result written into its tensor: that tensor's value from here on
+
+
 def _to_dtype(n):
     return n.cast(n.v(0), n.dtype(0), n.out_dtype())
 
@@ -900,6 +904,7 @@ CONVERTERS = {
     "Sign": _zero_grad,
     # conversions
     "ToDtype": _to_dtype, "ToDevice": _identity, "Clone": _identity, "Contiguous": _identity,
+    "_WriteInto": _write_into,
     # activations
     "Gelu": _gelu, "NormalCdf": _normal_cdf, "EluFamily": _elu_family, "Softplus": _softplus,
     "LogSigmoid": _log_sigmoid, "HardSwish": _hardswish, "PiecewiseLinear": _piecewise_linear,

@@ -11,8 +11,9 @@ __all__ = ["Record", "trace"]
 class Record:
     """One op call: its class, arguments and outputs, with the arrays they held at that moment.
 
-    The arrays are captured at call time because an in-place op later rebinds a tensor to a new array;
-    the recorder keeps them alive, so ``id(array)`` names one value for the whole export.
+    The arrays are captured at call time because an in-place op later gives its tensor a new array object
+    (recorded as a ``_WriteInto`` op); the recorder keeps them alive, so ``id(array)`` names one value for
+    the whole export.
     """
 
     # in_grad: per tensor argument, whether it was computed by a recorded graph (has a grad_fn): such a
@@ -54,8 +55,8 @@ def trace(fn, args, kwargs):
     """Run ``fn(*args, **kwargs)`` with grad recording on and every op recorded; returns (records, result).
 
     Gradients are on so that a tensor computed from the inputs is recognisable (it requires grad) even
-    where it was produced outside the recorded ops, and so in-place ops rebind instead of writing over
-    arrays that earlier records hold.
+    where it was produced outside the recorded ops. In-place ops write into their tensor's memory and are
+    recorded as ``_WriteInto`` (the written value, under a new array object the tensor holds from then on).
     """
     recorder = _Recorder()
     previous = _function.set_tracer(recorder)

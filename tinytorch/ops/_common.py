@@ -1,4 +1,4 @@
-"""Small helpers every op family shares: argument coercion, promotion, dims, in-place rebinding."""
+"""Small helpers every op family shares: argument coercion, promotion, dims, in-place writes (and views)."""
 from __future__ import annotations
 
 import builtins
@@ -10,7 +10,8 @@ import numpy as np
 from .. import _arrays
 from .. import _dtype as dtypes
 from ..autograd import grad_mode
-from ..autograd.function import Function
+from ..autograd import function as _function
+from ..autograd.function import V_BASE, V_META, V_VERSION, VIEW_DEFAULT, Function, replay_view, sync_view, view_error, view_steps
 from ..tensor import Tensor
 from .convert import to_dtype
 
@@ -161,23 +162,94 @@ class _Overwrite(Function):
         return grad * 0, None
 
 
-def inplace(t: Tensor, compute, op: str) -> Tensor:
-    """Run the out-of-place ``compute()`` and make its result ``t``'s new value.
+class _ViewSteps:
+    """How to make a view from its base, passed to CopySlices as one opaque argument (tracers record it as a
+    constant). It holds no tensor: the graph node must not keep the base alive (base -> node -> base)."""
 
-    Without recording (no_grad, or nothing requires grad) the result is written into ``t``'s
-    existing memory, so views and NumPy arrays that share it see the change. When the op is
-    recorded, ``t`` is rebound to the result's storage and graph node. Either way ``t``'s
-    version counter is bumped, so a node that saved ``t`` earlier refuses to use the stale
-    value at backward, as PyTorch does.
+    __slots__ = ("steps",)
+
+    def __init__(self, steps):
+        self.steps = steps
+
+
+class CopySlices(Function):
+    """The base's new history after an in-place op on one of its views (torch's CopySlices).
+
+    Inputs: the base's old value and the view's new value. The base's gradient is the incoming one
+    with the view's region zeroed (that region was overwritten); the new value's gradient is that region.
+    The storage was already written in place: forward only hands back the base's array.
+    """
+
+    @staticmethod
+    def forward(ctx, base, value, view):
+        ctx.steps = view.steps
+        ctx.like = base._data  # shape, dtype and layout for the mask in backward
+        # under a tracer, a new array object over the same memory: tracers follow tensors by their arrays
+        return base._data if _function._tracer is None else base._data[...]
+
+    @staticmethod
+    def backward(ctx, grad):
+        gbase = gvalue = None
+        if ctx.needs_input_grad[0]:
+            with _arrays.guard(ctx.like):
+                mask = Tensor._make(ctx.xp.ones_like(ctx.like, dtype=grad._data.dtype))
+            replay_view(None, mask, grad=False, steps=ctx.steps)._data[...] = 0
+            gbase = grad * mask
+        if ctx.needs_input_grad[1]:
+            gvalue = replay_view(None, grad, grad=grad_mode.is_grad_enabled(), steps=ctx.steps)
+        return gbase, gvalue, None
+
+
+CopySlices._node_name = "CopySlices"  # torch's node name (it has no Backward0 suffix)
+
+
+class _WriteInto(Function):
+    """``t``'s storage overwritten with ``value``: how an in-place write shows to a tracer (torch.compile, onnx).
+
+    Tracers follow tensors by their arrays, so the write hands back a new array object over ``t``'s
+    memory, which ``t`` then holds; a replay of the trace writes into the replayed ``t`` the same way.
+    """
+
+    @staticmethod
+    def forward(ctx, t, value):
+        ctx.xp.copyto(t._data, value._data, casting="unsafe")
+        return t._data[...]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return None, grad
+
+
+def _leaf_error(op, what):
+    return RuntimeError(f"{op}: a {what}Variable that requires grad is being used in an in-place operation.")
+
+
+def inplace(t: Tensor, compute, op: str) -> Tensor:
+    """Run the out-of-place ``compute()`` and write its result into ``t``'s memory, as torch does.
+
+    The write lands in ``t``'s existing storage in every grad mode, so views of ``t``, the tensor
+    ``t`` is a view of, ``detach()``-ed aliases and NumPy arrays that share it all see the change.
+    When the op is recorded, ``t`` takes the result's graph node; when ``t`` is a view, its base
+    gets a ``CopySlices`` node and the other views rebuild their history from the base on next use.
+    ``t``'s version counter (shared with its views) is bumped, so a node that saved the old value
+    refuses it at backward, as in PyTorch.
     """
     if not isinstance(t, Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(t).__name__}")
     recording = grad_mode.is_grad_enabled()
-    if recording and t._requires_grad and t._grad_fn is None:
-        raise RuntimeError(
-            f"{op}: a leaf Variable that requires grad is being used in an in-place operation."
-        )
+    info = t._view
+    if recording:
+        if info is not None and info[V_VERSION] != t._vc[0]:
+            sync_view(t)  # its base or another view of it changed: take the base's history first
+        if info is None and t._requires_grad and t._grad_fn is None:
+            raise _leaf_error(op, "leaf ")
     out = compute()
+    if recording and info is not None and (
+            out._grad_fn is not None or t._requires_grad or info[V_BASE]._requires_grad):
+        if info[V_META] != VIEW_DEFAULT:
+            raise view_error(info, "is being modified inplace")
+        if info[V_BASE]._requires_grad and info[V_BASE]._grad_fn is None:
+            raise _leaf_error(op, "view of a leaf ")
     if recording and t._requires_grad and out._grad_fn is None:
         out = _Overwrite.apply(t, out)  # t stays in the graph; its old value gets a zero gradient
     if tuple(out._data.shape) != tuple(t._data.shape):
@@ -188,30 +260,55 @@ def inplace(t: Tensor, compute, op: str) -> Tensor:
     dst_dt = dtypes.from_numpy_dtype(t._data.dtype)
     if src_dt._kind > dst_dt._kind:
         raise RuntimeError(f"{op}: result type {src_dt} can't be cast to the desired output type {dst_dt}")
-    t._vc[0] += 1  # after compute: an op that saved t itself (y.mul_(y)) sees a stale value, like torch
-    if out._grad_fn is None:
-        if not _arrays.is_writeable(t._data):  # CuPy arrays have no writeable flag
-            raise RuntimeError(
-                f"{op}: unsupported operation: the tensor being written to is an expanded/read-only view "
-                f"(shape {tuple(t._data.shape)}); call .clone() first"
-            )
-        xp = _arrays.array_module(t._data)
-        if out._data is not t._data:
-            xp.copyto(t._data, out._data, casting="unsafe")
-        return t
-    if t._is_view:
+    if not _arrays.is_writeable(t._data):  # CuPy arrays have no writeable flag
         raise RuntimeError(
-            f"{op}: in-place operation on a view of a tensor that is part of the autograd graph is not "
-            "supported in tinytorch; use the out-of-place op, or .clone() the view first"
+            f"{op}: unsupported operation: more than one element of the written-to tensor refers to a single "
+            f"memory location (an expanded or read-only view of shape {tuple(t._data.shape)}). Please clone() "
+            "the tensor before performing the operation."
         )
-    if out._data.dtype != t._data.dtype:
-        out = to_dtype(out, t._data.dtype)
-    t._data = out._data
-    t._grad_fn = out._grad_fn
-    t._output_nr = out._output_nr
-    t._requires_grad = True
-    t._vc = out._vc
-    t._is_view = False
+    if out._grad_fn is not None and out._data.dtype != t._data.dtype:
+        out = to_dtype(out, dtypes.from_numpy_dtype(t._data.dtype))
+    node = out._grad_fn
+    saved = node._saved if node is not None else None
+    if saved:
+        # the op saved t's old value as its self (pow_, mul_): keep a copy of it, as torch keeps the original
+        # self; t saved again as another argument (y.mul_(y)) stays stale and raises at backward, as in torch
+        for s in saved:
+            if (s is not None and not s.is_output and s.data is t._data and s.version == t._vc[0]
+                    and (s.leaf is t if t._grad_fn is None else s.grad_fn is t._grad_fn)):
+                s.data, s.vc, s.leaf = t._data.copy(), [s.version], None
+                break
+    if out._data is not t._data:
+        if _function._tracer is None:
+            xp = _arrays.array_module(t._data)
+            xp.copyto(t._data, out._data, casting="unsafe")
+        else:  # a tracer follows tensors by their arrays: record the write (in t's dtype) as an op
+            if out._data.dtype != t._data.dtype:
+                out = to_dtype(out, dtypes.from_numpy_dtype(t._data.dtype))
+            t._data = _WriteInto.apply(t, out)._data
+    t._vc[0] += 1  # after compute: nodes recorded earlier that saved t now see a stale value, like torch
+    if node is None:
+        return t
+    if saved:  # the op saved its own output: that is t's storage now, at the new version
+        for s in saved:
+            if s is not None and s.is_output and s.output_nr == out._output_nr:
+                s.data, s.vc, s.version = t._data, t._vc, t._vc[0]
+    if info is None:
+        t._grad_fn = node
+        t._output_nr = out._output_nr
+        t._requires_grad = True
+        return t
+    base = info[V_BASE]
+    steps = view_steps(info)
+    new = CopySlices.apply(base, out, _ViewSteps(steps))
+    base._grad_fn, base._output_nr, base._requires_grad = new._grad_fn, 0, True
+    if _function._tracer is not None:
+        base._data = new._data
+    new = replay_view(None, base, steps=steps)
+    t._grad_fn, t._output_nr, t._requires_grad = new._grad_fn, new._output_nr, True
+    if _function._tracer is not None:
+        t._data = new._data
+    info[V_VERSION] = t._vc[0]
     return t
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import _arrays
 from ..autograd import grad_mode
-from ..autograd.function import Function
+from ..autograd.function import V_BASE, Function
 from ..tensor import Tensor
 from ._common import ensure_tensor, inplace, is_scalar, wrap_dim
 from . import elementwise as _ew
@@ -233,6 +233,7 @@ def setitem_(input, index, value):
                         f"(expected a Tensor, a number or a sequence of numbers)")
     recording = grad_mode.is_grad_enabled() and (
         input._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+        or (input._view is not None and input._view[V_BASE]._requires_grad)  # inplace() checks the view
     )
     if not recording:
         idx = _normalize_index(index, input, "index_put")

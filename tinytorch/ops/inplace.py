@@ -1,7 +1,8 @@
 """In-place variants (``add_``, ``mul_``, ``zero_`` ...), all through ``_common.inplace``.
 
-Each is its out-of-place op plus the shared rebinding/version-counter mechanism, so
-autograd sees an in-place op exactly as the out-of-place one it computes.
+Each is its out-of-place op plus the shared write-back/version-counter mechanism: the result
+is written into the tensor's memory (views and aliases see it), and autograd sees the in-place
+op as the out-of-place one it computes (through the base's CopySlices node for a view).
 """
 from __future__ import annotations
 

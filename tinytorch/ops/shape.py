@@ -5,6 +5,8 @@ import builtins
 import math
 import operator
 
+import numpy as np
+
 from .. import _arrays
 from .._arrays.strides import as_strided
 from ..autograd.function import Function
@@ -71,8 +73,18 @@ class Reshape(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x._data.shape
-        out = x._data.reshape(shape)
-        ctx.is_view = out.base is not None
+        a = x._data
+        out = a.reshape(shape)
+        # a view shares a's memory; a reshape that must copy also returns an array with a base (the fresh
+        # copy). NumPy: a view's base is a, or a's own base (bases collapse to the owner); CuPy: a view
+        # starts at a's first element, a copy in a new allocation
+        b = out.base
+        if b is None:
+            ctx.is_view = False
+        elif isinstance(a, np.ndarray):
+            ctx.is_view = b is a or b is a.base
+        else:
+            ctx.is_view = _arrays.is_cupy_array(out) and out.data.ptr == a.data.ptr
         return out
 
     @staticmethod

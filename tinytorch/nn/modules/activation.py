@@ -37,7 +37,7 @@ class ReLU(_Inplace):
     """max(0, x), elementwise."""
 
     def forward(self, input):
-        # ops.relu is torch.relu (no inplace flag); the in-place form reuses the shared rebinding helper
+        # ops.relu is torch.relu (no inplace flag); the in-place form reuses the shared in-place helper
         if self.inplace:
             return _inplace(input, lambda: ops.relu(input), "relu_")
         return ops.relu(input)
