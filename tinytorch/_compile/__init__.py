@@ -279,7 +279,7 @@ class CompiledFunction:
             if why is None:
                 self.replays += 1
                 self.array_replays += 1
-                return ap(inputs)
+                return ap(inputs, (self._fn, args, kwargs, inputs))
             e.arrays = None
             self._note_arrays(e, f"{why}; replaying op by op from now on")
         if e.program is not None:
