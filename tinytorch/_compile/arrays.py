@@ -17,9 +17,11 @@ binds their arrays by identity (they are updated in place) and the guard checks 
 outside the recorded operations must be the same object in both (a live array), never a new one
 (the trace cannot know what it was computed from). A value read into Python (``bool``, ``float``,
 ``item``), an array made by an operation the recorder does not see, a data-dependent shape (boolean
-indexing, ``nonzero``), a ``.grad`` or tensor rebinding outside the recorded steps, or an output whose
-autograd graph is still alive (backward outside the compiled function) refuse the array tier: the call
-site keeps the op-level replay (``program.Program``), which is always correct.
+indexing, ``nonzero``), or a ``.grad`` or tensor rebinding outside the recorded steps refuse the array tier:
+the call site keeps the op-level replay (``program.Program``), which is always correct. Outputs whose
+autograd graph is still alive (backward outside the compiled function) get a recorded backward
+(``ArrayTrace.record_backward``): instructions after a ``mark``, from seed slots to the gradients of the
+parameters and inputs; the graph beyond an input that is not a leaf is the caller's and is not walked.
 
 Replay is generated Python: straight-line code, one line per instruction, slots as local variables.
 A ufunc result that never leaves the program (not returned, not a ``.grad``, not handed to a live step,

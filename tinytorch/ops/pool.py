@@ -157,7 +157,9 @@ def _max_pool_arrays(xp, x, kernel, stride, dilation, out_size, pads):
     else:
         out, arg = _max_arg_tree(xp, views, 0, kk, arg_dtype)
     nan = out != out
-    if out.dtype.kind in "fV" and bool(nan.any()):
+    # branch-free unless a plain NumPy array (CuPy: no device sync; the compile recorder's ndarray subclass:
+    # no value guard in the replayed program)
+    if out.dtype.kind in "fV" and (type(nan) is not np.ndarray or bool(nan.any())):
         for k, v in enumerate(views):
             arg = xp.where(nan & (v != v), arg_dtype(k), arg)
     return out, arg
