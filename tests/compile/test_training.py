@@ -279,3 +279,27 @@ def test_double_backward_through_compiled_module():
         torch.autograd.grad(g(x).sum(), x, create_graph=True)
     g(torch.randn(4, 8, requires_grad=True)).sum().backward()  # op by op now
     assert g._compiled_call.array_replays == 1
+
+
+def test_tuple_outputs_one_used_gets_zero_gradient_for_the_other():
+    """nn.GRU compiled directly returns (output, h_n), both with a graph; a backward from one of them fills
+    the other's gradient with zeros, as eager leaves it out."""
+    def run(compiled):
+        torch.manual_seed(0)
+        gru = nn.GRU(3, 5, batch_first=True)
+        f = torch.compile(gru) if compiled else gru
+        out = []
+        for i in range(4):
+            torch.manual_seed(30 + i)
+            x = torch.randn(2, 4, 3, requires_grad=True)
+            y, h = f(x)
+            (y if i % 2 else h).pow(2).sum().backward()
+            out.append(_grads(gru) + [x.grad.numpy().copy()])
+            gru.zero_grad()
+        return out, f
+
+    (ea, _), (co, f) = run(False), run(True)
+    for ga, gb in zip(ea, co):
+        for a, b in zip(ga, gb):
+            np.testing.assert_array_equal(a, b)
+    assert f._compiled_call.array_replays == 2
