@@ -8,7 +8,10 @@ its ``torch.compile`` on the CPU needs inductor's C++ toolchain, which the bench
 ``test_compile_whole_step``: whole training steps compiled, the backward inside (the array tier replays
 them): the chain, the char-MLP step, a GRU LM step (Adam) and an epoch of a small CNN on digits-sized
 8x8 inputs (SGD momentum, the last batch smaller). ``python benchmarks/bench_compile.py`` (with
-``OMP_NUM_THREADS=1``) prints CPU-time ratios against torch eager, the three variants interleaved.
+``OMP_NUM_THREADS=1``) prints CPU-time ratios against torch eager, the variants interleaved.
+
+``test_compile_model_backward_outside``: ``model = compile(model)`` with the loss, backward and optimizer
+step outside the compiled call (torch's most common use), for the char-MLP and the digits CNN.
 """
 from __future__ import annotations
 
@@ -113,6 +116,25 @@ def _charmlp_step(lib, compiled, to):
     x = to(rng.integers(0, vocab, (batch, block)).astype(np.int64))
     y = to(rng.integers(0, vocab, (batch,)).astype(np.int64))
 
+    if compiled == "model":  # torch's common use: model = torch.compile(model); backward and step outside
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.emb, self.fc1, self.fc2 = emb, fc1, fc2
+
+            def forward(self, xb):
+                return self.fc2(F.dropout(lib.tanh(self.fc1(self.emb(xb).view(xb.shape[0], -1))), 0.1,
+                                          training=True))
+        model = lib.compile(Net())
+
+        def model_step(xb, yb):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(xb), yb)
+            loss.backward()
+            opt.step()
+            return loss
+        return lambda: model_step(x, y)
+
     def step(xb, yb):
         opt.zero_grad()
         h = F.dropout(lib.tanh(fc1(emb(xb).view(xb.shape[0], -1))), 0.1, training=True)
@@ -159,15 +181,26 @@ def _digits_epoch(lib, compiled, to):
     ys = rng.integers(0, 10, n).astype(np.int64)
     batches = [(to(xs[i:i + batch]), to(ys[i:i + batch])) for i in range(0, n, batch)]
 
-    def step(xb, yb):
-        opt.zero_grad()
-        h = F.max_pool2d(F.relu(conv(xb)), 2).flatten(1)
-        loss = F.cross_entropy(fc(h), yb)
-        loss.backward()
-        opt.step()
-        return loss
+    if compiled == "model":  # model = torch.compile(model); backward and step outside
+        model = lib.compile(nn.Sequential(conv, nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(1), fc))
 
-    fn = lib.compile(step) if compiled else step
+        def step(xb, yb):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(xb), yb)
+            loss.backward()
+            opt.step()
+            return loss
+        fn = step
+    else:
+        def step(xb, yb):
+            opt.zero_grad()
+            h = F.max_pool2d(F.relu(conv(xb)), 2).flatten(1)
+            loss = F.cross_entropy(fc(h), yb)
+            loss.backward()
+            opt.step()
+            return loss
+
+        fn = lib.compile(step) if compiled else step
 
     def epoch():
         for xb, yb in batches:
@@ -182,6 +215,21 @@ def _make(case, lib, compiled):
         x = lib.tensor(np.random.default_rng(0).standard_normal(16).astype(np.float32), requires_grad=True)
         return _chain_step(lib, compiled, x)
     return {"charmlp": _charmlp_step, "gru": _gru_step, "digits": _digits_epoch}[case](lib, compiled, to)
+
+
+@pytest.mark.parametrize("case", ["charmlp", "digits"])
+@pytest.mark.parametrize("mode", MODES)
+def test_compile_model_backward_outside(benchmark, bk, mode, case):
+    """``model = compile(model)``, loss/backward/optimizer step outside: the array tier replays the forward
+    and its recorded backward behind one autograd node."""
+    if bk.is_gpu:
+        pytest.skip("the array tier is CPU only")
+    if mode == "compiled" and bk.is_torch:
+        pytest.skip("torch.compile is not benchmarked here; torch eager is the reference")
+    fn = _make(case, bk.lib, compiled="model" if mode == "compiled" else False)
+    for _ in range(4):
+        fn()
+    run_case(benchmark, bk, f"compile: compile(model) {case} ({mode})", fn)
 
 
 @pytest.mark.parametrize("case", ["chain", "charmlp", "gru", "digits"])
@@ -199,7 +247,7 @@ def test_compile_whole_step(benchmark, bk, mode, case):
 
 
 def _cpu_ratios(rounds=7):
-    """CPU-time ratios vs torch eager, 1 thread, the three variants interleaved round by round."""
+    """CPU-time ratios vs torch eager, 1 thread, the variants interleaved round by round."""
     import time
 
     import torch
@@ -209,6 +257,8 @@ def _cpu_ratios(rounds=7):
     for case in ("chain", "charmlp", "gru", "digits"):
         fns = {"torch eager": _make(case, torch, False), "tinytorch eager": _make(case, tinytorch, False),
                "tinytorch compiled": _make(case, tinytorch, True)}
+        if case in ("charmlp", "digits"):
+            fns["tinytorch compile(model)"] = _make(case, tinytorch, "model")
         for f in fns.values():
             for _ in range(4):
                 f()

@@ -82,13 +82,17 @@ def test_python_state_changing_the_program_runs_eagerly():
         _run_both(lambda: Fn(body), _calls(5))
 
 
-def test_untracked_value_is_not_baked_when_inputs_repeat():
+def test_untracked_value_is_not_baked_when_inputs_repeat(monkeypatch):
     """A value computed outside the ops from the input must not become a constant, even if the first
-    two calls see the same input."""
+    two calls see the same input. The array tier records the array work itself (it replays it); the
+    op-level tier must notice the difference."""
     def body(m, x):
         return m.fc(x) + Tensor._make(x._data * 2.0)  # untracked array work on the input
     x0 = torch.randn(3, 4)
     calls = [(x0,), (x0,)] + _calls(3)
+    f = _run_both(lambda: Fn(body), calls)
+    assert f._compiled_call.array_replays == 3
+    monkeypatch.setenv("TINYTORCH_COMPILE_ARRAYS", "0")
     with pytest.warns(UserWarning, match="different programs"):
         _run_both(lambda: Fn(body), calls)
 

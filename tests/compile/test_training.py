@@ -129,9 +129,9 @@ def test_compiled_training_is_bit_identical(kind, opt_name):
     _assert_same(eager, comp)
     cf = comp[4]._compiled_call
     assert cf.replays >= 4, (cf.traces, cf.replays)  # steps 3..6 replayed, and eval calls traced/replayed
-    # forward-only training calls keep their graph for the backward outside: op-level replay; the eval
-    # calls (no graph) replay as one array program (whole steps: test_array_tier.py)
-    assert cf.array_replays == 1, [e.array_reason for v in cf._entries.values() for e in v]
+    # steps 3..6 replay as array programs whose outputs carry one autograd node (the recorded backward),
+    # and the third eval call (no graph) too (whole steps: test_array_tier.py)
+    assert cf.array_replays == 5, [e.array_reason for v in cf._entries.values() for e in v]
 
 
 def test_last_smaller_batch_retraces_and_stays_correct():
@@ -140,6 +140,7 @@ def test_last_smaller_batch_retraces_and_stays_correct():
     _assert_same(eager, comp)
     cf = comp[4]._compiled_call
     assert len(cf._entries) >= 2  # a program for batch 4, a new trace for batch 3
+    assert cf.array_replays == 4  # steps 3..5 at batch 4 and the third eval call; batch 3 only traces
 
 
 def test_replay_uses_live_parameters_and_fresh_dropout():
@@ -175,3 +176,130 @@ def test_gradients_match_eager_through_replay():
         for g, p in zip(g_comp, model.parameters()):
             np.testing.assert_array_equal(g, p.grad.numpy())
     assert f._compiled_call.replays == 2
+
+
+def _grads(model):
+    return [None if p.grad is None else p.grad.numpy().copy() for p in model.parameters()]
+
+
+def test_backward_outside_accumulates_and_frees_like_eager():
+    """compile(model) with the backward outside: .grad accumulation over two backwards (retain_graph),
+    gradients of an input leaf and of a tensor before the call, and the second-backward error."""
+    def run(compiled):
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(5, 7), nn.Tanh(), nn.Linear(7, 3))
+        f = torch.compile(model) if compiled else model
+        w0 = torch.randn(5, requires_grad=True)  # the input is computed from it: the graph goes on past the call
+        out = []
+        for i in range(4):
+            torch.manual_seed(10 + i)
+            x = torch.randn(2, 5, requires_grad=True)
+            y = f(x * w0)
+            loss = (y * y).sum()
+            loss.backward(retain_graph=True)
+            loss.backward()
+            with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+                loss.backward()
+            out.append((_grads(model), x.grad.numpy().copy(), w0.grad.numpy().copy()))
+        return out, f
+
+    (eager, _), (comp, f) = run(False), run(True)
+    for (ga, xa, wa), (gb, xb, wb) in zip(eager, comp):
+        for a, b in zip(ga, gb):
+            np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(xa, xb)
+        np.testing.assert_array_equal(wa, wb)
+    assert f._compiled_call.array_replays == 2
+
+
+class _Cell(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(7, 4)
+
+    def forward(self, x, h):
+        return torch.tanh(self.fc(torch.cat([x, h], 1)))
+
+
+@pytest.mark.parametrize("make,exact", [(_Cell, True), (lambda: nn.GRUCell(3, 4), False)])
+def test_recurrent_calls_chain_their_backward_nodes(make, exact):
+    """h = cell(x_t, h) through a compiled cell: each replay's node hands the gradient on to the previous one.
+    Bit-identical when every parameter is used once per call; GRUCell uses its biases in two places, and its
+    per-call gradient is summed inside the node before the steps' sums (eager interleaves): rounding only."""
+    def run(compiled):
+        torch.manual_seed(0)
+        cell = make()
+        f = torch.compile(cell) if compiled else cell
+        torch.manual_seed(1)
+        xs = torch.randn(6, 2, 3)
+        h = torch.zeros(2, 4)
+        for t in range(6):
+            h = f(xs[t], h)
+        h.sum().backward()
+        return _grads(cell), f
+
+    (ga, _), (gb, f) = run(False), run(True)
+    for a, b in zip(ga, gb):
+        if exact:
+            np.testing.assert_array_equal(a, b)
+        else:
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    assert f._compiled_call.array_replays >= 3
+
+
+def test_double_backward_through_compiled_module():
+    """create_graph=True through a replayed forward re-runs the call eagerly (correct), and the call site
+    replays op by op from then on; with dropout (a draw the replay made) it raises instead."""
+    def run(compiled):
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 1))
+        f = torch.compile(model) if compiled else model
+        out = []
+        for i in range(4):
+            torch.manual_seed(20 + i)
+            x = torch.randn(4, 3, requires_grad=True)
+            (gx,) = torch.autograd.grad(f(x).sum(), x, create_graph=True)
+            (gx * gx).sum().backward()
+            out.append(_grads(model))
+        return out, f
+
+    (eager, _), (comp, f) = run(False), run(True)
+    for ga, gb in zip(eager, comp):
+        for a, b in zip(ga, gb):
+            np.testing.assert_array_equal(a, b)
+    cf = f._compiled_call
+    assert cf.array_replays == 1 and cf.replays == 2  # the third call replayed arrays, the fourth op by op
+
+    torch.manual_seed(0)
+    g = torch.compile(MLP())
+    for _ in range(2):
+        g(torch.randn(4, 8, requires_grad=True)).sum().backward()
+    x = torch.randn(4, 8, requires_grad=True)
+    with pytest.raises(RuntimeError, match="create_graph"):
+        torch.autograd.grad(g(x).sum(), x, create_graph=True)
+    g(torch.randn(4, 8, requires_grad=True)).sum().backward()  # op by op now
+    assert g._compiled_call.array_replays == 1
+
+
+def test_tuple_outputs_one_used_gets_zero_gradient_for_the_other():
+    """nn.GRU compiled directly returns (output, h_n), both with a graph; a backward from one of them fills
+    the other's gradient with zeros, as eager leaves it out."""
+    def run(compiled):
+        torch.manual_seed(0)
+        gru = nn.GRU(3, 5, batch_first=True)
+        f = torch.compile(gru) if compiled else gru
+        out = []
+        for i in range(4):
+            torch.manual_seed(30 + i)
+            x = torch.randn(2, 4, 3, requires_grad=True)
+            y, h = f(x)
+            (y if i % 2 else h).pow(2).sum().backward()
+            out.append(_grads(gru) + [x.grad.numpy().copy()])
+            gru.zero_grad()
+        return out, f
+
+    (ea, _), (co, f) = run(False), run(True)
+    for ga, gb in zip(ea, co):
+        for a, b in zip(ga, gb):
+            np.testing.assert_array_equal(a, b)
+    assert f._compiled_call.array_replays == 2

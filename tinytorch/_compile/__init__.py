@@ -20,8 +20,20 @@ and scheduler ``step``/``zero_grad`` (and ``Module.zero_grad``, compiler-disable
 steps that replay calls, so learning rates a scheduler changes, Adam's step counts and bias corrections are
 read when the replay runs; dropout draws fresh numbers from the live default generator; ``.grad`` is rebuilt
 as the engine would; BatchNorm's running statistics are updated in place. It replays a whole training step
-whose backward runs inside the call, or a forward without autograd (``no_grad``/eval); a forward whose
-result keeps its graph (``loss = compiled_model(x); loss.backward()`` outside) uses the op-level tier.
+whose backward runs inside the call, a forward without autograd (``no_grad``/eval), and a forward whose
+result keeps its graph (``model = torch.compile(model); loss = crit(model(x), y); loss.backward()``
+outside): during the traced calls the engine's first-order backward from those outputs to every parameter
+and input that requires grad is recorded too (``autograd.grad``-style, the eager graph kept for the caller),
+and a replay returns outputs whose ``grad_fn`` is one node (``CompiledFunctionBackward``) whose backward
+replays that array program on the arrays this replay saved. The engine then accumulates ``.grad`` and goes
+on into the graph before the call as eager does, so gradients are eager's bit for bit (one exception:
+when one backward runs through several calls of the same compiled module, a recurrent cell per time step,
+and a parameter is used more than once inside the call, its gradient is summed per call first: rounding
+differences). A second backward without ``retain_graph`` raises torch's error. A double backward
+(``create_graph=True``) through such outputs re-runs the call eagerly to differentiate its graph and
+the call site replays op by op from then on; when the forward drew random numbers or updated buffers
+(dropout, BatchNorm in training) that re-run would differ, so it raises instead (the next calls replay op
+by op and are differentiable twice).
 Whatever the array recorder cannot vouch for (a value read into Python inside an op, an array built by
 code it does not see, a rebound parameter) leaves the call site on the op-level tier, logged under
 ``TINYTORCH_LOGS=recompiles``; ``TINYTORCH_COMPILE_ARRAYS=0`` turns the array tier off.
@@ -291,7 +303,7 @@ class CompiledFunction:
             if why is None:
                 self.replays += 1
                 self.array_replays += 1
-                return ap(inputs)
+                return ap(inputs, (self._fn, args, kwargs, inputs))
             e.arrays = None
             self._note_arrays(e, f"{why}; replaying op by op from now on")
         if e.program is not None:

@@ -11,6 +11,8 @@ import types
 import numpy as np
 
 from ..autograd import engine as _engine
+from ..autograd import grad_mode
+from ..autograd.function import Function, _FREED_MSG, _edge
 from ..tensor import Tensor
 from .arrays import _Creator, _Draw, _ReplayedBackward
 from .program import Mismatch, _same_value
@@ -40,7 +42,7 @@ def _merge(s1, s2, where):
         if [k for k, _ in s1[1]] != [k for k, _ in s2[1]]:
             raise Mismatch(f"{where}: keyword names differ")
         return ("D", [(k, _merge(a, b, where)) for (k, a), (_, b) in zip(s1[1], s2[1])])
-    if t1 == "t":
+    if t1 in ("t", "g"):
         if s1[1:] != s2[1:]:
             raise Mismatch(f"{where}: a different output")
         return s2
@@ -88,7 +90,7 @@ def _same_fn(kind, a, b):
 def _slots(spec, out):
     """Slot numbers a spec reads."""
     tag = spec[0]
-    if tag in ("s", "s0", "ts", "t"):
+    if tag in ("s", "s0", "ts", "t", "g"):
         out.add(spec[1])
     elif tag in ("T", "L"):
         for s in spec[1]:
@@ -120,6 +122,16 @@ class ArrayProgram:
                 raise Mismatch(f"{where}: results differ")
             ins.append((y[0], y[1], argspec, kwspec, y[4]))
         self.out = _merge(out_a, out_b, "output")
+        self.bwd = None  # (seed slots, target specs, gradient slots) when the outputs' backward was recorded
+        if (a.bwd is None) != (b.bwd is None):
+            raise Mismatch("one call's outputs kept their autograd graph, the other's did not")
+        if b.bwd is not None:
+            (n1, seeds1, t1, g1), (n2, seeds2, t2, g2) = a.bwd, b.bwd
+            if (n1, seeds1, g1) != (n2, seeds2, g2) or len(t1) != len(t2):
+                raise Mismatch("the recorded backwards differ")
+            self.bwd = (seeds2, [_merge(x, y, "backward target") for x, y in zip(t1, t2)], g2, n2)
+            self.out_meta = []  # per output the backward starts from: (shape, dtype)
+            _graph_meta(self.out, b.meta, self.out_meta)
         self.n_inputs = len(b.inputs)
         self.input_strides = tuple(t._data.strides for t in b.inputs)
         wrapped = [(t, plain) for t, plain, _ in b.wrapped[self.n_inputs:]]
@@ -141,6 +153,18 @@ class ArrayProgram:
                 if kwspec is not None:
                     _slots(kwspec, escaping)
         _slots(self.out, escaping)
+        self.saved = []  # forward slots the backward reads: kept per replay (in the autograd node)
+        if self.bwd is not None:
+            n_fwd = self.bwd[3]
+            mark = next(i for i, x in enumerate(ins) if x[0] == "mark")
+            used = set()
+            for kind, _, argspec, kwspec, _ in ins[mark + 1:]:
+                for s in argspec:
+                    _slots(s, used)
+                if kwspec is not None:
+                    _slots(kwspec, used)
+            self.saved = sorted(k for k in used if k < n_fwd)
+            escaping |= set(self.saved)
         esc_roots = {meta[k][3] for k in escaping}
         written_roots = {meta[k][3] for k in b.written}
         root_count = {}
@@ -200,8 +224,14 @@ class ArrayProgram:
         folded, canon = {}, {}  # folded constants by value; slot -> the slot of the equal constant kept
         self.guards = []
         self.failed = None
+        self.dropped = None  # why this program no longer replays (a double backward went through it)
         ns["_guard_failed"] = self._guard_failed
+        split = None
         for kind, fn, argspec, kwspec, outspec in ins:
+            if kind == "mark":  # the recorded backward starts: a second function (see below)
+                split = len(lines)
+                cse.clear()
+                continue
             if kind != "call" or outspec is None:
                 cse.clear()  # something was written in place: earlier results may be stale as keys
             if kind == "call":
@@ -267,13 +297,30 @@ class ArrayProgram:
                 lines.append(f"        raise {const(fn)}()")
             else:
                 raise AssertionError(kind)
+        bwd_lines = []
+        if split is not None:
+            seeds, _, gslots, _ = self.bwd
+            bwd_lines = ["def _backward(S, G):", "    taken = set()"]
+            if self.saved:
+                bwd_lines.append("    " + "".join(f"s{k}, " for k in self.saved) + "= S")
+            bwd_lines += [f"    s{k} = G[{i}]" for i, k in enumerate(seeds)]
+            bwd_lines += lines[split:]
+            bwd_lines.append("    return (" + "".join("None, " if k is None else f"s{k}, " for k in gslots) + ")")
+            del lines[split:]
         for t, d in self.bumps:
             lines.append(f"    {const(t)}._vc[0] += {d}")
         outs = sorted(_slots(self.out, set()))
-        lines.append("    return {" + ", ".join(f"{k}: s{k}" for k in outs) + "}")
-        self.source = "\n".join(lines)
+        ret = "    return {" + ", ".join(f"{k}: s{k}" for k in outs) + "}"
+        if split is not None:
+            ret += ", (" + "".join(f"s{k}, " for k in self.saved) + ")"
+        lines.append(ret)
+        self.source = "\n".join(lines + [""] + bwd_lines)
         exec(compile(self.source, "<tinytorch.compile array program>", "exec"), ns)
         self._replay = ns["_replay"]
+        self._backward = ns.get("_backward")
+        self.has_draws = any(type(x[1]) is _Draw or x[0] in ("live", "acc", "setgrad") for x in ins)
+        self.writes_state = bool(written_roots & {meta[k][3] for _, _, k in b.wrapped[self.n_inputs:]}) or bool(
+            self.bumps)
 
     def _guard_failed(self, i):
         self.failed = i
@@ -286,6 +333,8 @@ class ArrayProgram:
         """Why this program may not replay a call with these input tensors (shapes are guarded before), or None."""
         if self.failed is not None:
             return "a value the trace branched on changed"
+        if self.dropped is not None:
+            return self.dropped
         for t, s in zip(inputs, self.input_strides):
             if t._data.strides != s:
                 return "an input's strides changed"
@@ -300,8 +349,23 @@ class ArrayProgram:
         """Only the array work of one replay (live steps included): {slot: array} of the outputs."""
         return self._replay(inputs)
 
-    def __call__(self, inputs):
-        return _build(self.out, self._replay(inputs), inputs)
+    def __call__(self, inputs, call=None):
+        if self.bwd is None:
+            return _build(self.out, self._replay(inputs), inputs)
+        vals, saved = self._replay(inputs)
+        node = _CompiledBackward()
+        node._prog, node._saved, node._call = self, saved, call
+        node._out_meta = self.out_meta
+        edges = []
+        for spec in self.bwd[1]:
+            t = inputs[spec[1]] if spec[0] == "in" else spec[1]
+            edges.append(_edge(t) if t._requires_grad else None)
+        node._edges = tuple(edges)
+        return _build(self.out, vals, inputs, node)
+
+    def run_backward(self, saved, grads):
+        """The recorded backward on one replay's saved arrays: a gradient (or None) per target tensor."""
+        return self._backward(saved, grads)
 
 
 def _cse_key(f, argspec, kwspec, canon):
@@ -334,8 +398,86 @@ def _acc(var, data, taken):
     return var._grad._data
 
 
-def _build(spec, vals, inputs):
+def _graph_meta(spec, meta, out):
     tag = spec[0]
+    if tag == "g":
+        out.append((meta[spec[1]][0], meta[spec[1]][1]))
+    elif tag in ("T", "L"):
+        for s in spec[1]:
+            _graph_meta(s, meta, out)
+    elif tag == "D":
+        for _, s in spec[1]:
+            _graph_meta(s, meta, out)
+
+
+def _graph_values(spec, value, out):
+    """The tensors of ``value`` (a result of the same structure) at the spec's "g" positions, in order."""
+    tag = spec[0]
+    if tag == "g":
+        out.append(value)
+    elif tag in ("T", "L"):
+        for s, v in zip(spec[1], value):
+            _graph_values(s, v, out)
+    elif tag == "D":
+        for k, s in spec[1]:
+            _graph_values(s, value[k], out)
+
+
+class _CompiledBackward(Function):
+    """grad_fn of a replayed forward's outputs: one node whose backward replays the recorded backward array
+    program on the arrays this replay saved. ``create_graph`` (a double backward) re-runs the call eagerly to
+    differentiate its graph, and the call site replays op by op from then on."""
+
+    _prog = None
+    _call = None
+    xp = np  # the engine fills a missing output gradient with xp.zeros
+
+    def name(self):
+        return "CompiledFunctionBackward"
+
+    @staticmethod
+    def backward_arrays(ctx, *grads):
+        if ctx._saved is None:
+            raise RuntimeError(_FREED_MSG)
+        return ctx._prog.run_backward(ctx._saved, grads)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        if ctx._saved is None:
+            raise RuntimeError(_FREED_MSG)
+        prog = ctx._prog
+        if not grad_mode.is_grad_enabled():  # first order through the tensor path: same arrays
+            out = prog.run_backward(ctx._saved, [g._data for g in grads])
+            return tuple(None if a is None else Tensor._make(a) for a in out)
+        prog.dropped = "a double backward (create_graph) went through its outputs"
+        if ctx._call is None or prog.has_draws or prog.writes_state:
+            raise RuntimeError(
+                "tinytorch.compile: create_graph=True (a double backward) through the outputs of a compiled call "
+                "whose forward draws random numbers or updates buffers (dropout, BatchNorm) cannot be "
+                "differentiated twice from the replay; this call site replays op by op from now on, so repeat "
+                "the forward and the backward.")
+        fn, args, kwargs, inputs = ctx._call
+        with grad_mode.enable_grad():
+            res = fn(*args, **kwargs)
+        outs = []
+        _graph_values(prog.out, res, outs)
+        targets = [inputs[s[1]] if s[0] == "in" else s[1] for s in prog.bwd[1]]
+        keep = [i for i, t in enumerate(targets) if t._requires_grad]
+        gs = _engine.run_backward(outs, list(grads), retain_graph=True, create_graph=True,
+                                  inputs=[targets[i] for i in keep], allow_unused=True)
+        full = [None] * len(targets)
+        for i, g in zip(keep, gs):
+            full[i] = g
+        return tuple(full)
+
+
+def _build(spec, vals, inputs, node=None):
+    tag = spec[0]
+    if tag == "g":
+        a = vals[spec[1]]
+        if not isinstance(a, np.ndarray):
+            a = np.asarray(a)
+        return Tensor._make(a, True, node, spec[2], None)
     if tag == "t":
         a = vals[spec[1]]
         if not isinstance(a, np.ndarray):
@@ -352,11 +494,11 @@ def _build(spec, vals, inputs):
     if tag == "v":
         return spec[1]
     if tag == "T":
-        return tuple([_build(s, vals, inputs) for s in spec[1]])
+        return tuple([_build(s, vals, inputs, node) for s in spec[1]])
     if tag == "L":
-        return [_build(s, vals, inputs) for s in spec[1]]
+        return [_build(s, vals, inputs, node) for s in spec[1]]
     if tag == "D":
-        return {k: _build(s, vals, inputs) for k, s in spec[1]}
+        return {k: _build(s, vals, inputs, node) for k, s in spec[1]}
     raise AssertionError(f"compile: unknown output spec {tag!r}")
 
 

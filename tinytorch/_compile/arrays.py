@@ -17,9 +17,11 @@ binds their arrays by identity (they are updated in place) and the guard checks 
 outside the recorded operations must be the same object in both (a live array), never a new one
 (the trace cannot know what it was computed from). A value read into Python (``bool``, ``float``,
 ``item``), an array made by an operation the recorder does not see, a data-dependent shape (boolean
-indexing, ``nonzero``), a ``.grad`` or tensor rebinding outside the recorded steps, or an output whose
-autograd graph is still alive (backward outside the compiled function) refuse the array tier: the call
-site keeps the op-level replay (``program.Program``), which is always correct.
+indexing, ``nonzero``), or a ``.grad`` or tensor rebinding outside the recorded steps refuse the array tier:
+the call site keeps the op-level replay (``program.Program``), which is always correct. Outputs whose
+autograd graph is still alive (backward outside the compiled function) get a recorded backward
+(``ArrayTrace.record_backward``): instructions after a ``mark``, from seed slots to the gradients of the
+parameters and inputs; the graph beyond an input that is not a leaf is the caller's and is not walked.
 
 Replay is generated Python: straight-line code, one line per instruction, slots as local variables.
 A ufunc result that never leaves the program (not returned, not a ``.grad``, not handed to a live step,
@@ -39,7 +41,7 @@ import numpy as np
 from .. import _arrays
 from .. import random as _random
 from ..autograd import engine as _engine
-from ..autograd.function import Function, _FREED_MSG
+from ..autograd.function import AccumulateGrad, Function, _FREED_MSG
 from ..tensor import Tensor
 
 _nd = np.ndarray
@@ -261,6 +263,9 @@ class ArrayTrace:
         self.roots_out = []  # slots whose arrays leave the program (outputs, grads, live-step arguments)
         self.written = set()  # slots written in place by an instruction
         self.values = {}  # slot -> array made by a creation call from constants only (a folding candidate)
+        self.bwd = None  # (slots before the backward, seed slots, target specs, gradient specs), see record_backward
+        self.graph_outs = {}  # id(output tensor) -> its index among the outputs the recorded backward starts from
+        self.in_bwd = False
         for i, t in enumerate(inputs):
             self.tensors[id(t)] = ("in", i)
             self.wrap(t)
@@ -434,6 +439,8 @@ class ArrayTrace:
         """The engine adding a leaf's gradient into ``.grad``: an instruction that does the same at replay."""
         var = node.variable
         g = buf[0] if buf else None
+        if self.in_bwd:  # record_backward's capture: the gradient is a result, no .grad is touched
+            return orig(node, buf, capture, results, accumulate, create_graph, user_grads)
         if g is None or capture is not None or not accumulate or create_graph:
             if g is not None:
                 self.refuse("autograd.grad / create_graph inside the call")
@@ -541,6 +548,84 @@ class ArrayTrace:
                 gr._data = d
         self.grads = []
 
+    def record_backward(self, result, run_backward, inputs_graph=()):
+        """Record, as instructions after the forward's, the first-order backward from the outputs of ``result``
+        whose autograd graph is alive (``loss = compiled_model(x); loss.backward()`` outside) to every
+        parameter, buffer and input that requires grad, as ``autograd.grad`` computes it: seeds are new slots
+        the replay fills with the incoming gradients. The eager graph is kept (retain_graph) for the caller.
+        ``inputs_graph``: grad_fn nodes of inputs that are not leaves: the walk stops there (their gradient is
+        a result, the graph beyond is the caller's)."""
+        outs = []
+        _graph_outputs(result, outs, self.tensors)
+        if not outs or self.dead:
+            return
+        targets, tspecs = [], []
+        for key, e in self.tensors.items():
+            t = self.inputs[e[1]] if e[0] == "in" else e[1]
+            if not t._requires_grad:
+                continue
+            if t._grad_fn is not None and e[0] != "in":
+                self.refuse("a tensor from outside the call with an autograd graph of its own is used")
+                return
+            if t._hooks or getattr(t, "_post_accumulate_hooks", None):
+                self.refuse("a parameter or input has gradient hooks, which the replayed backward would run twice")
+                return
+            targets.append(t)
+            tspecs.append(e)
+        if not targets:
+            return
+        n_fwd = self.n_slots
+        written_fwd = set(self.written)
+        seeds = []
+        for o in outs:
+            self.graph_outs[id(o)] = len(seeds)
+            d = o._data
+            if type(d) is not _Rec or d._k is None:
+                self.refuse("the result holds an array the recorder did not see")
+                return
+            self.depth += 1
+            try:
+                plain = np.ones(d.shape, dtype=d.dtype)
+            finally:
+                self.depth -= 1
+            seeds.append(Tensor._make(self._new(plain)))
+        self.ins.append(("mark", None, (), None, None))
+        cut = [(n, n._edges) for n in inputs_graph]
+        orig_hooks = _engine._run_tensor_hooks
+
+        def hooks(*a):
+            self.refuse("a tensor inside the call has a gradient hook or retain_grad()")
+            return orig_hooks(*a)
+        self.in_bwd = True
+        _engine._run_tensor_hooks = hooks
+        try:
+            for n, _ in cut:
+                n._edges = ()  # the caller's graph beyond an input: not ours to walk
+            _check_graph(outs, set(map(id, targets)), {id(n) for n, _ in cut})
+            grads = run_backward(outs, seeds, retain_graph=True, inputs=targets, allow_unused=True)
+        except _Outside as err:
+            self.refuse(str(err))
+            return
+        finally:
+            for n, e in cut:
+                n._edges = e
+            _engine._run_tensor_hooks = orig_hooks
+            self.in_bwd = False
+        gspecs = []
+        for g in grads:
+            if g is None:
+                gspecs.append(None)
+                continue
+            d = g._data
+            if type(d) is not _Rec or d._k is None:
+                self.refuse("a gradient is an array the recorder did not see")
+                return
+            self.roots_out.append(d._k)
+            gspecs.append(d._k)
+        if any(k < n_fwd for k in self.written - written_fwd):
+            self.refuse("the backward writes into an array of the forward")
+        self.bwd = (n_fwd, [s._data._k for s in seeds], tspecs, gspecs)
+
     def enc_out(self, x):
         if isinstance(x, Tensor):
             e = self.tensors.get(id(x))
@@ -550,6 +635,13 @@ class ArrayTrace:
             if type(d) is not _Rec or d._k is None:
                 self.refuse("the result holds an array the recorder did not see")
                 return ("v", None)
+            j = self.graph_outs.get(id(x))
+            if j is not None:  # its gradient comes from the recorded backward (record_backward)
+                if x._grad is not None:
+                    self.refuse("the result has a .grad")
+                x._data = _view(d, _nd)
+                self.roots_out.append(d._k)
+                return ("g", d._k, j)
             if x._requires_grad:
                 if x._grad_fn is None or not x._grad_fn._released:
                     self.refuse("the result keeps its autograd graph (backward runs outside the compiled "
@@ -565,6 +657,41 @@ class ArrayTrace:
         if t is dict:
             return ("D", [(k, self.enc_out(v)) for k, v in x.items()])
         return ("v", x)
+
+
+class _Outside(Exception):
+    pass
+
+
+def _graph_outputs(x, out, known):
+    """Output tensors of a result (in enc_out's order) whose autograd graph is alive."""
+    if isinstance(x, Tensor):
+        if (x._requires_grad and id(x) not in known and x._grad_fn is not None and not x._grad_fn._released
+                and all(o is not x for o in out)):
+            out.append(x)
+    elif type(x) in (list, tuple):
+        for v in x:
+            _graph_outputs(v, out, known)
+    elif type(x) is dict:
+        for v in x.values():
+            _graph_outputs(v, out, known)
+
+
+def _check_graph(outs, targets, stops):
+    """Every leaf the outputs' graph reaches is a target (a parameter, buffer or input of the call)."""
+    seen, stack = set(), [o._grad_fn for o in outs]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if type(node) is AccumulateGrad:
+            if id(node.variable) not in targets:
+                raise _Outside("the graph reaches a tensor the recorder does not watch")
+            continue
+        if id(node) in stops:
+            continue
+        stack += [e[0] for e in node._edges if e is not None]
 
 
 def _passthrough(res, kwargs, ufunc):

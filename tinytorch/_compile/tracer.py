@@ -416,6 +416,12 @@ def run_traced(fn, args, kwargs, inputs, module_cls, arrays=False):
         if atr is not None:  # installed last: its Module.__call__ hook wraps parameters before the watch above
             remove = _arrays_tier.install(atr, module_cls, _arrays_tier.live_classes(module_cls))
         result = fn(*args, **kwargs)
+        if atr is not None and not atr.dead and grad_mode.is_grad_enabled():
+            tr.depth += 1  # the recorded backward's ops are the array tier's, not the op-level program's
+            try:
+                atr.record_backward(result, orig_backward, [t._grad_fn for t in inputs if t._grad_fn is not None])
+            finally:
+                tr.depth -= 1
     except BaseException:
         if atr is not None:
             atr.restore()

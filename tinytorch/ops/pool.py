@@ -158,8 +158,9 @@ def _max_pool_arrays(xp, x, kernel, stride, dilation, out_size, pads):
         out, arg = _max_arg_tree(xp, views, 0, kk, arg_dtype)
     nan = out != out
     # the NaN fix-up is skipped only on the CPU when there is no NaN: on CUDA asking would be a host sync
-    # per call (and one that breaks CUDA graph capture), so the fix-up always runs there
-    if out.dtype.kind in "fV" and (xp is not np or bool(nan.any())):
+    # per call (and one that breaks CUDA graph capture), so the fix-up always runs there; under the compile
+    # recorder (an ndarray subclass) it always runs too, so the replayed program has no value guard
+    if out.dtype.kind in "fV" and (xp is not np or type(nan) is not np.ndarray or bool(nan.any())):
         for k, v in enumerate(views):
             arg = xp.where(nan & (v != v), arg_dtype(k), arg)
     return out, arg
