@@ -1,0 +1,472 @@
+"""Recurrent cells: a whole RNN / LSTM / GRU layer direction as one autograd node, and torch's cell functions.
+
+``recurrent_layer`` runs the time loop of one layer in one direction on raw arrays: each step is one GEMM
+(``h W_hh^T``) and a few elementwise array ops, and the backward walks the steps in reverse collecting every
+step's gate gradient in one (L, N, G*H) array, so the weight gradient is one GEMM over all steps instead of
+one per step. The input projection ``x W_ih^T + b_ih`` of every step is computed by the caller (one GEMM).
+Gate orders are PyTorch's: LSTM i, f, g, o; GRU r, z, n.
+
+The first-order backward is on arrays (``backward_arrays``). When a graph of the backward is wanted
+(``create_graph=True``), ``backward`` recomputes the layer with differentiable tensor ops
+(``composite_layer``, the plain path, which tests hold equal to the fused one) and differentiates that, so
+higher-order gradients work.
+
+``rnn_tanh_cell``, ``rnn_relu_cell``, ``lstm_cell`` and ``gru_cell`` are ``torch.rnn_tanh_cell`` etc.: one
+step, used by ``nn.RNNCell``/``LSTMCell``/``GRUCell``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import grad as _autograd_grad
+from ..autograd import grad_mode
+from ..autograd import function as _function
+from ..autograd.function import Function, output_ref
+from ..tensor import Tensor
+from ._common import matmul_acc32, quiet_begin, quiet_end
+from .elementwise import relu, sigmoid, tanh, where
+from .linalg import linear
+from .registry import Const, OpInfo, SampleInput, register
+from .shape import split, stack, unbind
+
+__all__ = ["recurrent_layer", "composite_layer", "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"]
+
+MODES = ("RNN_TANH", "RNN_RELU", "LSTM", "GRU")
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _sigmoid_(xp, a):
+    """In-place logistic sigmoid as 0.5 * tanh(a / 2) + 0.5: no overflow for large |a|."""
+    a *= 0.5
+    xp.tanh(a, out=a)
+    a *= 0.5
+    a += 0.5
+    return a
+
+
+def _step_order(steps, reverse):
+    return range(steps - 1, -1, -1) if reverse else range(steps)
+
+
+class RecurrentLayer(Function):
+    """One layer, one direction: inputs (mode, gi (L, N, G*H), h0 (N, H), c0 (N, H) or None, w_hh (G*H, H),
+    b_hh (G*H,) or None, reverse); outputs (out (L, N, H), h_n (N, H)) and, for LSTM, c_n (N, H)."""
+
+    @staticmethod
+    def forward(ctx, mode, gi, h0, c0, w_hh, b_hh, reverse):
+        xp = ctx.xp
+        ctx.mode, ctx.reverse = mode, reverse
+        ctx.save_for_backward(gi, h0, c0, w_hh, b_hh, output_ref(0))
+        g, h = gi._data, h0._data
+        steps, n = g.shape[0], h.shape[-1]
+        w_t = w_hh._data.T
+        b = None if b_hh is None else b_hh._data
+        out = xp.empty((steps, *h.shape), dtype=g.dtype)
+        token = quiet_begin()
+        try:
+            if mode == "GRU":
+                ctx.rz = rz = xp.empty((steps, h.shape[0], 2 * n), dtype=g.dtype)
+                ctx.ghn = ghn = xp.empty((steps, *h.shape), dtype=g.dtype)
+                ctx.ns = ns = xp.empty((steps, *h.shape), dtype=g.dtype)
+                for t in _step_order(steps, reverse):
+                    gh = matmul_acc32(xp, h, w_t)
+                    if b is not None:
+                        gh += b
+                    a = rz[t]
+                    xp.add(g[t, :, :2 * n], gh[:, :2 * n], out=a)
+                    _sigmoid_(xp, a)
+                    ghn[t] = gh[:, 2 * n:]
+                    cand = ns[t]
+                    xp.multiply(a[:, :n], gh[:, 2 * n:], out=cand)
+                    cand += g[t, :, 2 * n:]
+                    xp.tanh(cand, out=cand)
+                    # h' = (1 - z) * n + z * h  ==  n + z * (h - n)
+                    h = xp.subtract(h, cand, out=out[t])
+                    h *= a[:, n:]
+                    h += cand
+            elif mode == "LSTM":
+                c = c0._data
+                ctx.act = act = xp.empty((steps, h.shape[0], 4 * n), dtype=g.dtype)
+                ctx.cs = cs = xp.empty((steps, *h.shape), dtype=g.dtype)
+                ctx.tcs = tcs = xp.empty((steps, *h.shape), dtype=g.dtype)
+                for t in _step_order(steps, reverse):
+                    a = act[t]
+                    xp.add(g[t], matmul_acc32(xp, h, w_t), out=a)
+                    if b is not None:
+                        a += b
+                    _sigmoid_(xp, a[:, :2 * n])
+                    _sigmoid_(xp, a[:, 3 * n:])
+                    xp.tanh(a[:, 2 * n:3 * n], out=a[:, 2 * n:3 * n])
+                    c_new = cs[t]
+                    xp.multiply(a[:, n:2 * n], c, out=c_new)
+                    c_new += a[:, :n] * a[:, 2 * n:3 * n]
+                    xp.tanh(c_new, out=tcs[t])
+                    xp.multiply(a[:, 3 * n:], tcs[t], out=out[t])
+                    h, c = out[t], c_new
+            else:
+                for t in _step_order(steps, reverse):
+                    a = out[t]
+                    xp.add(g[t], matmul_acc32(xp, h, w_t), out=a)
+                    if b is not None:
+                        a += b
+                    if mode == "RNN_TANH":
+                        xp.tanh(a, out=a)
+                    else:
+                        xp.maximum(a, 0, out=a)
+                    h = a
+        finally:
+            quiet_end(token)
+        if mode == "LSTM":
+            return out, h.copy(), c.copy()
+        return out, h.copy()
+
+    @staticmethod
+    def backward_arrays(ctx, gout, gh_n, gc_n=None):
+        gi, h0, c0, w_hh, b_hh, out = ctx.saved_arrays
+        xp, mode, reverse = ctx.xp, ctx.mode, ctx.reverse
+        needs = ctx.needs_input_grad  # (mode, gi, h0, c0, w_hh, b_hh, reverse)
+        steps, n = out.shape[0], out.shape[-1]
+        order = _step_order(steps, reverse)
+        dgates = xp.empty(gi.shape, dtype=gi.dtype)  # d(pre-activation gates), which is also d(gi)
+        dh = gh_n.copy()
+        dc = None
+        token = quiet_begin()
+        try:
+            if mode == "GRU":
+                rz, ghn, ns = ctx.rz, ctx.ghn, ctx.ns
+                dgh = xp.empty(gi.shape, dtype=gi.dtype)  # the hidden part differs from dgi in the n gate only
+                for t in reversed(order):
+                    dh += gout[t]
+                    hp = _prev(out, h0, t, reverse)
+                    r, z, nt = rz[t, :, :n], rz[t, :, n:], ns[t]
+                    dg = dgates[t]
+                    dpre_n = dg[:, 2 * n:]
+                    xp.multiply(dh, 1 - z, out=dpre_n)
+                    dpre_n *= 1 - nt * nt
+                    xp.multiply(dh * (hp - nt), z * (1 - z), out=dg[:, n:2 * n])
+                    xp.multiply(dpre_n * ghn[t], r * (1 - r), out=dg[:, :n])
+                    dgh[t, :, :2 * n] = dg[:, :2 * n]
+                    xp.multiply(dpre_n, r, out=dgh[t, :, 2 * n:])
+                    dh *= z
+                    dh += matmul_acc32(xp, dgh[t], w_hh)
+                dhid = dgh
+            elif mode == "LSTM":
+                act, cs, tcs = ctx.act, ctx.cs, ctx.tcs
+                dc = gc_n.copy()
+                for t in reversed(order):
+                    dh += gout[t]
+                    a, tc = act[t], tcs[t]
+                    i, f, gg, o = a[:, :n], a[:, n:2 * n], a[:, 2 * n:3 * n], a[:, 3 * n:]
+                    cp = _prev(cs, c0, t, reverse)
+                    dg = dgates[t]
+                    dc += dh * o * (1 - tc * tc)
+                    xp.multiply(dh * tc, o * (1 - o), out=dg[:, 3 * n:])
+                    xp.multiply(dc * gg, i * (1 - i), out=dg[:, :n])
+                    xp.multiply(dc * cp, f * (1 - f), out=dg[:, n:2 * n])
+                    xp.multiply(dc * i, 1 - gg * gg, out=dg[:, 2 * n:3 * n])
+                    dc *= f
+                    dh = matmul_acc32(xp, dg, w_hh)
+                dhid = dgates
+            else:
+                for t in reversed(order):
+                    dh += gout[t]
+                    dg = dgates[t]
+                    if mode == "RNN_TANH":
+                        xp.multiply(dh, 1 - out[t] * out[t], out=dg)
+                    else:
+                        xp.multiply(dh, out[t] > 0, out=dg)
+                    dh = matmul_acc32(xp, dg, w_hh)
+                dhid = dgates
+        finally:
+            quiet_end(token)
+        gw = gb = None
+        if needs[4]:
+            rows = steps * out.shape[1]
+            prev = _all_prev(xp, out, h0, reverse)
+            gw = matmul_acc32(xp, dhid.reshape(rows, dhid.shape[-1]).T, prev.reshape(rows, n))
+        if b_hh is not None and needs[5]:
+            gb = dhid.sum((0, 1))
+        return (None, dgates if needs[1] else None, dh if needs[2] else None, dc if needs[3] else None,
+                gw, gb, None)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        gi, h0, c0, w_hh, b_hh, _ = ctx.saved_tensors
+        inputs = (gi, h0, c0, w_hh, b_hh)
+        wanted = [k for k, t in enumerate(inputs) if t is not None and ctx.needs_input_grad[k + 1]]
+        with grad_mode.enable_grad():
+            outs = composite_layer(ctx.mode, gi, h0, c0, w_hh, b_hh, ctx.reverse)
+        got = _autograd_grad(outs, [inputs[k] for k in wanted], grads, create_graph=True, allow_unused=True)
+        res = [None] * 7
+        for k, g in zip(wanted, got):
+            res[k + 1] = g
+        return tuple(res)
+
+
+def _prev(seq, first, t, reverse):
+    """The state before step t: ``first`` at the first step, else the neighbouring step's output."""
+    if reverse:
+        return first if t == seq.shape[0] - 1 else seq[t + 1]
+    return first if t == 0 else seq[t - 1]
+
+
+def _all_prev(xp, seq, first, reverse):
+    """(L, N, H): the state each step started from."""
+    if reverse:
+        return xp.concatenate([seq[1:], first[None]], 0)
+    return xp.concatenate([first[None], seq[:-1]], 0)
+
+
+def _check_layer(mode, gi, h0, c0, w_hh, b_hh):
+    if mode not in MODES:
+        raise ValueError(f"recurrent_layer: mode must be one of {MODES}, got {mode!r}")
+    if gi.dim() != 3 or h0.dim() != 2:
+        raise RuntimeError(f"recurrent_layer: expected gi (L, N, G*H) and h0 (N, H), got gi of shape "
+                           f"{tuple(gi.shape)} and h0 of shape {tuple(h0.shape)}")
+    n = h0.shape[-1]
+    g = _GATES[mode] * n
+    if tuple(gi.shape[1:]) != (h0.shape[0], g) or tuple(w_hh.shape) != (g, n) or (
+            b_hh is not None and tuple(b_hh.shape) != (g,)):
+        raise RuntimeError(
+            f"recurrent_layer ({mode}): shapes do not agree: gi {tuple(gi.shape)}, h0 {tuple(h0.shape)}, "
+            f"w_hh {tuple(w_hh.shape)}, b_hh {None if b_hh is None else tuple(b_hh.shape)}; expected gi (L, "
+            f"{h0.shape[0]}, {g}), w_hh ({g}, {n}), b_hh ({g},)")
+    if (mode == "LSTM") != (c0 is not None) or (c0 is not None and tuple(c0.shape) != tuple(h0.shape)):
+        raise RuntimeError(f"recurrent_layer ({mode}): c0 must be given (shape {tuple(h0.shape)}) for LSTM "
+                           f"and only for LSTM, got {None if c0 is None else tuple(c0.shape)}")
+    tensors = [t for t in (gi, h0, c0, w_hh, b_hh) if t is not None]
+    if len({t.dtype for t in tensors}) > 1:
+        raise RuntimeError(
+            f"recurrent_layer ({mode}): expected all tensors to have the same dtype, got gi {gi.dtype}, h0 "
+            f"{h0.dtype}, w_hh {w_hh.dtype}" + ("" if c0 is None else f", c0 {c0.dtype}")
+            + ("" if b_hh is None else f", b_hh {b_hh.dtype}"))
+
+
+def recurrent_layer(mode, gi, h0, c0, w_hh, b_hh=None, reverse=False):
+    """One recurrent layer in one direction over precomputed input projections.
+
+    ``mode`` is "RNN_TANH", "RNN_RELU", "LSTM" or "GRU"; gi (L, N, G*H) is ``x W_ih^T + b_ih`` of every step;
+    h0 and c0 (N, H) are the initial states (c0 only for LSTM, else None); w_hh (G*H, H), b_hh (G*H,).
+    ``reverse`` runs the steps from L-1 down to 0. Returns ``(out (L, N, H), h_n)`` (LSTM: ``(out, h_n,
+    c_n)``), equal to ``composite_layer`` with one graph node instead of several per step.
+    """
+    _check_layer(mode, gi, h0, c0, w_hh, b_hh)
+    if gi.shape[0] == 0 or getattr(_function._tracer, "composite_only", False):
+        # onnx.export's recorder is running: it maps the per-step ops, not this fused node
+        return composite_layer(mode, gi, h0, c0, w_hh, b_hh, reverse)
+    return RecurrentLayer.apply(mode, gi, h0, c0, w_hh, b_hh, bool(reverse))
+
+
+def _rnn_step(mode, gi, h, w_hh, b_hh):
+    pre = gi + linear(h, w_hh, b_hh)
+    return tanh(pre) if mode == "RNN_TANH" else relu(pre)
+
+
+def _lstm_step(gi, h, c, w_hh, b_hh):
+    gates = gi + linear(h, w_hh, b_hh)
+    n = h.shape[-1]
+    i_f, g, o = split(gates, [2 * n, n, n], -1)
+    i, f = split(sigmoid(i_f), n, -1)  # one sigmoid node over i and f together
+    c = f * c + i * tanh(g)
+    return sigmoid(o) * tanh(c), c
+
+
+def _gru_step(gi, h, w_hh, b_hh):
+    gh = linear(h, w_hh, b_hh)
+    n = h.shape[-1]
+    gi_rz, gi_n = split(gi, [2 * n, n], -1)
+    gh_rz, gh_n = split(gh, [2 * n, n], -1)
+    r, z = split(sigmoid(gi_rz + gh_rz), n, -1)
+    cand = tanh(gi_n + r * gh_n)
+    return cand + z * (h - cand)  # (1 - z) * cand + z * h with one op fewer
+
+
+def composite_layer(mode, gi, h0, c0, w_hh, b_hh=None, reverse=False, mask=None):
+    """``recurrent_layer`` written with differentiable tensor ops, step by step (the plain path).
+
+    ``mask`` (L, N, 1) bool marks the valid steps of packed sequences: elsewhere the state is carried over
+    unchanged, so the reverse direction starts at each sequence's own last step.
+    """
+    steps = gi.shape[0]
+    h, c = h0, c0
+    outs = [None] * steps
+    gis = unbind(gi, 0)
+    for t in _step_order(steps, reverse):
+        if mode == "LSTM":
+            h_new, c_new = _lstm_step(gis[t], h, c, w_hh, b_hh)
+            c = c_new if mask is None else where(mask[t], c_new, c)
+        elif mode == "GRU":
+            h_new = _gru_step(gis[t], h, w_hh, b_hh)
+        else:
+            h_new = _rnn_step(mode, gis[t], h, w_hh, b_hh)
+        h = h_new if mask is None else where(mask[t], h_new, h)
+        outs[t] = h
+    if steps == 0:
+        out = gi.new_zeros((0, *h0.shape))
+    else:
+        out = stack(outs, 0)
+    return (out, h, c) if mode == "LSTM" else (out, h)
+
+
+def _cell_check(name, input, hx, w_ih, w_hh, gates):
+    if not isinstance(input, Tensor) or not isinstance(hx, Tensor):
+        raise TypeError(f"{name}(): expected Tensor input and hx, got {type(input).__name__} and {type(hx).__name__}")
+    if input.dim() != 2 or hx.dim() != 2:
+        raise RuntimeError(f"{name}: expected input (N, H_in) and hx (N, H), got shapes {tuple(input.shape)} "
+                           f"and {tuple(hx.shape)}")
+    if input.shape[0] != hx.shape[0]:
+        raise RuntimeError(f"{name}: input batch {input.shape[0]} does not match hx batch {hx.shape[0]}")
+    if tuple(w_ih.shape) != (gates * hx.shape[1], input.shape[1]):
+        raise RuntimeError(f"{name}: w_ih of shape {tuple(w_ih.shape)} does not fit input {tuple(input.shape)} "
+                           f"and hx {tuple(hx.shape)} (expected ({gates * hx.shape[1]}, {input.shape[1]}))")
+    if input.dtype != hx.dtype:
+        raise RuntimeError(f"{name}: input and hidden tensors are not the same dtype, found input tensor with "
+                           f"{input.dtype} and hidden tensor with {hx.dtype}")
+
+
+def _one_step(mode, input, hx, cx, w_ih, w_hh, b_ih, b_hh):
+    gi = linear(input, w_ih, b_ih).unsqueeze(0)
+    return recurrent_layer(mode, gi, hx, cx, w_hh, b_hh)
+
+
+def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One Elman step ``tanh(input W_ih^T + b_ih + hx W_hh^T + b_hh)``: input (N, H_in), hx (N, H) -> (N, H)."""
+    _cell_check("rnn_tanh_cell", input, hx, w_ih, w_hh, 1)
+    return _one_step("RNN_TANH", input, hx, None, w_ih, w_hh, b_ih, b_hh)[1]
+
+
+def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One Elman step with relu: input (N, H_in), hx (N, H) -> (N, H)."""
+    _cell_check("rnn_relu_cell", input, hx, w_ih, w_hh, 1)
+    return _one_step("RNN_RELU", input, hx, None, w_ih, w_hh, b_ih, b_hh)[1]
+
+
+def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One GRU step (gates r, z, n): input (N, H_in), hx (N, H) -> (N, H)."""
+    _cell_check("gru_cell", input, hx, w_ih, w_hh, 3)
+    return _one_step("GRU", input, hx, None, w_ih, w_hh, b_ih, b_hh)[1]
+
+
+def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One LSTM step (gates i, f, g, o): input (N, H_in), hx = (h, c) each (N, H) -> (h', c')."""
+    if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+        raise RuntimeError(f"lstm_cell: hx must be a pair (h, c), got {type(hx).__name__}")
+    h, c = hx
+    _cell_check("lstm_cell", input, h, w_ih, w_hh, 4)
+    if not isinstance(c, Tensor) or tuple(c.shape) != tuple(h.shape):
+        raise RuntimeError(f"lstm_cell: c must be a tensor of h's shape {tuple(h.shape)}")
+    _, h_new, c_new = _one_step("LSTM", input, h, c, w_ih, w_hh, b_ih, b_hh)
+    return h_new, c_new
+
+
+# ---- registry ------------------------------------------------------------------------------------
+
+def _np_sigmoid(a):
+    return 1.0 / (1.0 + np.exp(-a))
+
+
+def _np_layer(mode, gi, h0, c0, w, b=None, reverse=False):
+    steps, n = gi.shape[0], h0.shape[-1]
+    b = 0.0 if b is None else b
+    h, c = h0, c0
+    out = np.zeros((steps, *h0.shape))
+    for t in _step_order(steps, reverse):
+        gh = h @ w.T + b
+        if mode == "GRU":
+            r = _np_sigmoid(gi[t, :, :n] + gh[:, :n])
+            z = _np_sigmoid(gi[t, :, n:2 * n] + gh[:, n:2 * n])
+            cand = np.tanh(gi[t, :, 2 * n:] + r * gh[:, 2 * n:])
+            h = (1 - z) * cand + z * h
+        elif mode == "LSTM":
+            a = gi[t] + gh
+            i, f, o = _np_sigmoid(a[:, :n]), _np_sigmoid(a[:, n:2 * n]), _np_sigmoid(a[:, 3 * n:])
+            c = f * c + i * np.tanh(a[:, 2 * n:3 * n])
+            h = o * np.tanh(c)
+        else:
+            a = gi[t] + gh
+            h = np.tanh(a) if mode == "RNN_TANH" else np.maximum(a, 0)
+        out[t] = h
+    return (out, h, c) if mode == "LSTM" else (out, h)
+
+
+def _torch_layer(torch, mode, gi, h0, c0, w, b=None, reverse=False):
+    n = h0.shape[-1]
+    h, c = h0, c0
+    outs = [None] * gi.shape[0]
+    for t in _step_order(gi.shape[0], reverse):
+        gh = torch.nn.functional.linear(h, w, b)
+        a = gi[t] + gh
+        if mode == "GRU":
+            r, z = torch.sigmoid(a[:, :n]), torch.sigmoid(a[:, n:2 * n])
+            cand = torch.tanh(gi[t, :, 2 * n:] + r * gh[:, 2 * n:])
+            h = (1 - z) * cand + z * h
+        elif mode == "LSTM":
+            i, f, o = torch.sigmoid(a[:, :n]), torch.sigmoid(a[:, n:2 * n]), torch.sigmoid(a[:, 3 * n:])
+            c = f * c + i * torch.tanh(a[:, 2 * n:3 * n])
+            h = o * torch.tanh(c)
+        else:
+            h = torch.tanh(a) if mode == "RNN_TANH" else torch.relu(a)
+        outs[t] = h
+    out = torch.stack(outs, 0)
+    return (out, h, c) if mode == "LSTM" else (out, h)
+
+
+def _layer_samples(rng):
+    samples = []
+    for mode in MODES:
+        n, g = 3, _GATES[mode] * 3
+        for reverse, bias in ((False, True), (True, False)):
+            gi = rng.standard_normal((4, 2, g))
+            if mode == "RNN_RELU":  # keep pre-activations away from relu's kink
+                gi = gi + np.sign(gi) * 0.5
+            c0 = rng.standard_normal((2, n)) if mode == "LSTM" else None
+            w = rng.standard_normal((g, n)) * 0.5
+            args = (mode, gi, rng.standard_normal((2, n)), c0, w, rng.standard_normal(g) * 0.1 if bias else None,
+                    reverse)
+            samples.append(SampleInput(args, name=f"{mode}{'_reverse' if reverse else ''}"))
+    gi = rng.standard_normal((3, 2, 12))
+    samples.append(SampleInput(("LSTM", gi, Const(rng.standard_normal((2, 3))), rng.standard_normal((2, 3)),
+                                rng.standard_normal((12, 3)) * 0.5, None, False), name="LSTM_const_h0"))
+    return samples
+
+
+register(OpInfo(
+    name="recurrent_layer", op=recurrent_layer, sample_inputs=_layer_samples, ref=_np_layer,
+    torch_fn=_torch_layer))
+
+
+def _cell_samples(gates, relu_kink=False):
+    def samples(rng):
+        n, k = 3, 4
+        out = []
+        for bias in (True, False):
+            x = rng.standard_normal((2, k))
+            if relu_kink:
+                x = x + np.sign(x) * 0.5
+            ws = [rng.standard_normal((gates * n, k)) * 0.5, rng.standard_normal((gates * n, n)) * 0.5]
+            bs = [rng.standard_normal(gates * n) * 0.1, rng.standard_normal(gates * n) * 0.1] if bias else []
+            hs = [rng.standard_normal((2, n))] * (2 if gates == 4 else 1)
+            out.append(SampleInput((x, *hs, *ws, *bs), name="bias" if bias else "no_bias"))
+        return out
+    return samples
+
+
+def _np_cell(mode):
+    def ref(x, *rest):
+        hs, rest = (rest[:2], rest[2:]) if mode == "LSTM" else (rest[:1], rest[1:])
+        w_ih, w_hh = rest[:2]
+        b_ih, b_hh = (rest[2:] + (None, None))[:2]
+        gi = x @ w_ih.T + (0.0 if b_ih is None else b_ih)
+        res = _np_layer(mode, gi[None], hs[0], hs[1] if mode == "LSTM" else None, w_hh, b_hh)
+        return (res[1], res[2]) if mode == "LSTM" else res[1]
+    return ref
+
+
+register(OpInfo(name="rnn_tanh_cell", op=rnn_tanh_cell, sample_inputs=_cell_samples(1), ref=_np_cell("RNN_TANH"),
+                torch_fn=lambda torch, *a: torch.rnn_tanh_cell(*a)))
+register(OpInfo(name="rnn_relu_cell", op=rnn_relu_cell, sample_inputs=_cell_samples(1, True),
+                ref=_np_cell("RNN_RELU"), torch_fn=lambda torch, *a: torch.rnn_relu_cell(*a)))
+register(OpInfo(name="gru_cell", op=gru_cell, sample_inputs=_cell_samples(3), ref=_np_cell("GRU"),
+                torch_fn=lambda torch, *a: torch.gru_cell(*a)))
+register(OpInfo(name="lstm_cell", op=lambda x, h, c, *w: lstm_cell(x, (h, c), *w), sample_inputs=_cell_samples(4),
+                ref=_np_cell("LSTM"), torch_fn=lambda torch, x, h, c, *w: torch.lstm_cell(x, (h, c), *w)))
