@@ -127,62 +127,67 @@ class RecurrentLayer(Function):
         needs = ctx.needs_input_grad  # (mode, gi, h0, c0, w_hh, b_hh, reverse)
         steps, n = out.shape[0], out.shape[-1]
         order = _step_order(steps, reverse)
-        dgates = xp.empty(gi.shape, dtype=gi.dtype)  # d(pre-activation gates), which is also d(gi)
+        batch = out.shape[1]
+        prev = _all_prev(xp, out, h0, reverse)  # (L, N, H): the state each step started from
         dh = gh_n.copy()
         dc = None
+        # Everything that does not depend on the incoming gradient is computed for all steps at once before
+        # the loop (few large array ops), so each step is a handful of small ops and one GEMM.
         token = quiet_begin()
         try:
             if mode == "GRU":
                 rz, ghn, ns = ctx.rz, ctx.ghn, ctx.ns
-                dgh = xp.empty(gi.shape, dtype=gi.dtype)  # the hidden part differs from dgi in the n gate only
+                r, z = rz[..., :n], rz[..., n:]
+                cn = (1 - z) * (1 - ns * ns)  # d(n pre-activation) / d(h')
+                k = xp.empty((steps, batch, 3, n), dtype=gi.dtype)  # d(gh) / d(h') per gate
+                xp.multiply(cn * ghn, r * (1 - r), out=k[:, :, 0])
+                xp.multiply(prev - ns, z * (1 - z), out=k[:, :, 1])
+                xp.multiply(cn, r, out=k[:, :, 2])
+                dgh = xp.empty((steps, batch, 3, n), dtype=gi.dtype)
+                dhs = xp.empty(out.shape, dtype=gi.dtype)  # the total gradient of each step's output
                 for t in reversed(order):
-                    dh += gout[t]
-                    hp = _prev(out, h0, t, reverse)
-                    r, z, nt = rz[t, :, :n], rz[t, :, n:], ns[t]
-                    dg = dgates[t]
-                    dpre_n = dg[:, 2 * n:]
-                    xp.multiply(dh, 1 - z, out=dpre_n)
-                    dpre_n *= 1 - nt * nt
-                    xp.multiply(dh * (hp - nt), z * (1 - z), out=dg[:, n:2 * n])
-                    xp.multiply(dpre_n * ghn[t], r * (1 - r), out=dg[:, :n])
-                    dgh[t, :, :2 * n] = dg[:, :2 * n]
-                    xp.multiply(dpre_n, r, out=dgh[t, :, 2 * n:])
-                    dh *= z
-                    dh += matmul_acc32(xp, dgh[t], w_hh)
-                dhid = dgh
+                    d = dhs[t]
+                    xp.add(dh, gout[t], out=d)
+                    xp.multiply(d[:, None, :], k[t], out=dgh[t])
+                    dh = matmul_acc32(xp, dgh[t].reshape(batch, 3 * n), w_hh)
+                    dh += d * z[t]
+                dhid = dgh.reshape(gi.shape)
+                dgates = dhid.copy()
+                xp.multiply(dhs, cn, out=dgates[..., 2 * n:])  # the input part of n is not gated by r
             elif mode == "LSTM":
                 act, cs, tcs = ctx.act, ctx.cs, ctx.tcs
+                i, f, gg, o = act[..., :n], act[..., n:2 * n], act[..., 2 * n:3 * n], act[..., 3 * n:]
+                cprev = _all_prev(xp, cs, c0, reverse)
+                co = o * (1 - tcs * tcs)  # d(c) / d(h) through h = o tanh(c)
+                k = xp.empty((steps, batch, 3, n), dtype=gi.dtype)  # d(i, f, g pre-activations) / d(c)
+                xp.multiply(gg, i * (1 - i), out=k[:, :, 0])
+                xp.multiply(cprev, f * (1 - f), out=k[:, :, 1])
+                xp.multiply(i, 1 - gg * gg, out=k[:, :, 2])
+                ko = tcs * o * (1 - o)  # d(o pre-activation) / d(h)
+                dgates = xp.empty((steps, batch, 4, n), dtype=gi.dtype)
                 dc = gc_n.copy()
                 for t in reversed(order):
                     dh += gout[t]
-                    a, tc = act[t], tcs[t]
-                    i, f, gg, o = a[:, :n], a[:, n:2 * n], a[:, 2 * n:3 * n], a[:, 3 * n:]
-                    cp = _prev(cs, c0, t, reverse)
+                    dc += dh * co[t]
                     dg = dgates[t]
-                    dc += dh * o * (1 - tc * tc)
-                    xp.multiply(dh * tc, o * (1 - o), out=dg[:, 3 * n:])
-                    xp.multiply(dc * gg, i * (1 - i), out=dg[:, :n])
-                    xp.multiply(dc * cp, f * (1 - f), out=dg[:, n:2 * n])
-                    xp.multiply(dc * i, 1 - gg * gg, out=dg[:, 2 * n:3 * n])
-                    dc *= f
-                    dh = matmul_acc32(xp, dg, w_hh)
-                dhid = dgates
+                    xp.multiply(dc[:, None, :], k[t], out=dg[:, :3])
+                    xp.multiply(dh, ko[t], out=dg[:, 3])
+                    dc *= f[t]
+                    dh = matmul_acc32(xp, dg.reshape(batch, 4 * n), w_hh)
+                dgates = dhid = dgates.reshape(gi.shape)
             else:
+                deriv = 1 - out * out if mode == "RNN_TANH" else out > 0
+                dgates = xp.empty(gi.shape, dtype=gi.dtype)
                 for t in reversed(order):
                     dh += gout[t]
-                    dg = dgates[t]
-                    if mode == "RNN_TANH":
-                        xp.multiply(dh, 1 - out[t] * out[t], out=dg)
-                    else:
-                        xp.multiply(dh, out[t] > 0, out=dg)
-                    dh = matmul_acc32(xp, dg, w_hh)
+                    xp.multiply(dh, deriv[t], out=dgates[t])
+                    dh = matmul_acc32(xp, dgates[t], w_hh)
                 dhid = dgates
         finally:
             quiet_end(token)
         gw = gb = None
         if needs[4]:
-            rows = steps * out.shape[1]
-            prev = _all_prev(xp, out, h0, reverse)
+            rows = steps * batch
             gw = matmul_acc32(xp, dhid.reshape(rows, dhid.shape[-1]).T, prev.reshape(rows, n))
         if b_hh is not None and needs[5]:
             gb = dhid.sum((0, 1))
