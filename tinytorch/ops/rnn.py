@@ -59,7 +59,7 @@ class RecurrentLayer(Function):
         ctx.save_for_backward(gi, h0, c0, w_hh, b_hh, output_ref(0))
         g, h = gi._data, h0._data
         steps, n = g.shape[0], h.shape[-1]
-        w_t = w_hh._data.T
+        w_t = xp.ascontiguousarray(w_hh._data.T)  # BLAS is faster on it than on the transposed view for few rows
         b = None if b_hh is None else b_hh._data
         out = xp.empty((steps, *h.shape), dtype=g.dtype)
         token = quiet_begin()
@@ -152,8 +152,6 @@ class RecurrentLayer(Function):
                     dh = matmul_acc32(xp, dgh[t].reshape(batch, 3 * n), w_hh)
                     dh += d * z[t]
                 dhid = dgh.reshape(gi.shape)
-                dgates = dhid.copy()
-                xp.multiply(dhs, cn, out=dgates[..., 2 * n:])  # the input part of n is not gated by r
             elif mode == "LSTM":
                 act, cs, tcs = ctx.act, ctx.cs, ctx.tcs
                 i, f, gg, o = act[..., :n], act[..., n:2 * n], act[..., 2 * n:3 * n], act[..., 3 * n:]
@@ -191,6 +189,9 @@ class RecurrentLayer(Function):
             gw = matmul_acc32(xp, dhid.reshape(rows, dhid.shape[-1]).T, prev.reshape(rows, n))
         if b_hh is not None and needs[5]:
             gb = dhid.sum((0, 1))
+        if mode == "GRU":  # d(gi) is d(gh) but for the n gate, whose input part is not gated by r
+            dgates = dhid
+            xp.multiply(dhs, cn, out=dgates[..., 2 * n:])
         return (None, dgates if needs[1] else None, dh if needs[2] else None, dc if needs[3] else None,
                 gw, gb, None)
 
