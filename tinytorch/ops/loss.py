@@ -264,17 +264,24 @@ class CrossEntropyIndices(Function):
             # d(per-sample loss)/d(logits) = softmax - one_hot (0 at ignored rows)
             loss, dlogits = fused
         else:
-            shifted = x - x.max(axis=1, keepdims=True)
-            e = xp.exp(shifted)
+            # one (M, C) buffer, rewritten in place: shifted logits, their exp, then softmax - one_hot
+            e = x - x.max(axis=1, keepdims=True)
+            all_valid = xp is np and bool(valid.all())  # the common case skips the masking passes (no GPU sync)
+            safe = target if all_valid else xp.where(valid, target, 0)
+            rows = xp.arange(x.shape[0])
+            picked = e[rows, safe]
+            xp.exp(e, out=e)
             denom = e.sum(axis=1, keepdims=True)
-            safe = xp.where(valid, target, 0)
-            picked = xp.take_along_axis(shifted, safe[:, None], axis=1)[:, 0]
-            loss = (xp.log(denom[:, 0]) - picked) * valid
+            loss = xp.log(denom[:, 0]) - picked
             dlogits = None
             if need:
-                dlogits = e / denom
-                dlogits[xp.arange(x.shape[0]), safe] -= 1.0
-                dlogits *= valid[:, None]
+                e *= 1.0 / denom
+                dlogits = e
+                dlogits[rows, safe] -= 1.0
+            if not all_valid:
+                loss *= valid
+                if need:
+                    dlogits *= valid[:, None]
         ctx.dlogits = dlogits
         ctx.target, ctx.valid, ctx.reduction = target, valid, reduction
         # the count stays an array: no host sync on the GPU
