@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import grad as _autograd_grad
+from ..amp import autocast_mode as _autocast
 from ..autograd import grad_mode
 from ..autograd import function as _function
 from ..autograd.function import Function, output_ref
@@ -325,13 +326,19 @@ def _cell_check(name, input, hx, w_ih, w_hh, gates):
     if tuple(w_ih.shape) != (gates * hx.shape[1], input.shape[1]):
         raise RuntimeError(f"{name}: w_ih of shape {tuple(w_ih.shape)} does not fit input {tuple(input.shape)} "
                            f"and hx {tuple(hx.shape)} (expected ({gates * hx.shape[1]}, {input.shape[1]}))")
-    if input.dtype != hx.dtype:
+    if input.dtype != hx.dtype and not _autocast._local.on:
         raise RuntimeError(f"{name}: input and hidden tensors are not the same dtype, found input tensor with "
                            f"{input.dtype} and hidden tensor with {hx.dtype}")
 
 
 def _one_step(mode, input, hx, cx, w_ih, w_hh, b_ih, b_hh):
     gi = linear(input, w_ih, b_ih).unsqueeze(0)
+    if gi.dtype != hx.dtype:  # under autocast, as torch: the Elman cells run in the GEMMs' lower precision,
+        if mode in ("GRU", "LSTM"):  # GRU and LSTM in the hidden state's dtype
+            gi = gi.to(hx.dtype)
+        else:
+            hx, w_hh = hx.to(gi.dtype), w_hh.to(gi.dtype)
+            b_hh = None if b_hh is None else b_hh.to(gi.dtype)
     return recurrent_layer(mode, gi, hx, cx, w_hh, b_hh)
 
 
@@ -395,28 +402,6 @@ def _np_layer(mode, gi, h0, c0, w, b=None, reverse=False):
     return (out, h, c) if mode == "LSTM" else (out, h)
 
 
-def _torch_layer(torch, mode, gi, h0, c0, w, b=None, reverse=False):
-    n = h0.shape[-1]
-    h, c = h0, c0
-    outs = [None] * gi.shape[0]
-    for t in _step_order(gi.shape[0], reverse):
-        gh = torch.nn.functional.linear(h, w, b)
-        a = gi[t] + gh
-        if mode == "GRU":
-            r, z = torch.sigmoid(a[:, :n]), torch.sigmoid(a[:, n:2 * n])
-            cand = torch.tanh(gi[t, :, 2 * n:] + r * gh[:, 2 * n:])
-            h = (1 - z) * cand + z * h
-        elif mode == "LSTM":
-            i, f, o = torch.sigmoid(a[:, :n]), torch.sigmoid(a[:, n:2 * n]), torch.sigmoid(a[:, 3 * n:])
-            c = f * c + i * torch.tanh(a[:, 2 * n:3 * n])
-            h = o * torch.tanh(c)
-        else:
-            h = torch.tanh(a) if mode == "RNN_TANH" else torch.relu(a)
-        outs[t] = h
-    out = torch.stack(outs, 0)
-    return (out, h, c) if mode == "LSTM" else (out, h)
-
-
 def _layer_samples(rng):
     samples = []
     for mode in MODES:
@@ -436,9 +421,8 @@ def _layer_samples(rng):
     return samples
 
 
-register(OpInfo(
-    name="recurrent_layer", op=recurrent_layer, sample_inputs=_layer_samples, ref=_np_layer,
-    torch_fn=_torch_layer))
+# no torch_fn: torch has no such op (tests/nn/test_rnn_fused.py compares the modules built on it with torch's)
+register(OpInfo(name="recurrent_layer", op=recurrent_layer, sample_inputs=_layer_samples, ref=_np_layer))
 
 
 def _cell_samples(gates, relu_kink=False):

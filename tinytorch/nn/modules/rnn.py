@@ -124,7 +124,7 @@ class RNNBase(Module):
         """
         w_ih, w_hh, b_ih, b_hh = self._layer_params(layer, direction)
         gi_all = F.linear(x, w_ih, b_ih)  # (L, N, G*H): every step's input projection at once
-        if mask is None:
+        if mask is None and gi_all.dtype == h.dtype == w_hh.dtype:  # else autocast mixed dtypes: per-step ops
             res = _rnn.recurrent_layer(self.mode, gi_all, h, c, w_hh, b_hh, direction == 1)
         else:
             res = _rnn.composite_layer(self.mode, gi_all, h, c, w_hh, b_hh, direction == 1, mask)
