@@ -52,6 +52,7 @@ from .ops import (  # torch's top-level ops; the rest of tinytorch.ops is Tensor
     poisson_nll_loss as poisson_nll_loss, cosine_embedding_loss as cosine_embedding_loss,
     margin_ranking_loss as margin_ranking_loss, hinge_embedding_loss as hinge_embedding_loss,
     triplet_margin_loss as triplet_margin_loss, segment_sum as segment_sum, sparse_coo_tensor as sparse_coo_tensor,
+    rnn_tanh_cell as rnn_tanh_cell, rnn_relu_cell as rnn_relu_cell, lstm_cell as lstm_cell, gru_cell as gru_cell,
 )
 from . import ops as _ops
 from . import cuda  # noqa: F401

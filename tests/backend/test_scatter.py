@@ -115,14 +115,42 @@ def test_embedding_gradient_uses_the_fast_path_and_matches_np_add_at(rng, monkey
     calls = []
     real = scatter._add_rows
     monkeypatch.setattr(scatter, "_add_rows", lambda *a: calls.append(1) or real(*a))
-    idx = rng.integers(0, 27, (32, 8))
-    w = tinytorch.tensor(rng.standard_normal((27, 64)).astype(np.float32), requires_grad=True)
+    idx = rng.integers(0, 1000, (32, 8))  # 1000 x 64 cells: past row_sums' bincount size
+    w = tinytorch.tensor(rng.standard_normal((1000, 64)).astype(np.float32), requires_grad=True)
     g = rng.standard_normal((32, 8, 64)).astype(np.float32)
     F.embedding(tinytorch.tensor(idx), w).backward(tinytorch.tensor(g))
-    want = np.zeros((27, 64), np.float32)
+    want = np.zeros((1000, 64), np.float32)
     np.add.at(want, idx, g)
     assert calls, "the embedding gradient did not take the fast scatter"
     np.testing.assert_array_equal(w.grad.numpy(), want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_small_embedding_gradient_is_a_float64_bincount_rounded_once(rng, monkeypatch, dtype):
+    """Small vocabularies: row_sums sums each cell in float64 in index order (np.add.at in float64), rounds once."""
+    monkeypatch.setattr(scatter, "add_at", lambda *a: pytest.fail("the small case must take the bincount path"))
+    idx = rng.integers(0, 27, (32, 8))
+    w = tinytorch.tensor(rng.standard_normal((27, 64)).astype(dtype), requires_grad=True)
+    g = rng.standard_normal((32, 8, 64)).astype(dtype)
+    F.embedding(tinytorch.tensor(idx), w, padding_idx=3).backward(tinytorch.tensor(g))
+    want = np.zeros((27, 64), np.float64)
+    np.add.at(want, idx, g.astype(np.float64))
+    want[3] = 0
+    np.testing.assert_array_equal(w.grad.numpy(), want.astype(dtype))
+    monkeypatch.undo()  # the differentiable (create_graph) backward scatters with add_at, and agrees
+    w2 = tinytorch.tensor(w.detach().numpy(), requires_grad=True)
+    (gw,) = tinytorch.autograd.grad(F.embedding(tinytorch.tensor(idx), w2, padding_idx=3), [w2],
+                                    tinytorch.tensor(g), create_graph=True)
+    np.testing.assert_allclose(gw.detach().numpy(), want, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-5)
+
+
+def test_row_sums_equal_add_at_on_both_paths(rng):
+    for vocab, dim in ((27, 10), (5000, 64)):
+        idx = rng.integers(0, vocab, 700)
+        vals = rng.standard_normal((700, dim))
+        want = np.zeros((vocab, dim))
+        np.add.at(want, idx, vals)
+        np.testing.assert_allclose(scatter.row_sums(idx, vals, vocab), want, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("op", ["getitem", "index_select_dim1", "gather"])

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from tests.opinfo import (
     activation, conv, convert, elementwise, fusion, gamma, index, linalg, loss, normalization, pool, reduce, registry,
-    shape, sparse, torch_linalg,
+    rnn, shape, sparse, torch_linalg,
 )
 
 __all__ = ["activation", "conv", "convert", "elementwise", "fusion", "gamma", "index", "linalg", "loss",
-           "normalization", "pool", "reduce", "registry", "shape", "sparse", "torch_linalg"]
+           "normalization", "pool", "reduce", "registry", "rnn", "shape", "sparse", "torch_linalg"]

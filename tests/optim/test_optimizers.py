@@ -306,6 +306,16 @@ def test_fused_flag_falls_back_on_cpu():
     np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
 
 
+def test_fused_fallback_counts_each_step_once():
+    """A fused step that declines (CPU, unsupported layout) leaves ``step`` to the per-parameter path: +1 per step."""
+    p = tinytorch.tensor([1.0, 2.0], dtype=tinytorch.float64, requires_grad=True)
+    opt = optim.AdamW([p], lr=0.1, fused=True)
+    for k in range(1, 4):
+        p.grad = tinytorch.tensor([0.5, -0.5], dtype=tinytorch.float64)
+        opt.step()
+        assert float(opt.state[p]["step"]) == k
+
+
 def test_signatures_expose_foreach_and_fused():
     import inspect
 

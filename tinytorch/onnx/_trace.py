@@ -41,6 +41,7 @@ class Record:
 
 
 class _Recorder:
+    composite_only = True  # fused ops with no ONNX mapping (ops.rnn.recurrent_layer) run their per-step ops
     def __init__(self):
         self.records: list[Record] = []
 

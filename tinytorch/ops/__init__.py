@@ -7,7 +7,7 @@ static tools see every name; tests/ops/test_exports.py holds them equal to the f
 """
 from . import (
     convert, elementwise, reduce, shape, index, linalg, inplace, random_ops, activation, conv, pool, normalization,
-    loss, sparse, gamma,
+    loss, sparse, gamma, rnn,
 )
 from .convert import (
     to_dtype as to_dtype, to as to, clone as clone, contiguous as contiguous, as_tensor_like as as_tensor_like,
@@ -129,11 +129,15 @@ from .sparse import (
 from .gamma import (
     lgamma as lgamma, digamma as digamma, polygamma as polygamma, igamma as igamma, igammac as igammac,
 )
+from .rnn import (
+    recurrent_layer as recurrent_layer, composite_layer as composite_layer, rnn_tanh_cell as rnn_tanh_cell,
+    rnn_relu_cell as rnn_relu_cell, lstm_cell as lstm_cell, gru_cell as gru_cell,
+)
 
 # the families in import order; a name two families export is the same object in both (activation re-exports relu)
 _FAMILIES = (
     convert, elementwise, reduce, shape, index, linalg, inplace, random_ops, activation, conv, pool, normalization,
-    loss, sparse, gamma,
+    loss, sparse, gamma, rnn,
 )
 
 

@@ -186,6 +186,7 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
 # ---- inverse, solve, determinants ---------------------------------------------------------------
 
 class Inv(Function):
+    _node_name = "LinalgInvExBackward0"  # torch's grad_fn name
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(OUTPUT)
@@ -218,6 +219,7 @@ def inv_ex(A, *, check_errors=False):
 
 
 class Solve(Function):
+    _node_name = "LinalgSolveExBackward0"  # torch's grad_fn name
     @staticmethod
     def forward(ctx, a, b):
         try:
@@ -258,6 +260,7 @@ def solve(A, B, *, left=True):
 
 
 class Det(Function):
+    _node_name = "LinalgDetBackward0"  # torch's grad_fn name
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a, OUTPUT)
@@ -304,6 +307,7 @@ def _phi(m):
 
 
 class Cholesky(Function):
+    _node_name = "LinalgCholeskyExBackward0"  # torch's grad_fn name
     @staticmethod
     def forward(ctx, a):
         try:
@@ -334,6 +338,7 @@ def cholesky(A, *, upper=False):
 
 
 class QR(Function):
+    _node_name = "LinalgQrBackward0"  # torch's grad_fn name
     @staticmethod
     def forward(ctx, a, mode):
         q, r = ctx.xp.linalg.qr(a._data, mode=mode)
@@ -381,6 +386,7 @@ def _eye_like_n(v):
 
 
 class SVD(Function):
+    _node_name = "LinalgSvdBackward0"  # torch's grad_fn name
     @staticmethod
     def forward(ctx, a, full_matrices):
         ctx.set_materialize_grads(False)
@@ -450,6 +456,7 @@ def svdvals(A, *, driver=None):
 
 
 class Eigh(Function):
+    _node_name = "LinalgEighBackward0"  # torch's grad_fn name
     @staticmethod
     def forward(ctx, a, uplo):
         ctx.set_materialize_grads(False)

@@ -294,6 +294,9 @@ class Gelu(Function):
 
         a = x._data
         cdf = special.normal_cdf(a)
+        if ctx.needs_input_grad[0]:  # kept for backward_arrays: recomputing Phi costs ~20 passes over x
+            ctx.cdf = cdf
+            return (cdf * a).astype(a.dtype, copy=False)
         cdf *= a  # x * Phi(x), in place on the fresh Phi array
         return cdf.astype(a.dtype, copy=False)  # bfloat16 Phi comes back wider
 
@@ -306,7 +309,9 @@ class Gelu(Function):
     @staticmethod
     def backward_arrays(ctx, grad):
         (a,) = ctx.saved_arrays
-        d = special.normal_cdf(a)  # a fresh array: the rest of the gradient is added into it in place
+        cdf = getattr(ctx, "cdf", None)
+        # a fresh array: the rest of the gradient is added into it in place
+        d = special.normal_cdf(a) if cdf is None else cdf.copy()
         t = a * a
         t *= -0.5
         ctx.xp.exp(t, out=t)

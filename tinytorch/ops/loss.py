@@ -260,17 +260,24 @@ class CrossEntropyIndices(Function):
             # d(per-sample loss)/d(logits) = softmax - one_hot (0 at ignored rows)
             loss, dlogits = fused
         else:
-            shifted = x - x.max(axis=1, keepdims=True)
-            e = xp.exp(shifted)
+            # one (M, C) buffer, rewritten in place: shifted logits, their exp, then softmax - one_hot
+            e = x - x.max(axis=1, keepdims=True)
+            all_valid = xp is np and bool(valid.all())  # the common case skips the masking passes (no GPU sync)
+            safe = target if all_valid else xp.where(valid, target, 0)
+            rows = xp.arange(x.shape[0])
+            picked = e[rows, safe]
+            xp.exp(e, out=e)
             denom = e.sum(axis=1, keepdims=True)
-            safe = xp.where(valid, target, 0)
-            picked = xp.take_along_axis(shifted, safe[:, None], axis=1)[:, 0]
-            loss = (xp.log(denom[:, 0]) - picked) * valid
+            loss = xp.log(denom[:, 0]) - picked
             dlogits = None
             if need:
-                dlogits = e / denom
-                dlogits[xp.arange(x.shape[0]), safe] -= 1.0
-                dlogits *= valid[:, None]
+                e *= 1.0 / denom
+                dlogits = e
+                dlogits[rows, safe] -= 1.0
+            if not all_valid:
+                loss *= valid
+                if need:
+                    dlogits *= valid[:, None]
         ctx.dlogits = dlogits
         ctx.target, ctx.valid, ctx.reduction = target, valid, reduction
         # the count stays an array: no host sync on the GPU
@@ -306,6 +313,60 @@ class CrossEntropyIndices(Function):
         return mul(d, grad), None
 
 
+class NllIndices(Function):
+    """Negative log-likelihood of (M, C) log-probabilities against class indices (M,), no class weights, in one op."""
+    _node_name = "NllLossBackward0"  # torch's grad_fn name
+
+    @staticmethod
+    def forward(ctx, x, target, ignore_index, reduction):
+        xp = ctx.xp
+        xd = x._data
+        valid = target != ignore_index
+        all_valid = xp is np and bool(valid.all())  # no GPU sync
+        safe = target if all_valid else xp.where(valid, target, 0)
+        rows = xp.arange(xd.shape[0])
+        loss = -xd[rows, safe]
+        if not all_valid:
+            loss *= valid
+        ctx.shape, ctx.rows, ctx.safe, ctx.valid, ctx.all_valid = xd.shape, rows, safe, valid, all_valid
+        ctx.reduction = reduction
+        ctx.count = valid.sum().astype(xd.dtype)  # an array: no host sync on the GPU
+        if reduction == "none":
+            return loss
+        total = loss.sum()
+        if reduction == "sum":
+            return total
+        return total / ctx.count  # 0 / 0 = nan when every target is ignored, like torch (apply silences it)
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        xp = ctx.xp
+        g = xp.zeros(ctx.shape, dtype=grad.dtype)
+        if ctx.reduction == "none":
+            scale = -grad
+        elif ctx.reduction == "sum":
+            scale = -grad
+        else:
+            scale = -grad / xp.maximum(ctx.count, 1)
+        if not ctx.all_valid:
+            scale = scale * ctx.valid
+        g[ctx.rows, ctx.safe] = scale
+        return g, None
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        onehot = xp.zeros(ctx.shape, dtype=grad._data.dtype)
+        onehot[ctx.rows, ctx.safe] = -1.0
+        onehot *= ctx.valid[:, None]
+        d = _const(onehot)
+        if ctx.reduction == "none":
+            return mul(d, ops.reshape(grad, (ctx.shape[0], 1))), None
+        if ctx.reduction == "mean":
+            grad = div(grad, _const(xp.maximum(ctx.count, 1)))
+        return mul(d, grad), None
+
+
 def _class_weight(weight, c, op, like):
     if weight is None:
         return None
@@ -333,6 +394,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     c = x2.shape[1]
     w = _class_weight(weight, c, op, input)
     _check_targets(t, c, ignore_index, op)
+    if w is None:  # one node instead of getitem, mul, neg, sum and div
+        out = NllIndices.apply(x2, t, ignore_index, reduction)
+        return ops.reshape(out, out_shape) if reduction == "none" else out
     loss, wt = _nll_rows(x2, t, w, ignore_index)
     if reduction == "none":
         return ops.reshape(loss, out_shape)

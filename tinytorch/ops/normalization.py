@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from .. import _arrays
+from .._arrays.scatter import row_sums
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._common import check_float, wrap_dim
@@ -418,6 +419,22 @@ class EmbeddingLookup(Function):
             counts = xp.bincount(ctx.indices.reshape(-1), minlength=ctx.num)
             grad = mul(grad, _const((1.0 / counts[ctx.indices]).astype(grad._data.dtype)[..., None]))
         return _index.IndexAccumulate.apply(grad, (ctx.indices,), ctx.wshape), None, None, None
+
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        xp, idx = ctx.xp, ctx.indices.reshape(-1)
+        d = ctx.wshape[1]
+        g = grad.reshape(idx.size, d)
+        if ctx.padding_idx is not None:
+            g = g * (idx != ctx.padding_idx).astype(g.dtype)[:, None]
+        if ctx.scale_grad_by_freq:  # each row's gradient divided by how often its index occurs in the batch
+            counts = xp.bincount(idx, minlength=ctx.num)
+            g = g * (1.0 / counts[idx]).astype(g.dtype)[:, None]
+        if xp is np:
+            return row_sums(idx, g, ctx.num), None, None, None
+        out = xp.zeros(ctx.wshape, dtype=g.dtype)
+        _arrays.scatter_add(xp, out, idx, g)
+        return out, None, None, None
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,

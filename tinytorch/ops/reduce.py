@@ -82,6 +82,12 @@ class Sum(Function):
     def backward(ctx, grad):
         return _shape.expand(_to_keepdim(grad, ctx), ctx.in_shape)
 
+    @staticmethod
+    def backward_arrays(ctx, grad):
+        if not ctx.keepdim:
+            grad = grad.reshape(_keepdim_shape(ctx.in_shape, ctx.axes))
+        return ctx.xp.broadcast_to(grad, ctx.in_shape)  # a read-only view: the engine copies before writing
+
 
 def _accumulation_dtype(input, dtype):
     """NumPy dtype for sum/prod/cumsum/cumprod: ``dtype=`` if given, int64 for bool and integer

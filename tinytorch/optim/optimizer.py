@@ -255,17 +255,13 @@ class Optimizer:
         if self._fused_kind is None:
             return False
         hyper = {k: v for k, v in group.items() if k != "params"}
-        counters = [getattr(self.state[p].get("step"), "_data", None) for p in params]
-        saved = [None if c is None else c.copy() for c in counters]
+        # no copy of the step counters: the launcher advances them only once its launch went out, so a
+        # False here (the per-parameter path then counts the step) has left them as they were
         done = kernels.fused_optimizer_step(
             self._fused_kind, [p._data for p in params], [p.grad._data for p in params],
             [self.state[p] for p in params], hyper,
         )
         if not done:
-            # the per-parameter path counts this step: a launch that failed must not have counted it too
-            for c, v in zip(counters, saved):
-                if c is not None:
-                    c[...] = v
             return False
         for p in params:
             p._vc[0] += 1

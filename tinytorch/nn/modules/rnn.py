@@ -2,8 +2,9 @@
 
 Parameter names, shapes and gate orders are PyTorch's (``weight_ih_l0``, ``bias_hh_l1_reverse``;
 LSTM gates i, f, g, o; GRU gates r, z, n), so a torch state_dict loads and reproduces its
-outputs. The time loop is written with differentiable tensor ops: the input projection of
-every step is one matmul up front, each step adds the recurrent projection.
+outputs. The input projection of every step is one matmul up front; the time loop of one layer
+direction is one fused autograd node (``ops.rnn.recurrent_layer``), or, for packed sequences, the
+step-by-step tensor-op path (``ops.rnn.composite_layer``).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import numpy as np
 
 from ... import creation
 from ... import ops
+from ...ops import rnn as _rnn
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -22,32 +24,6 @@ from .module import Module
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
-
-
-def _rnn_step(mode, gi, h, w_hh, b_hh):
-    """One step of a plain RNN: act(x W_ih^T + b_ih + h W_hh^T + b_hh); ``gi`` is the input part."""
-    pre = gi + F.linear(h, w_hh, b_hh)
-    return ops.tanh(pre) if mode == "RNN_TANH" else ops.relu(pre)
-
-
-def _lstm_step(gi, h, c, w_hh, b_hh):
-    gates = gi + F.linear(h, w_hh, b_hh)
-    n = h.shape[-1]
-    # gates i, f, g, o: one split node and one sigmoid over i and f together (fewer graph nodes per step)
-    i_f, g, o = ops.split(gates, [2 * n, n, n], -1)
-    i, f = ops.split(ops.sigmoid(i_f), n, -1)
-    c = f * c + i * ops.tanh(g)
-    return ops.sigmoid(o) * ops.tanh(c), c
-
-
-def _gru_step(gi, h, w_hh, b_hh):
-    gh = F.linear(h, w_hh, b_hh)
-    n = h.shape[-1]
-    gi_rz, gi_n = ops.split(gi, [2 * n, n], -1)
-    gh_rz, gh_n = ops.split(gh, [2 * n, n], -1)
-    r, z = ops.split(ops.sigmoid(gi_rz + gh_rz), n, -1)
-    cand = ops.tanh(gi_n + r * gh_n)
-    return cand + z * (h - cand)  # (1 - z) * cand + z * h with one op fewer
 
 
 class RNNBase(Module):
@@ -148,23 +124,11 @@ class RNNBase(Module):
         """
         w_ih, w_hh, b_ih, b_hh = self._layer_params(layer, direction)
         gi_all = F.linear(x, w_ih, b_ih)  # (L, N, G*H): every step's input projection at once
-        steps = range(x.shape[0] - 1, -1, -1) if direction == 1 else range(x.shape[0])
-        outs = [None] * x.shape[0]
-        gis = gi_all.unbind(0)  # one node for all steps (its backward stacks the step gradients)
-        for t in steps:
-            gi = gis[t]
-            if self.mode == "LSTM":
-                h_new = _lstm_step(gi, h, c, w_hh, b_hh)
-            elif self.mode == "GRU":
-                h_new = _gru_step(gi, h, w_hh, b_hh)
-            else:
-                h_new = _rnn_step(self.mode, gi, h, w_hh, b_hh)
-            if self.mode == "LSTM":
-                h_new, c_new = h_new
-                c = c_new if mask is None else ops.where(mask[t], c_new, c)
-            h = h_new if mask is None else ops.where(mask[t], h_new, h)
-            outs[t] = h
-        return ops.stack(outs, 0), h, c
+        if mask is None and gi_all.dtype == h.dtype == w_hh.dtype:  # else autocast mixed dtypes: per-step ops
+            res = _rnn.recurrent_layer(self.mode, gi_all, h, c, w_hh, b_hh, direction == 1)
+        else:
+            res = _rnn.composite_layer(self.mode, gi_all, h, c, w_hh, b_hh, direction == 1, mask)
+        return res if self.mode == "LSTM" else (*res, None)
 
     def _check_hidden(self, hx, expected, name):
         if tuple(hx.shape) != expected:
@@ -335,8 +299,8 @@ class RNNCell(_CellBase):
 
     def forward(self, input, hx=None):
         x, h, batched = self._prepare(input, hx)
-        mode = "RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU"
-        out = _rnn_step(mode, F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
+        cell = _rnn.rnn_tanh_cell if self.nonlinearity == "tanh" else _rnn.rnn_relu_cell
+        out = cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return out if batched else out.squeeze(0)
 
 
@@ -353,7 +317,7 @@ class LSTMCell(_CellBase):
             c = h
         elif not batched:
             c = c.unsqueeze(0)
-        h, c = _lstm_step(F.linear(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh)
+        h, c = _rnn.lstm_cell(x, (h, c), self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
@@ -364,5 +328,5 @@ class GRUCell(_CellBase):
 
     def forward(self, input, hx=None):
         x, h, batched = self._prepare(input, hx)
-        out = _gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
+        out = _rnn.gru_cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return out if batched else out.squeeze(0)
