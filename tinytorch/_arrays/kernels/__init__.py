@@ -161,6 +161,13 @@ def fused_optimizer_step(kind, params, grads, states, hyper):
     rt = _runtime(params[0], "fused_optimizer_step")
     if rt is None:
         return False
+    # the step counters as they were: a launch that fails part way must not leave them advanced (the caller's
+    # per-parameter path then counts the step); only here, past the checks, where a kernel really launches
+    steps = [(s, s["step"], s["step"]._data.copy()) for s in states if hasattr(s.get("step"), "_data")]
     done = _launch("fused_optimizer_step", rt, params[0], lambda: launchers.fused_optimizer_step(
         rt, kind, list(params), list(grads), list(states), hyper))
+    if not done:
+        for s, t, old in steps:
+            s["step"] = t
+            t._data[...] = old
     return bool(done)
