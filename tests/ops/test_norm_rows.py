@@ -1,11 +1,11 @@
-"""The BLAS row statistics of the normalization op are held equal to NumPy's mean (its plain path)."""
+"""The BLAS row statistics (ops/_rows.py: layer_norm, softmax) are held equal to NumPy's reductions."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 import tinytorch as torch
-from tinytorch.ops import normalization as N
+from tinytorch.ops import _rows as R
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -16,37 +16,63 @@ def test_row_means_match_numpy(shape, axes, dtype):
     a = rng.standard_normal(shape).astype(dtype)
     b = rng.standard_normal(shape).astype(dtype)
     tol = 1e-6 if dtype == np.float32 else 1e-14
-    got = N._mean_keep(np, a, axes)
-    assert got.shape == a.mean(axis=axes, keepdims=True).shape and got.dtype == dtype
-    np.testing.assert_allclose(got, a.mean(axis=axes, keepdims=True), rtol=tol, atol=tol)
-    got = N._mean_prod_keep(np, a, b, axes)
-    assert got.dtype == dtype
-    np.testing.assert_allclose(got, (a * b).mean(axis=axes, keepdims=True), rtol=tol, atol=tol)
+    for got, want in ((R.mean_keep(np, a, axes), a.mean(axis=axes, keepdims=True)),
+                      (R.sum_keep(np, a, axes), a.sum(axis=axes, keepdims=True)),
+                      (R.dot_keep(np, a, b, axes, mean=True), (a * b).mean(axis=axes, keepdims=True)),
+                      (R.dot_keep(np, a, b, axes), (a * b).sum(axis=axes, keepdims=True))):
+        assert got.shape == want.shape and got.dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
 
 
 def test_rows_only_for_trailing_contiguous_float_arrays():
     a = np.zeros((4, 5, 6), dtype=np.float32)
-    assert N._rows(np, a, (2,)).shape == (20, 6)
-    assert N._rows(np, a, (-2, -1)).shape == (4, 30)
-    assert N._rows(np, a, (0, 2)) is None            # not trailing: NumPy's mean
-    assert N._rows(np, a.transpose(0, 2, 1), (2,)) is None  # not contiguous
-    assert N._rows(np, a.astype(np.int64), (2,)) is None
+    assert R.rows(np, a, (2,)).shape == (20, 6)
+    assert R.rows(np, a, (-2, -1)).shape == (4, 30)
+    assert R.rows(np, a, (0, 2)) is None            # not trailing: NumPy's mean
+    assert R.rows(np, a.transpose(0, 2, 1), (2,)) is None  # not contiguous
+    assert R.rows(np, a.astype(np.int64), (2,)) is None
 
 
-def test_layer_norm_fast_path_equals_plain_path():
-    # a transposed (non-contiguous) input takes NumPy's mean; its contiguous copy takes the BLAS rows
+def _fast_and_plain(monkeypatch, run):
+    """``run()`` with the BLAS rows, then with them switched off (NumPy's reductions): both results."""
+    fast = run()
+    monkeypatch.setattr(R, "rows", lambda xp, a, axes: None)
+    return fast, run()
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_fast_path_equals_plain_path(monkeypatch, affine):
     rng = np.random.default_rng(1)
-    base = rng.standard_normal((32, 6, 4)).astype(np.float32)
-    w = torch.tensor(rng.standard_normal(32).astype(np.float32), requires_grad=True)
-    b = torch.tensor(rng.standard_normal(32).astype(np.float32), requires_grad=True)
+    x_np = rng.standard_normal((4, 6, 32)).astype(np.float32) * 3 + 1
+    w_np, b_np = rng.standard_normal(32).astype(np.float32), rng.standard_normal(32).astype(np.float32)
     g = rng.standard_normal((4, 6, 32)).astype(np.float32)
-    results = []
-    for arr in (base.transpose(2, 1, 0), np.ascontiguousarray(base.transpose(2, 1, 0))):
-        x = torch.tensor(arr, requires_grad=True)
-        assert x._data.flags.c_contiguous == (len(results) == 1)
+
+    def run():
+        x = torch.tensor(x_np, requires_grad=True)
+        w = torch.tensor(w_np, requires_grad=True) if affine else None
+        b = torch.tensor(b_np, requires_grad=True) if affine else None
         y = torch.nn.functional.layer_norm(x, (32,), w, b)
         y.backward(torch.tensor(g))
-        results.append((y.detach().numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()))
-        w.grad = b.grad = None
-    for plain, fast in zip(*results):
-        np.testing.assert_allclose(fast, plain, rtol=1e-5, atol=2e-5)
+        return [y.detach().numpy(), x.grad.numpy()] + ([w.grad.numpy(), b.grad.numpy()] if affine else [])
+
+    fast, plain = _fast_and_plain(monkeypatch, run)
+    for f, p in zip(fast, plain):
+        np.testing.assert_allclose(f, p, rtol=1e-5, atol=2e-5)
+
+
+def test_softmax_fast_path_equals_plain_path(monkeypatch):
+    rng = np.random.default_rng(2)
+    x_np = rng.standard_normal((3, 5, 64)).astype(np.float32) * 4
+    g = rng.standard_normal((3, 5, 64)).astype(np.float32)
+
+    def run():
+        x = torch.tensor(x_np, requires_grad=True)
+        y = torch.softmax(x, -1)
+        y.backward(torch.tensor(g))
+        return y.detach().numpy(), x.grad.numpy()
+
+    fast, plain = _fast_and_plain(monkeypatch, run)
+    for f, p in zip(fast, plain):
+        np.testing.assert_allclose(f, p, rtol=1e-5, atol=1e-6)
+    e = np.exp(x_np - x_np.max(-1, keepdims=True))
+    np.testing.assert_allclose(fast[0], e / e.sum(-1, keepdims=True), rtol=1e-6)

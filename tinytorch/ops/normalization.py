@@ -23,6 +23,7 @@ from .elementwise import add, mul, div, sub
 from .. import ops  # the package namespace: ops of other families are looked up at call time
 from ..amp.autocast_mode import autocast_op
 from . import index as _index
+from . import _rows
 
 __all__ = [
     "batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "local_response_norm",
@@ -43,45 +44,6 @@ def _mean(x, axes):
 
 # ---- the shared normalization op ---------------------------------------------------------------------------
 
-# Row statistics over trailing axes (layer_norm, group_norm) as BLAS matrix-vector products: NumPy's mean over a
-# short last axis runs one reduction loop per row (4x slower at 128 wide), and a product then a mean reads twice.
-_vecdot = getattr(np, "vecdot", None)  # NumPy 2
-
-
-def _rows(xp, a, axes):
-    """``a`` as a (rows, K) view when ``axes`` are its trailing dims and it is a contiguous NumPy float array."""
-    nd = a.ndim
-    if xp is not np or a.dtype.kind != "f" or a.size == 0 or not a.flags.c_contiguous:
-        return None
-    if sorted(ax % nd for ax in axes) != list(range(nd - len(axes), nd)):
-        return None
-    return a.reshape(-1, builtins.int(np.prod(a.shape[nd - len(axes):])))
-
-
-def _keep_shape(a, axes):
-    return tuple(1 if i in {ax % a.ndim for ax in axes} else n for i, n in enumerate(a.shape))
-
-
-def _mean_keep(xp, a, axes):
-    """``a.mean(axis=axes, keepdims=True)``."""
-    r = _rows(xp, a, axes)
-    if r is None:
-        return a.mean(axis=axes, keepdims=True)
-    m = r @ np.ones(r.shape[1], dtype=r.dtype)
-    m *= 1.0 / r.shape[1]
-    return m.reshape(_keep_shape(a, axes))
-
-
-def _mean_prod_keep(xp, a, b, axes):
-    """``(a * b).mean(axis=axes, keepdims=True)`` for same-shape a, b."""
-    ra, rb = _rows(xp, a, axes), _rows(xp, b, axes)
-    if ra is None or rb is None or a.dtype != b.dtype:
-        return (a * b).mean(axis=axes, keepdims=True)
-    m = _vecdot(ra, rb) if _vecdot is not None else np.einsum("ij,ij->i", ra, rb)
-    m *= 1.0 / ra.shape[1]
-    return m.reshape(_keep_shape(a, axes))
-
-
 class Standardize(Function):
     """``(x - mean) / sqrt(var + eps) * weight + bias`` with mean/var (biased) over ``axes``.
 
@@ -96,9 +58,9 @@ class Standardize(Function):
         if a.dtype.itemsize == 2 and a.dtype.kind in "fV":  # float16/bfloat16: statistics in float32, one rounding
             a = a.astype(np.float32)
         if stats is None:
-            mean = _mean_keep(xp, a, axes)
+            mean = _rows.mean_keep(xp, a, axes)
             xc = a - mean
-            var = _mean_prod_keep(xp, xc, xc, axes)
+            var = _rows.dot_keep(xp, xc, xc, axes, mean=True)
         else:
             mean, var = stats
             xc = a - mean
@@ -122,7 +84,8 @@ class Standardize(Function):
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
             xp = ctx.xp
-            gx = ctx.invstd * (gxhat - _mean_keep(xp, gxhat, axes) - xhat * _mean_prod_keep(xp, gxhat, xhat, axes))
+            gx = ctx.invstd * (gxhat - _rows.mean_keep(xp, gxhat, axes)
+                               - xhat * _rows.dot_keep(xp, gxhat, xhat, axes, mean=True))
         if ctx.needs_input_grad[1]:
             gw = grad * xhat
         if ctx.needs_input_grad[2]:
