@@ -76,3 +76,32 @@ def test_softmax_fast_path_equals_plain_path(monkeypatch):
         np.testing.assert_allclose(f, p, rtol=1e-5, atol=1e-6)
     e = np.exp(x_np - x_np.max(-1, keepdims=True))
     np.testing.assert_allclose(fast[0], e / e.sum(-1, keepdims=True), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sum_leading_matches_numpy_and_sum_to_size(dtype):
+    a = np.random.default_rng(3).standard_normal((4, 6, 5)).astype(dtype)
+    tol = 1e-6 if dtype == np.float32 else 1e-14
+    for lead in (1, 2):
+        got = R.sum_leading(np, a, lead)
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, a.sum(axis=tuple(range(lead))), rtol=tol, atol=tol)
+    assert R.sum_leading(np, a, 0) is None and R.sum_leading(np, a, 3) is None
+    assert R.sum_leading(np, a.transpose(1, 0, 2), 1) is None
+    np.testing.assert_allclose(torch.tensor(a).sum_to_size(5).numpy(), a.sum(axis=(0, 1)), rtol=tol, atol=tol)
+    np.testing.assert_allclose(torch.tensor(a).sum_to_size(1, 6, 5).numpy(), a.sum(axis=0, keepdims=True),
+                               rtol=tol, atol=tol)
+
+
+def test_broadcast_bias_gradient_fast_equals_plain(monkeypatch):
+    rng = np.random.default_rng(4)
+    x_np, b_np = rng.standard_normal((8, 3, 16)).astype(np.float32), rng.standard_normal(16).astype(np.float32)
+
+    def run():
+        b = torch.tensor(b_np, requires_grad=True)
+        ((torch.tensor(x_np) + b) ** 2).sum().backward()
+        return b.grad.numpy()
+
+    fast = run()
+    monkeypatch.setattr(R, "sum_leading", lambda xp, a, lead: None)
+    np.testing.assert_allclose(fast, run(), rtol=1e-5, atol=1e-5)

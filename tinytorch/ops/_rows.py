@@ -58,3 +58,12 @@ def dot_keep(xp, a, b, axes, mean=False):
     if mean:
         m *= 1.0 / ra.shape[1]
     return m.reshape(_keep_shape(a, axes))
+
+
+def sum_leading(xp, a, lead):
+    """``a.sum(axis=tuple(range(lead)))`` (the gradient of a broadcast bias) as ``ones @ rows``; None where that
+    form does not apply."""
+    if xp is not np or a.dtype.kind != "f" or a.size == 0 or not a.flags.c_contiguous or not 0 < lead < a.ndim:
+        return None
+    r = a.reshape(builtins.int(np.prod(a.shape[:lead])), -1)
+    return (np.ones(r.shape[0], dtype=r.dtype) @ r).reshape(a.shape[lead:])

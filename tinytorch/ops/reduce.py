@@ -125,6 +125,10 @@ class SumToSize(Function):
         axes = tuple(range(lead)) + tuple(
             lead + i for i, s in enumerate(shape) if s == 1 and x._data.shape[lead + i] != 1
         )
+        if axes == tuple(range(lead)) and lead:  # a broadcast bias: one BLAS matvec
+            out = _rows.sum_leading(ctx.xp, x._data, lead)
+            if out is not None:
+                return out.reshape(shape)
         out = x._data.sum(axis=axes, keepdims=True) if axes else x._data
         return out.reshape(shape)
 
