@@ -117,19 +117,22 @@ def _pack(t, node, outputs):
     if t is None:
         return None
     s = SavedTensor()
-    if isinstance(t, _OutputRef):
+    if type(t) is _OutputRef:
         out = outputs[t.index]
         s.data, s.grad_fn, s.output_nr, s.requires_grad = out._data, None, t.index, out._requires_grad
         s.leaf, s.vc, s.version, s.is_output = None, out._vc, out._vc[0], True
         return s
-    for i, out in enumerate(outputs):
-        if t is out:  # a user Function saved its own output tensor
-            return _pack(_OutputRef(i), node, outputs)
-    s.data, s.vc, s.version, s.is_output = t._data, t._vc, t._vc[0], False
-    if t._grad_fn is None:
-        s.leaf, s.grad_fn, s.output_nr, s.requires_grad = t, None, 0, t._requires_grad
+    fn = t._grad_fn
+    if fn is node or (fn is None and not t._requires_grad):  # only then can t be one of this node's outputs
+        for i, out in enumerate(outputs):
+            if t is out:  # a user Function saved its own output tensor
+                return _pack(_OutputRef(i), node, outputs)
+    vc = t._vc
+    s.data, s.vc, s.version, s.is_output, s.requires_grad = t._data, vc, vc[0], False, t._requires_grad
+    if fn is None:
+        s.leaf, s.grad_fn, s.output_nr = t, None, 0
     else:
-        s.leaf, s.grad_fn, s.output_nr, s.requires_grad = None, t._grad_fn, t._output_nr, t._requires_grad
+        s.leaf, s.grad_fn, s.output_nr = None, fn, t._output_nr
     return s
 
 
@@ -455,7 +458,8 @@ class Function(metaclass=FunctionMeta):
 
 # torch returns inf/nan without a word: every op's forward runs with NumPy's divide/overflow/invalid warnings off,
 # here, once (the engine does the same around backward). errstate's decorator form is public and half the cost of
-# entering a fresh ``with np.errstate(...)`` per call.
+# entering a fresh ``with np.errstate(...)`` per call. (A cached ``np.errstate`` instance entered with ``with`` is
+# not an option: NumPy 2 refuses to enter one instance twice, even after it was exited.)
 @_np.errstate(all="ignore")
 def _quiet_call(fn, *args, **kwargs):
     return fn(*args, **kwargs)

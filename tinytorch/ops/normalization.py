@@ -23,6 +23,7 @@ from .elementwise import add, mul, div, sub
 from .. import ops  # the package namespace: ops of other families are looked up at call time
 from ..amp.autocast_mode import autocast_op
 from . import index as _index
+from . import _rows
 
 __all__ = [
     "batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "local_response_norm",
@@ -57,9 +58,9 @@ class Standardize(Function):
         if a.dtype.itemsize == 2 and a.dtype.kind in "fV":  # float16/bfloat16: statistics in float32, one rounding
             a = a.astype(np.float32)
         if stats is None:
-            mean = a.mean(axis=axes, keepdims=True)
+            mean = _rows.mean_keep(xp, a, axes)
             xc = a - mean
-            var = (xc * xc).mean(axis=axes, keepdims=True)
+            var = _rows.dot_keep(xp, xc, xc, axes, mean=True)
         else:
             mean, var = stats
             xc = a - mean
@@ -82,8 +83,9 @@ class Standardize(Function):
         gxhat = grad if w is None else grad * w._data
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
-            gx = ctx.invstd * (gxhat - gxhat.mean(axis=axes, keepdims=True)
-                               - xhat * (gxhat * xhat).mean(axis=axes, keepdims=True))
+            xp = ctx.xp
+            gx = ctx.invstd * (gxhat - _rows.mean_keep(xp, gxhat, axes)
+                               - xhat * _rows.dot_keep(xp, gxhat, xhat, axes, mean=True))
         if ctx.needs_input_grad[1]:
             gw = grad * xhat
         if ctx.needs_input_grad[2]:

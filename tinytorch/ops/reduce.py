@@ -19,6 +19,7 @@ from ..tensor import Tensor
 from ._common import normalize_dims, numpy_names, wrap_dim
 from . import shape as _shape
 from . import elementwise as _ew
+from . import _rows
 from .convert import to_dtype, clone
 from .. import _arrays
 
@@ -124,6 +125,10 @@ class SumToSize(Function):
         axes = tuple(range(lead)) + tuple(
             lead + i for i, s in enumerate(shape) if s == 1 and x._data.shape[lead + i] != 1
         )
+        if axes == tuple(range(lead)) and lead:  # a broadcast bias: one BLAS matvec
+            out = _rows.sum_leading(ctx.xp, x._data, lead)
+            if out is not None:
+                return out.reshape(shape)
         out = x._data.sum(axis=axes, keepdims=True) if axes else x._data
         return out.reshape(shape)
 
@@ -609,8 +614,8 @@ class Softmax(Function):
         if low is not None:  # float16/bfloat16: computed in float32 and rounded once, as torch's kernels
             xd = xd.astype(np.float32)
         e = xp.exp(xd - xd.max(axis=axis, keepdims=True))  # shifted: exp never overflows
-        y = e / e.sum(axis=axis, keepdims=True)
-        return y if low is None else y.astype(low)
+        e /= _rows.sum_keep(xp, e, (axis,))
+        return e if low is None else e.astype(low)
 
     @staticmethod
     def backward(ctx, grad):
@@ -620,8 +625,12 @@ class Softmax(Function):
     @staticmethod
     def backward_arrays(ctx, grad):
         y = ctx.saved_tensors[0]._data  # unpacking checks the version counter
-        gy = grad * y
-        return gy - y * gy.sum(axis=ctx.axis, keepdims=True)
+        if grad.dtype != y.dtype:
+            gy = grad * y
+            return gy - y * gy.sum(axis=ctx.axis, keepdims=True)
+        gx = grad - _rows.dot_keep(ctx.xp, grad, y, (ctx.axis,))  # y * (grad - sum(grad * y))
+        gx *= y
+        return gx
 
 
 class LogSoftmax(Function):
