@@ -632,6 +632,8 @@ class Tensor:
 
     @property
     def mT(self):  # noqa: N802
+        if self._data.ndim == 0:  # torch: the identity on 0-d tensors (deprecated there)
+            return self
         return _ops.transpose(self, -2, -1)
 
 

@@ -454,3 +454,54 @@ def test_inplace_on_view_leaves_no_reference_cycle():
     finally:
         if enabled:
             gc.enable()
+
+
+# ---- same-shape view ops return a new view, as torch (ops that torch makes return self, stay self) --------
+
+_SAME_SHAPE = {
+    "reshape": lambda x: x.reshape(tuple(x.shape)), "reshape-1": lambda x: x.reshape(-1) if x.dim() == 1 else x[...],
+    "view": lambda x: x.view(tuple(x.shape)), "view_as": lambda x: x.view_as(x), "reshape_as": lambda x: x.reshape_as(x),
+    "expand": lambda x: x.expand(tuple(x.shape)), "expand_as": lambda x: x.expand_as(x),
+    "broadcast_to": lambda x: x.broadcast_to(tuple(x.shape)), "squeeze": lambda x: x.squeeze(),
+    "permute": lambda x: x.permute(tuple(range(x.dim()))), "transpose": lambda x: x.transpose(0, -1),
+    "movedim": lambda x: x.movedim(0, 0), "unflatten": lambda x: x.unflatten(0, (x.shape[0],)) if x.dim() else x[...],
+    "flatten": lambda x: x.flatten(), "contiguous": lambda x: x.contiguous(), "t": lambda x: x.t() if x.dim() < 3 else x[...],
+    "mT": lambda x: x.mT.mT if x.dim() != 1 else x[...], "flatten(0,0)": lambda x: x.flatten(0, 0),
+    "broadcast_tensors": lambda x: tinytorch.broadcast_tensors(x, x)[0] if isinstance(x, tinytorch.Tensor) else
+    __import__("torch").broadcast_tensors(x, x)[0],
+}
+
+
+def _identity_and_base(make, lib, shape):
+    x = lib.ones(shape, dtype=lib.float64, requires_grad=True)
+    y = make(x)
+    return y is x, y._base is x, y.grad_fn is None
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (3,), ()], ids=str)
+@pytest.mark.parametrize("name", sorted(_SAME_SHAPE))
+def test_same_shape_view_identity_matches_torch(name, shape):
+    torch = pytest.importorskip("torch")
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's deprecation of .mT on 0-d
+        theirs = _identity_and_base(_SAME_SHAPE[name], torch, shape)
+    assert _identity_and_base(_SAME_SHAPE[name], tinytorch, shape) == theirs
+
+
+def test_same_shape_reshape_and_expand_are_views():
+    x = tinytorch.ones(2, 3, requires_grad=True)
+    for y in (x.reshape(2, 3), x.expand(2, 3), x.view_as(x), x.squeeze(), x.reshape_as(x), x.expand_as(x)):
+        assert y is not x and y._base is x and y.grad_fn is not None
+    assert x.contiguous() is x and x.flatten(1, 1) is x  # torch returns self for these
+    v = tinytorch.ones(3)
+    assert v.flatten() is v and v.reshape(3)._base is v
+    with tinytorch.no_grad():
+        y = x.reshape(2, 3)
+    with pytest.raises(RuntimeError, match="A view was created in no_grad mode"):
+        y.mul_(2)  # x is a leaf; the no_grad view error comes first in torch too
+    b = x * 1
+    y = b.reshape(2, 3)
+    y.mul_(3)  # the write goes through the view into b, with b's history rebased
+    b.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 3.0))
