@@ -505,3 +505,46 @@ def test_same_shape_reshape_and_expand_are_views():
     y.mul_(3)  # the write goes through the view into b, with b's history rebased
     b.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 3.0))
+
+
+# ---- a view without history of a base that requires grad (made under no_grad) -------------------------
+
+def _no_grad_view_case(lib):
+    w = lib.ones(4, dtype=lib.float64, requires_grad=True)
+    with lib.no_grad():
+        v = w[:2]
+        v2 = v[:1]
+        d = w.detach()[:2]
+    flags = [v.requires_grad, v.is_leaf, v.grad_fn is None, v2.requires_grad, d.requires_grad, "requires_grad=True" in
+             repr(v)]
+    y = (v * 3).sum()
+    flags += [y.requires_grad, y.grad_fn is not None]
+    y.backward()  # runs, but the gradient reaches neither the view nor its base
+    flags += [w.grad is None, v.grad is None]
+    x = w * 1
+    with lib.no_grad():
+        u = x[:2]
+    flags += [u.requires_grad, u.is_leaf]
+    z = lib.ones(3)
+    with lib.no_grad():
+        zv = z[:2]
+    flags.append(zv.requires_grad)
+    z.requires_grad_()
+    flags.append(zv.requires_grad)  # follows the base
+    v.register_hook(lambda g: None)  # allowed: it requires grad
+    return flags
+
+
+def test_no_grad_view_of_a_base_requiring_grad_requires_grad():
+    flags = _no_grad_view_case(tinytorch)
+    assert flags == [True, True, True, True, False, True, True, True, True, True, True, True, False, True]
+    w = tinytorch.ones(4, requires_grad=True)
+    with tinytorch.no_grad():
+        v = w[:2]
+    with pytest.raises(RuntimeError, match="appears to not have been used in the graph"):
+        tinytorch.autograd.grad((v * 5).sum(), v)
+
+
+def test_no_grad_view_requires_grad_matches_torch():
+    torch = pytest.importorskip("torch")
+    assert _no_grad_view_case(tinytorch) == _no_grad_view_case(torch)

@@ -230,6 +230,14 @@ def sync_view(t, strict=True):
     info[V_VERSION] = t._vc[0]
 
 
+def view_requires_grad(t):
+    """Whether ``t`` is a view without history whose base requires grad (one made under no_grad, or before its
+    base required grad). torch reports such a view as a leaf that requires grad; ops on it record a node
+    (their outputs require grad) but no edge reaches it or its base, so its gradient goes nowhere."""
+    info = t._view
+    return info is not None and t._grad_fn is None and not t._requires_grad and info[V_BASE]._requires_grad
+
+
 class AccumulateGrad:
     """The graph node of a leaf tensor: the engine adds the incoming gradient to ``.grad``."""
 
@@ -379,6 +387,8 @@ class Function(metaclass=FunctionMeta):
                 else:
                     needs.append(False)
                     edges.append(None)
+                    if grad_on and a._view is not None and a._view[V_BASE]._requires_grad:
+                        any_grad = True  # a no_grad view of a base requiring grad: see view_requires_grad
             elif type(a) in (list, tuple) and a and isinstance(a[0], Tensor):
                 # sequence-of-tensors argument (cat, stack): flattened into the edges
                 for t in a:
@@ -397,6 +407,8 @@ class Function(metaclass=FunctionMeta):
                     else:
                         needs.append(False)
                         edges.append(None)
+                        if grad_on and t._view is not None and t._view[V_BASE]._requires_grad:
+                            any_grad = True
             else:
                 needs.append(False)
                 edges.append(None)
