@@ -548,3 +548,99 @@ def test_no_grad_view_of_a_base_requiring_grad_requires_grad():
 def test_no_grad_view_requires_grad_matches_torch():
     torch = pytest.importorskip("torch")
     assert _no_grad_view_case(tinytorch) == _no_grad_view_case(torch)
+
+
+# ---- hooks and retain_grad across in-place ops ---------------------------------------------------------
+
+def _hooks_case(lib):
+    """(hook calls, w.grad) per scenario: hooks registered before an in-place op stay on the old node and see
+    the gradient of the value before it; those registered after see the new value's."""
+    out = []
+    w = lib.ones(3, dtype=lib.float64, requires_grad=True)
+    scenarios = ["before", "after", "two_inplace", "old_value_used", "base_hook_view_write", "removed"]
+    for name in scenarios:
+        calls = []
+        w.grad = None
+        x = w * 2
+        h = None
+        if name == "before":
+            x.register_hook(lambda g: calls.append(g.tolist()) or g * 10)
+            x.mul_(3)
+        elif name == "after":
+            x.mul_(3)
+            x.register_hook(lambda g: calls.append(g.tolist()) or g * 10)
+        elif name == "two_inplace":
+            x.register_hook(lambda g: calls.append(g.tolist()))
+            x.add_(1)
+            x.mul_(2)
+        elif name == "old_value_used":
+            x.register_hook(lambda g: calls.append(g.tolist()) or g * 0 + 7)
+            y = x * 5
+            x.add_(1)
+            x = x + y
+        elif name == "base_hook_view_write":
+            x.register_hook(lambda g: calls.append(g.tolist()))
+            x[:2].mul_(3)
+        else:
+            h = x.register_hook(lambda g: calls.append(g.tolist()))
+            x.mul_(3)
+            h.remove()
+        x.sum().backward()
+        out.append((name, calls, w.grad.tolist()))
+    return out
+
+
+def test_hooks_registered_before_inplace_see_the_old_value_gradient():
+    got = dict((n, (c, g)) for n, c, g in _hooks_case(tinytorch))
+    assert got["before"] == ([[3.0] * 3], [60.0] * 3)  # d(3x)/dx = 3 reaches the old x; the hook's *10 flows on
+    assert got["after"] == ([[1.0] * 3], [60.0] * 3)
+    assert got["two_inplace"] == ([[2.0] * 3], [4.0] * 3)
+    assert got["old_value_used"] == ([[6.0] * 3], [14.0] * 3)
+    assert got["base_hook_view_write"] == ([[3.0, 3.0, 1.0]], [6.0, 6.0, 2.0])
+    assert got["removed"] == ([], [6.0] * 3)
+
+
+def test_hooks_across_inplace_match_torch():
+    torch = pytest.importorskip("torch")
+    assert _hooks_case(tinytorch) == _hooks_case(torch)
+
+
+def _retain_case(lib):
+    w = lib.ones(3, dtype=lib.float64, requires_grad=True)
+    c3, c2 = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64), lib.tensor([1.0, 2.0], dtype=lib.float64)
+    res = []
+    x = w * 2
+    x.retain_grad()
+    x.mul_(3)
+    x.sum().backward()
+    res.append((x.grad.tolist(), x.retains_grad))
+    x = w * 2
+    x.retain_grad()
+    x[:2].mul_(3)  # the base's new history is CopySlices: retain_grad follows it
+    (x * c3).sum().backward()
+    res.append((x.grad.tolist(), x.retains_grad))
+    x = w * 2
+    v = x[:2]
+    v.retain_grad()
+    x.mul_(3)  # the view's history is rebuilt from the base: retain_grad follows it
+    (v * c2).sum().backward()
+    res.append((v.grad.tolist(), v.retains_grad))
+    x = w * 2
+    x.retain_grad()
+    x.mul_(3)
+    y = x * 1
+    x.retain_grad()
+    x.add_(1)
+    (x + y).sum().backward()
+    res.append((x.grad.tolist(), x.retains_grad))
+    return res
+
+
+def test_retain_grad_follows_the_tensor_through_inplace_ops():
+    assert _retain_case(tinytorch) == [([1.0] * 3, True), ([1.0, 2.0, 3.0], True), ([1.0, 2.0], True),
+                                       ([1.0] * 3, True)]
+
+
+def test_retain_grad_across_inplace_matches_torch():
+    torch = pytest.importorskip("torch")
+    assert _retain_case(tinytorch) == _retain_case(torch)

@@ -226,8 +226,25 @@ def sync_view(t, strict=True):
             raise view_error(info, "its base or another view of its base has been modified inplace")
         return
     new = replay_view(info, base)
-    t._grad_fn, t._output_nr, t._requires_grad = new._grad_fn, new._output_nr, new._requires_grad
+    set_history(t, new._grad_fn, new._output_nr)
+    t._requires_grad = new._requires_grad
     info[V_VERSION] = t._vc[0]
+
+
+def set_history(t, node, output_nr):
+    """Give ``t`` a new grad_fn (after an in-place op on it or its base); ``retain_grad()`` follows it there, as in
+    torch (``.grad`` is then the gradient of the latest version). Hooks stay on the old node: torch's hooks
+    registered before an in-place op see the gradient of the value before it."""
+    old = t._grad_fn
+    if old is not None and old._retained:
+        ref = old._retained.get(t._output_nr)
+        if ref is not None and ref() is t:
+            del old._retained[t._output_nr]
+            if node is not None:
+                if node._retained is None:
+                    node._retained = {}
+                node._retained[output_nr] = ref
+    t._grad_fn, t._output_nr = node, output_nr
 
 
 def view_requires_grad(t):
