@@ -644,3 +644,176 @@ def test_retain_grad_follows_the_tensor_through_inplace_ops():
 def test_retain_grad_across_inplace_matches_torch():
     torch = pytest.importorskip("torch")
     assert _retain_case(tinytorch) == _retain_case(torch)
+
+
+# ---- Function.mark_dirty: a user forward's in-place write -------------------------------------------------
+
+def _dirty_fns(lib):
+    class AddOne(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.add_(1)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    class Square(lib.autograd.Function):  # saves its dirty output
+        @staticmethod
+        def forward(ctx, x):
+            x.mul_(x)
+            ctx.mark_dirty(x)
+            ctx.save_for_backward(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved_tensors
+            return g * 2 * y.sqrt()
+
+    class NotReturned(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.add_(1)
+            ctx.mark_dirty(x)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    class AddInto(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, z, a):
+            z.add_(a)
+            ctx.mark_dirty(z)
+            return z
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+
+    class Two(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.add_(1)
+            ctx.mark_dirty(x)
+            return x, x * 2
+
+        @staticmethod
+        def backward(ctx, g, h):
+            return g + 2 * h
+
+    return AddOne, Square, NotReturned, AddInto, Two
+
+
+def _dirty_case(lib):
+    AddOne, Square, _, AddInto, Two = _dirty_fns(lib)
+    res = []
+    w = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+    x = w * 1
+    v0 = x._version
+    y = AddOne.apply(x)
+    res.append((y is x, x._version - v0, x.grad_fn.name(), x.tolist()))
+    x.sum().backward()
+    res.append(w.grad.tolist())
+    w.grad = None
+    x = w * 1
+    y = Square.apply(x)
+    y.sum().backward()
+    res.append((y is x, x.tolist(), w.grad.tolist()))
+    w.grad = None
+    x = w * 1
+    v = x[:2]
+    y = AddOne.apply(v)
+    res.append((y is v, v._base is x, x.grad_fn.name(), x.tolist()))
+    (x * lib.tensor([1.0, 10.0, 100.0], dtype=lib.float64)).sum().backward()
+    res.append(w.grad.tolist())
+    w.grad = None
+    z = lib.zeros(3, dtype=lib.float64)
+    y = AddInto.apply(z, w)
+    res.append((y is z, z.requires_grad, z.is_leaf))
+    z.sum().backward()
+    res.append(w.grad.tolist())
+    w.grad = None
+    x = w * 1
+    a, b = Two.apply(x)
+    (a.sum() + b.sum()).backward()
+    res.append((a is x, w.grad.tolist()))
+    z = lib.ones(2)
+    y = AddOne.apply(z)  # nothing requires grad: the same tensor back, version bumped for the write and the mark
+    res.append((y is z, z.tolist(), z._version, z.grad_fn is None))
+    with lib.no_grad():
+        x = w.detach().clone().requires_grad_()
+        y = AddOne.apply(x)  # torch hands back a detached alias of an input requiring grad
+        res.append((y is x, y.requires_grad, y._version, x.tolist()))
+    return res
+
+
+def test_mark_dirty_returns_the_input_with_its_history_rebased():
+    res = _dirty_case(tinytorch)
+    assert res[0] == (True, 2, "AddOneBackward", [2.0, 3.0, 4.0])
+    assert res[1] == [2.0, 2.0, 2.0]
+    assert res[2] == (True, [1.0, 4.0, 9.0], [2.0, 4.0, 6.0])
+    assert res[3] == (True, True, "CopySlices", [2.0, 3.0, 3.0])
+    assert res[4] == [2.0, 20.0, 100.0]  # the base's gradient passes CopySlices: the view's region through AddOne
+    assert res[5:7] == [(True, True, False), [1.0, 1.0, 1.0]]
+    assert res[7] == (True, [3.0, 3.0, 3.0])
+    assert res[8] == (True, [2.0, 2.0], 2, True)
+    assert res[9] == (False, False, 2, [2.0, 3.0, 4.0])
+
+
+def test_mark_dirty_matches_torch():
+    torch = pytest.importorskip("torch")
+    theirs = _dirty_case(torch)
+    theirs[3] = (*theirs[3][:2], theirs[3][2].replace("torch::autograd::", ""), theirs[3][3])  # its C++ namespace
+    assert _dirty_case(tinytorch) == theirs
+
+
+def _dirty_err_leaf(lib):
+    lib_fn = _dirty_fns(lib)[0]
+    lib_fn.apply(lib.ones(3, dtype=lib.float64, requires_grad=True))
+
+
+def _dirty_err_view_of_leaf(lib):
+    _dirty_fns(lib)[0].apply(lib.ones(3, dtype=lib.float64, requires_grad=True)[:2])
+
+
+def _dirty_err_no_grad_view(lib):
+    x = lib.ones(3, dtype=lib.float64, requires_grad=True) * 1
+    with lib.no_grad():
+        v = x[:2]
+    _dirty_fns(lib)[0].apply(v)  # such a view is a leaf that requires grad (see above)
+
+
+def _dirty_err_multi_output_view(lib):
+    _dirty_fns(lib)[0].apply((lib.ones(4, dtype=lib.float64, requires_grad=True) * 1).split(2)[0])
+
+
+def _dirty_err_not_returned(lib):
+    _dirty_fns(lib)[2].apply(lib.ones(3, dtype=lib.float64, requires_grad=True) * 1)
+
+
+def _dirty_err_view_two_outputs(lib):
+    _dirty_fns(lib)[4].apply((lib.ones(3, dtype=lib.float64, requires_grad=True) * 1)[:2])
+
+
+@pytest.mark.parametrize("case,words", [
+    (_dirty_err_leaf, "a leaf Variable that requires grad has been used in an in-place operation"),
+    (_dirty_err_view_of_leaf, "a view of a leaf Variable that requires grad is being used in an in-place operation."),
+    (_dirty_err_no_grad_view, "a leaf Variable that requires grad has been used in an in-place operation"),
+    (_dirty_err_multi_output_view, "Output 0 of Split is a view and is being modified inplace"),
+    (_dirty_err_not_returned, "Some elements marked as dirty during the forward method were not returned as output"),
+    (_dirty_err_view_two_outputs, "If your Function modifies inplace an input that is a view of another Tensor, your "
+                                  "Function cannot return more than one Tensor"),
+])
+def test_mark_dirty_errors(case, words):
+    with pytest.raises(RuntimeError) as ours:
+        case(tinytorch)
+    assert words in str(ours.value)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError) as theirs:
+        case(torch)
+    assert words in str(theirs.value)
