@@ -50,9 +50,12 @@ def set_tracer(fn):
     return previous
 
 
+_ops = None  # tinytorch.ops, bound with Tensor: mark_dirty's rebase uses its in-place machinery (ops._common.inplace)
+
+
 def _bind_tensor():
-    global Tensor
-    from ..tensor import Tensor as _T  # tensor.py imports this module before Tensor exists
+    global Tensor, _ops
+    from ..tensor import Tensor as _T, _ops  # tensor.py imports this module before Tensor exists (and ops after)
 
     Tensor = _T
 
@@ -534,8 +537,6 @@ _DIRTY_VIEW_MULTI = (
 def _take_dirty(ctx, raw, args, outputs):
     """torch's ``mark_dirty``: each dirty tensor is returned as itself, its version bumped, and — when the output is
     differentiable — its history rebased onto ``ctx`` as an in-place op's (a view's base gets a CopySlices node)."""
-    from ..ops._common import inplace  # the in-place machinery lives with the ops (CopySlices); a rare path
-
     dirty = ctx._dirty
     ctx._dirty = ()
     outs_raw = raw if type(raw) is tuple else (raw,)
@@ -570,7 +571,7 @@ def _take_dirty(ctx, raw, args, outputs):
             if info[V_META] != VIEW_DEFAULT:
                 raise view_error(info, "is being modified inplace")
             info[V_VERSION] = o._vc[0]  # the forward's own writes: the view's history is still its base's
-        inplace(o, lambda made=made: made, type(ctx).__name__)  # bumps the version, rebases the history
+        _ops._common.inplace(o, lambda made=made: made, type(ctx).__name__)  # bumps the version, rebases the history
         outputs[i] = o
     if returned < len(dirty):
         raise RuntimeError(
