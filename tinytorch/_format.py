@@ -144,6 +144,6 @@ def tensor_repr(t) -> str:
         body = _body(a, indent, summarize, fmt)
     if t._grad_fn is not None:
         suffixes.append(f"grad_fn=<{t._grad_fn.name()}>")
-    elif t._requires_grad:
+    elif t.requires_grad:  # the property: a no_grad view of a base requiring grad says True, as torch
         suffixes.append("requires_grad=True")
     return _with_suffixes(prefix + body, suffixes, indent)

@@ -170,7 +170,7 @@ class Tensor:
     def requires_grad(self):
         if self._view is not None and self._view[V_VERSION] != self._vc[0]:
             _sync_view(self, strict=False)
-        return self._requires_grad
+        return self._requires_grad or (self._view is not None and self._view[V_BASE]._requires_grad)
 
     @requires_grad.setter
     def requires_grad(self, flag):
@@ -283,7 +283,7 @@ class Tensor:
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a replacement."""
         if self._view is not None and self._view[V_VERSION] != self._vc[0]:
             _sync_view(self)
-        if not self._requires_grad:
+        if not self._requires_grad and not _view_requires_grad(self):
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._grad_fn is None:
             if self._hooks is None:
@@ -632,6 +632,8 @@ class Tensor:
 
     @property
     def mT(self):  # noqa: N802
+        if self._data.ndim == 0:  # torch: the identity on 0-d tensors (deprecated there)
+            return self
         return _ops.transpose(self, -2, -1)
 
 
@@ -725,7 +727,8 @@ def _parse_to_args(op, args, kwargs):
 
 
 from . import ops as _ops, autograd, creation  # noqa: E402  (they import Tensor from this module)
-from .autograd.function import V_BASE, V_VERSION, sync_view as _sync_view  # noqa: E402  (same)
+from .autograd.function import (  # noqa: E402  (same)
+    V_BASE, V_VERSION, sync_view as _sync_view, view_requires_grad as _view_requires_grad)
 from . import _format  # noqa: E402
 
 

@@ -454,3 +454,366 @@ def test_inplace_on_view_leaves_no_reference_cycle():
     finally:
         if enabled:
             gc.enable()
+
+
+# ---- same-shape view ops return a new view, as torch (ops that torch makes return self, stay self) --------
+
+_SAME_SHAPE = {
+    "reshape": lambda x: x.reshape(tuple(x.shape)), "reshape-1": lambda x: x.reshape(-1) if x.dim() == 1 else x[...],
+    "view": lambda x: x.view(tuple(x.shape)), "view_as": lambda x: x.view_as(x), "reshape_as": lambda x: x.reshape_as(x),
+    "expand": lambda x: x.expand(tuple(x.shape)), "expand_as": lambda x: x.expand_as(x),
+    "broadcast_to": lambda x: x.broadcast_to(tuple(x.shape)), "squeeze": lambda x: x.squeeze(),
+    "permute": lambda x: x.permute(tuple(range(x.dim()))), "transpose": lambda x: x.transpose(0, -1),
+    "movedim": lambda x: x.movedim(0, 0), "unflatten": lambda x: x.unflatten(0, (x.shape[0],)) if x.dim() else x[...],
+    "flatten": lambda x: x.flatten(), "contiguous": lambda x: x.contiguous(), "t": lambda x: x.t() if x.dim() < 3 else x[...],
+    "mT": lambda x: x.mT.mT if x.dim() != 1 else x[...], "flatten(0,0)": lambda x: x.flatten(0, 0),
+    "broadcast_tensors": lambda x: tinytorch.broadcast_tensors(x, x)[0] if isinstance(x, tinytorch.Tensor) else
+    __import__("torch").broadcast_tensors(x, x)[0],
+}
+
+
+def _identity_and_base(make, lib, shape):
+    x = lib.ones(shape, dtype=lib.float64, requires_grad=True)
+    y = make(x)
+    return y is x, y._base is x, y.grad_fn is None
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (3,), ()], ids=str)
+@pytest.mark.parametrize("name", sorted(_SAME_SHAPE))
+def test_same_shape_view_identity_matches_torch(name, shape):
+    torch = pytest.importorskip("torch")
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's deprecation of .mT on 0-d
+        theirs = _identity_and_base(_SAME_SHAPE[name], torch, shape)
+    assert _identity_and_base(_SAME_SHAPE[name], tinytorch, shape) == theirs
+
+
+def test_same_shape_reshape_and_expand_are_views():
+    x = tinytorch.ones(2, 3, requires_grad=True)
+    for y in (x.reshape(2, 3), x.expand(2, 3), x.view_as(x), x.squeeze(), x.reshape_as(x), x.expand_as(x)):
+        assert y is not x and y._base is x and y.grad_fn is not None
+    assert x.contiguous() is x and x.flatten(1, 1) is x  # torch returns self for these
+    v = tinytorch.ones(3)
+    assert v.flatten() is v and v.reshape(3)._base is v
+    with tinytorch.no_grad():
+        y = x.reshape(2, 3)
+    with pytest.raises(RuntimeError, match="A view was created in no_grad mode"):
+        y.mul_(2)  # x is a leaf; the no_grad view error comes first in torch too
+    b = x * 1
+    y = b.reshape(2, 3)
+    y.mul_(3)  # the write goes through the view into b, with b's history rebased
+    b.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 3.0))
+
+
+# ---- a view without history of a base that requires grad (made under no_grad) -------------------------
+
+def _no_grad_view_case(lib):
+    w = lib.ones(4, dtype=lib.float64, requires_grad=True)
+    with lib.no_grad():
+        v = w[:2]
+        v2 = v[:1]
+        d = w.detach()[:2]
+    flags = [v.requires_grad, v.is_leaf, v.grad_fn is None, v2.requires_grad, d.requires_grad, "requires_grad=True" in
+             repr(v)]
+    y = (v * 3).sum()
+    flags += [y.requires_grad, y.grad_fn is not None]
+    y.backward()  # runs, but the gradient reaches neither the view nor its base
+    flags += [w.grad is None, v.grad is None]
+    x = w * 1
+    with lib.no_grad():
+        u = x[:2]
+    flags += [u.requires_grad, u.is_leaf]
+    z = lib.ones(3)
+    with lib.no_grad():
+        zv = z[:2]
+    flags.append(zv.requires_grad)
+    z.requires_grad_()
+    flags.append(zv.requires_grad)  # follows the base
+    v.register_hook(lambda g: None)  # allowed: it requires grad
+    return flags
+
+
+def test_no_grad_view_of_a_base_requiring_grad_requires_grad():
+    flags = _no_grad_view_case(tinytorch)
+    assert flags == [True, True, True, True, False, True, True, True, True, True, True, True, False, True]
+    w = tinytorch.ones(4, requires_grad=True)
+    with tinytorch.no_grad():
+        v = w[:2]
+    with pytest.raises(RuntimeError, match="appears to not have been used in the graph"):
+        tinytorch.autograd.grad((v * 5).sum(), v)
+
+
+def test_no_grad_view_requires_grad_matches_torch():
+    torch = pytest.importorskip("torch")
+    assert _no_grad_view_case(tinytorch) == _no_grad_view_case(torch)
+
+
+# ---- hooks and retain_grad across in-place ops ---------------------------------------------------------
+
+def _hooks_case(lib):
+    """(hook calls, w.grad) per scenario: hooks registered before an in-place op stay on the old node and see
+    the gradient of the value before it; those registered after see the new value's."""
+    out = []
+    w = lib.ones(3, dtype=lib.float64, requires_grad=True)
+    scenarios = ["before", "after", "two_inplace", "old_value_used", "base_hook_view_write", "removed"]
+    for name in scenarios:
+        calls = []
+        w.grad = None
+        x = w * 2
+        h = None
+        if name == "before":
+            x.register_hook(lambda g: calls.append(g.tolist()) or g * 10)
+            x.mul_(3)
+        elif name == "after":
+            x.mul_(3)
+            x.register_hook(lambda g: calls.append(g.tolist()) or g * 10)
+        elif name == "two_inplace":
+            x.register_hook(lambda g: calls.append(g.tolist()))
+            x.add_(1)
+            x.mul_(2)
+        elif name == "old_value_used":
+            x.register_hook(lambda g: calls.append(g.tolist()) or g * 0 + 7)
+            y = x * 5
+            x.add_(1)
+            x = x + y
+        elif name == "base_hook_view_write":
+            x.register_hook(lambda g: calls.append(g.tolist()))
+            x[:2].mul_(3)
+        else:
+            h = x.register_hook(lambda g: calls.append(g.tolist()))
+            x.mul_(3)
+            h.remove()
+        x.sum().backward()
+        out.append((name, calls, w.grad.tolist()))
+    return out
+
+
+def test_hooks_registered_before_inplace_see_the_old_value_gradient():
+    got = dict((n, (c, g)) for n, c, g in _hooks_case(tinytorch))
+    assert got["before"] == ([[3.0] * 3], [60.0] * 3)  # d(3x)/dx = 3 reaches the old x; the hook's *10 flows on
+    assert got["after"] == ([[1.0] * 3], [60.0] * 3)
+    assert got["two_inplace"] == ([[2.0] * 3], [4.0] * 3)
+    assert got["old_value_used"] == ([[6.0] * 3], [14.0] * 3)
+    assert got["base_hook_view_write"] == ([[3.0, 3.0, 1.0]], [6.0, 6.0, 2.0])
+    assert got["removed"] == ([], [6.0] * 3)
+
+
+def test_hooks_across_inplace_match_torch():
+    torch = pytest.importorskip("torch")
+    assert _hooks_case(tinytorch) == _hooks_case(torch)
+
+
+def _retain_case(lib):
+    w = lib.ones(3, dtype=lib.float64, requires_grad=True)
+    c3, c2 = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64), lib.tensor([1.0, 2.0], dtype=lib.float64)
+    res = []
+    x = w * 2
+    x.retain_grad()
+    x.mul_(3)
+    x.sum().backward()
+    res.append((x.grad.tolist(), x.retains_grad))
+    x = w * 2
+    x.retain_grad()
+    x[:2].mul_(3)  # the base's new history is CopySlices: retain_grad follows it
+    (x * c3).sum().backward()
+    res.append((x.grad.tolist(), x.retains_grad))
+    x = w * 2
+    v = x[:2]
+    v.retain_grad()
+    x.mul_(3)  # the view's history is rebuilt from the base: retain_grad follows it
+    (v * c2).sum().backward()
+    res.append((v.grad.tolist(), v.retains_grad))
+    x = w * 2
+    x.retain_grad()
+    x.mul_(3)
+    y = x * 1
+    x.retain_grad()
+    x.add_(1)
+    (x + y).sum().backward()
+    res.append((x.grad.tolist(), x.retains_grad))
+    return res
+
+
+def test_retain_grad_follows_the_tensor_through_inplace_ops():
+    assert _retain_case(tinytorch) == [([1.0] * 3, True), ([1.0, 2.0, 3.0], True), ([1.0, 2.0], True),
+                                       ([1.0] * 3, True)]
+
+
+def test_retain_grad_across_inplace_matches_torch():
+    torch = pytest.importorskip("torch")
+    assert _retain_case(tinytorch) == _retain_case(torch)
+
+
+# ---- Function.mark_dirty: a user forward's in-place write -------------------------------------------------
+
+def _dirty_fns(lib):
+    class AddOne(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.add_(1)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    class Square(lib.autograd.Function):  # saves its dirty output
+        @staticmethod
+        def forward(ctx, x):
+            x.mul_(x)
+            ctx.mark_dirty(x)
+            ctx.save_for_backward(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved_tensors
+            return g * 2 * y.sqrt()
+
+    class NotReturned(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.add_(1)
+            ctx.mark_dirty(x)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    class AddInto(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, z, a):
+            z.add_(a)
+            ctx.mark_dirty(z)
+            return z
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+
+    class Two(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.add_(1)
+            ctx.mark_dirty(x)
+            return x, x * 2
+
+        @staticmethod
+        def backward(ctx, g, h):
+            return g + 2 * h
+
+    return AddOne, Square, NotReturned, AddInto, Two
+
+
+def _dirty_case(lib):
+    AddOne, Square, _, AddInto, Two = _dirty_fns(lib)
+    res = []
+    w = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+    x = w * 1
+    v0 = x._version
+    y = AddOne.apply(x)
+    res.append((y is x, x._version - v0, x.grad_fn.name(), x.tolist()))
+    x.sum().backward()
+    res.append(w.grad.tolist())
+    w.grad = None
+    x = w * 1
+    y = Square.apply(x)
+    y.sum().backward()
+    res.append((y is x, x.tolist(), w.grad.tolist()))
+    w.grad = None
+    x = w * 1
+    v = x[:2]
+    y = AddOne.apply(v)
+    res.append((y is v, v._base is x, x.grad_fn.name(), x.tolist()))
+    (x * lib.tensor([1.0, 10.0, 100.0], dtype=lib.float64)).sum().backward()
+    res.append(w.grad.tolist())
+    w.grad = None
+    z = lib.zeros(3, dtype=lib.float64)
+    y = AddInto.apply(z, w)
+    res.append((y is z, z.requires_grad, z.is_leaf))
+    z.sum().backward()
+    res.append(w.grad.tolist())
+    w.grad = None
+    x = w * 1
+    a, b = Two.apply(x)
+    (a.sum() + b.sum()).backward()
+    res.append((a is x, w.grad.tolist()))
+    z = lib.ones(2)
+    y = AddOne.apply(z)  # nothing requires grad: the same tensor back, version bumped for the write and the mark
+    res.append((y is z, z.tolist(), z._version, z.grad_fn is None))
+    with lib.no_grad():
+        x = w.detach().clone().requires_grad_()
+        y = AddOne.apply(x)  # torch hands back a detached alias of an input requiring grad
+        res.append((y is x, y.requires_grad, y._version, x.tolist()))
+    return res
+
+
+def test_mark_dirty_returns_the_input_with_its_history_rebased():
+    res = _dirty_case(tinytorch)
+    assert res[0] == (True, 2, "AddOneBackward", [2.0, 3.0, 4.0])
+    assert res[1] == [2.0, 2.0, 2.0]
+    assert res[2] == (True, [1.0, 4.0, 9.0], [2.0, 4.0, 6.0])
+    assert res[3] == (True, True, "CopySlices", [2.0, 3.0, 3.0])
+    assert res[4] == [2.0, 20.0, 100.0]  # the base's gradient passes CopySlices: the view's region through AddOne
+    assert res[5:7] == [(True, True, False), [1.0, 1.0, 1.0]]
+    assert res[7] == (True, [3.0, 3.0, 3.0])
+    assert res[8] == (True, [2.0, 2.0], 2, True)
+    assert res[9] == (False, False, 2, [2.0, 3.0, 4.0])
+
+
+def test_mark_dirty_matches_torch():
+    torch = pytest.importorskip("torch")
+    theirs = _dirty_case(torch)
+    theirs[3] = (*theirs[3][:2], theirs[3][2].replace("torch::autograd::", ""), theirs[3][3])  # its C++ namespace
+    assert _dirty_case(tinytorch) == theirs
+
+
+def _dirty_err_leaf(lib):
+    lib_fn = _dirty_fns(lib)[0]
+    lib_fn.apply(lib.ones(3, dtype=lib.float64, requires_grad=True))
+
+
+def _dirty_err_view_of_leaf(lib):
+    _dirty_fns(lib)[0].apply(lib.ones(3, dtype=lib.float64, requires_grad=True)[:2])
+
+
+def _dirty_err_no_grad_view(lib):
+    x = lib.ones(3, dtype=lib.float64, requires_grad=True) * 1
+    with lib.no_grad():
+        v = x[:2]
+    _dirty_fns(lib)[0].apply(v)  # such a view is a leaf that requires grad (see above)
+
+
+def _dirty_err_multi_output_view(lib):
+    _dirty_fns(lib)[0].apply((lib.ones(4, dtype=lib.float64, requires_grad=True) * 1).split(2)[0])
+
+
+def _dirty_err_not_returned(lib):
+    _dirty_fns(lib)[2].apply(lib.ones(3, dtype=lib.float64, requires_grad=True) * 1)
+
+
+def _dirty_err_view_two_outputs(lib):
+    _dirty_fns(lib)[4].apply((lib.ones(3, dtype=lib.float64, requires_grad=True) * 1)[:2])
+
+
+@pytest.mark.parametrize("case,words", [
+    (_dirty_err_leaf, "a leaf Variable that requires grad has been used in an in-place operation"),
+    (_dirty_err_view_of_leaf, "a view of a leaf Variable that requires grad is being used in an in-place operation."),
+    (_dirty_err_no_grad_view, "a leaf Variable that requires grad has been used in an in-place operation"),
+    (_dirty_err_multi_output_view, "Output 0 of Split is a view and is being modified inplace"),
+    (_dirty_err_not_returned, "Some elements marked as dirty during the forward method were not returned as output"),
+    (_dirty_err_view_two_outputs, "If your Function modifies inplace an input that is a view of another Tensor, your "
+                                  "Function cannot return more than one Tensor"),
+])
+def test_mark_dirty_errors(case, words):
+    with pytest.raises(RuntimeError) as ours:
+        case(tinytorch)
+    assert words in str(ours.value)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError) as theirs:
+        case(torch)
+    assert words in str(theirs.value)

@@ -14,7 +14,7 @@ from .. import _arrays
 
 from . import grad_mode
 from . import anomaly as _anomaly
-from .function import V_VERSION, AccumulateGrad, _accumulator, sync_view
+from .function import V_VERSION, AccumulateGrad, _accumulator, sync_view, view_requires_grad
 
 Tensor = None  # bound on the first backward (tinytorch.tensor imports this package first)
 _ops = None
@@ -117,7 +117,7 @@ def _run_backward(roots, grad_roots, retain_graph, create_graph, inputs, allow_u
                 sync_view(t)
             if t._grad_fn is not None:
                 key = (t._grad_fn, t._output_nr)
-            elif t._requires_grad:
+            elif t._requires_grad or view_requires_grad(t):  # the latter's gradient never arrives: unused
                 key = (_accumulator(t), 0)
             else:
                 raise RuntimeError(f"autograd.grad: input {i} does not require grad")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import traceback
+import warnings
 import weakref
 
 import numpy as _np
@@ -49,9 +50,12 @@ def set_tracer(fn):
     return previous
 
 
+_ops = None  # tinytorch.ops, bound with Tensor: mark_dirty's rebase uses its in-place machinery (ops._common.inplace)
+
+
 def _bind_tensor():
-    global Tensor
-    from ..tensor import Tensor as _T  # tensor.py imports this module before Tensor exists
+    global Tensor, _ops
+    from ..tensor import Tensor as _T, _ops  # tensor.py imports this module before Tensor exists (and ops after)
 
     Tensor = _T
 
@@ -229,8 +233,33 @@ def sync_view(t, strict=True):
             raise view_error(info, "its base or another view of its base has been modified inplace")
         return
     new = replay_view(info, base)
-    t._grad_fn, t._output_nr, t._requires_grad = new._grad_fn, new._output_nr, new._requires_grad
+    set_history(t, new._grad_fn, new._output_nr)
+    t._requires_grad = new._requires_grad
     info[V_VERSION] = t._vc[0]
+
+
+def set_history(t, node, output_nr):
+    """Give ``t`` a new grad_fn (after an in-place op on it or its base); ``retain_grad()`` follows it there, as in
+    torch (``.grad`` is then the gradient of the latest version). Hooks stay on the old node: torch's hooks
+    registered before an in-place op see the gradient of the value before it."""
+    old = t._grad_fn
+    if old is not None and old._retained:
+        ref = old._retained.get(t._output_nr)
+        if ref is not None and ref() is t:
+            del old._retained[t._output_nr]
+            if node is not None:
+                if node._retained is None:
+                    node._retained = {}
+                node._retained[output_nr] = ref
+    t._grad_fn, t._output_nr = node, output_nr
+
+
+def view_requires_grad(t):
+    """Whether ``t`` is a view without history whose base requires grad (one made under no_grad, or before its
+    base required grad). torch reports such a view as a leaf that requires grad; ops on it record a node
+    (their outputs require grad) but no edge reaches it or its base, so its gradient goes nowhere."""
+    info = t._view
+    return info is not None and t._grad_fn is None and not t._requires_grad and info[V_BASE]._requires_grad
 
 
 class AccumulateGrad:
@@ -291,6 +320,7 @@ class Function(metaclass=FunctionMeta):
     _retained = None  # {output_nr: weakref to a tensor that called retain_grad()}
     _trace = None  # forward call stack, recorded under detect_anomaly
     _edges = ()  # one (node, output_nr) or None per forward argument (list args flattened)
+    _dirty = ()  # tensors a user forward modified in place (mark_dirty)
     xp = None
 
     # ---- the ctx API -------------------------------------------------------------------------
@@ -320,8 +350,10 @@ class Function(metaclass=FunctionMeta):
     def set_materialize_grads(self, value: bool):
         self._materialize = bool(value)
 
-    def mark_dirty(self, *tensors):  # accepted for API compatibility (a user forward's in-place writes are not tracked)
-        pass
+    def mark_dirty(self, *tensors):
+        """Declare inputs that ``forward`` modified in place; each must be returned, and the output is that
+        same tensor object with its history rebased onto this node (as torch)."""
+        self._dirty = tensors
 
     # ---- graph inspection ---------------------------------------------------------------------
     def name(self):
@@ -382,6 +414,8 @@ class Function(metaclass=FunctionMeta):
                 else:
                     needs.append(False)
                     edges.append(None)
+                    if grad_on and a._view is not None and a._view[V_BASE]._requires_grad:
+                        any_grad = True  # a no_grad view of a base requiring grad: see view_requires_grad
             elif type(a) in (list, tuple) and a and isinstance(a[0], Tensor):
                 # sequence-of-tensors argument (cat, stack): flattened into the edges
                 for t in a:
@@ -400,6 +434,8 @@ class Function(metaclass=FunctionMeta):
                     else:
                         needs.append(False)
                         edges.append(None)
+                        if grad_on and t._view is not None and t._view[V_BASE]._requires_grad:
+                            any_grad = True
             else:
                 needs.append(False)
                 edges.append(None)
@@ -437,6 +473,8 @@ class Function(metaclass=FunctionMeta):
                 ctx._out_meta = ((raw.shape, raw.dtype),)
         else:
             outputs = _wrap_outputs(ctx, raw, args, any_grad, xp, vc)
+            if ctx._dirty:
+                outputs = _take_dirty(ctx, raw, args, outputs)
             out = outputs if type(raw) is tuple else outputs[0]
             if any_grad:
                 ctx._out_meta = tuple((o._data.shape, o._data.dtype) for o in outputs)
@@ -491,6 +529,59 @@ def _wrap_outputs(ctx, raw, args, any_grad, xp, vc):
         outputs.append(t)
     return tuple(outputs)
 
+
+_DIRTY_VIEW_MULTI = (
+    "If your Function modifies inplace an input that is a view of another Tensor, your Function cannot return more "
+    "than one Tensor. This is not supported by the current autograd engine. You should either make sure the input "
+    "is not a view (using .clone() for example) or make your Function only return one Tensor (potentially splitting "
+    "it into two Functions: one doing the inplace that returns a single Tensor and a second one that does the other "
+    "operations).")
+
+
+def _take_dirty(ctx, raw, args, outputs):
+    """torch's ``mark_dirty``: each dirty tensor is returned as itself, its version bumped, and — when the output is
+    differentiable — its history rebased onto ``ctx`` as an in-place op's (a view's base gets a CopySlices node)."""
+    dirty = ctx._dirty
+    ctx._dirty = ()
+    outs_raw = raw if type(raw) is tuple else (raw,)
+    input_ids = {id(a) for a in args if isinstance(a, Tensor)}
+    outputs = list(outputs)
+    returned = 0
+    for i, o in enumerate(outs_raw):
+        if not any(o is d for d in dirty):
+            continue
+        returned += 1
+        made = outputs[i]  # what _wrap_outputs built: grad_fn is ctx exactly when the output is differentiable
+        if made._grad_fn is not ctx:
+            if not o.requires_grad or id(o) not in input_ids:
+                outputs[i] = o
+            else:  # torch hands back a detached alias rather than change the input's requires_grad
+                outputs[i] = Tensor._make(o._data, False, None, 0, o._vc)
+            o._vc[0] += 1
+            continue
+        if made is o:  # a tensor the forward made itself: nothing to rebase (torch warns about it)
+            warnings.warn("Only input Tensors should be given to ctx.mark_dirty(). If a Tensor is not an input, "
+                          "there is no need to pass it to mark_dirty().", UserWarning, stacklevel=3)
+            o._vc[0] += 1
+            continue
+        if o._grad_fn is None and o.requires_grad:
+            o._vc[0] += 1  # torch bumps the version before it refuses (the storage was written anyway)
+            raise RuntimeError(f"{type(ctx).__name__}: a leaf Variable that requires grad has been used in an "
+                               f"in-place operation (marked dirty), shape {tuple(o.shape)}.")
+        info = o._view
+        if info is not None:
+            if len(outs_raw) > 1:
+                raise RuntimeError(f"{type(ctx).__name__}: {_DIRTY_VIEW_MULTI}")
+            if info[V_META] != VIEW_DEFAULT:
+                raise view_error(info, "is being modified inplace")
+            info[V_VERSION] = o._vc[0]  # the forward's own writes: the view's history is still its base's
+        _ops._common.inplace(o, lambda made=made: made, type(ctx).__name__)  # bumps the version, rebases the history
+        outputs[i] = o
+    if returned < len(dirty):
+        raise RuntimeError(
+            f"{type(ctx).__name__}: Some elements marked as dirty during the forward method were not returned as "
+            "output. The inputs that are modified inplace must all be outputs of the Function.")
+    return tuple(outputs)
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -11,7 +11,8 @@ from .. import _arrays
 from .. import _dtype as dtypes
 from ..autograd import grad_mode
 from ..autograd import function as _function
-from ..autograd.function import V_BASE, V_META, V_VERSION, VIEW_DEFAULT, Function, replay_view, sync_view, view_error, view_steps
+from ..autograd.function import (V_BASE, V_META, V_VERSION, VIEW_DEFAULT, Function, replay_view, set_history, sync_view,
+                                 view_error, view_steps)
 from ..tensor import Tensor
 from .convert import to_dtype
 
@@ -294,18 +295,19 @@ def inplace(t: Tensor, compute, op: str) -> Tensor:
             if s is not None and s.is_output and s.output_nr == out._output_nr:
                 s.data, s.vc, s.version = t._data, t._vc, t._vc[0]
     if info is None:
-        t._grad_fn = node
-        t._output_nr = out._output_nr
+        set_history(t, node, out._output_nr)
         t._requires_grad = True
         return t
     base = info[V_BASE]
     steps = view_steps(info)
     new = CopySlices.apply(base, out, _ViewSteps(steps))
-    base._grad_fn, base._output_nr, base._requires_grad = new._grad_fn, 0, True
+    set_history(base, new._grad_fn, 0)
+    base._requires_grad = True
     if _function._tracer is not None:
         base._data = new._data
     new = replay_view(None, base, steps=steps)
-    t._grad_fn, t._output_nr, t._requires_grad = new._grad_fn, new._output_nr, True
+    set_history(t, new._grad_fn, new._output_nr)
+    t._requires_grad = True
     if _function._tracer is not None:
         t._data = new._data
     info[V_VERSION] = t._vc[0]

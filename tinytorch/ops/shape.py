@@ -95,9 +95,7 @@ class Reshape(Function):
 def reshape(input, *shape):
     """``input`` with a new shape of the same number of elements (a view when possible; -1 infers)."""
     shape = _infer_shape(_shape_arg(shape, "reshape"), input._data.size, "reshape", tuple(input._data.shape))
-    if shape == tuple(input._data.shape):
-        return input
-    return Reshape.apply(input, shape)
+    return Reshape.apply(input, shape)  # a new view even for the same shape, as torch
 
 
 def _viewable(old_shape, old_strides, new_shape) -> bool:
@@ -180,10 +178,7 @@ def expand(input, *sizes):
                 f"expand: the expanded size of the tensor ({s}) must match the existing size ({d}) at non-singleton dimension {i}. Target sizes: {list(sizes)}. Tensor sizes: {list(src)}"
             )
         out.append(s)
-    out = tuple(out)
-    if out == src:
-        return input
-    return Expand.apply(input, out)
+    return Expand.apply(input, tuple(out))  # a new view even for the same shape, as torch
 
 
 class Permute(Function):
@@ -217,8 +212,9 @@ def permute(input, *dims):
 def transpose(input, dim0, dim1):
     """Swap two dimensions."""
     n = input._data.ndim
-    if n == 0:
-        return input
+    if n == 0:  # torch accepts dims 0 and -1 here and returns a new view
+        wrap_dim(dim0, n, "transpose"), wrap_dim(dim1, n, "transpose")
+        return Permute.apply(input, ())
     d0, d1 = wrap_dim(dim0, n, "transpose"), wrap_dim(dim1, n, "transpose")
     dims = list(range(n))
     dims[d0], dims[d1] = dims[d1], dims[d0]
@@ -301,6 +297,8 @@ def flatten(input, start_dim=0, end_dim=-1):
     e = wrap_dim(end_dim, n, "flatten")
     if s > e:
         raise RuntimeError(f"flatten: start_dim ({start_dim}) cannot come after end_dim ({end_dim}) for shape {tuple(input.shape)}")
+    if s == e:
+        return input  # torch returns the input itself when no dims merge
     shp = tuple(input._data.shape)
     return reshape(input, shp[:s] + (math.prod(shp[s:e + 1]),) + shp[e + 1:])
 
@@ -371,6 +369,8 @@ def movedim(input, source, destination):
     dst = tuple(wrap_dim(d, n, "movedim") for d in dst)
     if len(set(src)) != len(src) or len(set(dst)) != len(dst):
         raise RuntimeError(f"movedim: repeated dim in source {list(src)} or destination {list(dst)}")
+    if n == 0:  # dims 0/-1 of a 0-d tensor: a new view of it
+        return Permute.apply(input, ())
     order = [None] * n
     for s, d in zip(src, dst):
         order[d] = s
@@ -413,7 +413,7 @@ def broadcast_tensors(*tensors):
     if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
         tensors = tuple(tensors[0])
     shape = broadcast_shapes(*(tuple(t.shape) for t in tensors))
-    return tuple(expand(t, shape) for t in tensors)
+    return tuple(t if tuple(t.shape) == shape else expand(t, shape) for t in tensors)  # torch returns those as they are
 
 
 def repeat(input, *sizes):
