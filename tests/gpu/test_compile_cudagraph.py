@@ -14,24 +14,10 @@ import pytest
 import tinytorch as torch
 import tinytorch.nn as nn
 import tinytorch.nn.functional as F
-from tinytorch._arrays import _cuda
 from tinytorch._compile.cudagraph import WARMUP
 
-pytestmark = pytest.mark.gpu
+pytestmark = [pytest.mark.gpu, pytest.mark.usefixtures("no_capture_left")]
 N_STEPS = WARMUP + 4  # warm-up calls, the capture, then replays
-
-
-@pytest.fixture(autouse=True)
-def _no_capture_left(_cupy_standin):
-    yield
-    leftover = _cuda._state.get("capturing", 0)
-    _cuda._state["capturing"] = 0
-    if _cupy_standin is not None:
-        left = dict(_cupy_standin._State.captures)
-        _cupy_standin._State.captures.clear()
-        _cupy_standin._State.stream_stack.clear()
-        assert not left, "a test left a stream capturing"
-    assert not leftover, "a test left tinytorch's capture flag set"
 
 
 def _np(t):

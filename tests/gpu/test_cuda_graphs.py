@@ -15,20 +15,7 @@ import tinytorch.nn.functional as F
 from tinytorch import _arrays
 from tinytorch._arrays import _cuda
 
-pytestmark = pytest.mark.gpu
-
-
-@pytest.fixture(autouse=True)
-def _no_capture_left(_cupy_standin):
-    yield
-    leftover = _cuda._state.get("capturing", 0)
-    _cuda._state["capturing"] = 0
-    if _cupy_standin is not None:
-        left = dict(_cupy_standin._State.captures)
-        _cupy_standin._State.captures.clear()
-        _cupy_standin._State.stream_stack.clear()
-        assert not left, "a test left a stream capturing"
-    assert not leftover, "a test left tinytorch's capture flag set"
+pytestmark = [pytest.mark.gpu, pytest.mark.usefixtures("no_capture_left")]
 
 
 def _np(t):

@@ -896,16 +896,19 @@ def live_call(fn, args, kwargs, real=None):
 
 def live_classes(module_cls):
     """(class, method) pairs replay re-runs: optimizer and scheduler ``step``/``zero_grad``, Module.zero_grad."""
+    return [(module_cls, "zero_grad")] + optimizer_steps()
+
+
+def optimizer_steps():
+    """(class, method) for every optimizer's and LR scheduler's own ``step``/``zero_grad`` (also the tracer's)."""
     from ..optim.optimizer import Optimizer  # optim imports nn, which imports the compiler
     from ..optim import lr_scheduler as _sched  # (same)
 
-    out = [(module_cls, "zero_grad")]
-    seen = set()
+    out, seen = [], set()
     for cls in _subclasses(Optimizer) + [c for c in vars(_sched).values() if isinstance(c, type)]:
-        if cls in seen:
-            continue
-        seen.add(cls)
-        out += [(cls, n) for n in ("step", "zero_grad") if n in cls.__dict__]
+        if cls not in seen:
+            seen.add(cls)
+            out += [(cls, n) for n in ("step", "zero_grad") if n in cls.__dict__]
     return out
 
 

@@ -299,27 +299,14 @@ def eager_step(fn):
 
 
 def _leaves():
-    """Python-level steps recorded whole and re-run by replay: in-place tensor methods (they rebind the
-    tensor), in-place random fills, and BatchNorm's forward (it updates running statistics in place)."""
+    """Python-level steps recorded whole and re-run by replay: in-place tensor methods (they write into
+    the tensor's memory), in-place random fills, and BatchNorm's forward (it updates running statistics in place)."""
     from ..ops import inplace as _inplace, random_ops as _random_ops  # tracer loads with the core
     from ..nn.modules.normalization import _BatchNorm  # nn and optim sit above the tracer
 
-    from ..optim.optimizer import Optimizer  # nn and optim sit above the tracer
-    from ..optim import lr_scheduler as _sched  # nn and optim sit above the tracer
-
     names = tuple(_inplace.TENSOR_METHODS) + tuple(getattr(_random_ops, "TENSOR_METHODS", ())) + (
         "__iadd__", "__isub__", "__imul__", "__itruediv__", "__setitem__", "backward")
-    out = [(Tensor, n) for n in names] + [(_BatchNorm, "forward")]
-    for cls in _subclasses(Optimizer) + [c for c in vars(_sched).values() if isinstance(c, type)]:
-        out += [(cls, n) for n in ("step", "zero_grad") if n in cls.__dict__]
-    return out
-
-
-def _subclasses(cls):
-    out = [cls]
-    for c in cls.__subclasses__():
-        out += _subclasses(c)
-    return out
+    return [(Tensor, n) for n in names] + [(_BatchNorm, "forward")] + _arrays_tier.optimizer_steps()
 
 
 def run_traced(fn, args, kwargs, inputs, module_cls, arrays=False):
