@@ -218,7 +218,8 @@ def test_gamma_rate_and_beta_dirichlet_rsample_gradients_flow():
     tinytorch.manual_seed(0)
     x = D.Gamma(3.0 * tinytorch.ones(1), rate).rsample((4,))
     x.sum().backward()
-    np.testing.assert_allclose(rate.grad.numpy(), [-(x.detach().numpy() / 2.0).sum()], rtol=1e-10)  # x = g / rate
+    # x = g / rate; float32, and the broadcast gradient is summed by BLAS (another order than NumPy's sum)
+    np.testing.assert_allclose(rate.grad.numpy(), [-(x.detach().numpy() / 2.0).sum()], rtol=1e-6)
     a = tinytorch.tensor([2.0, 3.0], requires_grad=True)
     y = D.Dirichlet(a).rsample((10,))
     y[:, 0].sum().backward()
