@@ -135,3 +135,11 @@ def test_shape_and_dtype_errors_name_the_op():
         rnn_ops.recurrent_layer("LSTM", lg, lh, None, lw, lb)
     with pytest.raises(ValueError, match="mode must be one of"):
         rnn_ops.recurrent_layer("LSTMX", gi, h0, None, w, b)
+
+
+def test_cell_functions_check_both_weights_and_name_the_cell():
+    x, h = tinytorch.ones(2, 3), tinytorch.ones(2, 4)
+    with pytest.raises(RuntimeError, match=r"gru_cell: w_hh of shape \(9, 4\) does not fit hx \(2, 4\)"):
+        tinytorch.gru_cell(x, h, tinytorch.ones(12, 3), tinytorch.ones(9, 4))
+    with pytest.raises(RuntimeError, match=r"lstm_cell: w_ih of shape \(12, 3\)"):
+        tinytorch.lstm_cell(x, (h, h), tinytorch.ones(12, 3), tinytorch.ones(16, 4))

@@ -316,6 +316,9 @@ def _cell_check(name, input, hx, w_ih, w_hh, gates):
     if tuple(w_ih.shape) != (gates * hx.shape[1], input.shape[1]):
         raise RuntimeError(f"{name}: w_ih of shape {tuple(w_ih.shape)} does not fit input {tuple(input.shape)} "
                            f"and hx {tuple(hx.shape)} (expected ({gates * hx.shape[1]}, {input.shape[1]}))")
+    if tuple(w_hh.shape) != (gates * hx.shape[1], hx.shape[1]):
+        raise RuntimeError(f"{name}: w_hh of shape {tuple(w_hh.shape)} does not fit hx {tuple(hx.shape)} "
+                           f"(expected ({gates * hx.shape[1]}, {hx.shape[1]}))")
     if input.dtype != hx.dtype and not _autocast._local.on:
         raise RuntimeError(f"{name}: input and hidden tensors are not the same dtype, found input tensor with "
                            f"{input.dtype} and hidden tensor with {hx.dtype}")

@@ -23,6 +23,7 @@ import warnings
 from collections import Counter
 
 from .. import _cuda
+from .. import array_module
 from . import launchers
 from ._loader import KERNELS, cupy_runtime, read_source  # noqa: F401 - re-exported for tests and tools
 
@@ -163,11 +164,13 @@ def fused_optimizer_step(kind, params, grads, states, hyper):
         return False
     # the step counters as they were: a launch that fails part way must not leave them advanced (the caller's
     # per-parameter path then counts the step); only here, past the checks, where a kernel really launches
-    steps = [(s, s["step"], s["step"]._data.copy()) for s in states if hasattr(s.get("step"), "_data")]
+    # per-parameter state: one stacked copy (one device op), not one copy per parameter
+    steps = [(s, s["step"]) for s in states if hasattr(s.get("step"), "_data")]
+    saved = array_module(params[0]).stack([t._data for _, t in steps]) if steps else None
     done = _launch("fused_optimizer_step", rt, params[0], lambda: launchers.fused_optimizer_step(
         rt, kind, list(params), list(grads), list(states), hyper))
     if not done:
-        for s, t, old in steps:
+        for i, (s, t) in enumerate(steps):
             s["step"] = t
-            t._data[...] = old
+            t._data[...] = saved[i]
     return bool(done)
